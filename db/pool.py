@@ -1,0 +1,49 @@
+"""The asyncpg pool, with jsonb decoded by orjson, and the embedded PostgreSQL."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import asyncpg
+import orjson
+
+log = logging.getLogger(__name__)
+
+
+def _dumps(value) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("jsonb", "json"):
+        await conn.set_type_codec(typ, encoder=_dumps, decoder=orjson.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, size: int = 8) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        dsn, min_size=1, max_size=size, init=_init_connection,
+        server_settings={"timezone": "Asia/Shanghai", "application_name": "hallops"},
+    )
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the pgserver package, its data kept under data_dir/pg across restarts."""
+
+    def __init__(self, data_dir: Path):
+        self.path = data_dir / "pg"
+        self._server = None
+
+    def start(self) -> str:
+        import pgserver  # imported here: only the embedded mode needs it
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._server = pgserver.get_server(self.path, cleanup_mode="stop")
+        return self._server.get_uri()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            try:
+                self._server.cleanup()
+            except Exception:  # stopping is best-effort at exit
+                log.exception("embedded PostgreSQL did not stop cleanly")
+            self._server = None

@@ -1,0 +1,63 @@
+"""SQL for the event log and the audit trail."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from server.domain.events import EventRecord
+
+APPEND_EVENTS = "select seq, type, payload, window_id, at from append_events($1, $2, $3, $4)"
+
+INSERT_AUDIT = """
+insert into audit (hall_id, actor_kind, actor_id, window_id, action, outcome, detail)
+values ($1, $2, $3, $4, $5, $6, $7)
+"""
+
+EVENTS_AFTER = """
+select hall_id, seq, type, payload, window_id, at from event
+where hall_id = $1 and seq > $2 and seq <= $3
+order by seq
+"""
+
+LAST_SEQ = "select last_seq from hall_seq where hall_id = $1"
+ALL_LAST_SEQ = "select hall_id, last_seq from hall_seq"
+
+
+def _record(hall_id: int, row) -> EventRecord:
+    return EventRecord(hall_id=hall_id, seq=row["seq"], type=row["type"], payload=row["payload"],
+                       window_id=row["window_id"], at=row["at"])
+
+
+async def append_events(conn: asyncpg.Connection, hall_id: int, actor_kind: str,
+                        actor_id: int | None, events: list[dict]) -> list[EventRecord]:
+    rows = await conn.fetch(APPEND_EVENTS, hall_id, actor_kind, actor_id, events)
+    if len(rows) != len(events):
+        raise RuntimeError(f"hall {hall_id} has no sequence row")
+    return sorted((_record(hall_id, r) for r in rows), key=lambda r: r.seq)
+
+
+async def events_after(conn: asyncpg.Connection, hall_id: int, after: int,
+                       upto: int = 2**62) -> list[EventRecord]:
+    rows = await conn.fetch(EVENTS_AFTER, hall_id, after, upto)
+    return [_record(hall_id, r) for r in rows]
+
+
+async def last_seq(conn: asyncpg.Connection, hall_id: int) -> int:
+    value = await conn.fetchval(LAST_SEQ, hall_id)
+    return int(value or 0)
+
+
+async def all_last_seq(conn: asyncpg.Connection) -> dict[int, int]:
+    return {r["hall_id"]: r["last_seq"] for r in await conn.fetch(ALL_LAST_SEQ)}
+
+
+async def write_audit(conn: asyncpg.Connection, hall_id: int | None, actor_kind: str,
+                      actor_id: int | None, window_id: int | None, action: str, outcome: str,
+                      detail: dict) -> None:
+    await conn.execute(INSERT_AUDIT, hall_id, actor_kind, actor_id, window_id, action, outcome,
+                       detail)
+
+
+def as_of(at: datetime) -> str:
+    return at.isoformat()

@@ -1,0 +1,145 @@
+"""The event bus between server processes.
+
+Every process publishes the events it committed and consumes everyone's (its own included):
+one broadcast path. In-process when there is no Redis; Redis pub/sub otherwise. Pub/sub may
+drop messages, so consumers treat the bus as a hint and the PostgreSQL log as the truth."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable, Protocol
+
+import orjson
+
+from server.domain.events import EventRecord
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[list[EventRecord]], None]
+CHANNEL = "hallops:events"
+
+
+class Bus(Protocol):
+    kind: str
+
+    def subscribe(self, handler: Handler, on_reconnect: Callable[[], None]) -> None: ...
+    async def publish(self, records: list[EventRecord]) -> None: ...
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    def status(self) -> dict: ...
+
+
+class LocalBus:
+    kind = "local"
+
+    def __init__(self) -> None:
+        self._handlers: list[Handler] = []
+
+    def subscribe(self, handler: Handler, on_reconnect: Callable[[], None]) -> None:
+        self._handlers.append(handler)
+
+    async def publish(self, records: list[EventRecord]) -> None:
+        for handler in self._handlers:
+            handler(records)
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    def status(self) -> dict:
+        return {"kind": self.kind, "ok": True}
+
+
+def encode_batch(records: list[EventRecord]) -> bytes:
+    return orjson.dumps([r.to_wire() for r in records])
+
+
+def decode_batch(raw: bytes) -> list[EventRecord]:
+    return [EventRecord.from_wire(w) for w in orjson.loads(raw)]
+
+
+class RedisBus:
+    kind = "redis"
+
+    def __init__(self, url: str, channel: str = CHANNEL):
+        import redis.asyncio as redis  # only the multi-process mode needs it
+
+        self._redis_mod = redis
+        self.url = url
+        self.channel = channel
+        self._client = redis.Redis.from_url(url)
+        self._handlers: list[Handler] = []
+        self._reconnect_hooks: list[Callable[[], None]] = []
+        self._task: asyncio.Task | None = None
+        self._connected = asyncio.Event()
+        self.ok = False
+
+    def subscribe(self, handler: Handler, on_reconnect: Callable[[], None]) -> None:
+        self._handlers.append(handler)
+        self._reconnect_hooks.append(on_reconnect)
+
+    async def publish(self, records: list[EventRecord]) -> None:
+        await self._client.publish(self.channel, encode_batch(records))
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="redis-bus-listen")
+        # Start-up waits briefly for the subscription so the first events are not missed; a
+        # Redis that is down does not stop the server (the log fills any gap later).
+        try:
+            await asyncio.wait_for(self._connected.wait(), 5)
+        except asyncio.TimeoutError:
+            log.warning("Redis bus not connected yet at %s", self.url)
+
+    async def _listen(self) -> None:
+        backoff = 0.2
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                self.ok = True
+                self._connected.set()
+                backoff = 0.2
+                # Whatever was published while we were not listening is in the log.
+                for hook in self._reconnect_hooks:
+                    hook()
+                async for message in pubsub.listen():
+                    if message["type"] != "message":
+                        continue
+                    try:
+                        records = decode_batch(message["data"])
+                    except Exception:
+                        log.exception("undecodable bus message dropped")
+                        continue
+                    for handler in self._handlers:
+                        handler(records)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self.ok:
+                    log.warning("Redis bus lost (%s); retrying", exc)
+                self.ok = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                try:
+                    await pubsub.aclose()
+                except Exception:
+                    pass
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self._client.aclose()
+
+    def status(self) -> dict:
+        return {"kind": self.kind, "ok": self.ok}
+
+
+def create_bus(redis_url: str | None) -> Bus:
+    return RedisBus(redis_url) if redis_url else LocalBus()

@@ -1,0 +1,93 @@
+"""The plain WebSocket feed at /ws/display, for lobby displays and LED controllers.
+
+    server: {"type": "auth_required"}
+    client: {"type": "auth", "token": "<device or session token>", "since": 41, "hall": "rizhao"}
+    server: {"type": "auth_ok", "hall": "rizhao"}
+    server: every event after 41 in order, or {"type": "snapshot", "seq": N, "data": {...}}
+    server: {"type": "live", "seq": N}, then each event as it commits:
+            {"seq": 42, "type": "window.status_changed", "hall_id": 1, "at": "...", "data": {...}}
+
+Plain WebSocket, no per-message deflate: small JSON frames gain nothing from it and it costs
+about three times the CPU per delivery."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from realtime import protocol as p
+from realtime.fanout import Fanout, Subscriber, parse_since
+from server.domain.errors import DomainError
+from server.domain.errors import Forbidden as DomainForbidden
+from server.domain.hall import visible_hall
+from server.keys import AUTH, FANOUT, SETTINGS, STORE, WEBSOCKETS
+
+log = logging.getLogger(__name__)
+
+
+class FeedSubscriber(Subscriber):
+    def __init__(self, hall_id: int, ws: web.WebSocketResponse):
+        super().__init__(hall_id)
+        self.ws = ws
+
+    async def write(self, data: bytes) -> None:
+        await self.ws.send_frame(data, WSMsgType.TEXT)
+
+    async def abort(self, reason: str) -> None:
+        code = p.CLOSE_SLOW if reason == "slow_consumer" else p.CLOSE_RESYNC
+        await self.ws.close(code=code, message=reason.encode())
+
+
+async def _refuse(ws: web.WebSocketResponse, code: int, err: str, message: str) -> web.WebSocketResponse:
+    await ws.send_bytes(orjson.dumps({"type": "auth_invalid", "code": err, "message": message}))
+    await ws.close(code=code, message=err.encode())
+    return ws
+
+
+async def handle_display_feed(request: web.Request) -> web.StreamResponse:
+    origin = request.headers.get("Origin")
+    # LED controllers send no Origin; a browser page must come from one of ours.
+    if origin is not None and origin not in request.app[SETTINGS].origins():
+        raise DomainForbidden("不允许的来源", code="origin_not_allowed")
+    ws = web.WebSocketResponse(compress=False, heartbeat=30, max_msg_size=16 * 1024)
+    await ws.prepare(request)
+    app = request.app
+    request.app[WEBSOCKETS].add(ws)
+    sub: FeedSubscriber | None = None
+    fanout: Fanout = app[FANOUT]
+    try:
+        await ws.send_frame(b'{"type":"auth_required"}', WSMsgType.TEXT)
+        try:
+            msg = await ws.receive(timeout=p.AUTH_TIMEOUT)
+        except asyncio.TimeoutError:
+            return await _refuse(ws, p.CLOSE_UNAUTHENTICATED, "auth_timeout", "认证超时")
+        if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            return ws
+        try:
+            hello = orjson.loads(msg.data)
+            assert isinstance(hello, dict) and hello.get("type") == "auth"
+        except Exception:
+            return await _refuse(ws, p.CLOSE_BAD_REQUEST, "bad_message", "第一条消息应为认证消息")
+        actor = await app[AUTH].resolve_credential(hello.get("token"))
+        if actor is None:
+            return await _refuse(ws, p.CLOSE_UNAUTHENTICATED, "unauthenticated", "认证失败")
+        try:
+            async with app[STORE].read() as conn:
+                code = hello.get("hall")
+                hall = await visible_hall(conn, actor, None if code is None else str(code),
+                                          "events.read")
+        except DomainError as exc:
+            return await _refuse(ws, p.CLOSE_FORBIDDEN, exc.code, exc.message)
+        await ws.send_frame(orjson.dumps({"type": "auth_ok", "hall": hall.code}), WSMsgType.TEXT)
+        sub = FeedSubscriber(hall.id, ws)
+        await fanout.attach(sub, parse_since(hello.get("since")))
+        async for msg in ws:  # the feed is one-way; reading keeps pings and close working
+            if msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        if sub is not None:
+            fanout.detach(sub)
+        request.app[WEBSOCKETS].discard(ws)
+    return ws

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""hallops — the one entry point.
+
+  python run.py [serve]      migrate, seed the demo hall if the database is empty, serve
+  python run.py migrate      apply pending database migrations
+  python run.py seed-demo    load the demo hall into an empty database
+
+With no DATABASE_URL an embedded PostgreSQL is started under var/pg (kept across runs);
+with no REDIS_URL events travel in-process (one server process)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Iterator
+
+from server.settings import Settings, ensure_secret, from_env
+
+log = logging.getLogger("hallops")
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The DSN to use: DATABASE_URL, or an embedded PostgreSQL for the duration."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from db.pool import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(settings.data_dir)
+    print(f"starting embedded PostgreSQL in {embedded.path} ...", flush=True)
+    dsn = embedded.start()
+    try:
+        yield dsn
+    finally:
+        embedded.stop()
+        print("embedded PostgreSQL stopped", flush=True)
+
+
+async def prepare_database(dsn: str, seed: bool = True) -> None:
+    import asyncpg
+
+    from db.migrate import migrate
+    from db.pool import _init_connection
+    from server import demo_hall
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await _init_connection(conn)
+        applied = await migrate(conn)
+        if applied:
+            print(f"applied migrations: {', '.join(applied)}", flush=True)
+        if seed and not await demo_hall.is_seeded(conn):
+            summary = await demo_hall.seed_demo(conn)
+            print(f"seeded the demo hall: {summary.get('counts', summary)}", flush=True)
+    finally:
+        await conn.close()
+
+
+def print_banner(settings: Settings) -> None:
+    from server import demo_hall
+
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"\nhallops is serving on {base}\n", flush=True)
+    print("Screens:")
+    for path, what in [("/", "start page"), ("/kiosk", "self-service kiosk"),
+                       ("/window", "window terminal"), ("/display", "lobby display"),
+                       ("/leader", "leader on duty"), ("/supervision", "supervision office"),
+                       ("/queue", "public queue status"), ("/track", "case tracking"),
+                       ("/reports", "reports"), ("/healthz", "health"),
+                       ("/api/openapi.json", "HTTP API (OpenAPI 3)"), ("/ws/display", "LED feed (WebSocket)")]:
+        print(f"  {base}{path:<20} {what}")
+    print("\nDemo logins (demo only; never use these passwords elsewhere):")
+    for login in demo_hall.demo_logins():
+        extra = login.get("note", "")
+        print(f"  {login['role']:<11} {login['username']:<22} {login['password']:<16} {extra}")
+    print("\nCtrl-C stops the server.", flush=True)
+
+
+async def serve(settings: Settings, dsn: str, seed: bool = True) -> None:
+    from aiohttp import web
+
+    from server.app import create_app
+
+    await prepare_database(dsn, seed=seed)
+    app = create_app(settings, dsn)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    print_banner(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("\nstopping ...", flush=True)
+        await runner.cleanup()
+
+
+def _run(coro) -> None:
+    try:
+        import uvloop  # ~25 % more durable commands per second than the default loop here
+        uvloop.run(coro)
+    except ImportError:
+        asyncio.run(coro)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", help="PostgreSQL DSN (env DATABASE_URL; default: embedded)")
+    parser.add_argument("--redis-url", help="Redis URL (env REDIS_URL; default: in-process bus)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve_p = sub.add_parser("serve", help="serve the API, the screens and the live feeds (default)")
+    serve_p.add_argument("--host", help="listen address (env HALLOPS_HOST, default 127.0.0.1)")
+    serve_p.add_argument("--port", type=int, help="port (env HALLOPS_PORT, default 8080)")
+    serve_p.add_argument("--no-seed", action="store_true", help="do not seed the demo hall")
+    sub.add_parser("migrate", help="apply pending database migrations")
+    sub.add_parser("seed-demo", help="migrate and load the demo hall if the database is empty")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = from_env()
+    overrides = {k: v for k, v in {
+        "database_url": args.database_url, "redis_url": args.redis_url,
+        "host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items() if v}
+    settings = ensure_secret(settings.with_(**overrides))
+    command = args.command or "serve"
+    with database(settings) as dsn:
+        if command == "serve":
+            _run(serve(settings, dsn, seed=not getattr(args, "no_seed", False)))
+        elif command == "migrate":
+            _run(prepare_database(dsn, seed=False))
+        elif command == "seed-demo":
+            _run(prepare_database(dsn, seed=True))
+        else:
+            parser.error(f"unknown command {command}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""One place where every failure becomes a JSON error body with a 4xx (or, for a bug, 500)."""
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from aiohttp import web
+
+from server.api.routing import json_response
+from server.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+STATUS_OF_KIND: Final = {
+    "invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
+    "conflict": 409, "locked": 423, "rate_limited": 429,
+}
+
+HTTP_ERRORS: Final = {
+    404: ("not_found", "请求的地址不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    413: ("body_too_large", "请求体过大"),
+    400: ("bad_request", "请求格式错误"),
+}
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> web.Response:
+    body: dict = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    return json_response({"error": body}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        return error_response(STATUS_OF_KIND[exc.kind], exc.code, exc.message, exc.field)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code, message = HTTP_ERRORS.get(exc.status, ("http_error", exc.reason))
+        resp = error_response(exc.status, code, message)
+        if exc.status == 405 and "Allow" in exc.headers:
+            resp.headers["Allow"] = exc.headers["Allow"]
+        return resp
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "服务器内部错误")

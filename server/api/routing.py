@@ -1,0 +1,124 @@
+"""Route registry: each HTTP handler is declared once with its method, path, body model and
+who may call it. The registry builds the aiohttp routes and the OpenAPI document, so the two
+cannot drift apart."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from server.domain.actor import Actor
+from server.domain.errors import Invalid, Unauthenticated
+from server.keys import AUTH
+
+SESSION_COOKIE = "hallops_session"
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    handler: Callable[..., Awaitable[web.StreamResponse]]
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: dict[str, str] = field(default_factory=dict)   # name -> description
+    public: bool = False
+    responses: dict[int, str] = field(default_factory=dict)
+
+
+class Api:
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def route(self, method: str, path: str, *, summary: str, tag: str,
+              body: type[BaseModel] | None = None, query: dict[str, str] | None = None,
+              public: bool = False, responses: dict[int, str] | None = None):
+        def decorate(fn):
+            @functools.wraps(fn)
+            async def handler(request: web.Request) -> web.StreamResponse:
+                kwargs: dict[str, Any] = {}
+                if not public:
+                    kwargs["actor"] = await current_actor(request)
+                if body is not None:
+                    kwargs["body"] = await parse_body(request, body)
+                return await fn(request, **kwargs)
+
+            self.routes.append(Route(method, path, handler, summary, tag, body, query or {},
+                                     public, responses or {}))
+            return fn
+        return decorate
+
+    def add_to(self, app: web.Application) -> None:
+        for r in self.routes:
+            app.router.add_route(r.method, r.path, r.handler)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def current_actor(request: web.Request) -> Actor:
+    actor = await request.app[AUTH].resolve(bearer_token(request))
+    if actor is None:
+        raise Unauthenticated("请先登录", code="unauthenticated")
+    return actor
+
+
+async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    raw = await request.read()  # client_max_size turns an oversized body into 413 here
+    if not raw:
+        raise Invalid("请求体不能为空", code="empty_body")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise Invalid("请求体不是合法的 JSON", code="malformed_json")
+    if not isinstance(data, dict):
+        raise Invalid("请求体应为 JSON 对象", code="malformed_json")
+    try:
+        return model.model_validate(data, strict=False)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"]) or None
+        raise Invalid(f"字段 {loc} 不合法：{first['msg']}", code="invalid_field", field=loc)
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data, default=_default), status=status,
+                        content_type="application/json")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(type(value).__name__)
+
+
+def query_int(request: web.Request, name: str, default: int | None = None, *,
+              minimum: int = 0, maximum: int = 2**62) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"参数 {name} 应为整数", code="invalid_query", field=name)
+    if not minimum <= value <= maximum:
+        raise Invalid(f"参数 {name} 超出范围", code="invalid_query", field=name)
+    return value
+
+
+def path_int(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 6:
+        raise Invalid(f"路径参数 {name} 应为整数", code="invalid_path", field=name)
+    return int(raw)

@@ -1,0 +1,110 @@
+"""create_app(settings, dsn): the whole server, its resources opened and closed in order."""
+from __future__ import annotations
+
+import logging
+import weakref
+from pathlib import Path
+from typing import AsyncIterator
+
+import orjson
+import socketio
+from aiohttp import WSCloseCode, web
+
+from db.pool import create_pool
+from realtime.bus import create_bus
+from realtime.fanout import Fanout
+from realtime.led_feed import handle_display_feed
+from realtime.terminals import HallNamespace
+from server.api import auth_api, hall_api, health  # noqa: F401  (they register their routes)
+from server.api.errors import error_middleware
+from server.api.registry import api
+from server.domain import hall as hall_domain
+from server.domain.auth import AuthService
+from server.domain.store import Store
+from server.keys import AUTH, BUS, FANOUT, POOL, ROUTES, SETTINGS, SIO, STORE, WEBSOCKETS
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+
+
+class _OrjsonForSocketIO:
+    """python-socketio calls json.dumps(obj, separators=...) and expects str."""
+
+    @staticmethod
+    def dumps(obj, **_: object) -> str:
+        return orjson.dumps(obj).decode()
+
+    @staticmethod
+    def loads(s, **_: object):
+        return orjson.loads(s)
+
+
+def create_app(settings: Settings, dsn: str) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[WEBSOCKETS] = weakref.WeakSet()
+    app[ROUTES] = api.routes
+    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=list(settings.origins()),
+                               json=_OrjsonForSocketIO, http_compression=False,
+                               max_http_buffer_size=64 * 1024)
+    app[SIO] = sio
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        pool = await create_pool(dsn, settings.pool_size)
+        bus = create_bus(settings.redis_url)
+        store = Store(pool, bus.publish)
+
+        async def snapshot_of(hall_id: int) -> dict:
+            async with store.read() as conn:
+                hall = await hall_domain.hall_by_id(conn, hall_id)
+            return await hall_domain.snapshot(store, hall)
+
+        fanout = Fanout(pool, snapshot_of, resume_limit=settings.resume_limit,
+                        poll_seconds=settings.gap_poll_seconds)
+        auth = AuthService(store, secret=settings.secret, session_hours=settings.session_hours,
+                           lockout_attempts=settings.lockout_attempts,
+                           lockout_minutes=settings.lockout_minutes)
+        app[POOL], app[BUS], app[STORE], app[FANOUT], app[AUTH] = pool, bus, store, fanout, auth
+        await fanout.start()
+        bus.subscribe(fanout.offer, fanout.resync_all)
+        await bus.start()
+        sio.register_namespace(HallNamespace(auth, store, fanout))
+        try:
+            yield
+        finally:
+            await bus.close()
+            await fanout.close()
+            await pool.close()
+
+    async def close_websockets(app: web.Application) -> None:
+        for ws in list(app[WEBSOCKETS]):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    app.cleanup_ctx.append(resources)
+    app.on_shutdown.append(close_websockets)
+    api.add_to(app)
+    app.router.add_get("/ws/display", handle_display_feed)
+    sio.attach(app, socketio_path="socket.io")
+    _add_pages(app)
+    return app
+
+
+PAGES = ("kiosk", "window", "display", "leader", "supervision", "track", "reports", "queue",
+         "login")
+
+
+def _add_pages(app: web.Application) -> None:
+    """Each screen is a page under frontend/<screen>/index.html, served at /<screen>."""
+
+    def page(path: Path):
+        async def handler(request: web.Request) -> web.FileResponse:
+            return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+        return handler
+
+    app.router.add_get("/", page(FRONTEND / "index.html"))
+    for name in PAGES:
+        index = FRONTEND / name / "index.html"
+        if index.exists():
+            app.router.add_get(f"/{name}", page(index))
+    app.router.add_static("/static/", FRONTEND, show_index=False)

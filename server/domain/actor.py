@@ -1,0 +1,34 @@
+"""Who is acting: a staff member, a device or the system itself."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+STAFF_ROLES: Final = ("clerk", "leader", "supervisor", "admin")
+DEVICE_ROLES: Final = ("kiosk", "display")
+
+ActorKind = Literal["staff", "device", "system"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    id: int | None
+    hall_id: int
+    role: str                      # one of STAFF_ROLES, DEVICE_ROLES or "system"
+    name: str = ""
+    department_id: int | None = None
+    window_id: int | None = None   # clerks: the window they are signed in at
+    window_no: int | None = None
+    city_hall_id: int | None = None  # for county halls: the city that supervises them
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.id}:{self.role}"
+
+
+SYSTEM = Actor(kind="system", id=None, hall_id=0, role="system", name="system")
+
+
+def system_actor(hall_id: int) -> Actor:
+    return Actor(kind="system", id=None, hall_id=hall_id, role="system", name="system")

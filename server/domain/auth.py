@@ -1,0 +1,150 @@
+"""Logins, sessions and the short-lived tickets that browsers hand to the socket handshake.
+
+Staff log in with a password (argon2); devices (kiosks, displays) with their code and secret.
+Both get an opaque session token; only its SHA-256 is stored."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from db.queries import auth as q
+from db.queries.events import write_audit
+from server.domain.actor import Actor
+from server.domain.errors import Locked, Unauthenticated
+from server.domain.passwords import verify_password
+from server.domain.store import Store
+
+BAD_CREDENTIALS = "用户名或密码错误"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    expires_at: datetime
+    actor: Actor
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def actor_from_row(row: asyncpg.Record) -> Actor:
+    if row["staff_id"] is not None:
+        return Actor(kind="staff", id=row["staff_id"], hall_id=row["hall_id"], role=row["role"],
+                     name=row["display_name"], department_id=row["department_id"],
+                     window_id=row["window_id"], window_no=row["window_no"],
+                     city_hall_id=row["hall_parent_id"])
+    return Actor(kind="device", id=row["device_id"], hall_id=row["hall_id"],
+                 role=row["device_kind"], name=row["device_name"],
+                 city_hall_id=row["hall_parent_id"])
+
+
+class AuthService:
+    def __init__(self, store: Store, *, secret: str, session_hours: float,
+                 lockout_attempts: int, lockout_minutes: float):
+        self.store = store
+        self._secret = secret.encode()
+        self.session_seconds = session_hours * 3600
+        self.lockout_attempts = lockout_attempts
+        self.lockout_seconds = lockout_minutes * 60
+
+    async def login_staff(self, username: str, password: str) -> LoginResult:
+        async with self.store.read() as conn:
+            row = await conn.fetchrow(q.STAFF_BY_USERNAME, username)
+            if row is not None and row["locked_until"] and row["locked_until"] > row["now"]:
+                minutes = max(1, int((row["locked_until"] - row["now"]).total_seconds() // 60) + 1)
+                raise Locked(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试")
+            # argon2 costs tens of milliseconds of CPU: keep it off the event loop.
+            ok = await asyncio.to_thread(verify_password, row["password_hash"] if row else None,
+                                         password)
+            if row is None or not row["active"] or not ok:
+                if row is not None:
+                    await conn.execute(q.LOGIN_FAILED, row["id"], self.lockout_attempts,
+                                       self.lockout_seconds)
+                    await self._audit(conn, row["hall_id"], "staff", row["id"], "auth.login",
+                                      "denied", {"username": username})
+                raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
+            await conn.execute(q.LOGIN_OK, row["id"])
+            token, expires_at = await self._create_session(conn, staff_id=row["id"])
+            await self._audit(conn, row["hall_id"], "staff", row["id"], "auth.login", "ok", {})
+        actor = await self.resolve(token)
+        assert actor is not None
+        return LoginResult(token, expires_at, actor)
+
+    async def login_device(self, code: str, secret: str) -> LoginResult:
+        async with self.store.read() as conn:
+            row = await conn.fetchrow(q.DEVICE_BY_CODE, code)
+            ok = await asyncio.to_thread(verify_password, row["secret_hash"] if row else None,
+                                         secret)
+            if row is None or not row["active"] or not ok:
+                raise Unauthenticated("设备编号或密钥错误", code="bad_credentials")
+            token, expires_at = await self._create_session(conn, device_id=row["id"],
+                                                           seconds=30 * 86400)
+            await self._audit(conn, row["hall_id"], "device", row["id"], "auth.device_login",
+                              "ok", {})
+        actor = await self.resolve(token)
+        assert actor is not None
+        return LoginResult(token, expires_at, actor)
+
+    async def logout(self, token: str, actor: Actor) -> None:
+        async with self.store.read() as conn:
+            await conn.execute(q.REVOKE_SESSION, token_hash(token))
+            await self._audit(conn, actor.hall_id, actor.kind, actor.id, "auth.logout", "ok", {})
+
+    async def resolve(self, token: str | None) -> Actor | None:
+        if not token or len(token) > 200:
+            return None
+        return await self.resolve_hash(token_hash(token))
+
+    async def resolve_hash(self, digest: bytes) -> Actor | None:
+        async with self.store.read() as conn:
+            row = await conn.fetchrow(q.RESOLVE_SESSION, digest)
+        return actor_from_row(row) if row else None
+
+    # Socket tickets: a browser's session cookie is HttpOnly, so the page asks for a ticket
+    # (valid 2 minutes) and passes it in the Socket.IO handshake's auth payload.
+    def socket_ticket(self, token: str, ttl: int = 120) -> str:
+        expires = int(time.time()) + ttl
+        body = token_hash(token) + expires.to_bytes(8, "big")
+        sig = hmac.new(self._secret, body, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(body + sig).decode().rstrip("=")
+
+    async def resolve_ticket(self, ticket: str) -> Actor | None:
+        try:
+            raw = base64.urlsafe_b64decode(ticket + "=" * (-len(ticket) % 4))
+        except (ValueError, TypeError):
+            return None
+        if len(raw) != 56:
+            return None
+        body, sig = raw[:40], raw[40:]
+        good = hmac.new(self._secret, body, hashlib.sha256).digest()[:16]
+        if not hmac.compare_digest(sig, good):
+            return None
+        if int.from_bytes(body[32:], "big") < time.time():
+            return None
+        return await self.resolve_hash(body[:32])
+
+    async def resolve_credential(self, credential: str | None) -> Actor | None:
+        """A socket handshake may carry a session token (devices, Python clients) or a ticket."""
+        if not credential or not isinstance(credential, str):
+            return None
+        return await self.resolve_ticket(credential) or await self.resolve(credential)
+
+    async def _create_session(self, conn: asyncpg.Connection, *, staff_id: int | None = None,
+                              device_id: int | None = None,
+                              seconds: float | None = None) -> tuple[str, datetime]:
+        token = secrets.token_urlsafe(32)
+        expires_at = await conn.fetchval(q.CREATE_SESSION, token_hash(token), staff_id, device_id,
+                                         seconds or self.session_seconds)
+        return token, expires_at
+
+    async def _audit(self, conn, hall_id, kind, actor_id, action, outcome, detail) -> None:
+        await write_audit(conn, hall_id, kind, actor_id, None, action, outcome, detail)

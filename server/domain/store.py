@@ -1,0 +1,95 @@
+"""The unit of work: every command runs in one transaction that also appends its events to the
+hall's log and its line to the audit trail; the events are published only after commit."""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+import asyncpg
+
+from db.queries import events as q
+from server.domain.actor import Actor
+from server.domain.errors import DomainError, Forbidden
+from server.domain.events import EventRecord, PublishFn
+
+log = logging.getLogger(__name__)
+
+
+class Tx:
+    """What a command sees: the connection inside its transaction and a place to put events."""
+
+    def __init__(self, conn: asyncpg.Connection, actor: Actor, action: str):
+        self.conn = conn
+        self.actor = actor
+        self.action = action
+        self.detail: dict[str, Any] = {}
+        self._pending: dict[int, list[dict]] = defaultdict(list)
+
+    def emit(self, type: str, payload: dict[str, Any], *, hall_id: int | None = None,
+             window_id: int | None = None) -> None:
+        hall = hall_id if hall_id is not None else self.actor.hall_id
+        self._pending[hall].append({"type": type, "payload": payload, "window_id": window_id})
+
+    async def _flush(self) -> list[EventRecord]:
+        records: list[EventRecord] = []
+        # Halls in a fixed order so two multi-hall commands cannot deadlock on counter rows.
+        for hall_id in sorted(self._pending):
+            records += await q.append_events(self.conn, hall_id, self.actor.kind, self.actor.id,
+                                             self._pending[hall_id])
+        detail = dict(self.detail)
+        if records:
+            detail["seq"] = [r.seq for r in records]
+        await q.write_audit(self.conn, self.actor.hall_id or None, self.actor.kind, self.actor.id,
+                            self.actor.window_id, self.action, "ok", detail)
+        return records
+
+
+class Store:
+    def __init__(self, pool: asyncpg.Pool, publish: PublishFn):
+        self.pool = pool
+        self._publish = publish
+
+    @asynccontextmanager
+    async def command(self, actor: Actor, action: str) -> AsyncIterator[Tx]:
+        records: list[EventRecord] = []
+        async with self.pool.acquire() as conn:
+            tx = Tx(conn, actor, action)
+            try:
+                async with conn.transaction():
+                    yield tx
+                    records = await tx._flush()
+            except Forbidden as exc:
+                # Refusals are attributable too; written after the rollback, on their own.
+                await self.audit(conn, actor, action, "denied", {"code": exc.code, **tx.detail})
+                raise
+        if records:
+            await self.publish(records)
+
+    async def publish(self, records: list[EventRecord]) -> None:
+        try:
+            await self._publish(records)
+        except Exception:
+            # Committed is committed: the bus consumers fill the gap from the log.
+            log.exception("publishing %d events failed; consumers will recover from the log",
+                          len(records))
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn:
+            yield conn
+
+    async def audit(self, conn: asyncpg.Connection | None, actor: Actor, action: str,
+                    outcome: str, detail: dict[str, Any]) -> None:
+        async def write(c: asyncpg.Connection) -> None:
+            await q.write_audit(c, actor.hall_id or None, actor.kind, actor.id, actor.window_id,
+                                action, outcome, detail)
+        if conn is not None:
+            await write(conn)
+        else:
+            async with self.pool.acquire() as c:
+                await write(c)
+
+
+__all__ = ["Store", "Tx", "DomainError"]

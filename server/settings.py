@@ -1,0 +1,76 @@
+"""Settings, read once from the environment (and run.py flags) into a frozen dataclass."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None          # None: start the embedded PostgreSQL under data_dir
+    redis_url: str | None = None             # None: in-process bus (one server process)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = ROOT / "var"
+    secret: str = ""                         # signs socket tokens; generated into data_dir if unset
+    allowed_origins: tuple[str, ...] = ()    # Socket.IO/WebSocket Origin allowlist; derived if empty
+    session_hours: float = 12.0
+    lockout_attempts: int = 5
+    lockout_minutes: float = 15.0
+    resume_limit: int = 2000                 # a client further behind than this gets a snapshot
+    max_body_bytes: int = 64 * 1024
+    gap_poll_seconds: float = 1.0            # how often each process checks the log for lost events
+    cookie_secure: bool = False
+    pool_size: int = 8
+    extra: dict = field(default_factory=dict)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def origins(self) -> tuple[str, ...]:
+        if self.allowed_origins:
+            return self.allowed_origins
+        hosts = {self.host, "127.0.0.1", "localhost"}
+        return tuple(sorted(f"http://{h}:{self.port}" for h in hosts))
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def from_env(env: dict[str, str] | None = None) -> Settings:
+    e = os.environ if env is None else env
+    data_dir = Path(e.get("HALLOPS_DATA_DIR") or ROOT / "var")
+    origins = tuple(o.strip() for o in e.get("HALLOPS_ALLOWED_ORIGINS", "").split(",") if o.strip())
+    return Settings(
+        database_url=e.get("DATABASE_URL") or None,
+        redis_url=e.get("REDIS_URL") or None,
+        host=e.get("HALLOPS_HOST") or "127.0.0.1",
+        port=int(e.get("HALLOPS_PORT") or 8080),
+        data_dir=data_dir,
+        secret=e.get("HALLOPS_SECRET") or "",
+        allowed_origins=origins,
+        session_hours=float(e.get("HALLOPS_SESSION_HOURS") or 12),
+        lockout_attempts=int(e.get("HALLOPS_LOCKOUT_ATTEMPTS") or 5),
+        lockout_minutes=float(e.get("HALLOPS_LOCKOUT_MINUTES") or 15),
+        resume_limit=int(e.get("HALLOPS_RESUME_LIMIT") or 2000),
+        cookie_secure=(e.get("HALLOPS_COOKIE_SECURE") or "0") == "1",
+    )
+
+
+def ensure_secret(settings: Settings) -> Settings:
+    """A secret shared by every process of one deployment: from the environment, or kept in
+    data_dir so that restarts (and processes on one machine) agree."""
+    if settings.secret:
+        return settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / "secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return settings.with_(secret=path.read_text().strip())

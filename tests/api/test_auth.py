@@ -1,0 +1,112 @@
+"""Logins, sessions, lock-out, logout, and the error body of bad input."""
+from __future__ import annotations
+
+from aiohttp import ClientSession
+
+from server import demo_hall
+from tests.conftest import login
+
+
+async def test_healthz_reports_database_and_bus(http: ClientSession):
+    resp = await http.get("/healthz")
+    body = await resp.json()
+    assert resp.status == 200
+    assert body["database"]["ok"] is True
+    assert body["bus"] == {"kind": "local", "ok": True}
+
+
+async def test_login_sets_httponly_cookie_and_session_works(http: ClientSession):
+    resp = await http.post("/api/auth/login", json={
+        "username": "clerk001", "password": demo_hall.password_for("clerk001")})
+    assert resp.status == 200
+    cookie = resp.headers["Set-Cookie"]
+    assert "hallops_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "token" not in await resp.json()  # browsers get the cookie only
+    me = await (await http.get("/api/session")).json()
+    assert me["actor"]["role"] == "clerk" and me["socket_ticket"]
+
+
+async def test_bearer_token_for_non_browser_clients(live):
+    async with ClientSession(base_url=live.url) as s:
+        token = (await login(s, "admin"))["token"]
+    async with ClientSession(base_url=live.url) as fresh:
+        resp = await fresh.get("/api/session", headers={"Authorization": f"Bearer {token}"})
+        assert (await resp.json())["actor"]["role"] == "admin"
+
+
+async def test_device_login(http: ClientSession):
+    resp = await http.post("/api/auth/device", json={
+        "code": "kiosk-01", "secret": demo_hall.DEMO_PASSWORDS["kiosk"]})
+    body = await resp.json()
+    assert resp.status == 200 and body["actor"]["role"] == "kiosk" and body["token"]
+    bad = await http.post("/api/auth/device", json={"code": "kiosk-01", "secret": "nope"})
+    assert bad.status == 401
+
+
+async def test_wrong_password_is_401_and_unknown_user_looks_the_same(http: ClientSession):
+    wrong = await http.post("/api/auth/login", json={"username": "clerk001", "password": "x"})
+    unknown = await http.post("/api/auth/login", json={"username": "nobody", "password": "x"})
+    assert wrong.status == unknown.status == 401
+    assert (await wrong.json()) == (await unknown.json())
+    assert (await wrong.json())["error"]["code"] == "bad_credentials"
+
+
+async def test_lockout_after_repeated_failures(http: ClientSession, db):
+    for _ in range(5):
+        resp = await http.post("/api/auth/login", json={"username": "clerk002", "password": "x"})
+        assert resp.status == 401
+    # even the right password is refused while locked
+    resp = await http.post("/api/auth/login", json={
+        "username": "clerk002", "password": demo_hall.password_for("clerk002")})
+    body = await resp.json()
+    assert resp.status == 423 and body["error"]["code"] == "account_locked"
+    # after the lock runs out, the right password works again
+    await db.execute("update staff set locked_until = now() - interval '1 second' "
+                     "where username = 'clerk002'")
+    resp = await http.post("/api/auth/login", json={
+        "username": "clerk002", "password": demo_hall.password_for("clerk002")})
+    assert resp.status == 200
+
+
+async def test_logout_revokes_the_session(http: ClientSession):
+    await login(http, "clerk003", bearer=False)
+    assert (await http.get("/api/session")).status == 200
+    assert (await http.post("/api/auth/logout")).status == 200
+    assert (await http.get("/api/session")).status == 401
+
+
+async def test_expired_session_is_refused(http: ClientSession, db):
+    await login(http, "clerk004", bearer=False)
+    await db.execute("update auth_session set expires_at = now() - interval '1 second'")
+    resp = await http.get("/api/session")
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "unauthenticated"
+
+
+async def test_bad_input_gets_clear_4xx_never_500(http: ClientSession):
+    cases = [
+        (dict(data=b"{not json", headers={"Content-Type": "application/json"}), 400, "malformed_json"),
+        (dict(json=[1, 2]), 400, "malformed_json"),
+        (dict(json={"username": 5, "password": "x"}), 400, "invalid_field"),
+        (dict(json={"username": "a"}), 400, "invalid_field"),
+        (dict(data=b""), 400, "empty_body"),
+        (dict(data=b"{" + b" " * 70_000 + b"}"), 413, "body_too_large"),
+    ]
+    for kwargs, status, code in cases:
+        resp = await http.post("/api/auth/login", **kwargs)
+        body = await resp.json()
+        assert resp.status == status, (kwargs.keys(), body)
+        assert body["error"]["code"] == code and body["error"]["message"]
+    resp = await http.get("/api/no/such/route")
+    assert resp.status == 404 and (await resp.json())["error"]["code"] == "not_found"
+    resp = await http.delete("/api/auth/login")
+    assert resp.status == 405 and (await resp.json())["error"]["code"] == "method_not_allowed"
+
+
+async def test_login_and_refusals_are_in_the_audit_trail(http: ClientSession, db):
+    await http.post("/api/auth/login", json={"username": "clerk005", "password": "x"})
+    await login(http, "clerk005")
+    rows = await db.fetch("select a.action, a.outcome from audit a join staff s on s.id = a.actor_id "
+                          "where s.username = 'clerk005' order by a.id")
+    assert [(r["action"], r["outcome"]) for r in rows] == [("auth.login", "denied"),
+                                                          ("auth.login", "ok")]
