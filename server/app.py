@@ -15,13 +15,17 @@ from realtime.bus import create_bus
 from realtime.fanout import Fanout
 from realtime.led_feed import handle_display_feed
 from realtime.terminals import HallNamespace
-from server.api import auth_api, hall_api, health  # noqa: F401  (they register their routes)
+from server.api import auth_api, hall_api, health, queue_api  # noqa: F401  (they register routes)
+from server.api.ratelimit import RateLimiter
 from server.api.errors import error_middleware
 from server.api.registry import api
 from server.domain import hall as hall_domain
 from server.domain.auth import AuthService
+from server.domain.queueing import QueueService
+from server.domain.snapshot import snapshot
 from server.domain.store import Store
-from server.keys import AUTH, BUS, FANOUT, POOL, ROUTES, SETTINGS, SIO, STORE, WEBSOCKETS
+from server.keys import (AUTH, BUS, FANOUT, KIOSK_LIMIT, POOL, QUEUE, ROUTES, SETTINGS, SIO, STORE,
+                         WEBSOCKETS)
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app[SETTINGS] = settings
     app[WEBSOCKETS] = weakref.WeakSet()
     app[ROUTES] = api.routes
+    app[KIOSK_LIMIT] = RateLimiter(settings.kiosk_per_minute, settings.kiosk_burst)
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=list(settings.origins()),
                                json=_OrjsonForSocketIO, http_compression=False,
                                max_http_buffer_size=64 * 1024)
@@ -52,13 +57,13 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         pool = await create_pool(dsn, settings.pool_size)
-        bus = create_bus(settings.redis_url)
+        bus = create_bus(settings.redis_url, settings.redis_channel)
         store = Store(pool, bus.publish)
 
         async def snapshot_of(hall_id: int) -> dict:
             async with store.read() as conn:
                 hall = await hall_domain.hall_by_id(conn, hall_id)
-            return await hall_domain.snapshot(store, hall)
+            return await snapshot(store, hall)
 
         fanout = Fanout(pool, snapshot_of, resume_limit=settings.resume_limit,
                         poll_seconds=settings.gap_poll_seconds)
@@ -66,6 +71,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
                            lockout_attempts=settings.lockout_attempts,
                            lockout_minutes=settings.lockout_minutes)
         app[POOL], app[BUS], app[STORE], app[FANOUT], app[AUTH] = pool, bus, store, fanout, auth
+        app[QUEUE] = QueueService(store)
         await fanout.start()
         bus.subscribe(fanout.offer, fanout.resync_all)
         await bus.start()

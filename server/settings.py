@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     database_url: str | None = None          # None: start the embedded PostgreSQL under data_dir
     redis_url: str | None = None             # None: in-process bus (one server process)
+    redis_channel: str = "hallops:events"    # pub/sub channel; one per deployment sharing a Redis
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: Path = ROOT / "var"
@@ -26,6 +27,10 @@ class Settings:
     gap_poll_seconds: float = 1.0            # how often each process checks the log for lost events
     cookie_secure: bool = False
     pool_size: int = 8
+    kiosk_per_minute: float = 20.0           # registrations per kiosk per minute (burst below)
+    kiosk_burst: int = 10
+    timers: bool = True                      # run the hall timers (end of day, parked expiry, SMS)
+    sms_webhook_url: str | None = None       # None: SMS are written to the log
     extra: dict = field(default_factory=dict)
 
     def with_(self, **changes) -> "Settings":
@@ -50,6 +55,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         database_url=e.get("DATABASE_URL") or None,
         redis_url=e.get("REDIS_URL") or None,
+        redis_channel=e.get("HALLOPS_REDIS_CHANNEL") or "hallops:events",
         host=e.get("HALLOPS_HOST") or "127.0.0.1",
         port=int(e.get("HALLOPS_PORT") or 8080),
         data_dir=data_dir,
@@ -60,6 +66,9 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         lockout_minutes=float(e.get("HALLOPS_LOCKOUT_MINUTES") or 15),
         resume_limit=int(e.get("HALLOPS_RESUME_LIMIT") or 2000),
         cookie_secure=(e.get("HALLOPS_COOKIE_SECURE") or "0") == "1",
+        kiosk_per_minute=_float("HALLOPS_KIOSK_PER_MINUTE", 20.0),
+        kiosk_burst=int(e.get("HALLOPS_KIOSK_BURST") or 10),
+        sms_webhook_url=e.get("HALLOPS_SMS_WEBHOOK_URL") or None,
     )
 
 

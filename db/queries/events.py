@@ -24,7 +24,7 @@ LAST_SEQ = "select last_seq from hall_seq where hall_id = $1"
 ALL_LAST_SEQ = "select hall_id, last_seq from hall_seq"
 
 
-def _record(hall_id: int, row) -> EventRecord:
+def record(hall_id: int, row) -> EventRecord:
     return EventRecord(hall_id=hall_id, seq=row["seq"], type=row["type"], payload=row["payload"],
                        window_id=row["window_id"], at=row["at"])
 
@@ -34,13 +34,13 @@ async def append_events(conn: asyncpg.Connection, hall_id: int, actor_kind: str,
     rows = await conn.fetch(APPEND_EVENTS, hall_id, actor_kind, actor_id, events)
     if len(rows) != len(events):
         raise RuntimeError(f"hall {hall_id} has no sequence row")
-    return sorted((_record(hall_id, r) for r in rows), key=lambda r: r.seq)
+    return sorted((record(hall_id, r) for r in rows), key=lambda r: r.seq)
 
 
 async def events_after(conn: asyncpg.Connection, hall_id: int, after: int,
                        upto: int = 2**62) -> list[EventRecord]:
     rows = await conn.fetch(EVENTS_AFTER, hall_id, after, upto)
-    return [_record(hall_id, r) for r in rows]
+    return [record(hall_id, r) for r in rows]
 
 
 async def last_seq(conn: asyncpg.Connection, hall_id: int) -> int:

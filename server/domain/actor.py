@@ -21,6 +21,7 @@ class Actor:
     window_id: int | None = None   # clerks: the window they are signed in at
     window_no: int | None = None
     city_hall_id: int | None = None  # for county halls: the city that supervises them
+    hall_code: str = ""
 
     @property
     def label(self) -> str:

@@ -41,10 +41,10 @@ def actor_from_row(row: asyncpg.Record) -> Actor:
         return Actor(kind="staff", id=row["staff_id"], hall_id=row["hall_id"], role=row["role"],
                      name=row["display_name"], department_id=row["department_id"],
                      window_id=row["window_id"], window_no=row["window_no"],
-                     city_hall_id=row["hall_parent_id"])
+                     city_hall_id=row["hall_parent_id"], hall_code=row["hall_code"])
     return Actor(kind="device", id=row["device_id"], hall_id=row["hall_id"],
                  role=row["device_kind"], name=row["device_name"],
-                 city_hall_id=row["hall_parent_id"])
+                 city_hall_id=row["hall_parent_id"], hall_code=row["hall_code"])
 
 
 class AuthService:

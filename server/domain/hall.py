@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 
-from db.queries import events as eq
 from db.queries import hall as q
 from server.domain.actor import Actor
 from server.domain.errors import Invalid, NotFound
@@ -55,21 +54,6 @@ def window_view(row: asyncpg.Record) -> dict[str, Any]:
             "department_name": row["department_name"], "queues": list(row["queues"]),
             "clerk": ({"id": row["clerk_id"], "name": row["clerk_name"]}
                       if row["clerk_id"] else None)}
-
-
-async def snapshot(store: Store, hall: HallRef) -> dict[str, Any]:
-    """The hall's live state and the sequence number it is consistent with.
-
-    Read in one repeatable-read transaction, so the state and `seq` describe the same instant:
-    a client applies live events with seq greater than this one."""
-    async with store.read() as conn:
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            seq = await eq.last_seq(conn, hall.id)
-            row = await conn.fetchrow(q.HALL_BY_ID, hall.id)
-            windows = [window_view(r) for r in await conn.fetch(q.WINDOWS, hall.id)]
-            queues = [dict(r) for r in await conn.fetch(q.QUEUES, hall.id)]
-    return {"seq": seq, "hall": {"code": hall.code, "name": hall.name, "level": hall.level},
-            "notice_line": row["notice_line"], "windows": windows, "queues": queues}
 
 
 async def set_notice(store: Store, actor: Actor, hall_code: str, text: str) -> dict[str, Any]:

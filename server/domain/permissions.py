@@ -38,6 +38,12 @@ POLICY: Final[dict[str, dict[str, Scope]]] = {
     "window.sign_out": {"clerk": "own_window", "admin": "hall"},
     "window.set_status": {"clerk": "own_window", "admin": "hall"},
     "calendar.edit": {"admin": "hall"},
+    "ticket.register": {"kiosk": "hall", "admin": "hall"},
+    "ticket.call": {"clerk": "own_window"},
+    "window.board": {"clerk": "own_window", "leader": "department", "supervisor": "supervised",
+                     "admin": "hall"},
+    "registration.read": {"clerk": "signed_in", "leader": "hall", "supervisor": "supervised",
+                          "admin": "hall"},
     "notice.set": {"admin": "hall"},
     "duty.set": {"admin": "hall"},
 }

@@ -11,7 +11,7 @@ import asyncpg
 
 from db.queries import events as q
 from server.domain.actor import Actor
-from server.domain.errors import DomainError, Forbidden
+from server.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from server.domain.events import EventRecord, PublishFn
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,25 @@ class Store:
                 raise
         if records:
             await self.publish(records)
+
+    async def statement(self, hall_id: int, sql: str, *args: Any) -> list[EventRecord]:
+        """A command that is a single database function call: it changes state, appends its
+        events and writes its audit line in one statement, so one round trip and one
+        transaction. Its refusals come back as SQLSTATE HQ409/HQ404 with the code in MESSAGE
+        and the Chinese text in HINT."""
+        try:
+            rows = await self.pool.fetch(sql, *args)
+        except asyncpg.PostgresError as exc:
+            state = getattr(exc, "sqlstate", "")
+            if state == "HQ409":
+                raise Conflict(exc.hint or exc.message, code=exc.message) from None
+            if state == "HQ404":
+                raise NotFound(exc.hint or exc.message, code=exc.message) from None
+            raise
+        records = sorted((q.record(hall_id, r) for r in rows), key=lambda r: r.seq)
+        if records:
+            await self.publish(records)
+        return records
 
     async def publish(self, records: list[EventRecord]) -> None:
         try:

@@ -1,0 +1,455 @@
+-- Queue commands as single statements: each call is one round trip and one transaction that
+-- changes the tickets, appends the events to the hall's log and writes the audit line.
+-- Errors are raised with SQLSTATE 'HQ409' (conflict) or 'HQ404' (not found); MESSAGE is the
+-- machine code, HINT the Chinese text shown to the clerk.
+
+create function hq_fail(p_state text, p_code text, p_hint text) returns void
+language plpgsql as $$
+begin
+    raise exception using errcode = p_state, message = p_code, hint = p_hint;
+end $$;
+
+-- Appends events + one audit row; returns the committed events.
+create function hq_commit(p_hall int, p_actor_kind text, p_actor_id int, p_window_id int,
+                          p_action text, p_events jsonb, p_detail jsonb)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+begin
+    return query select * from append_events(p_hall, p_actor_kind, p_actor_id, p_events);
+    insert into audit (hall_id, actor_kind, actor_id, window_id, action, outcome, detail)
+    values (p_hall, p_actor_kind, p_actor_id, p_window_id, p_action, 'ok', p_detail);
+end $$;
+
+create function hq_waiting(p_queue int, p_day date) returns int
+language sql stable as $$
+    select count(*)::int from ticket
+    where queue_id = p_queue and service_day = p_day and status = 'waiting'
+$$;
+
+create function hq_ticket_json(t ticket) returns jsonb
+language sql stable as $$
+    select jsonb_build_object(
+        'id', t.id, 'ticket_no', t.ticket_no, 'queue', q.code, 'status', t.status,
+        'outcome', t.outcome, 'rank', t.rank, 'window_no', w.window_no,
+        'recalls', t.recalls, 'note', t.note,
+        'target_window_no', tw.window_no, 'target_clerk_id', t.target_clerk_id,
+        'item', i.name, 'registration_id', t.registration_id,
+        'priority', r.priority,
+        'queued_at', t.queued_at, 'called_at', t.called_at,
+        'service_started_at', t.service_started_at, 'parked_at', t.parked_at)
+    from queue q
+    left join service_window w on w.id = t.window_id
+    left join service_window tw on tw.id = t.target_window_id
+    left join registration r on r.id = t.registration_id
+    left join item i on i.id = r.item_id
+    where q.id = t.queue_id
+$$;
+
+-- The window a clerk acts at: must exist in the hall, and the clerk must be signed in there.
+create function hq_window(p_hall int, p_window int, p_clerk int) returns service_window
+language plpgsql as $$
+declare w service_window;
+begin
+    select * into w from service_window where id = p_window and hall_id = p_hall;
+    if not found then
+        perform hq_fail('HQ404', 'unknown_window', '窗口不存在');
+    end if;
+    if not exists (select 1 from window_signin where window_id = p_window and staff_id = p_clerk) then
+        perform hq_fail('HQ409', 'not_signed_in', '请先在本窗口签到');
+    end if;
+    return w;
+end $$;
+
+-- The ticket currently called to or served at a window (at most one).
+create function hq_current(p_window int) returns ticket
+language sql as $$
+    select * from ticket where window_id = p_window and status in ('called', 'serving')
+    order by id desc limit 1 for update
+$$;
+
+-- SMS for a citizen who registered a phone: queued in the outbox, sent after commit.
+create function hq_notify(p_hall int, p_ticket ticket, p_key text, p_body text) returns void
+language sql as $$
+    insert into notification (hall_id, dedupe_key, recipient, body)
+    select p_hall, p_key || ':' || r.id, r.phone, p_body
+    from registration r where r.id = p_ticket.registration_id and r.phone is not null
+    on conflict (dedupe_key) do nothing
+$$;
+
+-- "3 places from the front": the ticket now third in line in this queue gets its SMS.
+create function hq_notify_near(p_hall int, p_queue int, p_day date) returns void
+language plpgsql as $$
+declare t ticket; hall_name text;
+begin
+    select * into t from ticket
+    where queue_id = p_queue and service_day = p_day and status = 'waiting'
+      and target_window_id is null
+    order by rank, queued_at, id offset 2 limit 1;
+    if found then
+        select name into hall_name from hall where id = p_hall;
+        perform hq_notify(p_hall, t, 'near',
+            format('【%s】您的 %s 号前面还有 2 位，请到大厅等候叫号。', hall_name, t.ticket_no));
+    end if;
+end $$;
+
+-- Register at the kiosk: the registration and its ticket, numbered per queue per day.
+-- The registration number (the barcode) is the day and the registration's id: unique, and
+-- never reused.
+create function hq_register(p_hall int, p_device int, p_item int, p_queue int, p_day date,
+                            p_query_code text, p_phone text, p_id_number text,
+                            p_priority text, p_promised_due timestamptz)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare
+    n int; prefix text; reg_id bigint; t ticket; waiting int; qcode text; p_reg_no text;
+begin
+    reg_id := nextval(pg_get_serial_sequence('registration', 'id'));
+    p_reg_no := to_char(p_day, 'YYMMDD') || lpad(reg_id::text, 8, '0');
+    insert into queue_day (queue_id, service_day, last_number) values (p_queue, p_day, 1)
+    on conflict (queue_id, service_day) do update set last_number = queue_day.last_number + 1
+    returning last_number into n;
+    select q.prefix, q.code into prefix, qcode from queue q where q.id = p_queue;
+    insert into registration (id, hall_id, reg_no, query_code, item_id, queue_id, phone,
+                              id_number, priority, device_id, promised_due)
+    values (reg_id, p_hall, p_reg_no, p_query_code, p_item, p_queue, p_phone, p_id_number, p_priority,
+            p_device, p_promised_due)
+    returning id into reg_id;
+    insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, rank)
+    values (p_hall, p_day, p_queue, prefix || lpad(n::text, 3, '0'), reg_id,
+            case when p_priority = 'normal' then 2 else 1 end)
+    returning * into t;
+    waiting := hq_waiting(p_queue, p_day);
+    return query select * from hq_commit(p_hall, 'device', p_device, null, 'ticket.register',
+        jsonb_build_array(jsonb_build_object('type', 'ticket.registered', 'payload',
+            hq_ticket_json(t) || jsonb_build_object('waiting', waiting,
+                'reg_no', p_reg_no, 'query_code', p_query_code))),
+        jsonb_build_object('ticket_no', t.ticket_no, 'reg_no', p_reg_no));
+end $$;
+
+-- Call next: the first waiting ticket this window may serve, atomically. SKIP LOCKED lets 130
+-- windows call at the same instant without waiting on each other, and never on one ticket.
+create function hq_call_next(p_hall int, p_window int, p_clerk int, p_day date)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare
+    w service_window; t ticket; cur ticket; waiting int; attempt int := 0;
+begin
+    w := hq_window(p_hall, p_window, p_clerk);
+    if w.status <> 'open' then
+        perform hq_fail('HQ409', 'window_not_open', '窗口未开放，不能叫号');
+    end if;
+    cur := hq_current(p_window);
+    if cur.id is not null then
+        perform hq_fail('HQ409', 'window_busy',
+                        format('请先完成或转办当前的 %s 号', cur.ticket_no));
+    end if;
+    loop
+        select tk.* into t from ticket tk
+        left join window_queue wq on wq.queue_id = tk.queue_id and wq.window_id = p_window
+        where tk.service_day = p_day and tk.hall_id = p_hall and tk.status = 'waiting'
+          and (tk.target_window_id = p_window
+               or (tk.target_window_id is null and wq.window_id is not null
+                   and (tk.target_clerk_id is null or tk.target_clerk_id = p_clerk)))
+        order by (tk.target_window_id is null), wq.position, tk.rank, tk.queued_at, tk.id
+        limit 1
+        for update of tk skip locked;
+        exit when not found;
+        -- A row another window took between our snapshot and our lock: look again.
+        update ticket set status = 'called', window_id = p_window, clerk_id = p_clerk,
+                          called_at = now(), recalls = 0
+        where id = t.id and status = 'waiting'
+        returning * into t;
+        exit when found;
+        attempt := attempt + 1;
+        if attempt > 5 then exit; end if;
+    end loop;
+    if t.id is null or t.status <> 'called' then
+        perform hq_fail('HQ409', 'queue_empty', '当前没有等候的群众');
+    end if;
+    update window_idle set idle_until = now() where window_idle.window_id = p_window and idle_until is null;
+    waiting := hq_waiting(t.queue_id, p_day);
+    perform hq_notify(p_hall, t, 'called', format('【%s】请 %s 号到 %s 办理。',
+        (select name from hall where id = p_hall), t.ticket_no, w.display_name));
+    perform hq_notify_near(p_hall, t.queue_id, p_day);
+    return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.call_next',
+        jsonb_build_array(jsonb_build_object('type', 'ticket.called', 'window_id', p_window,
+            'payload', hq_ticket_json(t) || jsonb_build_object(
+                'window_name', w.display_name, 'waiting', waiting, 'out_of_order', false))),
+        jsonb_build_object('ticket_no', t.ticket_no));
+end $$;
+
+-- Call a specific waiting ticket out of order, with a reason (logged).
+create function hq_call_ticket(p_hall int, p_window int, p_clerk int, p_day date,
+                               p_ticket_no text, p_reason text)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare w service_window; t ticket; cur ticket; waiting int;
+begin
+    w := hq_window(p_hall, p_window, p_clerk);
+    if w.status <> 'open' then
+        perform hq_fail('HQ409', 'window_not_open', '窗口未开放，不能叫号');
+    end if;
+    cur := hq_current(p_window);
+    if cur.id is not null then
+        perform hq_fail('HQ409', 'window_busy',
+                        format('请先完成或转办当前的 %s 号', cur.ticket_no));
+    end if;
+    update ticket set status = 'called', window_id = p_window, clerk_id = p_clerk,
+                      called_at = now(), recalls = 0, out_of_order_reason = p_reason
+    where id = (select id from ticket where hall_id = p_hall and service_day = p_day
+                and ticket_no = p_ticket_no and status = 'waiting'
+                order by id desc limit 1 for update)
+    returning * into t;
+    if not found then
+        perform hq_fail('HQ404', 'unknown_ticket', format('没有等候中的 %s 号', p_ticket_no));
+    end if;
+    update window_idle set idle_until = now() where window_idle.window_id = p_window and idle_until is null;
+    waiting := hq_waiting(t.queue_id, p_day);
+    perform hq_notify(p_hall, t, 'called', format('【%s】请 %s 号到 %s 办理。',
+        (select name from hall where id = p_hall), t.ticket_no, w.display_name));
+    return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.call_ticket',
+        jsonb_build_array(jsonb_build_object('type', 'ticket.called', 'window_id', p_window,
+            'payload', hq_ticket_json(t) || jsonb_build_object(
+                'window_name', w.display_name, 'waiting', waiting, 'out_of_order', true,
+                'reason', p_reason))),
+        jsonb_build_object('ticket_no', t.ticket_no, 'reason', p_reason));
+end $$;
+
+-- Recall (re-announce) the ticket called to this window.
+create function hq_recall(p_hall int, p_window int, p_clerk int)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare w service_window; t ticket;
+begin
+    w := hq_window(p_hall, p_window, p_clerk);
+    t := hq_current(p_window);
+    if t.id is null or t.status <> 'called' then
+        perform hq_fail('HQ409', 'nothing_called', '当前没有已叫号未到的群众');
+    end if;
+    update ticket set recalls = recalls + 1 where id = t.id returning * into t;
+    return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.recall',
+        jsonb_build_array(jsonb_build_object('type', 'ticket.recalled', 'window_id', p_window,
+            'payload', hq_ticket_json(t) || jsonb_build_object('window_name', w.display_name))),
+        jsonb_build_object('ticket_no', t.ticket_no, 'recalls', t.recalls));
+end $$;
+
+-- No-show after the configured number of recalls; optionally back to the end of the queue.
+create function hq_no_show(p_hall int, p_window int, p_clerk int, p_requeue boolean)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare w service_window; t ticket; nxt ticket; needed int; events jsonb; waiting int;
+begin
+    w := hq_window(p_hall, p_window, p_clerk);
+    t := hq_current(p_window);
+    if t.id is null or t.status <> 'called' then
+        perform hq_fail('HQ409', 'nothing_called', '当前没有已叫号未到的群众');
+    end if;
+    select no_show_recalls into needed from hall where id = p_hall;
+    if t.recalls < needed then
+        perform hq_fail('HQ409', 'recall_first', format('请先重呼 %s 次再标记过号', needed));
+    end if;
+    update ticket set status = 'done', outcome = 'no_show', finished_at = now()
+    where id = t.id returning * into t;
+    events := jsonb_build_array(jsonb_build_object('type', 'ticket.no_show', 'window_id', p_window,
+        'payload', hq_ticket_json(t) || jsonb_build_object('requeued', p_requeue)));
+    if p_requeue then
+        insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id,
+                            previous_id, rank, note)
+        values (t.hall_id, t.service_day, t.queue_id, t.ticket_no, t.registration_id, t.id, 2,
+                '过号重排')
+        returning * into nxt;
+        waiting := hq_waiting(t.queue_id, t.service_day);
+        events := events || jsonb_build_array(jsonb_build_object('type', 'ticket.requeued',
+            'payload', hq_ticket_json(nxt) || jsonb_build_object('waiting', waiting)));
+    end if;
+    insert into window_idle (window_id, service_day, idle_from) values (p_window, t.service_day, now());
+    return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.no_show',
+        events, jsonb_build_object('ticket_no', t.ticket_no, 'requeue', p_requeue));
+end $$;
+
+-- The citizen arrived: service starts (walk-to-window time ends).
+create function hq_start(p_hall int, p_window int, p_clerk int)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare w service_window; t ticket;
+begin
+    w := hq_window(p_hall, p_window, p_clerk);
+    t := hq_current(p_window);
+    if t.id is null or t.status <> 'called' then
+        perform hq_fail('HQ409', 'nothing_called', '当前没有已叫号未到的群众');
+    end if;
+    update ticket set status = 'serving', service_started_at = now() where id = t.id
+    returning * into t;
+    return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.start',
+        jsonb_build_array(jsonb_build_object('type', 'ticket.service_started',
+            'window_id', p_window, 'payload', hq_ticket_json(t))),
+        jsonb_build_object('ticket_no', t.ticket_no));
+end $$;
+
+-- Service done; the queue's average service time learns from it.
+create function hq_finish(p_hall int, p_window int, p_clerk int)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare w service_window; t ticket; secs int;
+begin
+    w := hq_window(p_hall, p_window, p_clerk);
+    t := hq_current(p_window);
+    if t.id is null or t.status <> 'serving' then
+        perform hq_fail('HQ409', 'nothing_serving', '当前没有正在办理的业务');
+    end if;
+    update ticket set status = 'done', outcome = 'served', finished_at = now() where id = t.id
+    returning * into t;
+    secs := greatest(1, extract(epoch from t.finished_at - t.service_started_at)::int);
+    update queue set avg_service_seconds =
+        least(3600, greatest(30, (avg_service_seconds * 4 + secs) / 5))
+    where id = t.queue_id;
+    insert into window_idle (window_id, service_day, idle_from) values (p_window, t.service_day, now());
+    return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.finish',
+        jsonb_build_array(jsonb_build_object('type', 'ticket.finished', 'window_id', p_window,
+            'payload', hq_ticket_json(t) || jsonb_build_object('service_seconds', secs))),
+        jsonb_build_object('ticket_no', t.ticket_no));
+end $$;
+
+-- Transfer to another queue, window or clerk, to the front or the back, with a note.
+create function hq_transfer(p_hall int, p_window int, p_clerk int, p_queue int,
+                            p_target_window int, p_target_clerk int, p_front boolean,
+                            p_note text)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare
+    w service_window; t ticket; nxt ticket; target_queue int; waiting int; tw service_window;
+begin
+    w := hq_window(p_hall, p_window, p_clerk);
+    t := hq_current(p_window);
+    if t.id is null then
+        perform hq_fail('HQ409', 'nothing_current', '当前没有可转办的群众');
+    end if;
+    target_queue := p_queue;
+    if p_target_window is not null then
+        select * into tw from service_window where id = p_target_window and hall_id = p_hall;
+        if not found then
+            perform hq_fail('HQ404', 'unknown_window', '目标窗口不存在');
+        end if;
+        if tw.id = p_window then
+            perform hq_fail('HQ409', 'same_window', '不能转办给本窗口');
+        end if;
+        if target_queue is null then
+            select queue_id into target_queue from window_queue
+            where window_queue.window_id = tw.id order by position limit 1;
+        end if;
+    end if;
+    if p_target_clerk is not null and target_queue is null then
+        select wq.queue_id into target_queue from staff s
+        join window_queue wq on true
+        join service_window sw on sw.id = wq.window_id and sw.department_id = s.department_id
+        where s.id = p_target_clerk and s.hall_id = p_hall order by sw.window_no, wq.position limit 1;
+    end if;
+    if target_queue is null then target_queue := t.queue_id; end if;
+    if not exists (select 1 from queue where id = target_queue and hall_id = p_hall) then
+        perform hq_fail('HQ404', 'unknown_queue', '目标队列不存在');
+    end if;
+    update ticket set status = 'done', outcome = 'transferred', finished_at = now()
+    where id = t.id returning * into t;
+    insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, previous_id,
+                        rank, queued_at, target_window_id, target_clerk_id, note)
+    values (t.hall_id, t.service_day, target_queue, t.ticket_no, t.registration_id, t.id,
+            case when p_front then 0 else 2 end, now(), p_target_window, p_target_clerk,
+            coalesce(p_note, ''))
+    returning * into nxt;
+    waiting := hq_waiting(target_queue, t.service_day);
+    insert into window_idle (window_id, service_day, idle_from) values (p_window, t.service_day, now());
+    return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.transfer',
+        jsonb_build_array(jsonb_build_object('type', 'ticket.transferred', 'window_id', p_window,
+            'payload', hq_ticket_json(nxt) || jsonb_build_object(
+                'from_window_no', w.window_no, 'from_ticket_id', t.id, 'front', p_front,
+                'waiting', waiting))),
+        jsonb_build_object('ticket_no', t.ticket_no, 'to_queue', target_queue,
+                           'to_window', p_target_window, 'to_clerk', p_target_clerk,
+                           'note', p_note));
+end $$;
+
+-- Park the current ticket (the citizen fetches a document); it keeps its place at the window.
+create function hq_park(p_hall int, p_window int, p_clerk int)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare w service_window; t ticket;
+begin
+    w := hq_window(p_hall, p_window, p_clerk);
+    t := hq_current(p_window);
+    if t.id is null then
+        perform hq_fail('HQ409', 'nothing_current', '当前没有可挂起的业务');
+    end if;
+    update ticket set status = 'parked', parked_at = now() where id = t.id returning * into t;
+    insert into window_idle (window_id, service_day, idle_from) values (p_window, t.service_day, now());
+    return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.park',
+        jsonb_build_array(jsonb_build_object('type', 'ticket.parked', 'window_id', p_window,
+            'payload', hq_ticket_json(t))),
+        jsonb_build_object('ticket_no', t.ticket_no));
+end $$;
+
+-- Resume a parked ticket at the window that parked it.
+create function hq_resume(p_hall int, p_window int, p_clerk int, p_ticket_id bigint)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare w service_window; t ticket; cur ticket;
+begin
+    w := hq_window(p_hall, p_window, p_clerk);
+    cur := hq_current(p_window);
+    if cur.id is not null then
+        perform hq_fail('HQ409', 'window_busy',
+                        format('请先完成或转办当前的 %s 号', cur.ticket_no));
+    end if;
+    update ticket set status = 'serving', parked_at = null,
+                      service_started_at = coalesce(service_started_at, now())
+    where id = p_ticket_id and ticket.window_id = p_window and status = 'parked'
+    returning * into t;
+    if not found then
+        perform hq_fail('HQ404', 'unknown_ticket', '没有该挂起的业务');
+    end if;
+    update window_idle set idle_until = now() where window_idle.window_id = p_window and idle_until is null;
+    return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.resume',
+        jsonb_build_array(jsonb_build_object('type', 'ticket.resumed', 'window_id', p_window,
+            'payload', hq_ticket_json(t))),
+        jsonb_build_object('ticket_no', t.ticket_no));
+end $$;
+
+-- Timers (run by the one process holding the hall's timer lock) --------------------------
+
+-- Parked tickets past the hall's limit end as parked_expired.
+create function hq_expire_parked(p_hall int)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare events jsonb := '[]'; t ticket; mins int;
+begin
+    select park_minutes into mins from hall where id = p_hall;
+    for t in update ticket set status = 'done', outcome = 'parked_expired', finished_at = now()
+             where hall_id = p_hall and status = 'parked'
+               and parked_at < now() - make_interval(mins => mins)
+             returning * loop
+        events := events || jsonb_build_array(jsonb_build_object('type', 'ticket.parked_expired',
+            'window_id', t.window_id, 'payload', hq_ticket_json(t)));
+    end loop;
+    if jsonb_array_length(events) > 0 then
+        return query select * from hq_commit(p_hall, 'system', null, null, 'ticket.expire_parked',
+                                             events, '{}'::jsonb);
+    end if;
+end $$;
+
+-- At closing time (or for an earlier day) every open ticket ends as closed_unserved.
+create function hq_close_day(p_hall int, p_day date)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+declare n int;
+begin
+    with closed as (
+        update ticket set status = 'done', outcome = 'closed_unserved', finished_at = now()
+        where hall_id = p_hall and service_day <= p_day and status <> 'done'
+        returning 1)
+    select count(*) into n from closed;
+    if n > 0 then
+        return query select * from hq_commit(p_hall, 'system', null, null, 'queue.close_day',
+            jsonb_build_array(jsonb_build_object('type', 'queue.day_closed',
+                'payload', jsonb_build_object('day', p_day, 'closed', n))),
+            jsonb_build_object('day', p_day, 'closed', n));
+    end if;
+end $$;

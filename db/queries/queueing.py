@@ -1,0 +1,114 @@
+"""SQL for the live queue: the command functions (db/migrations/0003) and the reads."""
+from __future__ import annotations
+
+_COLS = "seq, type, payload, window_id, at"
+
+REGISTER = f"select {_COLS} from hq_register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+CALL_NEXT = f"select {_COLS} from hq_call_next($1, $2, $3, $4)"
+CALL_TICKET = f"select {_COLS} from hq_call_ticket($1, $2, $3, $4, $5, $6)"
+RECALL = f"select {_COLS} from hq_recall($1, $2, $3)"
+NO_SHOW = f"select {_COLS} from hq_no_show($1, $2, $3, $4)"
+START = f"select {_COLS} from hq_start($1, $2, $3)"
+FINISH = f"select {_COLS} from hq_finish($1, $2, $3)"
+TRANSFER = f"select {_COLS} from hq_transfer($1, $2, $3, $4, $5, $6, $7, $8)"
+PARK = f"select {_COLS} from hq_park($1, $2, $3)"
+RESUME = f"select {_COLS} from hq_resume($1, $2, $3, $4)"
+EXPIRE_PARKED = f"select {_COLS} from hq_expire_parked($1)"
+CLOSE_DAY = f"select {_COLS} from hq_close_day($1, $2)"
+
+ITEM_FOR_REGISTRATION = """
+select i.id, i.code, i.name, i.kind, i.limit_unit, i.promised_limit, i.statutory_limit,
+       i.queue_id, q.code as queue_code, q.prefix, d.name as department_name, i.active
+from item i join department d on d.id = i.department_id left join queue q on q.id = i.queue_id
+where i.hall_id = $1 and i.code = $2
+"""
+
+# Queue status: waiting counts, service rate and open windows, for estimated waits.
+QUEUE_STATUS = """
+select q.id, q.code, q.name, q.prefix, q.avg_service_seconds,
+       (select count(*) from ticket t where t.queue_id = q.id and t.service_day = $2
+          and t.status = 'waiting')::int as waiting,
+       (select count(*) from window_queue wq join service_window w on w.id = wq.window_id
+          where wq.queue_id = q.id and w.status = 'open')::int as open_windows,
+       (select count(*) from ticket t where t.queue_id = q.id and t.service_day = $2
+          and t.outcome = 'served')::int as served_today
+from queue q where q.hall_id = $1 order by q.prefix
+"""
+
+RECENT_CALLS = """
+select payload, at from event
+where hall_id = $1 and type in ('ticket.called', 'ticket.recalled') and at >= $2
+order by seq desc limit $3
+"""
+
+WINDOW_CURRENT = """
+select t.*, w.window_no from ticket t join service_window w on w.id = t.window_id
+where t.hall_id = $1 and t.status in ('called', 'serving') and t.service_day = $2
+"""
+
+WINDOW_ID = "select id, department_id from service_window where hall_id = $1 and window_no = $2"
+
+TICKET_JSON_OF_WINDOW = """
+select hq_ticket_json(t) as ticket from ticket t
+where t.window_id = $1 and t.status = any($2::text[]) order by t.id
+"""
+
+WAITING_FOR_WINDOW = """
+select hq_ticket_json(tk) as ticket
+from ticket tk
+left join window_queue wq on wq.queue_id = tk.queue_id and wq.window_id = $2
+where tk.service_day = $3 and tk.hall_id = $1 and tk.status = 'waiting'
+  and (tk.target_window_id = $2
+       or (tk.target_window_id is null and wq.window_id is not null
+           and (tk.target_clerk_id is null or tk.target_clerk_id = $4)))
+order by (tk.target_window_id is null), wq.position, tk.rank, tk.queued_at, tk.id
+limit $5
+"""
+
+WINDOW_DAY_COUNTS = """
+select count(*) filter (where outcome = 'served')::int as served,
+       count(*) filter (where outcome = 'transferred')::int as transferred,
+       count(*) filter (where outcome = 'no_show')::int as no_show,
+       coalesce(avg(extract(epoch from finished_at - service_started_at))
+                filter (where outcome = 'served'), 0)::int as avg_service_seconds
+from ticket where window_id = $1 and service_day = $2
+"""
+
+REGISTRATION_BY_REG_NO = """
+select r.*, i.code as item_code, i.name as item_name, q.code as queue_code,
+       d.name as department_name,
+       (select hq_ticket_json(t) from ticket t where t.registration_id = r.id
+        order by t.id desc limit 1) as ticket
+from registration r join item i on i.id = r.item_id join queue q on q.id = r.queue_id
+join department d on d.id = i.department_id
+where r.hall_id = $1 and r.reg_no = $2
+"""
+
+REGISTRATION_BY_QUERY_CODE = """
+select r.*, h.code as hall_code, h.name as hall_name, i.code as item_code, i.name as item_name,
+       i.kind as item_kind, i.promised_limit, i.limit_unit, q.code as queue_code,
+       q.name as queue_name, d.name as department_name,
+       (select hq_ticket_json(t) from ticket t where t.registration_id = r.id
+        order by t.id desc limit 1) as ticket
+from registration r join hall h on h.id = r.hall_id join item i on i.id = r.item_id
+join queue q on q.id = r.queue_id join department d on d.id = i.department_id
+where r.query_code = $1
+"""
+
+WINDOWS_OF_QUEUE = """
+select w.window_no, w.display_name, w.status, st.display_name as clerk_name
+from window_queue wq join service_window w on w.id = wq.window_id
+left join window_signin ws on ws.window_id = w.id left join staff st on st.id = ws.staff_id
+where wq.queue_id = $1 order by wq.position, w.window_no
+"""
+
+WAITING_AHEAD = """
+select count(*)::int from ticket t, ticket me
+where me.id = $1 and t.queue_id = me.queue_id and t.service_day = me.service_day
+  and t.status = 'waiting' and t.target_window_id is null
+  and (t.rank, t.queued_at, t.id) < (me.rank, me.queued_at, me.id)
+"""
+
+QUEUE_BY_CODE = "select id from queue where hall_id = $1 and code = $2"
+STAFF_IN_HALL = "select id from staff where hall_id = $1 and id = $2 and role = 'clerk'"
+HALLS_TIMERS = "select id, code, closes_at from hall order by id"

@@ -1,0 +1,248 @@
+"""Registration, calling, transfers and the other window commands, over HTTP."""
+from __future__ import annotations
+
+import asyncio
+
+from server.domain.queueing import service_day
+
+from tests.queue_helpers import bearer, clerk_at_window, command, item_of_window, kiosk_token, register
+
+
+async def test_kiosk_registration_gives_ticket_and_notice(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    notice = await register(http, kiosk, item, phone="13800138000", id_number="37110219800101123X")
+    ticket = notice["ticket"]
+    assert ticket["ticket_no"][0].isalpha() and ticket["ticket_no"].endswith("001")
+    assert ticket["status"] == "waiting"
+    assert len(notice["reg_no"]) == 14 and notice["reg_no"].isdigit()
+    assert notice["phone"] == "138****8000" and notice["id_number"] == "3711**********123X"
+    assert notice["materials"] and any(m["is_key"] for m in notice["materials"])
+    assert notice["windows"] and notice["hall"]["name"] == "日照市政务服务中心"
+    second = await register(http, kiosk, item)
+    assert second["ticket"]["ticket_no"].endswith("002") and second["ahead"] == 1
+    # the notice is public by query code; the barcode renders as SVG
+    resp = await http.get(f"/api/notice/{notice['query_code']}")
+    assert resp.status == 200 and (await resp.json())["reg_no"] == notice["reg_no"]
+    svg = await http.get(f"/api/barcode/{notice['reg_no']}.svg")
+    assert svg.status == 200 and svg.content_type == "image/svg+xml"
+    assert b"<svg" in await svg.read()
+
+
+async def test_promised_item_gets_promised_due_from_calendar(http, db):
+    kiosk = await kiosk_token(http)
+    code = await db.fetchval("select code from item where kind = 'promised' and queue_id is not null "
+                             "and hall_id = (select id from hall where code='rizhao') limit 1")
+    notice = await register(http, kiosk, code)
+    assert notice["promised_due"] is not None
+
+
+async def test_registration_input_errors(http, db):
+    kiosk = await kiosk_token(http)
+    for body, code in [({"item": "nope"}, "unknown_item"),
+                       ({"item": "amr-001", "phone": "123"}, "invalid_field"),
+                       ({"item": "amr-001", "priority": "vip"}, "invalid_field"),
+                       ({}, "invalid_field")]:
+        resp = await http.post("/api/halls/rizhao/registrations", json=body, headers=bearer(kiosk))
+        assert resp.status in (400, 404) and (await resp.json())["error"]["code"] == code
+    clerk = await clerk_at_window(db, 2)
+    resp = await http.post("/api/halls/rizhao/registrations", json={"item": "amr-001"},
+                           headers=bearer(clerk))
+    assert resp.status == 403
+
+
+async def test_kiosk_is_rate_limited(http, db):
+    kiosk = await kiosk_token(http, "kiosk-02")
+    item = await item_of_window(db, 1)
+    statuses = []
+    for _ in range(14):
+        resp = await http.post("/api/halls/rizhao/registrations", json={"item": item},
+                               headers=bearer(kiosk))
+        statuses.append(resp.status)
+        if resp.status == 429:
+            body = await resp.json()
+            assert body["error"]["code"] == "rate_limited" and "秒后再试" in body["error"]["message"]
+    assert statuses[:10] == [201] * 10 and 429 in statuses
+
+
+async def test_call_start_finish_cycle_with_priority_first(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    clerk = await clerk_at_window(db, 1)
+    a = await register(http, kiosk, item)
+    b = await register(http, kiosk, item, priority="elderly")
+    called = await command(http, clerk, 1, "call-next")
+    assert called["ticket"]["ticket_no"] == b["ticket"]["ticket_no"]  # priority before arrival
+    assert called["events"][0]["type"] == "ticket.called"
+    busy = await command(http, clerk, 1, "call-next", expect=409)
+    assert busy["error"]["code"] == "window_busy"
+    await command(http, clerk, 1, "start")
+    done = await command(http, clerk, 1, "finish")
+    assert done["ticket"]["outcome"] == "served"
+    called = await command(http, clerk, 1, "call-next")
+    assert called["ticket"]["ticket_no"] == a["ticket"]["ticket_no"]
+    board = await (await http.get("/api/halls/rizhao/windows/1/board", headers=bearer(clerk))).json()
+    assert board["current"]["ticket_no"] == a["ticket"]["ticket_no"]
+    assert board["counts"]["served"] == 1
+    row = await db.fetchrow("select called_at, service_started_at, finished_at from ticket "
+                            "where ticket_no = $1 and outcome = 'served'", b["ticket"]["ticket_no"])
+    assert row["called_at"] <= row["service_started_at"] <= row["finished_at"]
+
+
+async def test_empty_queue_and_closed_window(http, db):
+    clerk = await clerk_at_window(db, 3)
+    resp = await command(http, clerk, 3, "call-next", expect=409)
+    assert resp["error"]["code"] == "queue_empty" and resp["error"]["message"]
+    await db.execute("update service_window set status = 'paused' where window_no = 3")
+    resp = await command(http, clerk, 3, "call-next", expect=409)
+    assert resp["error"]["code"] == "window_not_open"
+
+
+async def test_clerk_cannot_command_another_window(http, db):
+    clerk = await clerk_at_window(db, 4)
+    resp = await command(http, clerk, 5, "call-next", expect=403)
+    assert resp["error"]["code"] == "not_your_window"
+    resp = await http.post("/api/halls/juxian/windows/4/call-next", headers=bearer(clerk))
+    assert resp.status in (403, 404)
+
+
+async def test_130_windows_calling_at_the_same_instant_never_share_a_ticket(http, db):
+    tokens = {}
+    for no in range(1, 131):
+        tokens[no] = await clerk_at_window(db, no)
+    # 40 tickets in every queue: more than enough for every window
+    queues = await db.fetch("select q.id, (select code from item where queue_id = q.id and active "
+                            "limit 1) as item from queue q join hall h on h.id = q.hall_id "
+                            "where h.code = 'rizhao'")
+    # registrations straight through the command function (the kiosk limit is per device)
+    hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
+    for q in queues:
+        if q["item"] is None:
+            continue
+        item_id = await db.fetchval("select id from item where code = $1 and hall_id = $2",
+                                    q["item"], hall_id)
+        for _ in range(40):
+            await db.fetch("select * from hq_register($1, null, $2, $3, $4, "
+                           "md5(random()::text), null, null, 'normal', null)",
+                           hall_id, item_id, q["id"], service_day())
+    results = await asyncio.gather(*(http.post(f"/api/halls/rizhao/windows/{no}/call-next",
+                                               headers=bearer(t)) for no, t in tokens.items()))
+    called = []
+    for r in results:
+        body = await r.json()
+        assert r.status == 200, body
+        called.append(body["ticket"]["id"])
+    assert len(called) == 130 and len(set(called)) == 130
+    rows = await db.fetch("select id, window_id from ticket where status = 'called'")
+    assert len(rows) == 130 and len({r["window_id"] for r in rows}) == 130
+
+
+async def test_transfer_to_another_window_to_the_front(http, db):
+    kiosk = await kiosk_token(http)
+    item1 = await item_of_window(db, 1)
+    clerk1 = await clerk_at_window(db, 1)
+    # window 60 is another department
+    clerk60 = await clerk_at_window(db, 60)
+    item60 = await item_of_window(db, 60)
+    first = await register(http, kiosk, item60)
+    mine = await register(http, kiosk, item1)
+    await command(http, clerk1, 1, "call-next")
+    await command(http, clerk1, 1, "start")
+    moved = await command(http, clerk1, 1, "transfer",
+                          {"to_window_no": 60, "front": True, "note": "需补充不动产材料"})
+    assert moved["events"][0]["type"] == "ticket.transferred"
+    assert moved["ticket"]["ticket_no"] == mine["ticket"]["ticket_no"]  # the citizen keeps the number
+    assert moved["ticket"]["target_window_no"] == 60
+    board = await (await http.get("/api/halls/rizhao/windows/60/board", headers=bearer(clerk60))).json()
+    assert board["waiting"][0]["ticket_no"] == mine["ticket"]["ticket_no"]
+    assert board["waiting"][0]["note"] == "需补充不动产材料"
+    called = await command(http, clerk60, 60, "call-next")
+    assert called["ticket"]["ticket_no"] == mine["ticket"]["ticket_no"]  # before `first`
+    outcomes = [r["outcome"] for r in await db.fetch(
+        "select outcome from ticket where registration_id = (select id from registration "
+        "where reg_no = $1) order by id", mine["reg_no"])]
+    assert outcomes == ["transferred", None]
+    assert first["ticket"]["status"] == "waiting"
+
+
+async def test_transfer_to_queue_back_and_bad_targets(http, db):
+    kiosk = await kiosk_token(http)
+    item1 = await item_of_window(db, 1)
+    clerk1 = await clerk_at_window(db, 1)
+    await register(http, kiosk, item1)
+    await command(http, clerk1, 1, "call-next")
+    bad = await command(http, clerk1, 1, "transfer", {"queue": "nope"}, expect=404)
+    assert bad["error"]["code"] == "unknown_queue"
+    bad = await command(http, clerk1, 1, "transfer", {}, expect=400)
+    assert bad["error"]["code"] == "transfer_target_required"
+    other_queue = await db.fetchval("select code from queue where prefix = 'B' and hall_id = "
+                                    "(select id from hall where code='rizhao')")
+    ok = await command(http, clerk1, 1, "transfer", {"queue": other_queue})
+    assert ok["ticket"]["queue"] == other_queue and ok["ticket"]["rank"] == 2
+
+
+async def test_recall_then_no_show_and_requeue(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    clerk = await clerk_at_window(db, 1)
+    reg = await register(http, kiosk, item)
+    await command(http, clerk, 1, "call-next")
+    early = await command(http, clerk, 1, "no-show", {"requeue": True}, expect=409)
+    assert early["error"]["code"] == "recall_first"
+    r1 = await command(http, clerk, 1, "recall")
+    assert r1["events"][0]["type"] == "ticket.recalled" and r1["ticket"]["recalls"] == 1
+    await command(http, clerk, 1, "recall")
+    gone = await command(http, clerk, 1, "no-show", {"requeue": True})
+    assert [e["type"] for e in gone["events"]] == ["ticket.no_show", "ticket.requeued"]
+    again = await command(http, clerk, 1, "call-next")
+    assert again["ticket"]["ticket_no"] == reg["ticket"]["ticket_no"]
+
+
+async def test_call_out_of_order_with_reason_and_park_resume(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    clerk = await clerk_at_window(db, 1)
+    await register(http, kiosk, item)
+    later = await register(http, kiosk, item)
+    no_reason = await http.post("/api/halls/rizhao/windows/1/call", headers=bearer(clerk),
+                                json={"ticket_no": later["ticket"]["ticket_no"], "reason": ""})
+    assert no_reason.status == 400
+    called = await command(http, clerk, 1, "call", {"ticket_no": later["ticket"]["ticket_no"],
+                                                    "reason": "孕妇优先"})
+    assert called["events"][0]["data"]["out_of_order"] is True
+    audit = await db.fetchval("select detail->>'reason' from audit where action = 'ticket.call_ticket'")
+    assert audit == "孕妇优先"
+    await command(http, clerk, 1, "start")
+    parked = await command(http, clerk, 1, "park")
+    assert parked["ticket"]["status"] == "parked"
+    board = await (await http.get("/api/halls/rizhao/windows/1/board", headers=bearer(clerk))).json()
+    assert board["current"] is None and board["parked"][0]["ticket_no"] == later["ticket"]["ticket_no"]
+    resumed = await command(http, clerk, 1, "resume", {"ticket_id": parked["ticket"]["id"]})
+    assert resumed["ticket"]["status"] == "serving"
+    await command(http, clerk, 1, "finish")
+
+
+async def test_barcode_scan_finds_registration_and_public_queue_status(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    clerk = await clerk_at_window(db, 1)
+    reg = await register(http, kiosk, item)
+    found = await (await http.get(f"/api/halls/rizhao/registrations/{reg['reg_no']}",
+                                  headers=bearer(clerk))).json()
+    assert found["ticket"]["ticket_no"] == reg["ticket"]["ticket_no"]
+    status = await (await http.get("/api/halls/rizhao/queue-status")).json()
+    q = next(q for q in status["queues"] if q["code"] == reg["queue"])
+    assert q["waiting"] == 1 and q["open_windows"] >= 1 and q["estimated_wait_seconds"] > 0
+
+
+async def test_sms_outbox_gets_called_and_near_front_messages(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    clerk = await clerk_at_window(db, 1)
+    regs = [await register(http, kiosk, item, phone=f"1380000000{i}") for i in range(5)]
+    await command(http, clerk, 1, "call-next")
+    rows = await db.fetch("select dedupe_key, recipient, body from notification order by id")
+    keys = [r["dedupe_key"].split(":")[0] for r in rows]
+    assert keys == ["called", "near"]
+    assert rows[0]["recipient"] == "13800000000" and regs[0]["ticket"]["ticket_no"] in rows[0]["body"]
+    assert rows[1]["recipient"] == "13800000003"  # now third in line
