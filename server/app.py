@@ -24,6 +24,8 @@ from server.domain.auth import AuthService
 from server.domain.queueing import QueueService
 from server.domain.snapshot import snapshot
 from server.domain.store import Store
+from server.outbox import create_sender
+from server.timers import HallTimers
 from server.keys import (AUTH, BUS, FANOUT, KIOSK_LIMIT, POOL, QUEUE, ROUTES, SETTINGS, SIO, STORE,
                          WEBSOCKETS)
 from server.settings import Settings
@@ -76,9 +78,15 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         bus.subscribe(fanout.offer, fanout.resync_all)
         await bus.start()
         sio.register_namespace(HallNamespace(auth, store, fanout))
+        timers = None
+        if settings.timers:
+            timers = HallTimers(store, dsn, create_sender(settings.sms_webhook_url))
+            await timers.start()
         try:
             yield
         finally:
+            if timers is not None:
+                await timers.close()
             await bus.close()
             await fanout.close()
             await pool.close()
@@ -97,7 +105,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
 
 
 PAGES = ("kiosk", "window", "display", "leader", "supervision", "track", "reports", "queue",
-         "login")
+         "login", "notice")
 
 
 def _add_pages(app: web.Application) -> None:

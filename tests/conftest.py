@@ -113,8 +113,9 @@ def free_port() -> int:
 
 
 def test_settings(**changes) -> Settings:
+    # Timers off: tests drive them explicitly (their real clock would close tickets at 17:30).
     base = Settings(secret="test-secret", gap_poll_seconds=0.5, data_dir=ROOT / "var" / "test",
-                    host="127.0.0.1", port=free_port())
+                    host="127.0.0.1", port=free_port(), timers=False)
     return base.with_(**changes)
 
 

@@ -435,21 +435,22 @@ begin
     end if;
 end $$;
 
--- At closing time (or for an earlier day) every open ticket ends as closed_unserved.
-create function hq_close_day(p_hall int, p_day date)
+-- Tickets still open at closing time end as closed_unserved: every ticket created before the
+-- most recent closing instant (p_closed_at) that is not done.
+create function hq_close_day(p_hall int, p_closed_at timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare n int;
 begin
     with closed as (
         update ticket set status = 'done', outcome = 'closed_unserved', finished_at = now()
-        where hall_id = p_hall and service_day <= p_day and status <> 'done'
+        where hall_id = p_hall and created_at < p_closed_at and status <> 'done'
         returning 1)
     select count(*) into n from closed;
     if n > 0 then
         return query select * from hq_commit(p_hall, 'system', null, null, 'queue.close_day',
             jsonb_build_array(jsonb_build_object('type', 'queue.day_closed',
-                'payload', jsonb_build_object('day', p_day, 'closed', n))),
-            jsonb_build_object('day', p_day, 'closed', n));
+                'payload', jsonb_build_object('closed_at', p_closed_at, 'closed', n))),
+            jsonb_build_object('closed_at', p_closed_at, 'closed', n));
     end if;
 end $$;
