@@ -141,5 +141,5 @@ class RedisBus:
         return {"kind": self.kind, "ok": self.ok}
 
 
-def create_bus(redis_url: str | None) -> Bus:
-    return RedisBus(redis_url) if redis_url else LocalBus()
+def create_bus(redis_url: str | None, channel: str = CHANNEL) -> Bus:
+    return RedisBus(redis_url, channel) if redis_url else LocalBus()

@@ -21,7 +21,13 @@ from server.domain.store import Store
 
 log = logging.getLogger(__name__)
 
-_PREFIX = f'42{p.SOCKET_NAMESPACE},["{p.SOCKET_EVENT}",'.encode()
+_PREFIX = f'2{p.SOCKET_NAMESPACE},["{p.SOCKET_EVENT}",'.encode()
+
+
+def _refused(error: dict) -> socketio.exceptions.ConnectionRefusedError:
+    """The client's connect_error gets {"message": text, "data": {"code", "message"}}; a single
+    argument would reach it only as str(dict)."""
+    return socketio.exceptions.ConnectionRefusedError(error["message"], error)
 
 
 class TerminalSubscriber(Subscriber):
@@ -55,19 +61,17 @@ class HallNamespace(socketio.AsyncNamespace):
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         if not isinstance(auth, dict):
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "unauthenticated", "message": "请先登录"})
+            raise _refused({"code": "unauthenticated", "message": "请先登录"})
         actor = await self.auth.resolve_credential(auth.get("ticket") or auth.get("token"))
         if actor is None:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "unauthenticated", "message": "登录已失效，请重新登录"})
+            raise _refused({"code": "unauthenticated", "message": "登录已失效，请重新登录"})
         try:
             async with self.store.read() as conn:
                 code = auth.get("hall")
                 hall = await visible_hall(conn, actor, None if code is None else str(code),
                                           "hall.read")
         except DomainError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(exc.as_dict())
+            raise _refused(exc.as_dict())
         await self.save_session(sid, {"actor": actor, "hall_id": hall.id})
         eio_sid = self.server.manager.eio_sid_from_sid(sid, p.SOCKET_NAMESPACE)
         sub = TerminalSubscriber(hall.id, self.server, sid, eio_sid)
