@@ -27,13 +27,16 @@ SnapshotFn = Callable[[int], Awaitable[dict[str, Any]]]
 class Subscriber:
     """One live client. Subclasses say how a frame is written and how the client is dropped."""
 
-    max_queue = 2000
+    max_queue = 2000                 # frames waiting for this client, at most
+    max_bytes = 4 * 1024 * 1024      # and bytes
 
     def __init__(self, hall_id: int):
         self.hall_id = hall_id
         self.last_seq = 0
         self._buffer: list[tuple[EventRecord, bytes]] | None = []
         self._out: deque[bytes] = deque()
+        self._out_bytes = 0
+        self.on_drop: Callable[["Subscriber"], None] | None = None
         self._wake = asyncio.Event()
         self._writer: asyncio.Task | None = None
         self.closed = False
@@ -65,10 +68,11 @@ class Subscriber:
     def send(self, data: bytes) -> None:
         if self.closed:
             return
-        if len(self._out) >= self.max_queue:
+        if len(self._out) >= self.max_queue or self._out_bytes + len(data) > self.max_bytes:
             self.drop("slow_consumer")
             return
         self._out.append(data)
+        self._out_bytes += len(data)
         self._wake.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_loop(), name="subscriber-writer")
@@ -80,7 +84,9 @@ class Subscriber:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                await self.write(self._out.popleft())
+                data = self._out.popleft()
+                self._out_bytes -= len(data)
+                await self.write(data)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the peer went away mid-write
@@ -93,7 +99,12 @@ class Subscriber:
         self.closed = True
         self.dropped_reason = reason
         self._out.clear()
+        self._out_bytes = 0
         self._wake.set()
+        if self._writer is not None and self._writer is not asyncio.current_task():
+            self._writer.cancel()  # it may be stuck writing to the client that stopped reading
+        if self.on_drop is not None:
+            self.on_drop(self)
         asyncio.get_running_loop().create_task(self.abort(reason))
 
     def close(self) -> None:
@@ -228,6 +239,7 @@ class Fanout:
 
         Returns "resumed", "snapshot" or "closed"."""
         self._subs[sub.hall_id].add(sub)  # first: from now on nothing live is missed
+        sub.on_drop = self.detach
         try:
             async with self.pool.acquire() as conn:
                 head = await q.last_seq(conn, sub.hall_id)

@@ -28,16 +28,21 @@ log = logging.getLogger(__name__)
 
 
 class FeedSubscriber(Subscriber):
-    def __init__(self, hall_id: int, ws: web.WebSocketResponse):
+    def __init__(self, hall_id: int, ws: web.WebSocketResponse, request: web.Request):
         super().__init__(hall_id)
         self.ws = ws
+        # Kept from the start: a client that stopped reading is cut off at the transport.
+        self.transport = request.transport
 
     async def write(self, data: bytes) -> None:
         await self.ws.send_frame(data, WSMsgType.TEXT)
 
     async def abort(self, reason: str) -> None:
-        code = p.CLOSE_SLOW if reason == "slow_consumer" else p.CLOSE_RESYNC
-        await self.ws.close(code=code, message=reason.encode())
+        if reason == "slow_consumer" and self.transport is not None:
+            # It stopped reading: a close frame would only queue behind what it did not read.
+            self.transport.abort()
+            return
+        await self.ws.close(code=p.CLOSE_RESYNC, message=reason.encode())
 
 
 async def _refuse(ws: web.WebSocketResponse, code: int, err: str, message: str) -> web.WebSocketResponse:
@@ -81,7 +86,7 @@ async def handle_display_feed(request: web.Request) -> web.StreamResponse:
         except DomainError as exc:
             return await _refuse(ws, p.CLOSE_FORBIDDEN, exc.code, exc.message)
         await ws.send_frame(orjson.dumps({"type": "auth_ok", "hall": hall.code}), WSMsgType.TEXT)
-        sub = FeedSubscriber(hall.id, ws)
+        sub = FeedSubscriber(hall.id, ws, request)
         await fanout.attach(sub, parse_since(hello.get("since")))
         async for msg in ws:  # the feed is one-way; reading keeps pings and close working
             if msg.type == WSMsgType.ERROR:

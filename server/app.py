@@ -6,14 +6,13 @@ import weakref
 from pathlib import Path
 from typing import AsyncIterator
 
-import orjson
-import socketio
 from aiohttp import WSCloseCode, web
 
 from db.pool import create_pool
 from realtime.bus import create_bus
 from realtime.fanout import Fanout
 from realtime.led_feed import handle_display_feed
+from realtime.socket_server import create_socket_server
 from realtime.terminals import HallNamespace
 from server.api import auth_api, hall_api, health, queue_api  # noqa: F401  (they register routes)
 from server.api.ratelimit import RateLimiter
@@ -34,27 +33,13 @@ log = logging.getLogger(__name__)
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
 
-class _OrjsonForSocketIO:
-    """python-socketio calls json.dumps(obj, separators=...) and expects str."""
-
-    @staticmethod
-    def dumps(obj, **_: object) -> str:
-        return orjson.dumps(obj).decode()
-
-    @staticmethod
-    def loads(s, **_: object):
-        return orjson.loads(s)
-
-
 def create_app(settings: Settings, dsn: str) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[WEBSOCKETS] = weakref.WeakSet()
     app[ROUTES] = api.routes
     app[KIOSK_LIMIT] = RateLimiter(settings.kiosk_per_minute, settings.kiosk_burst)
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=list(settings.origins()),
-                               json=_OrjsonForSocketIO, http_compression=False,
-                               max_http_buffer_size=64 * 1024)
+    sio = create_socket_server(list(settings.origins()))
     app[SIO] = sio
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -76,6 +61,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         app[QUEUE] = QueueService(store)
         await fanout.start()
         bus.subscribe(fanout.offer, fanout.resync_all)
+        bus.subscribe(auth.observe, auth.forget_all)  # the session cache follows sign-in/out
         await bus.start()
         sio.register_namespace(HallNamespace(auth, store, fanout))
         timers = None

@@ -95,7 +95,8 @@ end $$;
 -- Register at the kiosk: the registration and its ticket, numbered per queue per day.
 -- The registration number (the barcode) is the day and the registration's id: unique, and
 -- never reused.
-create function hq_register(p_hall int, p_device int, p_item int, p_queue int, p_day date,
+create function hq_register(p_hall int, p_actor_kind text, p_actor_id int, p_item int,
+                            p_queue int, p_day date,
                             p_query_code text, p_phone text, p_id_number text,
                             p_priority text, p_promised_due timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
@@ -112,14 +113,14 @@ begin
     insert into registration (id, hall_id, reg_no, query_code, item_id, queue_id, phone,
                               id_number, priority, device_id, promised_due)
     values (reg_id, p_hall, p_reg_no, p_query_code, p_item, p_queue, p_phone, p_id_number, p_priority,
-            p_device, p_promised_due)
+            case when p_actor_kind = 'device' then p_actor_id end, p_promised_due)
     returning id into reg_id;
     insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, rank)
     values (p_hall, p_day, p_queue, prefix || lpad(n::text, 3, '0'), reg_id,
             case when p_priority = 'normal' then 2 else 1 end)
     returning * into t;
     waiting := hq_waiting(p_queue, p_day);
-    return query select * from hq_commit(p_hall, 'device', p_device, null, 'ticket.register',
+    return query select * from hq_commit(p_hall, p_actor_kind, p_actor_id, null, 'ticket.register',
         jsonb_build_array(jsonb_build_object('type', 'ticket.registered', 'payload',
             hq_ticket_json(t) || jsonb_build_object('waiting', waiting,
                 'reg_no', p_reg_no, 'query_code', p_query_code))),

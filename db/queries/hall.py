@@ -39,7 +39,7 @@ for update of w
 """
 
 SIGNIN_OF_STAFF = """
-select ws.window_id, w.window_no from window_signin ws
+select ws.window_id, w.window_no, w.status from window_signin ws
 join service_window w on w.id = ws.window_id where ws.staff_id = $1
 """
 DELETE_SIGNIN_OF_STAFF = "delete from window_signin where staff_id = $1"
@@ -66,7 +66,7 @@ join department d on d.id = i.department_id
 left join queue q on q.id = i.queue_id
 where i.hall_id = $1 and i.active
   and ($2::text is null or d.code = $2)
-  and ($3::text is null or i.name like '%' || $3 || '%' or i.code = $3)
+  and ($3::text is null or strpos(i.name, $3) > 0 or i.code = $3)
 order by i.code
 """
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 _COLS = "seq, type, payload, window_id, at"
 
-REGISTER = f"select {_COLS} from hq_register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+REGISTER = f"select {_COLS} from hq_register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 CALL_NEXT = f"select {_COLS} from hq_call_next($1, $2, $3, $4)"
 CALL_TICKET = f"select {_COLS} from hq_call_ticket($1, $2, $3, $4, $5, $6)"
 RECALL = f"select {_COLS} from hq_recall($1, $2, $3)"

@@ -2,11 +2,13 @@
 call the domain, return JSON."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
+from pypinyin import Style, lazy_pinyin
 
 from db.queries import calendar as cq
 from db.queries import events as eq
@@ -105,7 +107,15 @@ async def handle_items(request: web.Request, actor: Actor) -> web.Response:
     async with request.app[STORE].read() as conn:
         hall = await visible_hall(conn, actor, request.match_info["hall"])
         rows = await conn.fetch(q.ITEMS, hall.id, request.query.get("department") or None, keyword)
-    return json_response({"items": [dict(r) for r in rows]})
+    return json_response({"items": [dict(r, pinyin_initials=pinyin_initials(r["name"]))
+                                    for r in rows]})
+
+
+@functools.lru_cache(maxsize=4096)
+def pinyin_initials(name: str) -> str:
+    """'企业设立登记' -> 'QYSLDJ': the kiosk's search by pinyin initials (首字母检索)."""
+    return "".join(s[:1] for s in lazy_pinyin(name, style=Style.FIRST_LETTER,
+                                               errors="ignore")).upper()
 
 
 @api.route("GET", HALL + "/items/{code}", summary="One item with materials and fees", tag="items")
@@ -187,6 +197,8 @@ async def handle_deadline(request: web.Request, actor: Actor) -> web.Response:
         raise Invalid("start 应为 ISO 8601 时间", code="invalid_query", field="start")
     if start.tzinfo is None:
         raise Invalid("start 需带时区", code="invalid_query", field="start")
+    if not 1900 <= start.year <= 2999:   # the calendar's window around start must stay in range
+        raise Invalid("start 超出支持的年份范围", code="invalid_query", field="start")
     store = request.app[STORE]
     async with store.read() as conn:
         hall = await visible_hall(conn, actor, request.match_info["hall"])
@@ -207,7 +219,8 @@ async def handle_duty(request: web.Request, actor: Actor) -> web.Response:
 
 
 class DutyBody(BaseModel):
-    staff_ids: list[int] = Field(max_length=100)
+    # staff ids are int4 in the database: a bigger number is bad input, not a 500
+    staff_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(max_length=100)
 
 
 @api.route("PUT", HALL + "/duty/{day}", summary="Set the leaders on duty on a day (admin)",

@@ -30,6 +30,13 @@ _PARAM = re.compile(r"{(\w+)}")
 
 
 def openapi_document(routes: list[Route]) -> dict:
+    # OpenAPI 3.1: its schema objects are JSON Schema 2020-12, which is what pydantic emits
+    # (an optional field is anyOf [..., {"type": "null"}], not valid in 3.0). Nested models'
+    # $defs are hoisted into components/schemas so their $refs resolve in this document.
+    schemas: dict = {"Error": {"type": "object", "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                       "field": {"type": "string"}}}}}}
     paths: dict = {}
     for r in routes:
         op: dict = {"summary": r.summary, "tags": [r.tag], "operationId": r.handler.__name__}
@@ -40,8 +47,10 @@ def openapi_document(routes: list[Route]) -> dict:
         if params:
             op["parameters"] = params
         if r.body is not None:
+            schema = r.body.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schema.pop("$defs", {}))
             op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": r.body.model_json_schema()}}}
+                "schema": schema}}}
         responses = {str(k): {"description": v} for k, v in r.responses.items()}
         responses.setdefault("200", {"description": "OK"})
         responses.setdefault("400", {"description": "bad input", "content": {
@@ -53,7 +62,7 @@ def openapi_document(routes: list[Route]) -> dict:
         op["responses"] = responses
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "hallops", "version": "1",
                  "description": "Real-time operations server of a government service hall."},
         "paths": paths,
@@ -61,10 +70,7 @@ def openapi_document(routes: list[Route]) -> dict:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "hallops_session"}},
-            "schemas": {"Error": {"type": "object", "properties": {"error": {
-                "type": "object", "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                               "field": {"type": "string"}}}}}},
+            "schemas": schemas,
         },
     }
 

@@ -130,7 +130,7 @@ async def handle_finish(request: web.Request, actor: Actor) -> web.Response:
 class TransferBody(BaseModel):
     queue: str | None = Field(None, max_length=40, description="target queue code")
     to_window_no: int | None = Field(None, ge=1, le=999)
-    to_clerk_id: int | None = Field(None, ge=1)
+    to_clerk_id: int | None = Field(None, ge=1, le=2**31 - 1)
     front: bool = Field(False, description="to the front of the target queue")
     note: str = Field("", max_length=200)
 

@@ -82,12 +82,40 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
         raise Invalid("请求体不是合法的 JSON", code="malformed_json")
     if not isinstance(data, dict):
         raise Invalid("请求体应为 JSON 对象", code="malformed_json")
+    nul = _nul_at(data)
+    if nul is not None:
+        # PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database
+        raise Invalid(f"字段 {nul} 含有不允许的空字符", code="invalid_field", field=nul)
     try:
         return model.model_validate(data, strict=False)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"]) or None
         raise Invalid(f"字段 {loc} 不合法：{first['msg']}", code="invalid_field", field=loc)
+
+
+def _nul_at(data: dict) -> str | None:
+    """The dotted path of the first string (key or value) containing U+0000, else None.
+    Iterative: a body may nest as deep as the JSON parser allows."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path
+            continue
+        if isinstance(value, dict):
+            items = list(value.items())
+        elif isinstance(value, list):
+            items = list(enumerate(value))
+        else:
+            continue
+        for key, item in reversed(items):
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return where
+            stack.append((where, item))
+    return None
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -119,6 +147,7 @@ def query_int(request: web.Request, name: str, default: int | None = None, *,
 
 def path_int(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 6:
+    # ASCII only: str.isdigit() also accepts '１' (int() reads it as 1) and '²' (int() fails)
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         raise Invalid(f"路径参数 {name} 应为整数", code="invalid_path", field=name)
     return int(raw)

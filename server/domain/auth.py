@@ -11,7 +11,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import asyncpg
 
@@ -19,10 +19,13 @@ from db.queries import auth as q
 from db.queries.events import write_audit
 from server.domain.actor import Actor
 from server.domain.errors import Locked, Unauthenticated
+from server.domain.events import EventRecord
 from server.domain.passwords import verify_password
 from server.domain.store import Store
 
 BAD_CREDENTIALS = "用户名或密码错误"
+_SIGNIN_EVENTS = frozenset({"window.signed_in", "window.signed_out"})
+_CACHE_MAX = 50_000
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,15 @@ def actor_from_row(row: asyncpg.Record) -> Actor:
 
 class AuthService:
     def __init__(self, store: Store, *, secret: str, session_hours: float,
-                 lockout_attempts: int, lockout_minutes: float):
+                 lockout_attempts: int, lockout_minutes: float, cache_seconds: float = 2.0):
         self.store = store
         self._secret = secret.encode()
         self.session_seconds = session_hours * 3600
         self.lockout_attempts = lockout_attempts
         self.lockout_seconds = lockout_minutes * 60
+        self.cache_seconds = cache_seconds
+        self._cache: dict[bytes, tuple[Actor, float]] = {}  # token hash -> (actor, until)
+        self._epoch = 0                                      # bumped by every invalidation
 
     async def login_staff(self, username: str, password: str) -> LoginResult:
         async with self.store.read() as conn:
@@ -95,9 +101,12 @@ class AuthService:
         return LoginResult(token, expires_at, actor)
 
     async def logout(self, token: str, actor: Actor) -> None:
+        digest = token_hash(token)
+        self._forget(digest)
         async with self.store.read() as conn:
-            await conn.execute(q.REVOKE_SESSION, token_hash(token))
+            await conn.execute(q.REVOKE_SESSION, digest)
             await self._audit(conn, actor.hall_id, actor.kind, actor.id, "auth.logout", "ok", {})
+        self._forget(digest)  # a request resolving it meanwhile must not keep it cached
 
     async def resolve(self, token: str | None) -> Actor | None:
         if not token or len(token) > 200:
@@ -105,9 +114,56 @@ class AuthService:
         return await self.resolve_hash(token_hash(token))
 
     async def resolve_hash(self, digest: bytes) -> Actor | None:
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is not None:
+            if hit[1] > now:
+                return hit[0]
+            del self._cache[digest]
+        epoch = self._epoch
         async with self.store.read() as conn:
             row = await conn.fetchrow(q.RESOLVE_SESSION, digest)
-        return actor_from_row(row) if row else None
+        if row is None:
+            return None
+        actor = actor_from_row(row)
+        # Cached only if nothing was invalidated while we read (the row may predate it).
+        if self.cache_seconds > 0 and epoch == self._epoch:
+            left = (row["expires_at"] - datetime.now(timezone.utc)).total_seconds()
+            if left > 0:
+                if len(self._cache) >= _CACHE_MAX:
+                    self._cache.clear()
+                self._cache[digest] = (actor, time.monotonic() + min(self.cache_seconds, left))
+        return actor
+
+    # -- the session cache ----------------------------------------------------------------
+    # A resolved session is kept for cache_seconds (2 s): under load a window terminal sends
+    # several commands a second and each would otherwise cost a session lookup. What a cached
+    # Actor says can change in three ways, handled so:
+    #   - the clerk signs in or out at a window (Actor.window_id/window_no): every process drops
+    #     that clerk's entries when the window.signed_in / window.signed_out event reaches it
+    #     over the bus (observe). In one process the bus calls observe before the sign-in's
+    #     HTTP answer is sent. Even a stale window never acts: every window command's SQL
+    #     function checks window_signin itself (hq_window);
+    #   - logout: dropped at once in this process; other processes keep it at most
+    #     cache_seconds;
+    #   - the bus reconnected (events may have been missed): everything is dropped.
+    def observe(self, records: list[EventRecord]) -> None:
+        """Bus handler: drops the cached sessions of clerks who signed in or out."""
+        staff = {r.payload.get("clerk_id") for r in records if r.type in _SIGNIN_EVENTS}
+        staff.discard(None)
+        if staff:
+            self._epoch += 1
+            for digest, (actor, _) in list(self._cache.items()):
+                if actor.kind == "staff" and actor.id in staff:
+                    del self._cache[digest]
+
+    def forget_all(self) -> None:
+        self._epoch += 1
+        self._cache.clear()
+
+    def _forget(self, digest: bytes) -> None:
+        self._epoch += 1
+        self._cache.pop(digest, None)
 
     # Socket tickets: a browser's session cookie is HttpOnly, so the page asks for a ticket
     # (valid 2 minutes) and passes it in the Socket.IO handshake's auth payload.

@@ -86,6 +86,15 @@ class QueueService:
     def __init__(self, store: Store):
         self.store = store
 
+    async def _authorize(self, actor: Actor, command: str, target: Target,
+                         detail: dict[str, Any]) -> None:
+        """Commands outside store.command: their refusals are audited here."""
+        try:
+            authorize(actor, command, target)
+        except Forbidden as exc:
+            await self.store.audit(None, actor, command, "denied", {**detail, "code": exc.code})
+            raise
+
     # -- kiosk ----------------------------------------------------------------------------
     async def register(self, actor: Actor, hall_code: str, item_code: str, *,
                        phone: str | None = None, id_number: str | None = None,
@@ -95,7 +104,7 @@ class QueueService:
         now = (now or datetime.now(TZ)).astimezone(TZ)
         async with self.store.read() as conn:
             hall = await get_hall(conn, hall_code)
-            authorize(actor, "ticket.register", hall.target())
+            await self._authorize(actor, "ticket.register", hall.target(), {"item": item_code})
             item = await conn.fetchrow(q.ITEM_FOR_REGISTRATION, hall.id, item_code)
             if item is None or not item["active"]:
                 raise NotFound(f"事项 {item_code} 不存在", code="unknown_item", field="item")
@@ -108,10 +117,9 @@ class QueueService:
                                                   now.date() + timedelta(days=900))
                 due = cal.add_working_time(now, item["promised_limit"], item["limit_unit"])
         query_code = new_query_code()
-        device = actor.id if actor.kind == "device" else None
         records = await self.store.statement(
-            hall.id, q.REGISTER, hall.id, device, item["id"], item["queue_id"], service_day(now),
-            query_code, phone, id_number, priority, due)
+            hall.id, q.REGISTER, hall.id, actor.kind, actor.id, item["id"], item["queue_id"],
+            service_day(now), query_code, phone, id_number, priority, due)
         return Registered(query_code, records[0].payload, records)
 
     # -- window terminal ------------------------------------------------------------------
@@ -121,12 +129,7 @@ class QueueService:
         if target is None:  # not the clerk's own window: look it up to refuse precisely
             async with self.store.read() as conn:
                 target = await window_target(conn, actor, None, hall_code, window_no)
-        try:
-            authorize(actor, "ticket.call", target)
-        except Forbidden as exc:
-            await self.store.audit(None, actor, "ticket.call", "denied",
-                                   {"window_no": window_no, "code": exc.code})
-            raise
+        await self._authorize(actor, "ticket.call", target, {"window_no": window_no})
         return await self.store.statement(target.hall_id, sql, target.hall_id, target.window_id,
                                           actor.id, *args)
 

@@ -21,6 +21,14 @@ async def _lock_window(tx: Tx, hall_id: int, window_no: int):
     return row
 
 
+async def _close_unattended(tx: Tx, window_id: int, window_no: int, status: str) -> None:
+    """Nobody at the counter any more: the window closes with the clerk's leaving."""
+    if status != "closed":
+        await tx.conn.execute(q.SET_WINDOW_STATUS, window_id, "closed")
+        tx.emit("window.status_changed", {"window_no": window_no, "status": "closed",
+                                          "previous": status}, window_id=window_id)
+
+
 async def sign_in(store: Store, actor: Actor, hall_code: str, window_no: int) -> Actor:
     """Signs the clerk in at a window of their department (moving them from another window)."""
     async with store.command(actor, "window.sign_in") as tx:
@@ -39,6 +47,7 @@ async def sign_in(store: Store, actor: Actor, hall_code: str, window_no: int) ->
             await tx.conn.execute(q.DELETE_SIGNIN_OF_STAFF, actor.id)
             tx.emit("window.signed_out", {"window_no": old["window_no"], "clerk_id": actor.id},
                     window_id=old["window_id"])
+            await _close_unattended(tx, old["window_id"], old["window_no"], old["status"])
         await tx.conn.execute(q.INSERT_SIGNIN, window["id"], actor.id)
         tx.emit("window.signed_in", {"window_no": window_no, "clerk_id": actor.id,
                                      "clerk_name": actor.name}, window_id=window["id"])
@@ -57,12 +66,7 @@ async def sign_out(store: Store, actor: Actor, hall_code: str, window_no: int) -
             raise Conflict(f"{window_no} 号窗口无人签到", code="not_signed_in", field="window_no")
         tx.emit("window.signed_out", {"window_no": window_no, "clerk_id": clerk},
                 window_id=window["id"])
-        if window["status"] != "closed":
-            # Nobody at the counter: the window closes with the sign-out.
-            await tx.conn.execute(q.SET_WINDOW_STATUS, window["id"], "closed")
-            tx.emit("window.status_changed", {"window_no": window_no, "status": "closed",
-                                              "previous": window["status"]},
-                    window_id=window["id"])
+        await _close_unattended(tx, window["id"], window_no, window["status"])
 
 
 async def set_status(store: Store, actor: Actor, hall_code: str, window_no: int,

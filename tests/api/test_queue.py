@@ -122,7 +122,7 @@ async def test_130_windows_calling_at_the_same_instant_never_share_a_ticket(http
         item_id = await db.fetchval("select id from item where code = $1 and hall_id = $2",
                                     q["item"], hall_id)
         for _ in range(40):
-            await db.fetch("select * from hq_register($1, null, $2, $3, $4, "
+            await db.fetch("select * from hq_register($1, 'system', null, $2, $3, $4, "
                            "md5(random()::text), null, null, 'normal', null)",
                            hall_id, item_id, q["id"], service_day())
     results = await asyncio.gather(*(http.post(f"/api/halls/rizhao/windows/{no}/call-next",

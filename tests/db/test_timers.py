@@ -26,7 +26,7 @@ async def _ticket(db: asyncpg.Connection, phone: str | None = None) -> int:
     hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
     item = await db.fetchrow("select id, queue_id from item where hall_id = $1 and queue_id is not null "
                              "order by code limit 1", hall_id)
-    await db.fetch("select * from hq_register($1, null, $2, $3, $4, md5(random()::text), $5, null, "
+    await db.fetch("select * from hq_register($1, 'system', null, $2, $3, $4, md5(random()::text), $5, null, "
                    "'normal', null)", hall_id, item["id"], item["queue_id"], service_day(), phone)
     return await db.fetchval("select max(id) from ticket")
 

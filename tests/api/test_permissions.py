@@ -1,0 +1,575 @@
+"""The whole permission matrix over HTTP: role × route × own/other target -> allowed or the
+exact refusal code.
+
+The expectations are written out below by hand, NOT derived from server.domain.permissions.
+POLICY: a wrong policy row (or a handler that checks the wrong command) must make this test
+fail. Every authenticated route in the registry must appear in ROUTES, so a new route forces
+an update here.
+
+Cell values in the tables:
+  ok                 2xx
+  wrong_role, other_hall, other_department, not_your_window, not_signed_in
+                     403 with that error code
+  409:<code>         authorised, but refused by the command itself (e.g. window taken)
+
+Denied commands must change nothing (window sign-ins and statuses, notice lines, calendar day,
+duty roster, the event log) and must be in the audit trail with outcome 'denied'."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+import asyncpg
+import pytest
+from aiohttp import ClientSession, DummyCookieJar
+
+from server import demo_hall
+from server.api.registry import api
+from server.app import create_app  # noqa: F401  (importing the app registers every route)
+
+FORBIDDEN_CODES = {"wrong_role", "other_hall", "other_department", "not_your_window",
+                   "not_signed_in"}
+
+
+def table(text: str) -> dict[tuple[str, str], str]:
+    """A whitespace-separated table: header row of targets, then `actor cell cell ...`."""
+    lines = [ln.split() for ln in text.strip().splitlines() if ln.strip()]
+    header, rows = lines[0], lines[1:]
+    out: dict[tuple[str, str], str] = {}
+    for row in rows:
+        actor, cells = row[0], row[1:]
+        assert len(cells) == len(header), f"table row {row} does not match header {header}"
+        for target, cell in zip(header, cells):
+            out[(actor, target)] = cell
+    return out
+
+
+# ------------------------------------------------------------------------------ the actors
+# label -> (login, kind). Clerks' sign-ins are set by reset_windows() before every command.
+ACTORS: dict[str, tuple[str, str]] = {
+    "clerk": ("clerk001", "staff"),             # signed in at rizhao window 1 (amr)
+    "clerk_unsigned": ("clerk003", "staff"),    # amr clerk, not signed in anywhere
+    "leader": ("leader.amr", "staff"),
+    "supervisor": ("supervisor1", "staff"),     # city supervision office
+    "admin": ("admin", "staff"),                # city hall admin
+    "county_clerk": ("juxian.clerk01", "staff"),  # signed in at juxian window 1
+    "county_admin": ("juxian.admin", "staff"),
+    "kiosk": ("kiosk-01", "device"),
+    "display": ("display-01", "device"),
+}
+
+# hall targets: the actor's city hall, and a county hall of that city
+HALLS = {"city": "rizhao", "county": "juxian"}
+
+# window targets: (hall, window_no). Baseline state (reset_windows):
+#   W1  rizhao 1  amr  clerk001 signed in, open
+#   W2  rizhao 2  amr  clerk002 signed in, open
+#   W3  rizhao 3  amr  nobody, closed
+#   W30 rizhao 30 psb  clerk030 signed in, open
+#   J1  juxian 1  amr  juxian.clerk01 signed in, open
+WINDOWS = {"W1": ("rizhao", 1), "W2": ("rizhao", 2), "W3": ("rizhao", 3),
+           "W30": ("rizhao", 30), "J1": ("juxian", 1)}
+BASELINE_SIGNINS = [("clerk001", "rizhao", 1), ("clerk002", "rizhao", 2),
+                    ("clerk030", "rizhao", 30), ("juxian.clerk01", "juxian", 1)]
+
+# ------------------------------------------------------------------------------ expectations
+ANYONE = table("""
+                 -
+clerk            ok
+clerk_unsigned   ok
+leader           ok
+supervisor       ok
+admin            ok
+county_clerk     ok
+county_admin     ok
+kiosk            ok
+display          ok
+""")
+
+HALL_READ = table("""
+                 city        county
+clerk            ok          other_hall
+clerk_unsigned   ok          other_hall
+leader           ok          other_hall
+supervisor       ok          ok
+admin            ok          other_hall
+county_clerk     other_hall  ok
+county_admin     other_hall  ok
+kiosk            ok          other_hall
+display          ok          other_hall
+""")
+
+EVENTS_READ = table("""
+                 city        county
+clerk            ok          other_hall
+clerk_unsigned   ok          other_hall
+leader           ok          other_hall
+supervisor       ok          ok
+admin            ok          other_hall
+county_clerk     other_hall  ok
+county_admin     other_hall  ok
+kiosk            wrong_role  wrong_role
+display          ok          other_hall
+""")
+
+STAFF_READ = table("""
+                 city        county
+clerk            wrong_role  wrong_role
+clerk_unsigned   wrong_role  wrong_role
+leader           ok          other_hall
+supervisor       ok          ok
+admin            ok          other_hall
+county_clerk     wrong_role  wrong_role
+county_admin     other_hall  ok
+kiosk            wrong_role  wrong_role
+display          wrong_role  wrong_role
+""")
+
+AUDIT_READ = table("""
+                 city        county
+clerk            wrong_role  wrong_role
+clerk_unsigned   wrong_role  wrong_role
+leader           wrong_role  wrong_role
+supervisor       ok          ok
+admin            ok          other_hall
+county_clerk     wrong_role  wrong_role
+county_admin     other_hall  ok
+kiosk            wrong_role  wrong_role
+display          wrong_role  wrong_role
+""")
+
+# calendar PUT, duty PUT, notice PUT: the hall's own admin only (not even the supervisor)
+HALL_ADMIN = table("""
+                 city        county
+clerk            wrong_role  wrong_role
+clerk_unsigned   wrong_role  wrong_role
+leader           wrong_role  wrong_role
+supervisor       wrong_role  wrong_role
+admin            ok          other_hall
+county_clerk     wrong_role  wrong_role
+county_admin     other_hall  ok
+kiosk            wrong_role  wrong_role
+display          wrong_role  wrong_role
+""")
+
+SIGN_IN = table("""
+                 W1                W2                W3          W30               J1
+clerk            ok                409:window_taken  ok          other_department  other_hall
+clerk_unsigned   409:window_taken  409:window_taken  ok          other_department  other_hall
+leader           wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
+supervisor       wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
+admin            wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
+county_clerk     other_hall        other_hall        other_hall  other_hall        ok
+county_admin     wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
+kiosk            wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
+display          wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
+""")
+
+SIGN_OUT = table("""
+                 W1             W2               W3                 W30              J1
+clerk            ok             not_your_window  not_your_window    not_your_window  other_hall
+clerk_unsigned   not_signed_in  not_signed_in    not_signed_in      not_signed_in    other_hall
+leader           wrong_role     wrong_role       wrong_role         wrong_role       wrong_role
+supervisor       wrong_role     wrong_role       wrong_role         wrong_role       wrong_role
+admin            ok             ok               409:not_signed_in  ok               other_hall
+county_clerk     other_hall     other_hall       other_hall         other_hall       ok
+county_admin     other_hall     other_hall       other_hall         other_hall       ok
+kiosk            wrong_role     wrong_role       wrong_role         wrong_role       wrong_role
+display          wrong_role     wrong_role       wrong_role         wrong_role       wrong_role
+""")
+
+# body {"status": "paused"}: a window without a clerk cannot be opened or paused
+SET_STATUS = table("""
+                 W1             W2               W3                W30              J1
+clerk            ok             not_your_window  not_your_window   not_your_window  other_hall
+clerk_unsigned   not_signed_in  not_signed_in    not_signed_in     not_signed_in    other_hall
+leader           wrong_role     wrong_role       wrong_role        wrong_role       wrong_role
+supervisor       wrong_role     wrong_role       wrong_role        wrong_role       wrong_role
+admin            ok             ok               409:no_clerk      ok               other_hall
+county_clerk     other_hall     other_hall       other_hall        other_hall       ok
+county_admin     other_hall     other_hall       other_hall        other_hall       ok
+kiosk            wrong_role     wrong_role       wrong_role        wrong_role       wrong_role
+display          wrong_role     wrong_role       wrong_role        wrong_role       wrong_role
+""")
+
+# GET a window's board: the clerk at it, its department's leader, supervision, the hall admin
+WINDOW_BOARD = table("""
+                 W1             W2               W3                W30               J1
+clerk            ok             not_your_window  not_your_window   not_your_window   other_hall
+clerk_unsigned   not_signed_in  not_signed_in    not_signed_in     not_signed_in     other_hall
+leader           ok             ok               ok                other_department  other_hall
+supervisor       ok             ok               ok                ok                ok
+admin            ok             ok               ok                ok                other_hall
+county_clerk     other_hall     other_hall       other_hall        other_hall        ok
+county_admin     other_hall     other_hall       other_hall        other_hall        ok
+kiosk            wrong_role     wrong_role       wrong_role        wrong_role        wrong_role
+display          wrong_role     wrong_role       wrong_role        wrong_role        wrong_role
+""")
+
+# ticket commands at a window (call-next, call, recall, no-show, start, finish, transfer, park,
+# resume): only the clerk signed in at that very window. `pass` = authorised (any answer but
+# 401/403/5xx): with no tickets in the baseline most of them end in a 409 or 404.
+TICKET_CALL = table("""
+                 W1             W2               W3                W30               J1
+clerk            pass           not_your_window  not_your_window   not_your_window   other_hall
+clerk_unsigned   not_signed_in  not_signed_in    not_signed_in     not_signed_in     other_hall
+leader           wrong_role     wrong_role       wrong_role        wrong_role        wrong_role
+supervisor       wrong_role     wrong_role       wrong_role        wrong_role        wrong_role
+admin            wrong_role     wrong_role       wrong_role        wrong_role        wrong_role
+county_clerk     other_hall     other_hall       other_hall        other_hall        pass
+county_admin     wrong_role     wrong_role       wrong_role        wrong_role        wrong_role
+kiosk            wrong_role     wrong_role       wrong_role        wrong_role        wrong_role
+display          wrong_role     wrong_role       wrong_role        wrong_role        wrong_role
+""")
+
+# register at the kiosk (the hall admin may register on a citizen's behalf)
+REGISTER = table("""
+                 city        county
+clerk            wrong_role  wrong_role
+clerk_unsigned   wrong_role  wrong_role
+leader           wrong_role  wrong_role
+supervisor       wrong_role  wrong_role
+admin            ok          other_hall
+county_clerk     wrong_role  wrong_role
+county_admin     other_hall  ok
+kiosk            ok          other_hall
+display          wrong_role  wrong_role
+""")
+
+# a registration by its barcode: staff of the hall (a clerk only when signed in). The barcode
+# asked for does not exist, so "allowed" shows as 404 unknown_registration.
+REGISTRATION_READ = table("""
+                 city                          county
+clerk            404:unknown_registration      other_hall
+clerk_unsigned   not_signed_in                 other_hall
+leader           404:unknown_registration      other_hall
+supervisor       404:unknown_registration      404:unknown_registration
+admin            404:unknown_registration      other_hall
+county_clerk     other_hall                    404:unknown_registration
+county_admin     other_hall                    404:unknown_registration
+kiosk            wrong_role                    wrong_role
+display          wrong_role                    wrong_role
+""")
+
+DAY = "2026-12-02"
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    expect: dict[tuple[str, str], str]
+    kind: str = "hall"               # "hall" | "window" | "none" (no hall in the path)
+    command: str | None = None       # audit action of a refusal, for state-changing routes
+    ok_action: str | None = None     # audit action when allowed (default: command)
+    query: str = ""
+    body: Callable[[dict, str], dict] | None = None   # (ids, hall code) -> JSON body
+
+
+HALL = "/api/halls/{hall}"
+WINDOW = HALL + "/windows/{window_no}"
+
+ROUTES: dict[tuple[str, str], RouteCase] = {
+    ("GET", "/api/session"): RouteCase(ANYONE, kind="none"),
+    ("POST", "/api/auth/logout"): RouteCase(ANYONE, kind="none"),  # run last, see test below
+    ("GET", "/api/halls"): RouteCase(ANYONE, kind="none"),
+    ("GET", HALL): RouteCase(HALL_READ),
+    ("GET", HALL + "/snapshot"): RouteCase(HALL_READ),
+    ("GET", HALL + "/events"): RouteCase(EVENTS_READ, query="?since=0"),
+    ("GET", HALL + "/departments"): RouteCase(HALL_READ),
+    ("GET", HALL + "/windows"): RouteCase(HALL_READ),
+    ("GET", HALL + "/queues"): RouteCase(HALL_READ),
+    ("GET", HALL + "/items"): RouteCase(HALL_READ, query="?department=amr"),
+    ("GET", HALL + "/items/{code}"): RouteCase(HALL_READ),
+    ("GET", HALL + "/staff"): RouteCase(STAFF_READ),
+    ("GET", HALL + "/audit"): RouteCase(AUDIT_READ),
+    ("GET", HALL + "/calendar"): RouteCase(HALL_READ, query="?from=2026-01-01&to=2026-12-31"),
+    ("GET", HALL + "/deadline"): RouteCase(
+        HALL_READ, query="?start=2026-12-01T10:00:00%2B08:00&amount=1&unit=working_day"),
+    ("GET", HALL + "/duty"): RouteCase(HALL_READ, query=f"?date={DAY}"),
+    ("PUT", HALL + "/calendar/{day}"): RouteCase(
+        HALL_ADMIN, command="calendar.edit",
+        body=lambda ids, hall: {"is_working": False, "note": "权限矩阵"}),
+    ("PUT", HALL + "/duty/{day}"): RouteCase(
+        HALL_ADMIN, command="duty.set",
+        body=lambda ids, hall: {"staff_ids": [ids[f"{hall}.leader"]]}),
+    ("PUT", HALL + "/notice"): RouteCase(
+        HALL_ADMIN, command="notice.set", body=lambda ids, hall: {"text": f"权限矩阵 {hall}"}),
+    ("POST", WINDOW + "/sign-in"): RouteCase(SIGN_IN, kind="window", command="window.sign_in"),
+    ("POST", WINDOW + "/sign-out"): RouteCase(SIGN_OUT, kind="window",
+                                              command="window.sign_out"),
+    ("POST", WINDOW + "/status"): RouteCase(SET_STATUS, kind="window",
+                                            command="window.set_status",
+                                            body=lambda ids, hall: {"status": "paused"}),
+    ("GET", WINDOW + "/board"): RouteCase(WINDOW_BOARD, kind="window"),
+    ("GET", HALL + "/registrations/{reg_no}"): RouteCase(REGISTRATION_READ),
+    ("POST", HALL + "/registrations"): RouteCase(
+        REGISTER, command="ticket.register", body=lambda ids, hall: {"item": "amr-001"}),
+    **{("POST", WINDOW + "/" + action): RouteCase(
+        TICKET_CALL, kind="window", command="ticket.call", ok_action=f"ticket.{name}", body=body)
+       for action, name, body in [
+           ("call-next", "call_next", None),
+           ("call", "call_ticket", lambda ids, hall: {"ticket_no": "A001", "reason": "权限矩阵"}),
+           ("recall", "recall", None),
+           ("no-show", "no_show", lambda ids, hall: {"requeue": False}),
+           ("start", "start", None),
+           ("finish", "finish", None),
+           ("transfer", "transfer", lambda ids, hall: {"queue": "amr"}),
+           ("park", "park", None),
+           ("resume", "resume", lambda ids, hall: {"ticket_id": 1}),
+       ]},
+}
+
+
+
+# ------------------------------------------------------------------------------ helpers
+def authenticated_routes() -> set[tuple[str, str]]:
+    return {(r.method, r.path) for r in api.routes if not r.public}
+
+
+class Matrix:
+    def __init__(self, live, db: asyncpg.Connection):
+        self.live = live
+        self.db = db
+        self.session: ClientSession | None = None
+        self.tokens: dict[str, str] = {}
+        self.actor_ids: dict[str, tuple[str, int]] = {}
+        self.ids: dict[str, int] = {}
+        self.mismatches: list[str] = []
+        self.cases = 0
+        self.baseline: str | None = None   # fingerprint of the baseline state, while it holds
+        self.audit_mark = 0                # audit rows up to this id are accounted for
+
+    async def __aenter__(self) -> "Matrix":
+        # no cookie jar: every request carries exactly the bearer token it names
+        self.session = ClientSession(base_url=self.live.url, cookie_jar=DummyCookieJar())
+        for label, (username, kind) in ACTORS.items():
+            if kind == "staff":
+                resp = await self.session.post("/api/auth/login", json={
+                    "username": username, "password": demo_hall.password_for(username),
+                    "bearer": True})
+            else:
+                resp = await self.session.post("/api/auth/device", json={
+                    "code": username, "secret": demo_hall.password_for(username)})
+            body = await resp.json()
+            assert resp.status == 200, (label, body)
+            self.tokens[label] = body["token"]
+            self.actor_ids[label] = (body["actor"]["kind"], body["actor"]["id"])
+        for hall in HALLS.values():
+            prefix = "" if hall == "rizhao" else f"{hall}."
+            self.ids[f"{hall}.leader"] = await self.db.fetchval(
+                "select id from staff where username = $1", f"{prefix}leader.amr")
+        self.audit_mark = await self.db.fetchval("select coalesce(max(id), 0) from audit")
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        assert self.session is not None
+        await self.session.close()
+
+    async def reset_windows(self) -> None:
+        """The baseline sign-ins and statuses of the target windows."""
+        await self.db.execute("""
+            update service_window w set status = 'closed' from hall h
+            where h.id = w.hall_id and h.code in ('rizhao', 'juxian')
+              and w.window_no in (1, 2, 3, 30)""")
+        await self.db.execute("""
+            delete from window_signin ws using service_window w, hall h
+            where w.id = ws.window_id and h.id = w.hall_id and h.code in ('rizhao', 'juxian')""")
+        for username, hall, no in BASELINE_SIGNINS:
+            await self.db.execute("""
+                insert into window_signin (window_id, staff_id)
+                select w.id, s.id from service_window w join hall h on h.id = w.hall_id,
+                       staff s where h.code = $2 and w.window_no = $3 and s.username = $1""",
+                                  username, hall, no)
+            await self.db.execute("""
+                update service_window w set status = 'open' from hall h
+                where h.id = w.hall_id and h.code = $1 and w.window_no = $2""", hall, no)
+
+    async def fingerprint(self) -> str:
+        """Everything a command in the matrix could change."""
+        row = await self.db.fetchrow("""
+            select
+              (select json_agg(json_build_object('hall', h.code, 'no', w.window_no,
+                        'status', w.status, 'clerk', ws.staff_id) order by h.code, w.window_no)
+               from service_window w join hall h on h.id = w.hall_id
+               left join window_signin ws on ws.window_id = w.id
+               where h.code in ('rizhao', 'juxian')) as windows,
+              (select json_agg(json_build_object('hall', code, 'notice', notice_line)
+                               order by code) from hall) as notices,
+              (select json_agg(json_build_object('hall', hall_id, 'working', is_working,
+                        'note', note) order by hall_id)
+               from calendar_day where day = $1::date) as calendar,
+              (select json_agg(json_build_object('hall', hall_id, 'staff', staff_id)
+                               order by hall_id, staff_id)
+               from leader_duty where duty_date = $1::date) as duty,
+              (select json_agg(json_build_object('hall', hall_id, 'seq', last_seq)
+                               order by hall_id) from hall_seq) as seqs,
+              (select count(*) from event) as events
+            """, date.fromisoformat(DAY))
+        return json.dumps(dict(row), sort_keys=True, default=str)
+
+    def url(self, path: str, case: RouteCase, target: str) -> tuple[str, str | None]:
+        """The URL for a target, and the hall it is in."""
+        if case.kind == "none":
+            return path + case.query, None
+        if case.kind == "window":
+            hall, no = WINDOWS[target]
+            url = path.replace("{hall}", hall).replace("{window_no}", str(no))
+        else:
+            hall = HALLS[target]
+            url = path.replace("{hall}", hall)
+        url = (url.replace("{code}", "amr-001").replace("{day}", DAY)
+               .replace("{reg_no}", "26120100000000"))
+        assert "{" not in url, url
+        return url + case.query, hall
+
+    async def check(self, method: str, path: str, case: RouteCase, actor: str,
+                    target: str) -> None:
+        assert self.session is not None
+        self.cases += 1
+        want = case.expect[(actor, target)]
+        url, hall = self.url(path, case, target)
+        body = case.body(self.ids, hall) if case.body else None
+        if case.command and self.baseline is None:
+            # the last command changed something (or this is the first): back to the baseline
+            await self.reset_windows()
+            self.baseline = await self.fingerprint()
+        before_audit = self.audit_mark
+        resp = await self.session.request(
+            method, url, json=body, headers={"Authorization": f"Bearer {self.tokens[actor]}"})
+        text = await resp.text()
+        try:
+            got_code = json.loads(text).get("error", {}).get("code")
+        except (ValueError, AttributeError):
+            got_code = None
+        where = f"{actor:15} {method:4} {path} [{target}]"
+        if want == "ok":
+            ok = 200 <= resp.status < 300
+            want_desc = "2xx"
+        elif want == "pass":
+            ok = resp.status not in (401, 403) and resp.status < 500
+            want_desc = "authorised (not 401/403/5xx)"
+        elif ":" in want:
+            status, code = want.split(":")
+            ok = resp.status == int(status) and got_code == code
+            want_desc = f"{status} {code}"
+        else:
+            assert want in FORBIDDEN_CODES, want
+            ok = resp.status == 403 and got_code == want
+            want_desc = f"403 {want}"
+        if case.command and not (ok and want in FORBIDDEN_CODES):
+            self.baseline = None      # state may have changed: reset before the next command
+        if not ok:
+            self.mismatches.append(f"{where}: want {want_desc}, got {resp.status} "
+                                   f"{got_code or text[:120]}")
+            if case.command:
+                self.audit_mark = await self.db.fetchval("select coalesce(max(id), 0) from audit")
+            return
+        if not case.command:
+            return
+        audit = await self.db.fetch(
+            "select id, actor_kind, actor_id, action, outcome, detail from audit where id > $1 "
+            "order by id", before_audit)
+        if audit:
+            self.audit_mark = audit[-1]["id"]
+        kind, actor_id = self.actor_ids[actor]
+        if want in FORBIDDEN_CODES:
+            if await self.fingerprint() != self.baseline:
+                self.mismatches.append(f"{where}: denied but the state changed")
+                self.baseline = None
+            expected = [(kind, actor_id, case.command, "denied", want)]
+            got = [(a["actor_kind"], a["actor_id"], a["action"], a["outcome"],
+                    a["detail"].get("code")) for a in audit]
+            if got != expected:
+                self.mismatches.append(f"{where}: denied, audit should be {expected}, is {got}")
+        elif want == "ok":
+            got = [(a["actor_kind"], a["actor_id"], a["action"], a["outcome"]) for a in audit]
+            action = case.ok_action or case.command
+            if got != [(kind, actor_id, action, "ok")]:
+                self.mismatches.append(f"{where}: allowed, audit should have one 'ok' row "
+                                       f"{(kind, actor_id, action)}, has {got}")
+
+    def targets(self, case: RouteCase) -> list[str]:
+        return sorted({t for (_, t) in case.expect})
+
+    def report(self) -> str:
+        return (f"{len(self.mismatches)} of {self.cases} permission cases are wrong:\n  "
+                + "\n  ".join(self.mismatches))
+
+
+# ------------------------------------------------------------------------------ the tests
+def test_every_authenticated_route_is_in_the_matrix():
+    registered = authenticated_routes()
+    missing = sorted(registered - set(ROUTES))
+    stale = sorted(set(ROUTES) - registered)
+    assert not missing, f"authenticated routes missing from the permission matrix: {missing}"
+    assert not stale, f"routes in the matrix that the registry no longer has: {stale}"
+    for key, case in ROUTES.items():
+        targets = {"none": {"-"}, "hall": set(HALLS), "window": set(WINDOWS)}[case.kind]
+        assert set(case.expect) == {(a, t) for a in ACTORS for t in targets}, key
+
+
+async def test_read_matrix(live, db):
+    async with Matrix(live, db) as m:
+        await m.reset_windows()
+        for (method, path), case in ROUTES.items():
+            if case.command or path == "/api/auth/logout":
+                continue
+            for actor in ACTORS:
+                for target in m.targets(case):
+                    await m.check(method, path, case, actor, target)
+        # the data scope behind an allowed read
+        headers = {"Authorization": f"Bearer {m.tokens['leader']}"}
+        staff = (await (await m.session.get("/api/halls/rizhao/staff", headers=headers)).json())
+        departments = {s["department_code"] for s in staff["staff"]}
+        if departments != {"amr"}:
+            m.mismatches.append(f"leader.amr sees staff of departments {departments}, "
+                                "want only amr")
+        for actor in ACTORS:
+            headers = {"Authorization": f"Bearer {m.tokens[actor]}"}
+            halls = (await (await m.session.get("/api/halls", headers=headers)).json())["halls"]
+            codes = sorted(h["code"] for h in halls)
+            want = {"supervisor": ["juxian", "rizhao", "wulian"], "county_clerk": ["juxian"],
+                    "county_admin": ["juxian"]}.get(actor, ["rizhao"])
+            if codes != want:
+                m.mismatches.append(f"{actor}: GET /api/halls lists {codes}, want {want}")
+        # logout last: it ends the sessions used above
+        case = ROUTES[("POST", "/api/auth/logout")]
+        for actor in ACTORS:
+            await m.check("POST", "/api/auth/logout", case, actor, "-")
+            resp = await m.session.get("/api/session",
+                                       headers={"Authorization": f"Bearer {m.tokens[actor]}"})
+            if resp.status != 401:
+                m.mismatches.append(f"{actor}: session still valid after logout ({resp.status})")
+        assert not m.mismatches, m.report()
+
+
+async def run_commands(live, db, routes) -> None:
+    async with Matrix(live, db) as m:
+        for method, path in routes:
+            case = ROUTES[(method, path)]
+            for actor in ACTORS:
+                for target in m.targets(case):
+                    await m.check(method, path, case, actor, target)
+        assert not m.mismatches, m.report()
+
+
+async def test_command_matrix(live, db):
+    await run_commands(live, db, [key for key, case in ROUTES.items()
+                                  if case.command])
+
+
+async def test_every_authenticated_route_refuses_without_a_session(live):
+    async with ClientSession(base_url=live.url, cookie_jar=DummyCookieJar()) as s:
+        wrong = []
+        for method, path in sorted(authenticated_routes()):
+            url = (path.replace("{hall}", "rizhao").replace("{window_no}", "1")
+                   .replace("{code}", "amr-001").replace("{day}", DAY))
+            url = re.sub(r"{\w+}", "1", url)
+            for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+                resp = await s.request(method, url, json={}, headers=headers)
+                body = await resp.json()
+                if resp.status != 401 or body["error"]["code"] != "unauthenticated":
+                    wrong.append(f"{method} {path} {headers}: {resp.status} {body}")
+        assert not wrong, "\n".join(wrong)

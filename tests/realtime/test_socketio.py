@@ -1,0 +1,162 @@
+"""Socket.IO terminals (/hall): handshake auth, Origin allowlist, hall scope, snapshot, live
+events and resume — and the plain feed's Origin check."""
+from __future__ import annotations
+
+import pytest
+import socketio
+import websockets
+from aiohttp import ClientSession, CookieJar
+from websockets.exceptions import InvalidStatus
+
+from tests.conftest import login
+from tests.realtime.feed import FeedClient
+from tests.realtime.sio import SioClient
+
+
+async def _set_notice(http: ClientSession, token: str, text: str) -> None:
+    resp = await http.put("/api/halls/rizhao/notice", json={"text": text},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert resp.status == 200, await resp.text()
+
+
+async def _refused(url: str, **kw) -> dict | None:
+    """Our error ({"code", "message"}) when the namespace refused; None when the transport did."""
+    client = SioClient()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(url, **kw)
+    assert not client.sio.connected
+    if not client.errors or not isinstance(client.errors[-1], dict):
+        return None
+    error = client.errors[-1]
+    assert error["data"]["message"] == error["message"]
+    return error["data"]
+
+
+async def test_snapshot_then_live_then_an_admin_command(live, http):
+    admin = (await login(http, "admin"))["token"]
+    clerk = (await login(http, "clerk001"))["token"]
+    client = await SioClient().connect(live.url, auth={"token": clerk})
+    try:
+        snap, marker = await client.until_live()
+        assert snap["type"] == "snapshot"
+        assert snap["data"]["hall"]["code"] == "rizhao"
+        assert len(snap["data"]["windows"]) == 130
+        assert marker == {"type": "live", "seq": snap["seq"]}
+        await _set_notice(http, admin, "今日下午 3 点系统维护")
+        (event,) = await client.events(1, timeout=2)
+        assert event["type"] == "hall.notice_set"
+        assert event["seq"] == snap["seq"] + 1
+        assert event["data"] == {"text": "今日下午 3 点系统维护"}
+        assert await client.quiet(0.5) == []
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("transports", [None, ["websocket"]], ids=["polling+upgrade", "websocket"])
+async def test_resume_with_since_gets_exactly_the_missed_events(live, http, transports):
+    admin = (await login(http, "admin"))["token"]
+    clerk = (await login(http, "clerk001"))["token"]
+    client = await SioClient().connect(live.url, auth={"token": clerk}, transports=transports)
+    last = (await client.until_live())[-1]["seq"]
+    await client.close()
+    for i in range(20):
+        await _set_notice(http, admin, f"通知 {i}")
+    client = await SioClient().connect(live.url, auth={"token": clerk, "since": last},
+                                       transports=transports)
+    try:
+        frames = await client.until_live()
+        assert [f["seq"] for f in frames[:-1]] == list(range(last + 1, last + 21))
+        assert [f["data"]["text"] for f in frames[:-1]] == [f"通知 {i}" for i in range(20)]
+        assert frames[-1] == {"type": "live", "seq": last + 20}
+        await _set_notice(http, admin, "之后")
+        (after,) = await client.events(1, timeout=2)
+        assert after["seq"] == last + 21
+        assert await client.quiet(0.5) == []
+    finally:
+        await client.close()
+
+
+async def test_malformed_or_too_old_since_gets_a_snapshot(live, http):
+    clerk = (await login(http, "clerk001"))["token"]
+    for since in ("abc", -5, 10**9, None, True, "12x"):
+        client = await SioClient().connect(live.url, auth={"token": clerk, "since": since})
+        try:
+            frames = await client.until_live()
+            assert frames[0]["type"] == "snapshot", since
+            assert len(frames) == 2, since
+        finally:
+            await client.close()
+
+
+async def test_a_cookie_session_connects_with_its_socket_ticket(live):
+    async with ClientSession(base_url=live.url, cookie_jar=CookieJar(unsafe=True)) as browser:
+        body = await login(browser, "clerk001", bearer=False)
+        assert "token" not in body
+        resp = await browser.get("/api/session")
+        assert resp.status == 200
+        ticket = (await resp.json())["socket_ticket"]
+    client = await SioClient().connect(live.url, auth={"ticket": ticket})
+    try:
+        snap, marker = await client.until_live()
+        assert snap["type"] == "snapshot" and snap["data"]["hall"]["code"] == "rizhao"
+        assert marker["type"] == "live"
+    finally:
+        await client.close()
+
+
+async def test_no_or_bad_credentials_are_refused_with_our_error(live):
+    for auth in (None, {}, {"token": "not-a-token"}, {"ticket": "AAAA"}, {"token": 42},
+                 {"token": ["x"]}, "a string"):
+        error = await _refused(live.url, auth=auth)
+        assert error is not None and error["code"] == "unauthenticated", auth
+        assert error["message"], auth
+
+
+async def test_credentials_in_the_url_are_ignored(live, http):
+    clerk = (await login(http, "clerk001"))["token"]
+    error = await _refused(f"{live.url}?token={clerk}&ticket={clerk}")
+    assert error is not None and error["code"] == "unauthenticated"
+
+
+async def test_a_foreign_origin_is_refused(live, http):
+    clerk = (await login(http, "clerk001"))["token"]
+    for transports in (None, ["websocket"]):
+        # Engine.IO refuses the transport itself: no namespace error reaches the client
+        assert await _refused(live.url, auth={"token": clerk}, transports=transports,
+                              headers={"Origin": "http://evil.example"}) is None
+    # the server's own page origin is allowed
+    client = await SioClient().connect(live.url, auth={"token": clerk},
+                                       headers={"Origin": live.url})
+    try:
+        assert (await client.until_live())[0]["type"] == "snapshot"
+    finally:
+        await client.close()
+
+
+async def test_a_clerk_cannot_watch_another_hall_but_a_supervisor_can(live, http):
+    clerk = (await login(http, "clerk001"))["token"]
+    error = await _refused(live.url, auth={"token": clerk, "hall": "juxian"})
+    assert error is not None and error["code"] == "other_hall"
+    error = await _refused(live.url, auth={"token": clerk, "hall": "nowhere"})
+    assert error is not None and error["code"] == "unknown_hall"
+
+    supervisor = (await login(http, "supervisor1"))["token"]
+    client = await SioClient().connect(live.url, auth={"token": supervisor, "hall": "juxian"})
+    try:
+        snap, marker = await client.until_live()
+        assert snap["type"] == "snapshot" and snap["data"]["hall"]["code"] == "juxian"
+    finally:
+        await client.close()
+
+
+async def test_the_plain_feed_refuses_a_foreign_browser_origin(live, http):
+    clerk = (await login(http, "clerk001"))["token"]
+    with pytest.raises(InvalidStatus) as refused:
+        async with websockets.connect(live.ws_url + "/ws/display", origin="http://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
+    # a device sends no Origin; a page of ours sends our origin: both are served
+    async with FeedClient(live.ws_url, clerk) as feed:
+        assert (await feed.until_live())[1]["type"] == "snapshot"
+    async with websockets.connect(live.ws_url + "/ws/display", origin=live.url) as ws:
+        assert "auth_required" in await ws.recv()
