@@ -1,6 +1,10 @@
 """Logins, sessions, lock-out, logout, and the error body of bad input."""
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import secrets
+
 from aiohttp import ClientSession
 
 from server import demo_hall
@@ -76,9 +80,15 @@ async def test_logout_revokes_the_session(http: ClientSession):
 
 
 async def test_expired_session_is_refused(http: ClientSession, db):
-    await login(http, "clerk004", bearer=False)
-    await db.execute("update auth_session set expires_at = now() - interval '1 second'")
-    resp = await http.get("/api/session")
+    """A session works until its expiry and not a moment later (the session cache included)."""
+    token = secrets.token_urlsafe(24)
+    await db.execute("insert into auth_session (token_hash, staff_id, expires_at) select $1, id, "
+                     "now() + interval '1 second' from staff where username = 'clerk004'",
+                     hashlib.sha256(token.encode()).digest())
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await http.get("/api/session", headers=headers)).status == 200
+    await asyncio.sleep(1.2)
+    resp = await http.get("/api/session", headers=headers)
     assert resp.status == 401
     assert (await resp.json())["error"]["code"] == "unauthenticated"
 
