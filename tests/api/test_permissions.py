@@ -28,6 +28,7 @@ from aiohttp import ClientSession, DummyCookieJar
 
 from server import demo_hall
 from server.api.registry import api
+from server.keys import AUTH
 from server.app import create_app  # noqa: F401  (importing the app registers every route)
 
 FORBIDDEN_CODES = {"wrong_role", "other_hall", "other_department", "not_your_window",
@@ -385,6 +386,8 @@ class Matrix:
             await self.db.execute("""
                 update service_window w set status = 'open' from hall h
                 where h.id = w.hall_id and h.code = $1 and w.window_no = $2""", hall, no)
+        # Written behind the server's back (no sign-in events): drop its cached sessions.
+        self.live.app[AUTH].forget_all()
 
     async def fingerprint(self) -> str:
         """Everything a command in the matrix could change."""
