@@ -9,6 +9,7 @@ from server.domain.actor import Actor
 from server.domain.errors import Conflict, Invalid, NotFound
 from server.domain.hall import get_hall
 from server.domain.permissions import authorize
+from server.domain.queueing import service_day
 from server.domain.store import Store, Tx
 
 STATUSES: Final = ("open", "paused", "closed")
@@ -25,6 +26,7 @@ async def _close_unattended(tx: Tx, window_id: int, window_no: int, status: str)
     """Nobody at the counter any more: the window closes with the clerk's leaving."""
     if status != "closed":
         await tx.conn.execute(q.SET_WINDOW_STATUS, window_id, "closed")
+        await tx.conn.execute(q.END_IDLE, window_id)
         tx.emit("window.status_changed", {"window_no": window_no, "status": "closed",
                                           "previous": status}, window_id=window_id)
 
@@ -83,6 +85,11 @@ async def set_status(store: Store, actor: Actor, hall_code: str, window_no: int,
             raise Conflict("窗口无人签到，不能开放", code="no_clerk", field="status")
         if window["status"] != status:
             await tx.conn.execute(q.SET_WINDOW_STATUS, window["id"], status)
+            # Idle time counts while the window is open with nobody called to it.
+            if status == "open":
+                await tx.conn.execute(q.START_IDLE, window["id"], service_day())
+            else:
+                await tx.conn.execute(q.END_IDLE, window["id"])
             tx.emit("window.status_changed", {"window_no": window_no, "status": status,
                                               "previous": window["status"]},
                     window_id=window["id"])

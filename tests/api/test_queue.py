@@ -246,3 +246,27 @@ async def test_sms_outbox_gets_called_and_near_front_messages(http, db):
     assert keys == ["called", "near"]
     assert rows[0]["recipient"] == "13800000000" and regs[0]["ticket"]["ticket_no"] in rows[0]["body"]
     assert rows[1]["recipient"] == "13800000003"  # now third in line
+
+
+async def test_stage_times_and_window_idle_are_recorded(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    clerk = await clerk_at_window(db, 1, open_window=False)
+    await command(http, clerk, 1, "status", {"status": "open"})
+    reg = await register(http, kiosk, item)
+    await command(http, clerk, 1, "call-next")
+    await command(http, clerk, 1, "start")
+    await command(http, clerk, 1, "finish")
+    await command(http, clerk, 1, "status", {"status": "paused"})
+    t = await db.fetchrow("select queued_at, called_at, service_started_at, finished_at from ticket "
+                          "where registration_id = (select id from registration where reg_no = $1)",
+                          reg["reg_no"])
+    # waiting, walk-to-window and service are all derivable and ordered
+    assert t["queued_at"] <= t["called_at"] <= t["service_started_at"] <= t["finished_at"]
+    idle = await db.fetch("select idle_from, idle_until from window_idle w join service_window s "
+                          "on s.id = w.window_id where s.window_no = 1 and s.hall_id = "
+                          "(select id from hall where code = 'rizhao') order by idle_from")
+    assert len(idle) == 2  # open -> call, finish -> pause
+    assert idle[0]["idle_until"] == t["called_at"]   # the call ends the idle time...
+    assert idle[1]["idle_from"] == t["finished_at"]  # ...and the finish starts it again
+    assert idle[1]["idle_until"] is not None         # until the pause
