@@ -1,0 +1,273 @@
+// The live connection of every screen, over either transport:
+//
+//   connectFeed(...)      plain WebSocket /ws/display (lobby displays, LED layout); token auth
+//   connectTerminal(...)  Socket.IO namespace "/hall", event "hall" (window terminal and the
+//                         other staff screens); a fresh socket_ticket from GET /api/session
+//                         before every (re)connect, since the session cookie is HttpOnly
+//
+// Both carry the same frames: {"type":"snapshot","seq","data"}, {"type":"live","seq"} and events
+// {"seq","type","hall_id","at","window_id","data"}. The client remembers the last seq it applied
+// and reconnects (with backoff) asking for what came after it; a snapshot replaces the whole
+// state. onStatus(state, message) reports "connecting" | "online" | "offline" (disconnected for
+// more than 3 s) | "unauthorized" (the credential was refused: no further retries).
+import { api } from "./api.js";
+
+export const OFFLINE_AFTER_MS = 3000;
+const LIVE_TIMEOUT_MS = 10000;          // connected but no "live" marker by then: start over
+const SOCKET_IO_SRC = "/static/node_modules/socket.io-client/dist/socket.io.min.js";
+const FATAL_FEED_CODES = new Set([
+  "unauthenticated", "wrong_role", "other_hall", "unknown_hall", "origin_not_allowed",
+]);
+
+/** Reconnect delay: 0.5 s, 1 s, 2 s, 4 s, then `max`, each ±20 % so a hall's screens spread out. */
+export function backoff(attempt, max = 5000, base = 500) {
+  const d = Math.min(max, base * 2 ** attempt);
+  return Math.round(d * (0.8 + Math.random() * 0.4));
+}
+
+/** Applies frames in sequence order; answers "gap" when one is missing (then: reconnect). */
+class SeqTracker {
+  constructor(since, onSnapshot, onEvent) {
+    this.seq = Number.isInteger(since) ? since : null;
+    this.onSnapshot = onSnapshot;
+    this.onEvent = onEvent;
+  }
+
+  apply(frame) {
+    if (!frame || typeof frame !== "object") return "ok";
+    if (frame.type === "snapshot") {
+      this.seq = frame.seq;
+      this.onSnapshot(frame.data, frame.seq);
+      return "ok";
+    }
+    if (typeof frame.seq !== "number") return "ok";
+    if (this.seq !== null && frame.seq <= this.seq) return "ok";     // already applied
+    if (this.seq !== null && frame.seq !== this.seq + 1) return "gap";
+    this.seq = frame.seq;
+    this.onEvent(frame);
+    return "ok";
+  }
+}
+
+/** online / connecting / offline, with the 3-second grace before "offline". */
+class StatusTracker {
+  constructor(onStatus) {
+    this.onStatus = onStatus || (() => {});
+    this.state = null;
+    this.offlineTimer = null;
+    this.set("connecting");
+    this.lost();
+  }
+
+  set(state, message) {
+    if (state === this.state && !message) return;
+    this.state = state;
+    try { this.onStatus(state, message); } catch (err) { console.error(err); }
+  }
+
+  online() {
+    clearTimeout(this.offlineTimer);
+    this.offlineTimer = null;
+    this.set("online");
+  }
+
+  lost() {
+    if (this.state === "online") this.set("connecting");
+    if (this.offlineTimer === null && this.state !== "offline") {
+      this.offlineTimer = setTimeout(() => {
+        this.offlineTimer = null;
+        this.set("offline");
+      }, OFFLINE_AFTER_MS);
+    }
+  }
+
+  refused(message) {
+    clearTimeout(this.offlineTimer);
+    this.offlineTimer = null;
+    this.set("unauthorized", message);
+  }
+
+  stop() {
+    clearTimeout(this.offlineTimer);
+  }
+}
+
+function wsUrl(path) {
+  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
+}
+
+/**
+ * The plain WebSocket feed. Returns {close(), reconnect(), seq}.
+ * @param {{hall?: string, token: string, since?: number, onSnapshot: Function,
+ *          onEvent: Function, onStatus?: Function, maxDelay?: number, url?: string}} options
+ */
+export function connectFeed({ hall = null, token, since = null, onSnapshot, onEvent, onStatus,
+  maxDelay = 5000, url = null }) {
+  const tracker = new SeqTracker(since, onSnapshot, onEvent);
+  const status = new StatusTracker(onStatus);
+  let ws = null;
+  let attempt = 0;
+  let retryTimer = null;
+  let liveTimer = null;
+  let closed = false;
+  let refused = false;
+
+  function open() {
+    retryTimer = null;
+    if (closed) return;
+    const sock = new WebSocket(url || wsUrl("/ws/display"));
+    ws = sock;
+    liveTimer = setTimeout(() => sock.close(4000, "no live marker"), LIVE_TIMEOUT_MS);
+    sock.onmessage = (msg) => {
+      let frame;
+      try { frame = JSON.parse(msg.data); } catch { return; }
+      switch (frame.type) {
+        case "auth_required":
+          sock.send(JSON.stringify({ type: "auth", token, since: tracker.seq, hall }));
+          return;
+        case "auth_ok":
+          return;
+        case "auth_invalid":
+          if (FATAL_FEED_CODES.has(frame.code)) {
+            refused = true;
+            status.refused(frame.message || "认证失败");
+          }
+          return;
+        case "live":
+          clearTimeout(liveTimer);
+          attempt = 0;
+          status.online();
+          return;
+        default:
+          if (tracker.apply(frame) === "gap") sock.close(4000, "gap");
+      }
+    };
+    sock.onclose = () => {
+      clearTimeout(liveTimer);
+      if (ws !== sock) return;
+      ws = null;
+      if (closed || refused) return;
+      status.lost();
+      retryTimer = setTimeout(open, backoff(attempt++, maxDelay));
+    };
+    sock.onerror = () => {};  // onclose follows
+  }
+
+  open();
+  return {
+    get seq() { return tracker.seq; },
+    reconnect() { if (ws) ws.close(4000, "reconnect"); },
+    close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      clearTimeout(liveTimer);
+      status.stop();
+      if (ws) ws.close(1000, "bye");
+    },
+  };
+}
+
+let socketIoLoading = null;
+
+/** The socket.io browser client (installed by npm into frontend/node_modules), loaded once. */
+export function loadSocketIo() {
+  if (window.io) return Promise.resolve(window.io);
+  if (!socketIoLoading) {
+    socketIoLoading = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = SOCKET_IO_SRC;
+      s.onload = () => resolve(window.io);
+      s.onerror = () => {
+        socketIoLoading = null;
+        reject(new Error("socket.io client missing: run `make install` (npm)"));
+      };
+      document.head.append(s);
+    });
+  }
+  return socketIoLoading;
+}
+
+/**
+ * The Socket.IO terminal connection (cookie session). Returns {close(), reconnect(), seq}.
+ * @param {{hall?: string, since?: number, onSnapshot: Function, onEvent: Function,
+ *          onStatus?: Function, maxDelay?: number}} options
+ */
+export function connectTerminal({ hall = null, since = null, onSnapshot, onEvent, onStatus,
+  maxDelay = 5000 }) {
+  const tracker = new SeqTracker(since, onSnapshot, onEvent);
+  const status = new StatusTracker(onStatus);
+  let socket = null;
+  let attempt = 0;
+  let retryTimer = null;
+  let liveTimer = null;
+  let closed = false;
+
+  function retry() {
+    if (closed) return;
+    status.lost();
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(open, backoff(attempt++, maxDelay));
+  }
+
+  function dropped(sock) {
+    clearTimeout(liveTimer);
+    if (socket !== sock) return;
+    socket = null;
+    sock.off();
+    sock.close();
+    retry();
+  }
+
+  async function open() {
+    retryTimer = null;
+    if (closed) return;
+    let ticket;
+    try {
+      ticket = (await api("/api/session")).socket_ticket;
+    } catch (err) {
+      if (err.status === 401) { status.refused(err.message); return; }
+      retry();
+      return;
+    }
+    let io;
+    try {
+      io = await loadSocketIo();
+    } catch (err) {
+      console.error(err);
+      retry();
+      return;
+    }
+    if (closed) return;
+    const sock = io("/hall", {
+      path: "/socket.io", transports: ["websocket"], reconnection: false, forceNew: true,
+      timeout: 8000, auth: { ticket, since: tracker.seq, hall },
+    });
+    socket = sock;
+    liveTimer = setTimeout(() => dropped(sock), LIVE_TIMEOUT_MS);
+    sock.on("hall", (frame) => {
+      if (socket !== sock) return;
+      if (frame && frame.type === "live") {
+        clearTimeout(liveTimer);
+        attempt = 0;
+        status.online();
+        return;
+      }
+      if (tracker.apply(frame) === "gap") dropped(sock);
+    });
+    sock.on("connect_error", () => dropped(sock));
+    sock.on("disconnect", () => dropped(sock));
+  }
+
+  open();
+  return {
+    get seq() { return tracker.seq; },
+    reconnect() { if (socket) dropped(socket); },
+    close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      clearTimeout(liveTimer);
+      status.stop();
+      if (socket) { socket.off(); socket.close(); socket = null; }
+    },
+  };
+}

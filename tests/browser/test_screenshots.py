@@ -1,0 +1,154 @@
+"""Screenshots of the screens for docs/screenshots/, from a busy demo hall.
+
+Runs only with HALLOPS_SCREENSHOTS=1, so the normal suite never rewrites them:
+
+    HALLOPS_SCREENSHOTS=1 DATABASE_URL=... .venv/bin/python -m pytest -q tests/browser/test_screenshots.py
+"""
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from aiohttp import ClientSession
+from playwright.async_api import expect
+
+from tests.browser.conftest import device_token
+from tests.conftest import ROOT, LiveServer, login
+from tests.conftest import test_settings as make_settings
+from tests.queue_helpers import bearer, clerk_at_window, command, item_of_window
+
+pytestmark = pytest.mark.skipif(os.environ.get("HALLOPS_SCREENSHOTS") != "1",
+                                reason="set HALLOPS_SCREENSHOTS=1 to rewrite docs/screenshots")
+
+OUT = ROOT / "docs" / "screenshots"
+HD = {"width": 1920, "height": 1080}
+
+
+async def _register(http: ClientSession, kiosk: str, item: str, **extra) -> dict:
+    resp = await http.post("/api/halls/rizhao/registrations", json={"item": item, **extra},
+                           headers=bearer(kiosk))
+    body = await resp.json()
+    assert resp.status == 201, body
+    return body
+
+
+async def _busy_hall(http: ClientSession, db) -> dict:
+    """About 70 open windows, a few paused, ~150 people waiting, calls and services going on."""
+    rnd = random.Random(7)
+    kiosk = await device_token(http, "kiosk-01")
+    windows = sorted(rnd.sample(range(2, 131), 70))
+    tokens = {no: await clerk_at_window(db, no) for no in [1, 60, *windows]}
+    for no in rnd.sample(windows, 6):
+        await db.execute("update service_window set status = 'paused' "
+                         "where window_no = $1 and hall_id = (select id from hall where code = 'rizhao')", no)
+    items = {no: await item_of_window(db, no) for no in [1, 60, *windows]}
+    priorities = ["normal"] * 8 + ["elderly", "appointment", "disabled"]
+    # the crowd: the busy departments get more people
+    for no in [1, 60, *windows]:
+        for _ in range(rnd.choice([0, 1, 1, 2, 2, 3]) + (6 if no <= 45 or 60 <= no <= 75 else 0)):
+            await _register(http, kiosk, items[no], priority=rnd.choice(priorities))
+    # window 1: one served, one parked (fetching a document), one being served; one waits at the
+    # front after a transfer from window 60 with a note
+    w1 = tokens[1]
+    for verb in ("call-next", "start", "finish", "call-next", "start", "park", "call-next", "start"):
+        await command(http, w1, 1, verb)
+    await _register(http, kiosk, items[60], phone="13912345678")
+    await command(http, tokens[60], 60, "call-next")
+    await command(http, tokens[60], 60, "transfer",
+                  {"to_window_no": 1, "front": True, "note": "不动产已受理，需办理营业执照变更"})
+    # the rest of the hall: calls, some already serving
+    open_windows = [no for no in windows
+                    if await db.fetchval("select status from service_window where window_no = $1 and "
+                                         "hall_id = (select id from hall where code='rizhao')", no) == "open"]
+    calling = rnd.sample(open_windows, 40)
+    for i, no in enumerate(calling):
+        resp = await http.post(f"/api/halls/rizhao/windows/{no}/call-next", headers=bearer(tokens[no]))
+        if resp.status == 200 and i < 30:
+            await command(http, tokens[no], no, "start")
+    admin = (await login(http, "admin"))["token"]
+    await http.put("/api/halls/rizhao/notice", headers=bearer(admin), json={
+        "text": "今天是全市“一次办好”集中服务日，各窗口延时服务至 18:00；办结后请对我们的服务进行评议，投诉电话 12345。"})
+    return {"kiosk": kiosk, "clerk1": w1}
+
+
+async def test_screenshots(db_dsn, db, new_context):
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = await LiveServer(make_settings(kiosk_burst=1000, kiosk_per_minute=60000), db_dsn).start()
+    opened = []
+
+    async def context(*args, **kwargs):
+        ctx = await new_context(*args, **kwargs)
+        opened.append(ctx)
+        return ctx
+
+    try:
+        async with ClientSession(base_url=server.url) as http:
+            setup = await _busy_hall(http, db)
+            display_token = await device_token(http, "display-01")
+            led_token = await device_token(http, "led-01")
+        url = server.url
+
+        # kiosk: browse a department, the item with its materials, the ticket
+        kiosk_ctx = await context(viewport=HD)
+        kiosk = await kiosk_ctx.new_page()
+        await kiosk.goto(f"{url}/kiosk?token={setup['kiosk']}")
+        await expect(kiosk.locator("body")).to_have_attribute("data-ready", "1")
+        await kiosk.locator("#departments button", has_text="市场监督管理局").click()
+        await kiosk.wait_for_timeout(300)
+        await kiosk.screenshot(path=OUT / "kiosk.png")
+        await kiosk.locator(".k-card", has_text="企业设立登记").first.click()
+        await kiosk.get_by_role("radio", name="老年人优先").click()
+        for digit in "13812345678":
+            await kiosk.locator("#keypad button", has_text=digit).first.click()
+        await kiosk.screenshot(path=OUT / "kiosk-item.png")
+        await kiosk.get_by_role("button", name="确认取号").click()
+        await expect(kiosk.get_by_text("取号成功")).to_be_visible()
+        await kiosk.wait_for_timeout(300)
+        await kiosk.screenshot(path=OUT / "kiosk-ticket.png")
+        code = (await kiosk.locator("#done-code").inner_text()).strip()
+
+        # the notice: 80 mm receipt (as printed: the sheet only) and A4
+        notice_ctx = await context(viewport={"width": 320, "height": 900}, device_scale_factor=2)
+        notice = await notice_ctx.new_page()
+        await notice.goto(f"{url}/notice?code={code}&embed=1")
+        await expect(notice.locator("body")).to_have_attribute("data-ready", "1")
+        await notice.locator("#sheet").screenshot(path=OUT / "notice-80mm.png")
+        await notice.set_viewport_size({"width": 900, "height": 1200})
+        await notice.goto(f"{url}/notice?code={code}&paper=a4&embed=1")
+        await expect(notice.locator("body")).to_have_attribute("data-ready", "1")
+        await notice.locator("#sheet").screenshot(path=OUT / "notice-a4.png")
+
+        # window terminal of window 1
+        staff = await context(url, setup["clerk1"], viewport=HD)
+        terminal = await staff.new_page()
+        await terminal.goto(f"{url}/window")
+        await expect(terminal.locator("#conn")).to_have_text("实时")
+        await expect(terminal.locator("#current-state")).to_have_text("办理中")
+        await terminal.wait_for_timeout(300)
+        await terminal.screenshot(path=OUT / "window.png")
+
+        # lobby display and LED layout
+        screen_ctx = await context(viewport=HD)
+        display = await screen_ctx.new_page()
+        await display.goto(f"{url}/display?token={display_token}")
+        await expect(display.locator("body")).to_have_attribute("data-connection", "online")
+        await display.wait_for_timeout(2500)   # the ticker has moved in, the flash is over
+        await display.screenshot(path=OUT / "display.png")
+        led_ctx = await context(viewport={"width": 384, "height": 192})
+        led = await led_ctx.new_page()
+        await led.goto(f"{url}/display?layout=led&token={led_token}")
+        await expect(led.locator("body")).to_have_attribute("data-connection", "online")
+        await led.wait_for_timeout(4000)
+        await led.screenshot(path=OUT / "led.png")
+
+        # public queue page on a phone
+        phone = await context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        queue = await phone.new_page()
+        await queue.goto(f"{url}/queue?hall=rizhao")
+        await expect(queue.locator(".q-card").first).to_be_visible()
+        await queue.screenshot(path=OUT / "queue.png")
+    finally:
+        for ctx in opened:   # before the server stops
+            await ctx.close()
+        await server.stop()
