@@ -1,6 +1,7 @@
 """create_app(settings, dsn): the whole server, its resources opened and closed in order."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
 from pathlib import Path
@@ -80,6 +81,13 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     async def close_websockets(app: web.Application) -> None:
         for ws in list(app[WEBSOCKETS]):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        # Socket.IO terminals too, or aiohttp waits for their connections until its timeout.
+        if sio.eio.sockets:
+            try:
+                await asyncio.wait_for(sio.eio.disconnect(), 3)
+            except asyncio.TimeoutError:
+                log.warning("some Socket.IO clients did not close in time")
+        await sio.shutdown()
 
     app.cleanup_ctx.append(resources)
     app.on_shutdown.append(close_websockets)
