@@ -39,6 +39,10 @@ class Subscriber:
         self.on_drop: Callable[["Subscriber"], None] | None = None
         self._wake = asyncio.Event()
         self._writer: asyncio.Task | None = None
+        self._dirty = False          # batched: waiting in the flusher
+        self.ring: HallRing | None = None   # the hall's live events, shared (see HallRing)
+        self.sent_seq = 0            # the last live event written to this client
+        self._ring_live = False      # live events come from the ring (after go_live)
         self.closed = False
         self.dropped_reason: str | None = None
 
@@ -56,6 +60,16 @@ class Subscriber:
             self.drop("gap")  # cannot happen while the fanout fills gaps; resync if it does
             return
         self.last_seq = rec.seq
+        if self._ring_live:
+            # the frame is in the hall's ring already: only the position moves
+            if self.sent_seq < self.ring.base - 1:
+                self.drop("slow_consumer")  # so far behind that the ring forgot its frames
+            elif not self.batched:
+                self._wake_writer()
+            elif not self._dirty and self._writer is None and not self.closed:
+                self._dirty = True
+                _flusher().add(self)
+            return
         self.send(self.event_frame(frame))
 
     def go_live(self, from_seq: int) -> None:
@@ -63,8 +77,26 @@ class Subscriber:
         buffered, self._buffer = self._buffer or [], None
         for rec, frame in buffered:
             self._offer(rec, frame)
+        if self.ring is not None:
+            # what came before (backlog, snapshot, buffered events, the live marker next) goes
+            # through the private queue; every later event is read from the ring
+            self.sent_seq = self.last_seq
+            self._ring_live = True
 
-    # -- outgoing queue with one writer ---------------------------------------------------
+    # -- outgoing --------------------------------------------------------------------------
+    # What precedes going live (backlog, snapshot, buffered events, the live marker) waits in
+    # the subscriber's own queue, bounded by max_queue/max_bytes. Live events are read from the
+    # hall's ring at the subscriber's own pace (sent_seq), for transports that have one
+    # (ring_frame); it is dropped as too slow when it falls out of the ring.
+    # Batched subscribers (batched = True: write_now/wait_writable) are written by the flusher
+    # once per event-loop turn: everything due since the last turn goes out in ONE transport
+    # write. Under light load that is one frame per write, as before; when events come faster
+    # than one per turn the writes carry several frames each, so the cost per delivery falls
+    # as the load rises and the fan-out keeps up instead of queueing. A client whose socket
+    # buffer is full gets nothing more until it drained.
+    # Other subscribers keep one writer task each, which awaits every write.
+    batched = False
+
     def send(self, data: bytes) -> None:
         if self.closed:
             return
@@ -73,20 +105,120 @@ class Subscriber:
             return
         self._out.append(data)
         self._out_bytes += len(data)
+        if self.batched:
+            if not self._dirty and self._writer is None:
+                self._dirty = True
+                _flusher().add(self)
+            return
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
+        if self.closed:
+            return
         self._wake.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_loop(), name="subscriber-writer")
 
+    def _take(self) -> bytes:
+        out = self._out
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        self._out_bytes = 0
+        return data
+
+    max_write = 256 * 1024           # batched: ring bytes per write, at most
+
+    def _pending(self) -> bool:
+        return bool(self._out) or (self._ring_live and self.sent_seq < self.last_seq)
+
+    def _write_batch(self) -> bool:
+        """One write: the private queue, then the ring from sent_seq on. False when the
+        client's socket buffer is full (or the client fell out of the ring: dropped)."""
+        data = self._take() if self._out else b""
+        if self._ring_live and self.sent_seq < self.last_seq:
+            frames = self.ring.span(self.sent_seq, self.last_seq, self.max_write)
+            if frames is None:
+                self.drop("slow_consumer")  # so far behind that the ring forgot its frames
+                return False
+            self.sent_seq += len(frames)
+            if data:
+                frames.insert(0, data)
+            data = frames[0] if len(frames) == 1 else b"".join(frames)
+        return self.write_now(data) if data else True
+
+    def _flush(self) -> None:
+        """Called by the flusher: one write of everything queued, unless the client is full."""
+        self._dirty = False
+        if self.closed or self._writer is not None or not self._pending():
+            return
+        try:
+            writable = self._write_batch()
+        except Exception as exc:  # the peer went away
+            log.debug("subscriber write failed: %s", exc)
+            self.drop("write_failed")
+            return
+        if self.closed:
+            return
+        if not writable:
+            self._writer = asyncio.create_task(self._drain_loop(), name="subscriber-drain")
+        elif self._pending():  # more than one write's worth: go on next turn
+            self._dirty = True
+            _flusher().add(self)
+
+    async def _drain_loop(self) -> None:
+        """The client's socket buffer is full: wait until it drained, then go on writing."""
+        try:
+            while not self.closed:
+                await self.wait_writable()
+                if self.closed or not self._pending():
+                    break
+                if not self._write_batch():
+                    continue
+                break
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.debug("subscriber write failed: %s", exc)
+            self.drop("write_failed")
+        finally:
+            if self._writer is asyncio.current_task():
+                self._writer = None
+        if not self.closed and self._pending() and not self._dirty:
+            self._dirty = True
+            _flusher().add(self)
+
+    def write_now(self, data: bytes) -> bool:
+        """Batched subscribers: write without waiting; False when the socket buffer is full."""
+        raise NotImplementedError
+
+    # An event as stored in the hall's ring for this transport (None: no ring, every frame
+    # in the subscriber's own queue).
+    ring_frame: Callable[[bytes], Any] | None = None
+
+    async def wait_writable(self) -> None:
+        raise NotImplementedError
+
     async def _write_loop(self) -> None:
         try:
             while not self.closed:
-                if not self._out:
-                    self._wake.clear()
-                    await self._wake.wait()
+                if self._out:
+                    data = self._out.popleft()
+                    self._out_bytes -= len(data)
+                    await self.write(data)
                     continue
-                data = self._out.popleft()
-                self._out_bytes -= len(data)
-                await self.write(data)
+                if self._ring_live and self.sent_seq < self.last_seq:
+                    frames = self.ring.span(self.sent_seq, self.last_seq, self.max_write)
+                    if frames is None:
+                        self.drop("slow_consumer")
+                        return
+                    for f in frames:
+                        if self.closed:
+                            return
+                        self.sent_seq += 1
+                        await self.write(f)
+                    continue
+                self._wake.clear()
+                await self._wake.wait()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the peer went away mid-write
@@ -127,6 +259,91 @@ class Subscriber:
         raise NotImplementedError
 
 
+class HallRing:
+    """A hall's recent events, framed for one transport, shared by all its batched
+    subscribers: each keeps only its position (sent_seq), so a display that falls behind costs
+    no memory of its own; it catches up from here when it can, and is dropped (to resume from
+    the log) only when it is further behind than the ring remembers."""
+
+    max_events = 20_000
+    max_bytes = 8 * 1024 * 1024
+
+    def __init__(self, framer: Callable[[bytes], Any]):
+        self.framer = framer
+        self.frames: list = []        # framed events (bytes, or str for Socket.IO)
+        self.base = 0                 # seq of frames[0]
+        self.bytes = 0
+
+    def append(self, seq: int, frame: bytes) -> None:
+        framed = self.framer(frame)
+        if not self.frames or seq != self.base + len(self.frames):
+            if self.frames:
+                log.debug("ring restarts at %s (expected %s)", seq, self.base + len(self.frames))
+            self.frames, self.base, self.bytes = [], seq, 0
+        self.frames.append(framed)
+        self.bytes += len(framed)
+        if len(self.frames) > self.max_events or self.bytes > self.max_bytes:
+            # forget the oldest quarter at once (amortised); the subscribers still needing
+            # them are dropped at their next event
+            keep_n = len(self.frames) * 3 // 4
+            cut = len(self.frames) - keep_n
+            self.bytes -= sum(map(len, self.frames[:cut]))
+            del self.frames[:cut]
+            self.base += cut
+
+    def span(self, after: int, upto: int, limit: int) -> list[bytes] | None:
+        """The frames of seqs after+1 .. upto (at least one, about `limit` bytes at most);
+        None if the ring no longer has after+1."""
+        i = after + 1 - self.base
+        if i < 0 or not self.frames:
+            return None
+        j = min(upto + 1 - self.base, len(self.frames))
+        chunk = self.frames[i:j]
+        if not chunk:
+            return None  # out of step with the ring (cannot happen): resync the client
+        if len(chunk) > 1 and (j - i) * len(chunk[0]) > limit // 2:
+            total = 0
+            for k, f in enumerate(chunk):
+                total += len(f)
+                if total > limit and k:
+                    return chunk[:k]
+        return chunk
+
+
+class _Flusher:
+    """Writes the batched subscribers that got frames, once per event-loop turn."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.pending: list[Subscriber] = []
+        self.scheduled = False
+
+    def add(self, sub: Subscriber) -> None:
+        self.pending.append(sub)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.run)
+
+    def run(self) -> None:
+        self.scheduled = False
+        pending, self.pending = self.pending, []
+        for sub in pending:
+            sub._flush()
+
+
+_FLUSHERS: dict[asyncio.AbstractEventLoop, _Flusher] = {}
+
+
+def _flusher() -> _Flusher:
+    loop = asyncio.get_running_loop()
+    f = _FLUSHERS.get(loop)
+    if f is None:
+        for old in [lp for lp in _FLUSHERS if lp.is_closed()]:
+            del _FLUSHERS[old]
+        f = _FLUSHERS[loop] = _Flusher(loop)
+    return f
+
+
 def parse_since(raw: Any) -> int | None:
     """A client's last seen sequence number, or None when absent or malformed."""
     if isinstance(raw, bool):
@@ -147,6 +364,7 @@ class Fanout:
         self.poll_seconds = poll_seconds
         self._last: dict[int, int] = {}
         self._subs: dict[int, set[Subscriber]] = defaultdict(set)
+        self._rings: dict[int, list[HallRing]] = defaultdict(list)  # per hall, per framer
         self._inbox: asyncio.Queue = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self.delivered = 0
@@ -229,6 +447,8 @@ class Fanout:
         if not subs:
             return
         frame = rec.encode()  # once, for every client of every transport
+        for ring in self._rings.get(rec.hall_id, ()):
+            ring.append(rec.seq, frame)  # before the subscribers move: they read from it
         for sub in list(subs):
             sub.push(rec, frame)
         self.delivered += len(subs)
@@ -238,6 +458,8 @@ class Fanout:
         """Registers the client and sends what it missed (or a snapshot), then goes live.
 
         Returns "resumed", "snapshot" or "closed"."""
+        if type(sub).ring_frame is not None:
+            sub.ring = self._ring(sub.hall_id, type(sub).ring_frame)
         self._subs[sub.hall_id].add(sub)  # first: from now on nothing live is missed
         sub.on_drop = self.detach
         try:
@@ -264,6 +486,14 @@ class Fanout:
         except BaseException:
             self.detach(sub)
             raise
+
+    def _ring(self, hall_id: int, framer: Callable[[bytes], Any]) -> HallRing:
+        for ring in self._rings[hall_id]:
+            if ring.framer == framer:
+                return ring
+        ring = HallRing(framer)
+        self._rings[hall_id].append(ring)
+        return ring
 
     def _send_live_marker(self, sub: Subscriber) -> None:
         sub.send(sub.snapshot_frame(orjson.dumps({"type": "live", "seq": sub.last_seq})))

@@ -27,15 +27,63 @@ from server.keys import AUTH, FANOUT, SETTINGS, STORE, WEBSOCKETS
 log = logging.getLogger(__name__)
 
 
+def ws_text_frame(payload: bytes) -> bytes:
+    """A complete unmasked (server-to-client) WebSocket text frame, no extensions."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return b"\x81\x7e" + n.to_bytes(2, "big") + payload
+    return b"\x81\x7f" + n.to_bytes(8, "big") + payload
+
+
 class FeedSubscriber(Subscriber):
+    """Frames are built once per event (header and payload: every plain-feed client gets the
+    same bytes) and written straight to the transport in batches; see Subscriber.send.
+    aiohttp's own frames (pings, close) are whole frames written on the same thread, so they
+    only ever fall between ours. The feed never negotiates compression (compress=False)."""
+
+    batched = True
+    high_water = 64 * 1024   # socket buffer bytes: above, wait for the client
+    low_water = 16 * 1024    # until it is down to this
+    _frame_of: tuple[bytes | None, bytes] = (None, b"")  # last event -> its frame, shared
+
     def __init__(self, hall_id: int, ws: web.WebSocketResponse, request: web.Request):
         super().__init__(hall_id)
         self.ws = ws
         # Kept from the start: a client that stopped reading is cut off at the transport.
         self.transport = request.transport
 
-    async def write(self, data: bytes) -> None:
-        await self.ws.send_frame(data, WSMsgType.TEXT)
+    def event_frame(self, frame: bytes) -> bytes:
+        src, framed = FeedSubscriber._frame_of
+        if src is not frame:  # the fanout hands every subscriber the same bytes object
+            framed = ws_text_frame(frame)
+            FeedSubscriber._frame_of = (frame, framed)
+        return framed
+
+    def snapshot_frame(self, frame: bytes) -> bytes:
+        return ws_text_frame(frame)
+
+    ring_frame = staticmethod(ws_text_frame)
+
+    def write_now(self, data: bytes) -> bool:
+        t = self.transport
+        if t is None or t.is_closing() or self.ws.closed:
+            raise ConnectionResetError("the feed socket is closing")
+        t.write(data)
+        return t.get_write_buffer_size() <= self.high_water
+
+    async def wait_writable(self) -> None:
+        t = self.transport
+        while not self.closed:
+            if t is None or t.is_closing():
+                raise ConnectionResetError("the feed socket closed")
+            if t.get_write_buffer_size() <= self.low_water:
+                return
+            await asyncio.sleep(0.01)
+
+    async def write(self, data: bytes) -> None:  # not used: batched
+        self.write_now(data)
 
     async def abort(self, reason: str) -> None:
         if reason == "slow_consumer" and self.transport is not None:

@@ -44,8 +44,13 @@ class TerminalSubscriber(Subscriber):
 
     snapshot_frame = event_frame
 
-    async def write(self, data: bytes) -> None:
-        await self.sio.eio.send(self.eio_sid, data.decode())
+    @staticmethod
+    def ring_frame(frame: bytes) -> str:
+        """Live events are kept once per hall (see HallRing), as the text Engine.IO sends."""
+        return (_PREFIX + frame + b"]").decode()
+
+    async def write(self, data: bytes | str) -> None:
+        await self.sio.eio.send(self.eio_sid, data if isinstance(data, str) else data.decode())
 
     async def abort(self, reason: str) -> None:
         await self.sio.disconnect(self.sid, namespace=p.SOCKET_NAMESPACE)

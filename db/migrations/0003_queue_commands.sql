@@ -105,7 +105,7 @@ declare
     n int; prefix text; reg_id bigint; t ticket; waiting int; qcode text; p_reg_no text;
 begin
     reg_id := nextval(pg_get_serial_sequence('registration', 'id'));
-    p_reg_no := to_char(p_day, 'YYMMDD') || lpad(reg_id::text, 8, '0');
+    p_reg_no := to_char(p_day, 'YYMMDD') || lpad(reg_id::text, greatest(8, length(reg_id::text)), '0');
     insert into queue_day (queue_id, service_day, last_number) values (p_queue, p_day, 1)
     on conflict (queue_id, service_day) do update set last_number = queue_day.last_number + 1
     returning last_number into n;
@@ -116,7 +116,7 @@ begin
             case when p_actor_kind = 'device' then p_actor_id end, p_promised_due)
     returning id into reg_id;
     insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, rank)
-    values (p_hall, p_day, p_queue, prefix || lpad(n::text, 3, '0'), reg_id,
+    values (p_hall, p_day, p_queue, prefix || lpad(n::text, greatest(3, length(n::text)), '0'), reg_id,
             case when p_priority = 'normal' then 2 else 1 end)
     returning * into t;
     waiting := hq_waiting(p_queue, p_day);

@@ -270,3 +270,15 @@ async def test_stage_times_and_window_idle_are_recorded(http, db):
     assert idle[0]["idle_until"] == t["called_at"]   # the call ends the idle time...
     assert idle[1]["idle_from"] == t["finished_at"]  # ...and the finish starts it again
     assert idle[1]["idle_until"] is not None         # until the pause
+
+
+async def test_ticket_numbers_grow_past_999(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    first = await register(http, kiosk, item)
+    await db.execute("update queue_day set last_number = 998 where queue_id = "
+                     "(select queue_id from item where code = $1 and hall_id = "
+                     "(select id from hall where code = 'rizhao'))", item)
+    prefix = first["ticket"]["ticket_no"][:-3]
+    assert (await register(http, kiosk, item))["ticket"]["ticket_no"] == f"{prefix}999"
+    assert (await register(http, kiosk, item))["ticket"]["ticket_no"] == f"{prefix}1000"

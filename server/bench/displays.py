@@ -1,0 +1,289 @@
+"""Display subscribers, many per worker process.
+
+Kinds:
+    feed  the plain WebSocket feed /ws/display (LED controllers, most lobby screens)
+    sio   Socket.IO namespace /hall, event "hall", spoken as Engine.IO v4 over a WebSocket
+    raw   the raw broadcast server of the baseline (frames from seq 1, no handshake)
+
+Each subscriber checks sequence continuity: after its snapshot or live marker every event must
+carry the previous seq + 1; a jump counts the skipped events as lost, a repeat as duplicated.
+The final check compares each subscriber's last seq with the hall's head, so a lost *last*
+event counts too. While recording (the latency phase) the worker keeps (seq, arrival time) per
+hall; arrival minus the command's send time is the latency to that display."""
+from __future__ import annotations
+
+import asyncio
+import time
+from array import array
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from server.bench.control import BaseHandler
+from server.bench.wire import OP_TEXT, WsClient, ws_connect
+
+SIO_NS = "/hall"
+_SIO_EVENT_PREFIX = b'42/hall,["hall",'
+_SEQ = b'{"seq":'
+
+
+class Sub:
+    __slots__ = ("w", "kind", "hall_id", "hall_code", "token", "since", "last", "lost", "dup",
+                 "ws", "ready", "live", "close_code", "closed", "error", "mismatch", "closing",
+                 "host", "port", "reconnects")
+
+    def __init__(self, w: "DisplayWorker", target: dict):
+        self.w = w
+        self.kind = target["kind"]
+        self.hall_id = target.get("hall_id", 0)
+        self.hall_code = target.get("hall_code")
+        self.token = target.get("token")
+        self.since = target.get("since")
+        self.last: int | None = self.since if self.kind != "raw" else 0
+        self.lost = 0
+        self.dup = 0
+        self.mismatch = 0
+        self.ws: WsClient | None = None
+        self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.live = self.kind == "raw"
+        self.close_code: int | None = None
+        self.closed = False
+        self.closing = False
+        self.error: str | None = None
+        self.host, self.port = "", 0
+        self.reconnects = 0
+
+    # -- frames ------------------------------------------------------------------------------
+    def event(self, seq: int, now: float) -> None:
+        last = self.last
+        if last is None:
+            self.mismatch += 1  # an event before any snapshot: protocol error
+            self.last = seq
+        elif seq == last + 1:
+            self.last = seq
+        elif seq <= last:
+            self.dup += 1
+        else:
+            self.lost += seq - last - 1
+            self.last = seq
+        w = self.w
+        w.received += 1
+        if w.recording:
+            rec = w.rec.get(self.hall_id)
+            if rec is None:
+                rec = w.rec[self.hall_id] = (array("q"), array("d"))
+            rec[0].append(seq)
+            rec[1].append(now)
+
+    def control(self, frame: dict) -> None:
+        t = frame.get("type")
+        if t == "snapshot":
+            if self.last is not None and frame["seq"] > self.last:
+                self.lost += frame["seq"] - self.last  # never delivered as events
+            self.last = frame["seq"]
+        elif t == "live":
+            if self.last is None:
+                self.last = frame["seq"]
+            elif self.last != frame["seq"]:
+                self.mismatch += 1
+                self.last = frame["seq"]
+            self.live = True
+            if not self.ready.done():
+                self.ready.set_result(True)
+        elif t == "auth_required":
+            hello = {"type": "auth", "token": self.token, "hall": self.hall_code}
+            if self.since is not None:
+                hello["since"] = self.since
+            self.ws.send_text(orjson.dumps(hello))
+        elif t == "auth_invalid":
+            self.fail(f"auth_invalid {frame.get('code')}")
+
+    def on_feed(self, op: int, payload: bytes, now: float) -> None:
+        if payload[:7] == _SEQ:
+            self.event(int(payload[7:payload.index(b",", 7)]), now)
+        elif op == OP_TEXT or payload[:1] == b"{":
+            self.control(orjson.loads(payload))
+
+    def on_raw(self, op: int, payload: bytes, now: float) -> None:
+        if payload[:7] == _SEQ:
+            self.event(int(payload[7:payload.index(b",", 7)]), now)
+
+    def on_sio(self, op: int, payload: bytes, now: float) -> None:
+        if payload[:16] == _SIO_EVENT_PREFIX:
+            if payload[16:23] == _SEQ:
+                self.event(int(payload[23:payload.index(b",", 23)]), now)
+            else:
+                self.control(orjson.loads(payload[16:-1]))
+            return
+        if payload == b"2":  # Engine.IO ping
+            self.ws.send_text(b"3")
+        elif payload[:1] == b"0":  # Engine.IO open: connect to the namespace with auth
+            auth = {"token": self.token, "hall": self.hall_code}
+            if self.since is not None:
+                auth["since"] = self.since
+            self.ws.send_text(b"40" + SIO_NS.encode() + b"," + orjson.dumps(auth))
+        elif payload[:2] == b"44":
+            self.fail("connect_error " + payload[2:200].decode(errors="replace"))
+        elif payload[:2] == b"41":  # the server left the namespace (too slow): come back
+            self.reconnects += 1
+            self.w.reconnects += 1
+            self.live = False
+            auth = {"token": self.token, "hall": self.hall_code, "since": self.last}
+            self.ws.send_text(b"40" + SIO_NS.encode() + b"," + orjson.dumps(auth))
+
+    def fail(self, why: str) -> None:
+        self.error = why
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(why))
+
+    def on_close(self, code: int | None, why: str) -> None:
+        self.close_code = code
+        if not self.ready.done():
+            self.closed = True
+            self.ready.set_exception(ConnectionError(f"closed {code} {why}"))
+            return
+        if self.closing or self.kind == "raw":
+            self.closed = True
+            return
+        # Dropped by the server (too slow, resync) or cut: a display comes back with the last
+        # seq it saw and gets the rest from the log, as the protocol says.
+        self.reconnects += 1
+        self.w.reconnects += 1
+        self.since = self.last
+        self.live = False
+        self.ready = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        await asyncio.sleep(0.2)
+        try:
+            await self.connect(self.host, self.port, 30.0)
+        except Exception as exc:
+            self.closed = True
+            self.error = f"reconnect failed: {exc}"
+
+    # -- connecting --------------------------------------------------------------------------
+    def _bind(self, ws: WsClient) -> None:
+        self.ws = ws
+
+    async def connect(self, host: str, port: int, timeout: float) -> None:
+        self.host, self.port = host, port
+        if self.kind == "feed":
+            path, handler = "/ws/display", self.on_feed
+        elif self.kind == "sio":
+            path = "/socket.io/?" + urlencode({"EIO": "4", "transport": "websocket"})
+            handler = self.on_sio
+        else:
+            path, handler = "/ws", self.on_raw
+        await ws_connect(host, port, path, handler, self.on_close, timeout=timeout,
+                         on_create=self._bind)
+        if self.kind == "raw":
+            self.ready.set_result(True)
+        await asyncio.wait_for(asyncio.shield(self.ready), timeout)
+
+
+class DisplayWorker(BaseHandler):
+    def __init__(self) -> None:
+        self.subs: list[Sub] = []
+        self.received = 0
+        self.reconnects = 0
+        self.recording = False
+        self.rec: dict[int, tuple[array, array]] = {}
+        self._phase_t0 = 0.0
+
+    async def op_connect(self, host: str, port: int, targets: list[dict], concurrency: int = 25,
+                         timeout: float = 30.0) -> dict[str, Any]:
+        t0 = time.monotonic()
+        sem = asyncio.Semaphore(concurrency)
+        new = [Sub(self, t) for t in targets]
+
+        async def one(s: Sub) -> None:
+            async with sem:
+                try:
+                    await s.connect(host, port, timeout)
+                except Exception as exc:
+                    s.error = s.error or f"{type(exc).__name__}: {exc}"
+
+        await asyncio.gather(*(one(s) for s in new))
+        self.subs += new
+        failed = [s.error for s in new if s.error]
+        return {"connected": len(new) - len(failed), "failed": len(failed),
+                "errors": sorted(set(failed))[:5], "seconds": time.monotonic() - t0}
+
+    async def op_disconnect(self, kind: str | None = None) -> int:
+        keep, gone = [], 0
+        for s in self.subs:
+            if kind is None or s.kind == kind:
+                s.closing = True
+                if s.ws is not None:
+                    s.ws.close()
+                gone += 1
+            else:
+                keep.append(s)
+        self.subs = keep
+        await asyncio.sleep(0.1)
+        return gone
+
+    async def op_begin(self, record: bool = False) -> float:
+        self.received = 0
+        self.recording = record
+        self.rec = {}
+        self._phase_t0 = time.monotonic()
+        return self._phase_t0
+
+    async def op_end(self) -> dict[str, Any]:
+        self.recording = False
+        return {"received": self.received, "t": time.monotonic(), **self._health()}
+
+    def _health(self) -> dict[str, Any]:
+        return {"subs": len(self.subs),
+                "closed": sum(1 for s in self.subs if s.closed),
+                "close_codes": sorted({s.close_code for s in self.subs if s.closed},
+                                      key=lambda c: -1 if c is None else c),
+                "reconnects": self.reconnects,
+                "lost": sum(s.lost for s in self.subs),
+                "dup": sum(s.dup for s in self.subs),
+                "mismatch": sum(s.mismatch for s in self.subs)}
+
+    async def op_wait_heads(self, heads: dict[int, int], timeout: float = 10.0) -> dict[str, Any]:
+        """Waits until every open subscriber reached its hall's head; then counts what is
+        missing at the tail as lost (the stream ended early) and anything beyond as duplicated."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if all(s.closed or (s.last or 0) >= heads.get(s.hall_id, 0) for s in self.subs):
+                break
+            await asyncio.sleep(0.05)
+        behind = sum(max(0, heads.get(s.hall_id, 0) - (s.last or 0)) for s in self.subs)
+        ahead = sum(max(0, (s.last or 0) - heads.get(s.hall_id, 0)) for s in self.subs
+                    if s.hall_id in heads)
+        return {"behind": behind, "ahead": ahead, "waited": time.monotonic() - t0,
+                **self._health()}
+
+    async def op_latencies(self, sends: dict[int, dict[int, float]]) -> dict[str, Any]:
+        """Latency of every recorded arrival whose command send time is known, and per event
+        the latest arrival in this process (the parent takes the max over processes)."""
+        lat = array("d")
+        last_arrival: dict[tuple[int, int], float] = {}
+        count: dict[tuple[int, int], int] = {}
+        for hall_id, (seqs, times) in self.rec.items():
+            sent = sends.get(hall_id, {})
+            for seq, t in zip(seqs, times):
+                t0 = sent.get(seq)
+                if t0 is None:
+                    continue
+                lat.append(t - t0)
+                key = (hall_id, seq)
+                if t > last_arrival.get(key, 0.0):
+                    last_arrival[key] = t
+                count[key] = count.get(key, 0) + 1
+        self.rec = {}
+        return {"lat": lat.tobytes(), "last_arrival": last_arrival, "count": count}
+
+    async def op_close(self) -> None:
+        for s in self.subs:
+            s.closing = True
+            if s.ws is not None:
+                s.ws.close()
+        self.subs = []
+        await asyncio.sleep(0.05)

@@ -1,0 +1,445 @@
+"""Everything the bench sets up before it measures, and takes down afterwards.
+
+- a throwaway database: a new database on DATABASE_URL's server when set, else an embedded
+  PostgreSQL (pgserver) in a temp dir; the server migrates and seeds it; dropped afterwards
+- the server: `run.py serve` as a subprocess on a free port (in-process bus unless a Redis URL
+  is given), its stdout/stderr in a log file
+- halls: the demo city hall first (rizhao, 130 windows); with --halls H > 1 the others are
+  copies of it named bench02, bench03, ... (departments, queues, windows, clerks, items,
+  devices), so every hall has the same 130 windows
+- sessions: clerk and display sessions are written straight into auth_session when the bench
+  has the database (argon2 logins of 130 clerks would cost the server seconds of CPU before
+  the measurement); otherwise through POST /api/auth/login and /api/auth/device
+- every clerk signs in at their window and opens it through the HTTP API
+- queues are pre-filled so calls never hit queue_empty: registrations, tickets and their
+  ticket.registered events written in bulk in one transaction per queue (the rows hq_register
+  writes, numbered the same way), the events appended with the same append_events()
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TZ = ZoneInfo("Asia/Shanghai")
+CITY = "rizhao"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def with_database(dsn: str, name: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
+
+
+def service_day() -> date:
+    return datetime.now(TZ).date()
+
+
+# ------------------------------------------------------------------------ database
+@contextlib.asynccontextmanager
+async def throwaway_database(server_dsn: str | None, log=print) -> AsyncIterator[str]:
+    """A new empty database; dropped (or the embedded server deleted) afterwards."""
+    if server_dsn:
+        name = f"hallops_bench_{os.getpid()}_{secrets.token_hex(3)}"
+        admin = await asyncpg.connect(server_dsn)
+        try:
+            await admin.execute(f'create database "{name}"')
+        finally:
+            await admin.close()
+        log(f"throwaway database {name} on {urlsplit(server_dsn).hostname}")
+        try:
+            yield with_database(server_dsn, name)
+        finally:
+            admin = await asyncpg.connect(server_dsn)
+            try:
+                await admin.execute(f'drop database if exists "{name}" with (force)')
+            finally:
+                await admin.close()
+        return
+    import pgserver
+
+    tmp = Path(tempfile.mkdtemp(prefix="hallops-bench-pg-"))
+    log(f"embedded PostgreSQL in {tmp}")
+    server = await asyncio.to_thread(pgserver.get_server, tmp, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        await asyncio.to_thread(server.cleanup)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------ server process
+class ServerProcess:
+    """`run.py serve` on a free port against the given database."""
+
+    def __init__(self, dsn: str, redis_url: str | None = None, port: int | None = None,
+                 extra_env: dict[str, str] | None = None):
+        self.dsn = dsn
+        self.port = port or free_port()
+        self.host = "127.0.0.1"
+        self.url = f"http://{self.host}:{self.port}"
+        self.dir = Path(tempfile.mkdtemp(prefix="hallops-bench-srv-"))
+        self.log_path = self.dir / "server.log"
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+        env.update({"HALLOPS_DATA_DIR": str(self.dir), "HALLOPS_SECRET": secrets.token_urlsafe(24),
+                    "PYTHONUNBUFFERED": "1"})
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+            env["HALLOPS_REDIS_CHANNEL"] = f"hallops:bench:{secrets.token_hex(4)}"
+        env.update(extra_env or {})
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+
+    async def start(self, timeout: float = 180.0) -> None:
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "run.py"), "--database-url", self.dsn, "serve",
+             "--host", self.host, "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        t0 = time.monotonic()
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() - t0 < timeout:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited ({self.proc.returncode}); see {self.log_path}:\n"
+                                       + self.log_tail())
+                try:
+                    async with http.get(self.url + "/healthz") as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.3)
+        raise TimeoutError(f"server not healthy after {timeout}s; see {self.log_path}")
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            for _ in range(100):
+                if self.proc.poll() is not None:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                self.proc.kill()
+                self.proc.wait(5)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def cleanup_files(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def pid_listening_on(port: int) -> int | None:
+    """The pid of the process listening on a local TCP port (for --url), if visible."""
+    import psutil
+    try:
+        for c in psutil.net_connections(kind="tcp"):
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid:
+                return c.pid
+    except (psutil.AccessDenied, OSError):
+        return None
+    return None
+
+
+# ------------------------------------------------------------------------ halls
+@dataclass
+class WindowInfo:
+    no: int
+    id: int
+    staff_id: int
+    username: str
+    first_queue: int | None
+    token: str = ""
+
+
+@dataclass
+class HallInfo:
+    code: str
+    id: int
+    windows: list[WindowInfo]
+    queues: dict[str, int]                       # code -> id
+    items: dict[int, int]                        # queue id -> an item id of that queue
+    kiosk_id: int | None
+    display_code: str
+    display_token: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CLONE_HALL = [
+    """insert into department (hall_id, code, name) select $2, code, name from department
+       where hall_id = $1 order by id""",
+    """insert into queue (hall_id, code, name, prefix, department_id)
+       select $2, q.code, q.name, q.prefix, nd.id from queue q
+       left join department od on od.id = q.department_id
+       left join department nd on nd.hall_id = $2 and nd.code = od.code
+       where q.hall_id = $1 order by q.id""",
+    """insert into service_window (hall_id, window_no, display_name, department_id, zone, status)
+       select $2, w.window_no, w.display_name, nd.id, w.zone, 'closed' from service_window w
+       join department od on od.id = w.department_id
+       join department nd on nd.hall_id = $2 and nd.code = od.code
+       where w.hall_id = $1 order by w.window_no""",
+    """insert into window_queue (window_id, queue_id, position)
+       select nw.id, nq.id, wq.position from window_queue wq
+       join service_window ow on ow.id = wq.window_id and ow.hall_id = $1
+       join queue oq on oq.id = wq.queue_id
+       join service_window nw on nw.hall_id = $2 and nw.window_no = ow.window_no
+       join queue nq on nq.hall_id = $2 and nq.code = oq.code""",
+    """insert into staff (hall_id, username, display_name, role, department_id, password_hash)
+       select $2, $3 || '.' || s.username, s.display_name, s.role, nd.id, s.password_hash
+       from staff s join department od on od.id = s.department_id
+       join department nd on nd.hall_id = $2 and nd.code = od.code
+       where s.hall_id = $1 and s.role = 'clerk' order by s.id""",
+    """insert into item (hall_id, department_id, code, name, category, kind, limit_unit,
+                         statutory_limit, promised_limit, queue_id)
+       select $2, nd.id, i.code, i.name, i.category, i.kind, i.limit_unit, i.statutory_limit,
+              i.promised_limit, nq.id from item i
+       join department od on od.id = i.department_id
+       join department nd on nd.hall_id = $2 and nd.code = od.code
+       left join queue oq on oq.id = i.queue_id
+       left join queue nq on nq.hall_id = $2 and nq.code = oq.code
+       where i.hall_id = $1 order by i.id""",
+    """insert into device (hall_id, code, kind, name, secret_hash)
+       select $2, $3 || '.' || d.code, d.kind, d.name, d.secret_hash from device d
+       where d.hall_id = $1 order by d.id""",
+]
+
+
+async def ensure_halls(conn: asyncpg.Connection, count: int) -> list[str]:
+    """The demo city hall, then copies of it (bench02, ...) up to `count` halls."""
+    src = await conn.fetchval("select id from hall where code = $1", CITY)
+    if src is None:
+        raise RuntimeError(f"the demo hall {CITY} is not in the database")
+    codes = [CITY]
+    for i in range(2, count + 1):
+        code = f"bench{i:02d}"
+        codes.append(code)
+        if await conn.fetchval("select id from hall where code = $1", code) is not None:
+            continue
+        async with conn.transaction():
+            new = await conn.fetchval(
+                "insert into hall (code, name, level, work_periods, notice_line) "
+                "select $2, $3, 'city', work_periods, notice_line from hall where id = $1 "
+                "returning id", src, code, f"压测服务中心{i}")
+            for sql in CLONE_HALL:
+                args = (src, new, code) if "$3" in sql else (src, new)
+                await conn.execute(sql, *args)
+    return codes
+
+
+async def hall_info(conn: asyncpg.Connection, code: str, windows: int) -> HallInfo:
+    hall_id = await conn.fetchval("select id from hall where code = $1", code)
+    prefix = "" if code == CITY else f"{code}."
+    rows = await conn.fetch(
+        """select w.window_no, w.id, s.id as staff_id, s.username,
+                  (select wq.queue_id from window_queue wq where wq.window_id = w.id
+                   order by wq.position limit 1) as first_queue
+           from service_window w
+           join staff s on s.username = $2 || 'clerk' || lpad(w.window_no::text, 3, '0')
+           where w.hall_id = $1 order by w.window_no limit $3""", hall_id, prefix, windows)
+    queues = {r["code"]: r["id"] for r in await conn.fetch(
+        "select code, id from queue where hall_id = $1 order by id", hall_id)}
+    items = {r["queue_id"]: r["id"] for r in await conn.fetch(
+        "select distinct on (queue_id) queue_id, id from item "
+        "where hall_id = $1 and active and queue_id is not null order by queue_id, id", hall_id)}
+    kiosk = await conn.fetchval("select id from device where hall_id = $1 and kind = 'kiosk' "
+                                "order by id limit 1", hall_id)
+    display = await conn.fetchval("select code from device where hall_id = $1 and kind = 'display' "
+                                  "order by id limit 1", hall_id)
+    return HallInfo(code, hall_id, [WindowInfo(r["window_no"], r["id"], r["staff_id"], r["username"],
+                                               r["first_queue"]) for r in rows],
+                    queues, items, kiosk, display)
+
+
+async def db_session(conn: asyncpg.Connection, *, staff_id: int | None = None,
+                     device_id: int | None = None, hours: float = 6.0) -> str:
+    """A session token written straight into auth_session (what a login would create)."""
+    token = secrets.token_urlsafe(32)
+    await conn.execute(
+        "insert into auth_session (token_hash, staff_id, device_id, expires_at) "
+        "values ($1, $2, $3, now() + make_interval(secs => $4))",
+        hashlib.sha256(token.encode()).digest(), staff_id, device_id, hours * 3600)
+    return token
+
+
+async def db_sessions(conn: asyncpg.Connection, hall: HallInfo) -> None:
+    for w in hall.windows:
+        w.token = await db_session(conn, staff_id=w.staff_id)
+    device = await conn.fetchval("select id from device where code = $1", hall.display_code)
+    hall.display_token = await db_session(conn, device_id=device)
+
+
+async def api_sessions(http: aiohttp.ClientSession, base: str, hall: HallInfo) -> None:
+    """Logins through the public API (when the bench has no database access)."""
+    from server import demo_hall
+
+    async def login(w: WindowInfo) -> None:
+        async with http.post(base + "/api/auth/login", json={
+                "username": w.username, "password": demo_hall.DEMO_PASSWORDS["clerk"],
+                "bearer": True}) as resp:
+            body = await resp.json()
+            if resp.status != 200:
+                raise RuntimeError(f"login {w.username}: {body}")
+            w.token = body["token"]
+
+    sem = asyncio.Semaphore(4)
+
+    async def limited(w: WindowInfo) -> None:
+        async with sem:
+            await login(w)
+
+    await asyncio.gather(*(limited(w) for w in hall.windows))
+    async with http.post(base + "/api/auth/device", json={
+            "code": hall.display_code, "secret": demo_hall.DEMO_PASSWORDS["display"]}) as resp:
+        body = await resp.json()
+        if resp.status != 200:
+            raise RuntimeError(f"device login {hall.display_code}: {body}")
+        hall.display_token = body["token"]
+
+
+async def open_windows(http: aiohttp.ClientSession, base: str, hall: HallInfo) -> list[str]:
+    """Each clerk signs in at their window and opens it (POST sign-in, POST status)."""
+    problems: list[str] = []
+    sem = asyncio.Semaphore(16)
+
+    async def one(w: WindowInfo) -> None:
+        h = {"Authorization": f"Bearer {w.token}"}
+        path = f"{base}/api/halls/{hall.code}/windows/{w.no}"
+        async with sem:
+            async with http.post(path + "/sign-in", headers=h) as resp:
+                if resp.status != 200:
+                    problems.append(f"sign-in {hall.code}/{w.no}: {resp.status} {await resp.text()}")
+                    return
+            async with http.post(path + "/status", json={"status": "open"}, headers=h) as resp:
+                if resp.status != 200:
+                    problems.append(f"open {hall.code}/{w.no}: {resp.status} {await resp.text()}")
+
+    await asyncio.gather(*(one(w) for w in hall.windows))
+    return problems
+
+
+async def head_of(http: aiohttp.ClientSession, base: str, hall: HallInfo) -> int:
+    async with http.get(f"{base}/api/halls/{hall.code}/events", params={"since": "0", "limit": "1"},
+                        headers={"Authorization": f"Bearer {hall.display_token}"}) as resp:
+        body = await resp.json()
+        if resp.status != 200:
+            raise RuntimeError(f"head of {hall.code}: {body}")
+        return int(body["head"])
+
+
+# ------------------------------------------------------------------------ pre-fill
+PREFILL_TICKETS = """
+with num as (
+    insert into queue_day (queue_id, service_day, last_number) values ($2, $3, $4)
+    on conflict (queue_id, service_day) do update set last_number = queue_day.last_number + $4
+    returning last_number - $4 as base),
+ids as (
+    select nextval(pg_get_serial_sequence('registration', 'id')) as id, g
+    from generate_series(1, $4) g),
+reg as (
+    insert into registration (id, hall_id, reg_no, query_code, item_id, queue_id, priority,
+                              device_id)
+    select ids.id, $1, to_char($3::date, 'YYMMDD') || lpad(ids.id::text, 8, '0'),
+           'B' || lpad(ids.id::text, 9, '0'), $5, $2, 'normal', $6
+    from ids
+    returning id)
+insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, rank, queued_at)
+select $1, $3, $2, (select prefix from queue where id = $2)
+                   || lpad((num.base + ids.g)::text, greatest(3, length((num.base + ids.g)::text)), '0'),
+       ids.id, 2, clock_timestamp() + ids.g * interval '1 microsecond'
+from ids, num
+order by ids.g
+returning id
+"""
+
+PREFILL_EVENTS = """
+select count(*) from append_events($1, 'device', $2, (
+    select jsonb_agg(jsonb_build_object('type', 'ticket.registered', 'payload',
+               hq_ticket_json(t) || jsonb_build_object('waiting', $4::int, 'reg_no', r.reg_no,
+                                                       'query_code', r.query_code))
+           order by t.id)
+    from ticket t join registration r on r.id = t.registration_id
+    where t.id = any($3::bigint[])))
+"""
+
+WAITING = """
+select count(*)::int from ticket where queue_id = $1 and service_day = $2 and status = 'waiting'
+"""
+
+
+async def top_up(conn: asyncpg.Connection, hall: HallInfo, per_window: int) -> int:
+    """Makes each queue hold at least per_window waiting tickets for every window that serves
+    it first. Returns the tickets added."""
+    day = service_day()
+    need: dict[int, int] = {}
+    for w in hall.windows:
+        if w.first_queue is not None:
+            need[w.first_queue] = need.get(w.first_queue, 0) + per_window
+    added = 0
+    for queue_id, wanted in sorted(need.items()):
+        item = hall.items.get(queue_id)
+        if item is None:
+            continue
+        waiting = await conn.fetchval(WAITING, queue_id, day)
+        n = wanted - waiting
+        if n <= 0:
+            continue
+        async with conn.transaction():
+            ids = [r["id"] for r in await conn.fetch(PREFILL_TICKETS, hall.id, queue_id, day, n,
+                                                     item, hall.kiosk_id)]
+            await conn.fetchval(PREFILL_EVENTS, hall.id, hall.kiosk_id, ids, waiting + n)
+        added += n
+    return added
+
+
+async def api_top_up(http: aiohttp.ClientSession, base: str, hall: HallInfo, kiosk_tokens: list[str],
+                     item_codes: list[str], count: int) -> tuple[int, int]:
+    """Registrations through the kiosks (rate-limited by the server): (made, refused)."""
+    made = refused = 0
+    for i in range(count):
+        token = kiosk_tokens[i % len(kiosk_tokens)]
+        async with http.post(f"{base}/api/halls/{hall.code}/registrations",
+                             json={"item": item_codes[i % len(item_codes)]},
+                             headers={"Authorization": f"Bearer {token}"}) as resp:
+            if resp.status == 201:
+                made += 1
+            else:
+                refused += 1
+    return made, refused
+
+
+async def keep_hall_open(conn: asyncpg.Connection) -> None:
+    """The hall timers close every open ticket at closing time (17:30): in a throwaway
+    database the bench moves closing to the end of the day so an evening run is not emptied."""
+    await conn.execute("update hall set closes_at = '23:59:59'")
