@@ -8,6 +8,7 @@ import secrets
 from aiohttp import ClientSession
 
 from server import demo_hall
+from server.keys import POOL
 from tests.conftest import login
 
 
@@ -120,3 +121,20 @@ async def test_login_and_refusals_are_in_the_audit_trail(http: ClientSession, db
                           "where s.username = 'clerk005' order by a.id")
     assert [(r["action"], r["outcome"]) for r in rows] == [("auth.login", "denied"),
                                                           ("auth.login", "ok")]
+
+
+async def test_healthz_is_503_when_the_database_is_unreachable(db_dsn):
+    from tests.conftest import LiveServer, test_settings
+
+    server = await LiveServer(test_settings(), db_dsn).start()
+    try:
+        async with ClientSession(base_url=server.url) as s:
+            assert (await s.get("/healthz")).status == 200
+            # the database goes away under a running server
+            await server.app[POOL].close()
+            resp = await s.get("/healthz")
+            body = await resp.json()
+            assert resp.status == 503
+            assert body["ok"] is False and body["database"]["ok"] is False
+    finally:
+        await server.stop()
