@@ -466,14 +466,20 @@ class Fanout:
             async with self.pool.acquire() as conn:
                 head = await q.last_seq(conn, sub.hall_id)
                 backlog = None
-                if since is not None and since <= head and head - since <= self.resume_limit:
+                # The backlog must fit the client's private queue with the live marker after
+                # it, or the client would be dropped at once and come back with the same since.
+                limit = min(self.resume_limit, sub.max_queue - 2)
+                if since is not None and since <= head and head - since <= limit:
                     backlog = await q.events_after(conn, sub.hall_id, since, head)
+                    frames = [sub.event_frame(rec.encode()) for rec in backlog]
+                    if sum(map(len, frames)) > sub.max_bytes // 2:
+                        backlog = None  # big events: a snapshot is smaller
             if sub.closed:  # the client left while we read
                 self.detach(sub)
                 return "closed"
             if backlog is not None:
-                for rec in backlog:
-                    sub.send(sub.event_frame(rec.encode()))
+                for frame in frames:
+                    sub.send(frame)
                 sub.go_live(since if not backlog else backlog[-1].seq)
                 self._send_live_marker(sub)
                 return "resumed"

@@ -160,3 +160,31 @@ async def test_the_plain_feed_refuses_a_foreign_browser_origin(live, http):
         assert (await feed.until_live())[1]["type"] == "snapshot"
     async with websockets.connect(live.ws_url + "/ws/display", origin=live.url) as ws:
         assert "auth_required" in await ws.recv()
+
+
+async def test_a_terminal_far_behind_gets_a_snapshot_not_a_drop_loop(live, http, db_dsn):
+    """More missed events than a terminal's queue holds: it gets a snapshot (once), never a
+    backlog it would be dropped for at once."""
+    import asyncpg
+
+    from db.pool import _init_connection
+    from db.queries.events import append_events
+
+    token = (await login(http, "clerk001"))["token"]
+    client = SioClient()
+    await client.connect(live.url, auth={"token": token})
+    head = (await client.until_live())[-1]["seq"]
+    await client.close()
+    conn = await asyncpg.connect(db_dsn)
+    await _init_connection(conn)
+    hall_id = await conn.fetchval("select id from hall where code = 'rizhao'")
+    async with conn.transaction():
+        await append_events(conn, hall_id, "system", None,
+                            [{"type": "test.many", "payload": {}, "window_id": None}] * 1500)
+    await conn.close()
+    again = SioClient()
+    await again.connect(live.url, auth={"token": token, "since": head})
+    frames = await again.until_live()
+    assert frames[0]["type"] == "snapshot" and frames[0]["seq"] == head + 1500
+    assert (await again.quiet(0.5)) == []  # and it stays connected, quietly live
+    await again.close()
