@@ -296,6 +296,7 @@ function updateButtons() {
   set("#act-finish", serving);
   set("#act-transfer", !!cur);
   set("#act-park", !!cur);
+  set("#act-cancel", !!cur);
   $("#act-call").title = !open ? "窗口开放后才能叫号" : cur ? "请先完成当前业务" : "";
 }
 
@@ -344,6 +345,34 @@ $("#act-finish").addEventListener("click", actions.finish);
 $("#act-noshow").addEventListener("click", actions.noshow);
 $("#act-park").addEventListener("click", actions.park);
 $("#act-transfer").addEventListener("click", actions.transfer);
+$("#act-cancel").addEventListener("click", () => {
+  $("#cancel-reason").value = "";
+  $("#cancel-reason-pick").value = "";
+  $("#cancel-error").hidden = true;
+  $("#cancel-dialog").showModal();
+});
+$("#cancel-reason-pick").addEventListener("change", () => { $("#cancel-reason").value = $("#cancel-reason-pick").value; });
+$("#cancel-close").addEventListener("click", () => $("#cancel-dialog").close());
+$("#cancel-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const reason = $("#cancel-reason").value.trim();
+  if (!reason) {
+    $("#cancel-error").textContent = "请填写取消的原因";
+    $("#cancel-error").hidden = false;
+    return;
+  }
+  try {
+    const res = await api(windowUrl("cancel"), { method: "POST", body: { reason } });
+    $("#cancel-dialog").close();
+    say(`${ticketNo(res)} 号已取消`, "ok");
+  } catch (err) {
+    if (err.status === 401) return toLogin();
+    $("#cancel-error").textContent = err.message;
+    $("#cancel-error").hidden = false;
+  } finally {
+    refreshBoard();
+  }
+});
 
 const KEYS = { F1: ["#act-call", actions.call], F2: ["#act-recall", actions.recall],
   F3: ["#act-start", actions.start], F4: ["#act-finish", actions.finish] };

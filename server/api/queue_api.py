@@ -143,6 +143,16 @@ async def handle_transfer(request: web.Request, actor: Actor, body: TransferBody
         to_clerk_id=body.to_clerk_id, front=body.front, note=body.note))
 
 
+class CancelBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+@api.route("POST", WINDOW + "/cancel", summary="Cancel the current ticket (outcome cancelled)",
+           tag="queue", body=CancelBody)
+async def handle_cancel(request: web.Request, actor: Actor, body: CancelBody) -> web.Response:
+    return _events(await request.app[QUEUE].cancel(actor, *_window_args(request), body.reason))
+
+
 @api.route("POST", WINDOW + "/park", summary="Park the current ticket (citizen fetches a document)",
            tag="queue")
 async def handle_park(request: web.Request, actor: Actor) -> web.Response:

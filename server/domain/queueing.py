@@ -156,6 +156,12 @@ class QueueService:
     async def finish(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
         return await self._window_command(actor, hall_code, window_no, q.FINISH)
 
+    async def cancel(self, actor: Actor, hall_code: str, window_no: int,
+                     reason: str) -> list[EventRecord]:
+        if not reason.strip():
+            raise Invalid("请填写取消的原因", code="reason_required", field="reason")
+        return await self._window_command(actor, hall_code, window_no, q.CANCEL, reason.strip())
+
     async def park(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
         return await self._window_command(actor, hall_code, window_no, q.PARK)
 

@@ -160,6 +160,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
             ("POST", W + "/transfer", "clerk001", {"queue": "amr", "front": True, "note": "转"},
              {"to_window_no": 0}, False),
             ("POST", W + "/resume", "clerk001", {"ticket_id": 1}, {"ticket_id": 0}, False),
+            ("POST", W + "/cancel", "clerk001", {"reason": "群众放弃"}, {"reason": ""}, False),
         ]
         documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m, op in ops.items()
                       if "requestBody" in op}

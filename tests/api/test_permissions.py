@@ -318,6 +318,7 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
            ("finish", "finish", None),
            ("transfer", "transfer", lambda ids, hall: {"queue": "amr"}),
            ("park", "park", None),
+           ("cancel", "cancel", lambda ids, hall: {"reason": "权限矩阵"}),
            ("resume", "resume", lambda ids, hall: {"ticket_id": 1}),
        ]},
 }

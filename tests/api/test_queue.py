@@ -282,3 +282,23 @@ async def test_ticket_numbers_grow_past_999(http, db):
     prefix = first["ticket"]["ticket_no"][:-3]
     assert (await register(http, kiosk, item))["ticket"]["ticket_no"] == f"{prefix}999"
     assert (await register(http, kiosk, item))["ticket"]["ticket_no"] == f"{prefix}1000"
+
+
+async def test_cancel_ends_the_ticket_with_a_reason(http, db):
+    kiosk = await kiosk_token(http)
+    clerk = await clerk_at_window(db, 1)
+    reg = await register(http, kiosk, await item_of_window(db, 1))
+    nothing = await command(http, clerk, 1, "cancel", {"reason": "群众主动放弃"}, expect=409)
+    assert nothing["error"]["code"] == "nothing_current"
+    await command(http, clerk, 1, "call-next")
+    no_reason = await http.post("/api/halls/rizhao/windows/1/cancel", json={"reason": ""},
+                                headers=bearer(clerk))
+    assert no_reason.status == 400
+    done = await command(http, clerk, 1, "cancel", {"reason": "群众主动放弃"})
+    assert done["events"][0]["type"] == "ticket.cancelled"
+    assert done["ticket"]["outcome"] == "cancelled"
+    row = await db.fetchrow("select outcome, note from ticket where registration_id = "
+                            "(select id from registration where reg_no = $1)", reg["reg_no"])
+    assert (row["outcome"], row["note"]) == ("cancelled", "群众主动放弃")
+    assert await db.fetchval("select detail->>'reason' from audit where action = 'ticket.cancel'") \
+        == "群众主动放弃"

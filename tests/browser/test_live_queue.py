@@ -276,3 +276,26 @@ async def test_kiosk_shows_the_servers_429_message(live, http, db, new_context):
     await kiosk.get_by_role("button", name="确认取号").click()
     await expect(kiosk.locator("#reg-error")).to_contain_text("操作过于频繁")
     await expect(kiosk.locator("#step-item")).to_be_visible()
+
+
+async def test_cancel_from_the_terminal_with_a_reason(live, http, db, new_context):
+    errors: list[str] = []
+    clerk = await clerk_at_window(db, 1)
+    kiosk = await kiosk_token(http)
+    ticket_no = (await register(http, kiosk, await item_of_window(db, 1)))["ticket"]["ticket_no"]
+    await command(http, clerk, 1, "call-next")
+    ctx = await new_context(live.url, clerk, viewport=HD)
+    page = await ctx.new_page()
+    collect_errors(page, errors)
+    await page.goto(f"{live.url}/window")
+    await expect(page.locator("#current-no")).to_have_text(ticket_no)
+    await page.get_by_role("button", name="取消业务").click()
+    dialog = page.locator("#cancel-dialog")
+    await dialog.get_by_role("button", name="确认取消").click()
+    await expect(dialog).to_be_visible()  # no reason: the form does not go out
+    await dialog.locator("#cancel-reason-pick").select_option("群众主动放弃办理")
+    await dialog.get_by_role("button", name="确认取消").click()
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#message")).to_contain_text(f"{ticket_no} 号已取消")
+    await expect(page.locator("#current-no")).to_have_text("—")
+    assert errors == []
