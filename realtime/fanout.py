@@ -45,6 +45,9 @@ class Subscriber:
         self._ring_live = False      # live events come from the ring (after go_live)
         self.closed = False
         self.dropped_reason: str | None = None
+        # A room filter (realtime/rooms.py): only matching events are sent; the position
+        # (last_seq) still moves with every event of the hall.
+        self.accepts: Callable[[EventRecord], bool] | None = None
 
     # -- called by the fanout, in sequence order, never blocking --------------------------
     def push(self, rec: EventRecord, frame: bytes) -> None:
@@ -70,7 +73,8 @@ class Subscriber:
                 self._dirty = True
                 _flusher().add(self)
             return
-        self.send(self.event_frame(frame))
+        if self.accepts is None or self.accepts(rec):
+            self.send(self.event_frame(frame))
 
     def go_live(self, from_seq: int) -> None:
         self.last_seq = from_seq
@@ -458,7 +462,7 @@ class Fanout:
         """Registers the client and sends what it missed (or a snapshot), then goes live.
 
         Returns "resumed", "snapshot" or "closed"."""
-        if type(sub).ring_frame is not None:
+        if type(sub).ring_frame is not None and sub.accepts is None:
             sub.ring = self._ring(sub.hall_id, type(sub).ring_frame)
         self._subs[sub.hall_id].add(sub)  # first: from now on nothing live is missed
         sub.on_drop = self.detach
@@ -471,7 +475,8 @@ class Fanout:
                 limit = min(self.resume_limit, sub.max_queue - 2)
                 if since is not None and since <= head and head - since <= limit:
                     backlog = await q.events_after(conn, sub.hall_id, since, head)
-                    frames = [sub.event_frame(rec.encode()) for rec in backlog]
+                    frames = [sub.event_frame(rec.encode()) for rec in backlog
+                              if sub.accepts is None or sub.accepts(rec)]
                     if sum(map(len, frames)) > sub.max_bytes // 2:
                         backlog = None  # big events: a snapshot is smaller
             if sub.closed:  # the client left while we read

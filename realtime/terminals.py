@@ -14,6 +14,7 @@ import socketio
 
 from realtime import protocol as p
 from realtime.fanout import Fanout, Subscriber, parse_since
+from realtime.rooms import room_filter
 from server.domain.auth import AuthService
 from server.domain.errors import DomainError
 from server.domain.hall import visible_hall
@@ -75,11 +76,13 @@ class HallNamespace(socketio.AsyncNamespace):
                 code = auth.get("hall")
                 hall = await visible_hall(conn, actor, None if code is None else str(code),
                                           "hall.read")
+                accepts = await room_filter(conn, hall.id, auth.get("rooms"))
         except DomainError as exc:
             raise _refused(exc.as_dict())
         await self.save_session(sid, {"actor": actor, "hall_id": hall.id})
         eio_sid = self.server.manager.eio_sid_from_sid(sid, p.SOCKET_NAMESPACE)
         sub = TerminalSubscriber(hall.id, self.server, sid, eio_sid)
+        sub.accepts = accepts  # a room filter is served from the private queue, not the ring
         self._subs[sid] = sub
         # Attached in a task of its own: the handshake's CONNECT packet goes out when this
         # handler returns, and must precede the first frame.

@@ -27,10 +27,17 @@ export function backoff(attempt, max = 5000, base = 500) {
 
 /** Applies frames in sequence order; answers "gap" when one is missing (then: reconnect). */
 class SeqTracker {
-  constructor(since, onSnapshot, onEvent) {
+  // scoped: a room subscription gets only some of the hall's events, so its sequence numbers
+  // rise with gaps by design; the server's live marker tells the position to resume from.
+  constructor(since, onSnapshot, onEvent, scoped = false) {
     this.seq = Number.isInteger(since) ? since : null;
     this.onSnapshot = onSnapshot;
     this.onEvent = onEvent;
+    this.scoped = scoped;
+  }
+
+  caughtUp(seq) {
+    if (this.scoped && typeof seq === "number" && (this.seq === null || seq > this.seq)) this.seq = seq;
   }
 
   apply(frame) {
@@ -42,7 +49,7 @@ class SeqTracker {
     }
     if (typeof frame.seq !== "number") return "ok";
     if (this.seq !== null && frame.seq <= this.seq) return "ok";     // already applied
-    if (this.seq !== null && frame.seq !== this.seq + 1) return "gap";
+    if (this.seq !== null && frame.seq !== this.seq + 1 && !this.scoped) return "gap";
     this.seq = frame.seq;
     this.onEvent(frame);
     return "ok";
@@ -189,12 +196,14 @@ export function loadSocketIo() {
 
 /**
  * The Socket.IO terminal connection (cookie session). Returns {close(), reconnect(), seq}.
- * @param {{hall?: string, since?: number, onSnapshot: Function, onEvent: Function,
- *          onStatus?: Function, maxDelay?: number}} options
+ * `rooms` (e.g. ["window:15"]) asks for that window's, queue's or department's events only
+ * (plus every window change and hall-wide notice); without it, the whole hall.
+ * @param {{hall?: string, rooms?: string[], since?: number, onSnapshot: Function,
+ *          onEvent: Function, onStatus?: Function, maxDelay?: number}} options
  */
-export function connectTerminal({ hall = null, since = null, onSnapshot, onEvent, onStatus,
-  maxDelay = 5000 }) {
-  const tracker = new SeqTracker(since, onSnapshot, onEvent);
+export function connectTerminal({ hall = null, rooms = null, since = null, onSnapshot, onEvent,
+  onStatus, maxDelay = 5000 }) {
+  const tracker = new SeqTracker(since, onSnapshot, onEvent, !!rooms);
   const status = new StatusTracker(onStatus);
   let socket = null;
   let attempt = 0;
@@ -240,13 +249,14 @@ export function connectTerminal({ hall = null, since = null, onSnapshot, onEvent
     if (closed) return;
     const sock = io("/hall", {
       path: "/socket.io", transports: ["websocket"], reconnection: false, forceNew: true,
-      timeout: 8000, auth: { ticket, since: tracker.seq, hall },
+      timeout: 8000, auth: rooms ? { ticket, since: tracker.seq, hall, rooms } : { ticket, since: tracker.seq, hall },
     });
     socket = sock;
     liveTimer = setTimeout(() => dropped(sock), LIVE_TIMEOUT_MS);
     sock.on("hall", (frame) => {
       if (socket !== sock) return;
       if (frame && frame.type === "live") {
+        tracker.caughtUp(frame.seq);
         clearTimeout(liveTimer);
         attempt = 0;
         status.online();

@@ -70,7 +70,6 @@ async function start() {
   state.queues = queues;
   if (state.actor.window_no) showTerminal(state.actor.window_no);
   else showPicker();
-  connectLive();
 }
 
 function myDepartment() {
@@ -95,6 +94,7 @@ function header() {
 function showPicker(message) {
   state.windowNo = null;
   state.board = null;
+  followWindow();
   $("#loading").hidden = true;
   $("#terminal").hidden = true;
   $("#picker").hidden = false;
@@ -159,6 +159,7 @@ function showTerminal(windowNo) {
   $("#queue-names").textContent = names.length ? `本窗口服务：${names.join("、")}` : "";
   say(w && w.status !== "open" ? "窗口未开放：点击右上角“开放”后即可叫号" : "就绪", "info");
   refreshBoard();
+  followWindow();
 }
 
 const refreshBoard = coalesce(loadBoard, 120);
@@ -569,10 +570,21 @@ function applyWindowEvent(ev) {
   if (!$("#picker").hidden) showPicker();
 }
 
-function connectLive() {
+// Signed in at a window, the terminal listens to that window's room (its own events, its
+// queues, transfers to it, every window change); at the picker, to the whole hall.
+function followWindow() {
+  const want = state.windowNo || null;
+  if (state.live && state.liveWindow === want) return;
+  if (state.live) state.live.close();
+  state.liveWindow = want;
+  connectLive(want);
+}
+
+function connectLive(windowNo) {
   const conn = $("#conn");
   state.live = connectTerminal({
     hall: state.hall.code,
+    rooms: windowNo ? [`window:${windowNo}`] : null,
     onSnapshot: (snap) => {
       for (const w of snap.windows) {
         const known = state.windows.get(w.window_no);

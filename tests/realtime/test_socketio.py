@@ -188,3 +188,50 @@ async def test_a_terminal_far_behind_gets_a_snapshot_not_a_drop_loop(live, http,
     assert frames[0]["type"] == "snapshot" and frames[0]["seq"] == head + 1500
     assert (await again.quiet(0.5)) == []  # and it stays connected, quietly live
     await again.close()
+
+
+async def test_a_window_room_gets_its_events_and_resumes_exactly(live, http, db):
+    """Room "window:1": events at window 1 and of its queues, transfers to it, every window
+    change; not another department's queue. Resume by hall seq stays exact through the
+    events the room filtered out."""
+    from tests.queue_helpers import clerk_at_window, command, item_of_window, kiosk_token, register
+
+    token = (await login(http, "clerk001"))["token"]
+    kiosk = await kiosk_token(http)
+    clerk60 = await clerk_at_window(db, 60)
+    mine, other = await item_of_window(db, 1), await item_of_window(db, 60)
+    client = SioClient()
+    await client.connect(live.url, auth={"token": token, "rooms": ["window:1"]})
+    head = (await client.until_live())[-1]["seq"]
+    a = await register(http, kiosk, other)       # another department's queue: filtered out
+    b = await register(http, kiosk, mine)        # window 1's queue: delivered
+    await command(http, clerk60, 60, "call-next")  # at window 60: filtered out
+    (got,) = await client.events(1)
+    assert got["type"] == "ticket.registered" and got["data"]["ticket_no"] == b["ticket"]["ticket_no"]
+    assert got["seq"] == head + 2
+    await command(http, clerk60, 60, "status", {"status": "paused"})  # window change: everyone
+    (change,) = await client.events(1)
+    assert change["type"] == "window.status_changed" and change["data"]["window_no"] == 60
+    assert await client.quiet(0.5) == []
+    last = change["seq"]
+    await client.close()
+    # while away: one event for the room between two that are not
+    await register(http, kiosk, other)
+    c = await register(http, kiosk, mine)
+    await register(http, kiosk, other)
+    again = SioClient()
+    await again.connect(live.url, auth={"token": token, "rooms": ["window:1"], "since": last})
+    frames = await again.until_live()
+    assert [f["data"]["ticket_no"] for f in frames[:-1]] == [c["ticket"]["ticket_no"]]
+    assert frames[-1] == {"type": "live", "seq": last + 3}
+    await again.close()
+    assert a["ticket"]["queue"] != b["ticket"]["queue"]
+
+
+async def test_a_bad_room_is_refused(live, http):
+    token = (await login(http, "clerk001"))["token"]
+    for rooms in (["window:999"], ["nonsense"], "window:1", [], ["queue:none"]):
+        client = SioClient()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(live.url, auth={"token": token, "rooms": rooms})
+        assert client.errors and client.errors[-1]["data"]["code"] == "invalid_room", rooms

@@ -1,0 +1,85 @@
+"""Rooms of the hall stream: a terminal may ask for the events of some windows, queues or
+departments only ("window:15", "queue:amr", "department:amr").
+
+A room is a filter on the hall's one sequenced stream, not a stream of its own: the client
+still resumes with the hall sequence number of the last event it saw, and its backlog is
+filtered the same way, so nothing it should see is missed or repeated. Window changes
+(status, sign-in) and hall-wide announcements reach every room: every terminal shows the
+window board and the notice line."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+import asyncpg
+
+from server.domain.errors import Invalid
+from server.domain.events import EventRecord
+
+ALWAYS: Final = frozenset({"hall.notice_set", "calendar.day_set", "duty.set", "queue.day_closed"})
+_ROOM = re.compile(r"^(window|queue|department):([a-z0-9_-]{1,40})$")
+MAX_ROOMS: Final = 20
+
+WINDOW_ROOM = """
+select w.id, w.window_no, coalesce(array_agg(q.code) filter (where q.code is not null), '{}') as queues
+from service_window w left join window_queue wq on wq.window_id = w.id
+left join queue q on q.id = wq.queue_id
+where w.hall_id = $1 and w.window_no = $2 group by w.id
+"""
+QUEUE_ROOM = "select code from queue where hall_id = $1 and code = $2"
+DEPARTMENT_ROOM = """
+select d.id,
+       array(select w.id from service_window w where w.department_id = d.id) as window_ids,
+       array(select w.window_no from service_window w where w.department_id = d.id) as window_nos,
+       array(select q.code from queue q where q.department_id = d.id) as queues
+from department d where d.hall_id = $1 and d.code = $2
+"""
+
+
+@dataclass
+class RoomFilter:
+    window_ids: set[int]
+    window_nos: set[int]
+    queues: set[str]
+
+    def __call__(self, rec: EventRecord) -> bool:
+        if rec.type in ALWAYS or rec.type.startswith("window."):
+            return True
+        if rec.window_id in self.window_ids:
+            return True
+        data = rec.payload
+        return data.get("queue") in self.queues or data.get("target_window_no") in self.window_nos
+
+
+async def room_filter(conn: asyncpg.Connection, hall_id: int, rooms: Any) -> RoomFilter | None:
+    """The filter for the rooms a client asked for; None for the whole hall."""
+    if rooms is None:
+        return None
+    if not isinstance(rooms, list) or not rooms or len(rooms) > MAX_ROOMS:
+        raise Invalid(f"rooms 应为 1 到 {MAX_ROOMS} 个房间名", code="invalid_room", field="rooms")
+    f = RoomFilter(set(), set(), set())
+    for room in rooms:
+        m = _ROOM.match(room) if isinstance(room, str) else None
+        if m is None:
+            raise Invalid(f"房间名 {room!r} 不正确", code="invalid_room", field="rooms")
+        kind, key = m.groups()
+        if kind == "window":
+            row = await conn.fetchrow(WINDOW_ROOM, hall_id, int(key)) if key.isdigit() else None
+            if row is None:
+                raise Invalid(f"窗口 {key} 不存在", code="invalid_room", field="rooms")
+            f.window_ids.add(row["id"])
+            f.window_nos.add(row["window_no"])
+            f.queues.update(row["queues"])
+        elif kind == "queue":
+            if await conn.fetchval(QUEUE_ROOM, hall_id, key) is None:
+                raise Invalid(f"队列 {key} 不存在", code="invalid_room", field="rooms")
+            f.queues.add(key)
+        else:
+            row = await conn.fetchrow(DEPARTMENT_ROOM, hall_id, key)
+            if row is None:
+                raise Invalid(f"部门 {key} 不存在", code="invalid_room", field="rooms")
+            f.window_ids.update(row["window_ids"])
+            f.window_nos.update(row["window_nos"])
+            f.queues.update(row["queues"])
+    return f
