@@ -201,20 +201,25 @@ revoke update, delete, truncate on audit from public;
 -- Appends events to a hall's log in one statement: takes the next n sequence numbers
 -- (locking the hall's counter row until commit) and inserts the events numbered in order.
 -- events: jsonb array of {"type", "payload", "window_id"}.
+-- (PL/pgSQL rather than SQL: its plans are kept per connection instead of made per call.)
 create function append_events(p_hall int, p_actor_kind text, p_actor_id int, p_events jsonb)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
-language sql as $$
-    with bump as (
-        update hall_seq set last_seq = last_seq + jsonb_array_length(p_events)
-        where hall_id = p_hall
-        returning last_seq - jsonb_array_length(p_events) as base
-    )
+language plpgsql as $$
+#variable_conflict use_column
+declare n int := jsonb_array_length(p_events); base bigint;
+begin
+    update hall_seq set last_seq = last_seq + n where hall_seq.hall_id = p_hall
+    returning last_seq - n into base;
+    if not found then
+        return;  -- no sequence row: nothing appended (the caller checks the count)
+    end if;
+    return query
     insert into event (hall_id, seq, type, payload, actor_kind, actor_id, window_id)
-    select p_hall, bump.base + e.ord, e.value->>'type', e.value->'payload', p_actor_kind,
+    select p_hall, base + e.ord, e.value->>'type', e.value->'payload', p_actor_kind,
            p_actor_id, (e.value->>'window_id')::int
-    from bump, jsonb_array_elements(p_events) with ordinality as e(value, ord)
-    returning event.seq, event.type, event.payload, event.window_id, event.at
-$$;
+    from jsonb_array_elements(p_events) with ordinality as e(value, ord)
+    returning event.seq, event.type, event.payload, event.window_id, event.at;
+end $$;
 
 create function hall_seq_init() returns trigger language plpgsql as $$
 begin

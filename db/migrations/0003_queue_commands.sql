@@ -9,25 +9,29 @@ begin
     raise exception using errcode = p_state, message = p_code, hint = p_hint;
 end $$;
 
--- Appends events + one audit row; returns the committed events.
+-- The audit line first, the events last: appending takes the hall's sequence row, which every
+-- command of the hall needs and holds until its commit, so it is taken as late as possible.
 create function hq_commit(p_hall int, p_actor_kind text, p_actor_id int, p_window_id int,
                           p_action text, p_events jsonb, p_detail jsonb)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 begin
-    return query select * from append_events(p_hall, p_actor_kind, p_actor_id, p_events);
     insert into audit (hall_id, actor_kind, actor_id, window_id, action, outcome, detail)
     values (p_hall, p_actor_kind, p_actor_id, p_window_id, p_action, 'ok', p_detail);
+    return query select * from append_events(p_hall, p_actor_kind, p_actor_id, p_events);
 end $$;
 
 create function hq_waiting(p_queue int, p_day date) returns int
-language sql stable as $$
-    select count(*)::int from ticket
-    where queue_id = p_queue and service_day = p_day and status = 'waiting'
-$$;
+language plpgsql stable as $$
+begin
+    return (select count(*)::int from ticket
+            where queue_id = p_queue and service_day = p_day and status = 'waiting');
+end $$;
 
 create function hq_ticket_json(t ticket) returns jsonb
-language sql stable as $$
+language plpgsql stable as $$
+begin
+    return (
     select jsonb_build_object(
         'id', t.id, 'ticket_no', t.ticket_no, 'queue', q.code, 'status', t.status,
         'outcome', t.outcome, 'rank', t.rank, 'window_no', w.window_no,
@@ -42,8 +46,8 @@ language sql stable as $$
     left join service_window tw on tw.id = t.target_window_id
     left join registration r on r.id = t.registration_id
     left join item i on i.id = r.item_id
-    where q.id = t.queue_id
-$$;
+    where q.id = t.queue_id);
+end $$;
 
 -- The window a clerk acts at: must exist in the hall, and the clerk must be signed in there.
 create function hq_window(p_hall int, p_window int, p_clerk int) returns service_window
@@ -62,19 +66,23 @@ end $$;
 
 -- The ticket currently called to or served at a window (at most one).
 create function hq_current(p_window int) returns ticket
-language sql as $$
-    select * from ticket where window_id = p_window and status in ('called', 'serving')
-    order by id desc limit 1 for update
-$$;
+language plpgsql as $$
+declare cur ticket;
+begin
+    select * into cur from ticket where window_id = p_window and status in ('called', 'serving')
+    order by id desc limit 1 for update;
+    return cur;  -- all fields null when there is none
+end $$;
 
 -- SMS for a citizen who registered a phone: queued in the outbox, sent after commit.
-create function hq_notify(p_hall int, p_ticket ticket, p_key text, p_body text) returns void
-language sql as $$
+create function hq_notify(p_hall int, p_ticket ticket, p_key text, p_body text)
+returns void language plpgsql as $$
+begin
     insert into notification (hall_id, dedupe_key, recipient, body)
     select p_hall, p_key || ':' || r.id, r.phone, p_body
     from registration r where r.id = p_ticket.registration_id and r.phone is not null
-    on conflict (dedupe_key) do nothing
-$$;
+    on conflict (dedupe_key) do nothing;
+end $$;
 
 -- "3 places from the front": the ticket now third in line in this queue gets its SMS.
 create function hq_notify_near(p_hall int, p_queue int, p_day date) returns void
@@ -127,6 +135,56 @@ begin
         jsonb_build_object('ticket_no', t.ticket_no, 'reg_no', p_reg_no));
 end $$;
 
+-- The ticket call-next takes, found through the indexes rather than by sorting every waiting
+-- ticket of the hall (whose cost grew with all queues of the hall, paid by every call):
+--   a. tickets transferred to this very window (by the window's position of their queue, then
+--      rank, queued_at, id);
+--   b. the window's queues in their serving order (window_queue.position); in each, the first
+--      waiting ticket by rank, queued_at, id that is not transferred to a window and not to
+--      another clerk.
+-- Each step reads the front of an index (ticket_targeted, ticket_waiting) with FOR UPDATE SKIP
+-- LOCKED, so 130 windows calling at once never wait for each other.
+create function hq_pick_next(p_hall int, p_window int, p_clerk int, p_day date) returns ticket
+language plpgsql as $$
+declare t ticket; qs int[];
+begin
+    select tk.* into t from ticket tk
+    left join window_queue wq on wq.queue_id = tk.queue_id and wq.window_id = p_window
+    where tk.target_window_id = p_window and tk.status = 'waiting'
+      and tk.service_day = p_day and tk.hall_id = p_hall
+    order by wq.position, tk.rank, tk.queued_at, tk.id
+    limit 1
+    for update of tk skip locked;
+    if found then
+        return t;
+    end if;
+    -- queues sharing a position are served together, as one ordered list (as in 0003)
+    for qs in select array_agg(wq.queue_id) from window_queue wq where wq.window_id = p_window
+              group by wq.position order by wq.position loop
+        if cardinality(qs) = 1 then
+            select tk.* into t from ticket tk
+            where tk.queue_id = qs[1] and tk.service_day = p_day and tk.status = 'waiting'
+              and tk.hall_id = p_hall and tk.target_window_id is null
+              and (tk.target_clerk_id is null or tk.target_clerk_id = p_clerk)
+            order by tk.rank, tk.queued_at, tk.id
+            limit 1
+            for update of tk skip locked;
+        else
+            select tk.* into t from ticket tk
+            where tk.queue_id = any(qs) and tk.service_day = p_day and tk.status = 'waiting'
+              and tk.hall_id = p_hall and tk.target_window_id is null
+              and (tk.target_clerk_id is null or tk.target_clerk_id = p_clerk)
+            order by tk.rank, tk.queued_at, tk.id
+            limit 1
+            for update of tk skip locked;
+        end if;
+        if found then
+            return t;
+        end if;
+    end loop;
+    return null;
+end $$;
+
 -- Call next: the first waiting ticket this window may serve, atomically. SKIP LOCKED lets 130
 -- windows call at the same instant without waiting on each other, and never on one ticket.
 create function hq_call_next(p_hall int, p_window int, p_clerk int, p_day date)
@@ -145,16 +203,8 @@ begin
                         format('请先完成或转办当前的 %s 号', cur.ticket_no));
     end if;
     loop
-        select tk.* into t from ticket tk
-        left join window_queue wq on wq.queue_id = tk.queue_id and wq.window_id = p_window
-        where tk.service_day = p_day and tk.hall_id = p_hall and tk.status = 'waiting'
-          and (tk.target_window_id = p_window
-               or (tk.target_window_id is null and wq.window_id is not null
-                   and (tk.target_clerk_id is null or tk.target_clerk_id = p_clerk)))
-        order by (tk.target_window_id is null), wq.position, tk.rank, tk.queued_at, tk.id
-        limit 1
-        for update of tk skip locked;
-        exit when not found;
+        t := hq_pick_next(p_hall, p_window, p_clerk, p_day);
+        exit when t.id is null;
         -- A row another window took between our snapshot and our lock: look again.
         update ticket set status = 'called', window_id = p_window, clerk_id = p_clerk,
                           called_at = now(), recalls = 0
