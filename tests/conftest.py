@@ -6,7 +6,6 @@ is started. HALLOPS_REQUIRE_ALL=1 (set by .ci/run) turns a skip for a missing Re
 Chromium into a failure, so CI proves everything."""
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import shutil
@@ -182,4 +181,4 @@ def chromium_path() -> str:
 
 
 __all__ = ["missing", "login", "free_port", "test_settings", "LiveServer", "redis_url",
-           "chromium_path", "asyncio"]
+           "chromium_path"]
