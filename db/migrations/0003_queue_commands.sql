@@ -74,6 +74,37 @@ begin
     return cur;  -- all fields null when there is none
 end $$;
 
+-- A window must be free (nobody called or served there) before it calls or resumes.
+create function hq_require_free(p_window int) returns void
+language plpgsql as $$
+declare cur ticket;
+begin
+    cur := hq_current(p_window);
+    if cur.id is not null then
+        perform hq_fail('HQ409', 'window_busy',
+                        format('请先完成或转办当前的 %s 号', cur.ticket_no));
+    end if;
+end $$;
+
+-- Idle time of a window: open with nobody called to it. Started when it opens or its ticket
+-- ends, ended when it calls, resumes, pauses or closes.
+create function hq_idle_start(p_window int, p_day date) returns void
+language plpgsql as $$
+begin
+    insert into window_idle (window_id, service_day, idle_from)
+    select p_window, p_day, now()
+    where not exists (select 1 from window_idle i where i.window_id = p_window and i.idle_until is null)
+      and not exists (select 1 from ticket t where t.window_id = p_window
+                      and t.status in ('called', 'serving'));
+end $$;
+
+create function hq_idle_end(p_window int) returns void
+language plpgsql as $$
+begin
+    update window_idle set idle_until = now()
+    where window_idle.window_id = p_window and idle_until is null;
+end $$;
+
 -- SMS for a citizen who registered a phone: queued in the outbox, sent after commit.
 create function hq_notify(p_hall int, p_ticket ticket, p_key text, p_body text)
 returns void language plpgsql as $$
@@ -191,17 +222,13 @@ create function hq_call_next(p_hall int, p_window int, p_clerk int, p_day date)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare
-    w service_window; t ticket; cur ticket; waiting int; attempt int := 0;
+    w service_window; t ticket; waiting int; attempt int := 0;
 begin
     w := hq_window(p_hall, p_window, p_clerk);
     if w.status <> 'open' then
         perform hq_fail('HQ409', 'window_not_open', '窗口未开放，不能叫号');
     end if;
-    cur := hq_current(p_window);
-    if cur.id is not null then
-        perform hq_fail('HQ409', 'window_busy',
-                        format('请先完成或转办当前的 %s 号', cur.ticket_no));
-    end if;
+    perform hq_require_free(p_window);
     loop
         t := hq_pick_next(p_hall, p_window, p_clerk, p_day);
         exit when t.id is null;
@@ -217,7 +244,7 @@ begin
     if t.id is null or t.status <> 'called' then
         perform hq_fail('HQ409', 'queue_empty', '当前没有等候的群众');
     end if;
-    update window_idle set idle_until = now() where window_idle.window_id = p_window and idle_until is null;
+    perform hq_idle_end(p_window);
     waiting := hq_waiting(t.queue_id, p_day);
     perform hq_notify(p_hall, t, 'called', format('【%s】请 %s 号到 %s 办理。',
         (select name from hall where id = p_hall), t.ticket_no, w.display_name));
@@ -234,17 +261,13 @@ create function hq_call_ticket(p_hall int, p_window int, p_clerk int, p_day date
                                p_ticket_no text, p_reason text)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
-declare w service_window; t ticket; cur ticket; waiting int;
+declare w service_window; t ticket; waiting int;
 begin
     w := hq_window(p_hall, p_window, p_clerk);
     if w.status <> 'open' then
         perform hq_fail('HQ409', 'window_not_open', '窗口未开放，不能叫号');
     end if;
-    cur := hq_current(p_window);
-    if cur.id is not null then
-        perform hq_fail('HQ409', 'window_busy',
-                        format('请先完成或转办当前的 %s 号', cur.ticket_no));
-    end if;
+    perform hq_require_free(p_window);
     update ticket set status = 'called', window_id = p_window, clerk_id = p_clerk,
                       called_at = now(), recalls = 0, out_of_order_reason = p_reason
     where id = (select id from ticket where hall_id = p_hall and service_day = p_day
@@ -254,7 +277,7 @@ begin
     if not found then
         perform hq_fail('HQ404', 'unknown_ticket', format('没有等候中的 %s 号', p_ticket_no));
     end if;
-    update window_idle set idle_until = now() where window_idle.window_id = p_window and idle_until is null;
+    perform hq_idle_end(p_window);
     waiting := hq_waiting(t.queue_id, p_day);
     perform hq_notify(p_hall, t, 'called', format('【%s】请 %s 号到 %s 办理。',
         (select name from hall where id = p_hall), t.ticket_no, w.display_name));
@@ -313,7 +336,7 @@ begin
         events := events || jsonb_build_array(jsonb_build_object('type', 'ticket.requeued',
             'payload', hq_ticket_json(nxt) || jsonb_build_object('waiting', waiting)));
     end if;
-    insert into window_idle (window_id, service_day, idle_from) values (p_window, t.service_day, now());
+    perform hq_idle_start(p_window, t.service_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.no_show',
         events, jsonb_build_object('ticket_no', t.ticket_no, 'requeue', p_requeue));
 end $$;
@@ -354,7 +377,7 @@ begin
     update queue set avg_service_seconds =
         least(3600, greatest(30, (avg_service_seconds * 4 + secs) / 5))
     where id = t.queue_id;
-    insert into window_idle (window_id, service_day, idle_from) values (p_window, t.service_day, now());
+    perform hq_idle_start(p_window, t.service_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.finish',
         jsonb_build_array(jsonb_build_object('type', 'ticket.finished', 'window_id', p_window,
             'payload', hq_ticket_json(t) || jsonb_build_object('service_seconds', secs))),
@@ -408,7 +431,7 @@ begin
             coalesce(p_note, ''))
     returning * into nxt;
     waiting := hq_waiting(target_queue, t.service_day);
-    insert into window_idle (window_id, service_day, idle_from) values (p_window, t.service_day, now());
+    perform hq_idle_start(p_window, t.service_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.transfer',
         jsonb_build_array(jsonb_build_object('type', 'ticket.transferred', 'window_id', p_window,
             'payload', hq_ticket_json(nxt) || jsonb_build_object(
@@ -431,7 +454,7 @@ begin
         perform hq_fail('HQ409', 'nothing_current', '当前没有可挂起的业务');
     end if;
     update ticket set status = 'parked', parked_at = now() where id = t.id returning * into t;
-    insert into window_idle (window_id, service_day, idle_from) values (p_window, t.service_day, now());
+    perform hq_idle_start(p_window, t.service_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.park',
         jsonb_build_array(jsonb_build_object('type', 'ticket.parked', 'window_id', p_window,
             'payload', hq_ticket_json(t))),
@@ -442,14 +465,10 @@ end $$;
 create function hq_resume(p_hall int, p_window int, p_clerk int, p_ticket_id bigint)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
-declare w service_window; t ticket; cur ticket;
+declare w service_window; t ticket;
 begin
     w := hq_window(p_hall, p_window, p_clerk);
-    cur := hq_current(p_window);
-    if cur.id is not null then
-        perform hq_fail('HQ409', 'window_busy',
-                        format('请先完成或转办当前的 %s 号', cur.ticket_no));
-    end if;
+    perform hq_require_free(p_window);
     update ticket set status = 'serving', parked_at = null,
                       service_started_at = coalesce(service_started_at, now())
     where id = p_ticket_id and ticket.window_id = p_window and status = 'parked'
@@ -457,7 +476,7 @@ begin
     if not found then
         perform hq_fail('HQ404', 'unknown_ticket', '没有该挂起的业务');
     end if;
-    update window_idle set idle_until = now() where window_idle.window_id = p_window and idle_until is null;
+    perform hq_idle_end(p_window);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.resume',
         jsonb_build_array(jsonb_build_object('type', 'ticket.resumed', 'window_id', p_window,
             'payload', hq_ticket_json(t))),

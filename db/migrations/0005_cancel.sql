@@ -13,7 +13,7 @@ begin
     update ticket set status = 'done', outcome = 'cancelled', finished_at = now(),
                       note = p_reason
     where id = t.id returning * into t;
-    insert into window_idle (window_id, service_day, idle_from) values (p_window, t.service_day, now());
+    perform hq_idle_start(p_window, t.service_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.cancel',
         jsonb_build_array(jsonb_build_object('type', 'ticket.cancelled', 'window_id', p_window,
             'payload', hq_ticket_json(t) || jsonb_build_object('reason', p_reason))),

@@ -46,14 +46,9 @@ DELETE_SIGNIN_OF_STAFF = "delete from window_signin where staff_id = $1"
 DELETE_SIGNIN_OF_WINDOW = "delete from window_signin where window_id = $1 returning staff_id"
 INSERT_SIGNIN = "insert into window_signin (window_id, staff_id) values ($1, $2)"
 SET_WINDOW_STATUS = "update service_window set status = $2 where id = $1"
-# Idle periods of a window: open with nobody called to it (ended by a call, a pause, a close).
-START_IDLE = """
-insert into window_idle (window_id, service_day, idle_from)
-select $1, $2, now()
-where not exists (select 1 from window_idle where window_id = $1 and idle_until is null)
-  and not exists (select 1 from ticket where window_id = $1 and status in ('called', 'serving'))
-"""
-END_IDLE = "update window_idle set idle_until = now() where window_id = $1 and idle_until is null"
+# Idle periods of a window (db/migrations/0003: hq_idle_start / hq_idle_end).
+START_IDLE = "select hq_idle_start($1, $2)"
+END_IDLE = "select hq_idle_end($1)"
 
 STAFF = """
 select s.id, s.username, s.display_name, s.role, d.code as department_code,

@@ -88,7 +88,7 @@ where r.hall_id = $1 and r.reg_no = $2
 REGISTRATION_BY_QUERY_CODE = """
 select r.*, h.code as hall_code, h.name as hall_name, i.code as item_code, i.name as item_name,
        i.kind as item_kind, i.promised_limit, i.limit_unit, q.code as queue_code,
-       q.name as queue_name, d.name as department_name,
+       q.name as queue_name, q.avg_service_seconds, d.name as department_name,
        (select hq_ticket_json(t) from ticket t where t.registration_id = r.id
         order by t.id desc limit 1) as ticket
 from registration r join hall h on h.id = r.hall_id join item i on i.id = r.item_id

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from db.queries import calendar as cq
+from db.queries import hall as hq
 from db.queries import queueing as q
 from server.domain.actor import Actor
 from server.domain.errors import Forbidden, Invalid, NotFound
@@ -236,23 +237,19 @@ class QueueService:
             row = await conn.fetchrow(q.REGISTRATION_BY_QUERY_CODE, query_code.strip().upper())
             if row is None:
                 raise NotFound("查询码不存在", code="unknown_query_code", field="query_code")
-            materials = await conn.fetch(
-                "select position, name, is_key, copies, note from item_material "
-                "where item_id = $1 order by position", row["item_id"])
+            materials = await conn.fetch(hq.ITEM_MATERIALS, row["item_id"])
             windows = await conn.fetch(q.WINDOWS_OF_QUEUE, row["queue_id"])
             ticket = row["ticket"] or {}
-            ahead = await conn.fetchval(q.WAITING_AHEAD, ticket["id"]) if ticket.get("id") else 0
-            status = await conn.fetch(q.QUEUE_STATUS, row["hall_id"], row["created_at"].astimezone(TZ).date())
-        qs = next((queue_view(s) for s in status if s["id"] == row["queue_id"]), None)
-        wait = estimated_wait_seconds(ahead, qs["open_windows"] if qs else 1,
-                                      qs["avg_service_seconds"] if qs else 300)
+            waiting = ticket.get("status") == "waiting"
+            ahead = await conn.fetchval(q.WAITING_AHEAD, ticket["id"]) if waiting else 0
+        open_windows = sum(1 for w in windows if w["status"] == "open")
+        wait = estimated_wait_seconds(ahead, open_windows, row["avg_service_seconds"])
         return {**registration_view(row), "hall": {"code": row["hall_code"], "name": row["hall_name"]},
                 "queue_name": row["queue_name"], "item_kind": row["item_kind"],
                 "promised_limit": row["promised_limit"], "limit_unit": row["limit_unit"],
                 "materials": [dict(m) for m in materials],
                 "windows": [dict(w) for w in windows],
-                "ahead": ahead if ticket.get("status") == "waiting" else 0,
-                "estimated_wait_seconds": wait if ticket.get("status") == "waiting" else 0}
+                "ahead": ahead, "estimated_wait_seconds": wait if waiting else 0}
 
 
 def queue_view(r: asyncpg.Record) -> dict[str, Any]:
