@@ -98,8 +98,8 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     return app
 
 
-PAGES = ("kiosk", "window", "display", "leader", "supervision", "track", "reports", "queue",
-         "login", "notice")
+PAGES = ("kiosk", "window", "display", "admin", "leader", "supervision", "track", "reports",
+         "queue", "login", "notice")
 
 
 def _add_pages(app: web.Application) -> None:

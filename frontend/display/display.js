@@ -7,21 +7,17 @@
 // more than 3 s without the server; reconnects by itself from the last seq.
 import { $, fill, formatClock, formatDate, formatWaitShort, h, param } from "../shared/api.js";
 import { deviceLogin, forgetDevice } from "../shared/device.js";
+import { HallState } from "../shared/hallstate.js";
 import { connectFeed } from "../shared/live.js";
 
-const RECENT = 10;
 const QUEUES_PER_PAGE = 26;
 const LED = param("layout") === "led";
 const ZONE = param("zone");                 // optional: only the windows of one zone
 const VOICE_KEY = "hallops.display.voice";
 const ANNOUNCE_BACKLOG_MS = 30_000;         // calls missed while reconnecting: still announce if this fresh
 
+const hall = new HallState();
 const state = {
-  hall: null,
-  windows: new Map(),   // window_no -> {window_no, name, zone, status, queues, clerk, ticket}
-  queues: new Map(),    // code -> {code, name, prefix, waiting, avg_service_seconds}
-  calls: [],            // newest first: {ticket_no, window_no, window_name, queue, at, recalls}
-  notice: "",
   live: false,
   flashKey: null,
 };
@@ -50,7 +46,7 @@ function tick() {
   const now = new Date();
   $("#clock-time").textContent = formatClock(now, true);
   $("#clock-date").textContent = formatDate(now);
-  if (!LED && state.queues.size > QUEUES_PER_PAGE && now.getSeconds() % 10 === 0) render();  // next page
+  if (!LED && hall.queues.size > QUEUES_PER_PAGE && now.getSeconds() % 10 === 0) render();  // next page
 }
 tick();
 setInterval(tick, 1000);
@@ -58,108 +54,26 @@ setInterval(tick, 1000);
 // ------------------------------------------------------------------ state from the feed
 function inZone(windowNo) {
   if (!ZONE) return true;
-  const w = state.windows.get(windowNo);
+  const w = hall.windows.get(windowNo);
   return !!w && w.zone === ZONE;
 }
 
 function applySnapshot(snap) {
-  state.hall = snap.hall;
-  state.windows = new Map(snap.windows.map((w) => [w.window_no, { ...w }]));
-  state.queues = new Map(snap.queues.map((q) => [q.code, { ...q }]));
-  state.calls = (snap.calls || []).map((c) => ({ ...c })).slice(0, RECENT);
-  state.notice = snap.notice_line || "";
+  hall.applySnapshot(snap);
   state.flashKey = null;
   // how many times the state was replaced (a resumed connection adds none): for diagnostics
   document.body.dataset.snapshots = String(Number(document.body.dataset.snapshots || 0) + 1);
   render();
 }
 
-function setTicket(windowNo, ticket, onlyIf = null) {
-  const w = state.windows.get(windowNo);
-  if (!w) return;
-  if (onlyIf && !(w.ticket && w.ticket.ticket_no === onlyIf)) return;
-  w.ticket = ticket;
-}
-
-function setWaiting(queue, waiting) {
-  const q = state.queues.get(queue);
-  if (q && Number.isInteger(waiting)) q.waiting = waiting;
-}
-
 function applyEvent(ev) {
-  const d = ev.data || {};
-  switch (ev.type) {
-    case "ticket.registered":
-    case "ticket.requeued":
-      setWaiting(d.queue, d.waiting);
-      break;
-    case "ticket.called":
-    case "ticket.recalled": {
-      if (ev.type === "ticket.called") setWaiting(d.queue, d.waiting);
-      setTicket(d.window_no, { ticket_no: d.ticket_no, status: "called" });
-      const call = { ...d, at: ev.at, recalled: ev.type === "ticket.recalled" };
-      state.calls = [call, ...state.calls.filter((c) => !(c.ticket_no === d.ticket_no && c.window_no === d.window_no))]
-        .slice(0, RECENT);
-      state.flashKey = `${ev.seq}`;
-      if (inZone(d.window_no)) announce(call, ev.at);
-      break;
-    }
-    case "ticket.service_started":
-    case "ticket.resumed":
-      setTicket(d.window_no, { ticket_no: d.ticket_no, status: "serving" });
-      break;
-    case "ticket.finished":
-    case "ticket.no_show":
-    case "ticket.parked":
-    case "ticket.parked_expired":
-      setTicket(d.window_no, null, d.ticket_no);
-      break;
-    case "ticket.transferred":
-      setTicket(d.from_window_no, null, d.ticket_no);
-      setWaiting(d.queue, d.waiting);
-      break;
-    case "queue.day_closed":
-      for (const q of state.queues.values()) q.waiting = 0;
-      for (const w of state.windows.values()) w.ticket = null;
-      state.calls = [];
-      break;
-    case "window.status_changed": {
-      const w = state.windows.get(d.window_no);
-      if (w) w.status = d.status;
-      break;
-    }
-    case "window.signed_in": {
-      const w = state.windows.get(d.window_no);
-      if (w) w.clerk = { id: d.clerk_id, name: d.clerk_name };
-      break;
-    }
-    case "window.signed_out": {
-      const w = state.windows.get(d.window_no);
-      if (w) w.clerk = null;
-      break;
-    }
-    case "hall.notice_set":
-      state.notice = d.text || "";
-      break;
-    default:
-      return;   // calendar.day_set, duty.set, …: nothing on this screen
+  const changed = hall.applyEvent(ev);
+  if (!changed) return;
+  if (changed.call) {
+    state.flashKey = `${ev.seq}`;
+    if (inZone(changed.call.window_no)) announce(changed.call, ev.at);
   }
-  if (ev.type === "ticket.finished") learnServiceTime(d.queue, d.service_seconds);
   render();
-}
-
-/** The queue's average service time learns like hq_finish does (EWMA, 30 s … 1 h). */
-function learnServiceTime(queue, seconds) {
-  const q = state.queues.get(queue);
-  if (!q || !seconds) return;
-  q.avg_service_seconds = Math.min(3600, Math.max(30, Math.trunc((q.avg_service_seconds * 4 + seconds) / 5)));
-}
-
-/** ceil(waiting / max(1, open windows serving the queue)) × the queue's average service time. */
-function estimatedWait(q) {
-  let open = 0;
-  for (const w of state.windows.values()) if (w.status === "open" && w.queues.includes(q.code)) open += 1;
-  return { open, seconds: Math.ceil(q.waiting / Math.max(1, open)) * q.avg_service_seconds };
 }
 
 // ------------------------------------------------------------------ rendering (once per frame)
@@ -174,13 +88,13 @@ function render() {
 }
 
 function visibleCalls() {
-  return state.calls.filter((c) => inZone(c.window_no));
+  return hall.calls.filter((c) => inZone(c.window_no));
 }
 
 function renderLobby() {
-  if (state.hall) {
-    $("#hall-name").textContent = state.hall.name;
-    document.title = `叫号信息 · ${state.hall.name}`;
+  if (hall.hall) {
+    $("#hall-name").textContent = hall.hall.name;
+    document.title = `叫号信息 · ${hall.hall.name}`;
   }
   if (ZONE) { $("#zone-name").hidden = false; $("#zone-name").textContent = ZONE; }
 
@@ -207,13 +121,13 @@ function renderLobby() {
       h("span", { class: "win num" }, `${c.window_no}号窗口`)))
     : h("li", { class: "empty" }, "暂无"));
 
-  const windowsShown = [...state.windows.values()].filter((w) => inZone(w.window_no));
+  const windowsShown = [...hall.windows.values()].filter((w) => inZone(w.window_no));
   const served = new Set(windowsShown.flatMap((w) => w.queues));
-  const queues = [...state.queues.values()].filter((q) => !ZONE || served.has(q.code));
+  const queues = [...hall.queues.values()].filter((q) => !ZONE || served.has(q.code));
   let total = 0;
   const rows = queues.map((q) => {
     total += q.waiting;
-    const { open, seconds } = estimatedWait(q);
+    const { open, seconds } = hall.estimatedWait(q);
     return h("div", { class: `d-q${q.waiting ? "" : " none"}${open ? "" : " closed"}`, dataset: { queue: q.code } },
       h("span", { class: "name" }, h("i", {}, q.prefix), q.name.replace(/业务$/, "")),
       h("span", { class: "waiting num" }, q.waiting),
@@ -239,15 +153,14 @@ function renderLobby() {
       h("b", { class: "num" }, w.window_no), h("span", { class: "num" }, label));
   }));
 
-  setTicker($("#notice-line"), state.notice || "欢迎来到政务服务中心，请按叫号顺序到窗口办理。");
+  setTicker($("#notice-line"), hall.notice || "欢迎来到政务服务中心，请按叫号顺序到窗口办理。");
 }
 
 function renderLed() {
   const [newest, ...older] = visibleCalls();
   $("#led-no").textContent = newest ? newest.ticket_no : "----";
   $("#led-win").textContent = newest ? `${newest.window_no}号` : "";
-  let total = 0;
-  for (const q of state.queues.values()) total += q.waiting;
+  const total = hall.totalWaiting();
   $("#led-prev").replaceChildren(...(older.length
     ? older.slice(0, 2).map((c) => h("span", {}, `${c.ticket_no}→${c.window_no}号`))
     : [h("span", {}, `等候 ${total} 人`)]));
@@ -258,7 +171,7 @@ function renderLed() {
     led.classList.add("flash");
     state.flashKey = null;
   }
-  setTicker($("#led-notice"), `${state.notice ? `${state.notice}　　` : ""}当前共 ${total} 人等候`);
+  setTicker($("#led-notice"), `${hall.notice ? `${hall.notice}　　` : ""}当前共 ${total} 人等候`);
 }
 
 function setTicker(el, text) {
@@ -356,7 +269,7 @@ function showStatus(s) {
 // ------------------------------------------------------------------ start
 (async function start() {
   const device = await deviceLogin("display");
-  state.hall = device.hall;
+  hall.hall = device.hall;
   render();
   connectFeed({
     hall: device.hall.code,

@@ -2,7 +2,8 @@
 // the role (or to ?next= when it is a path of this site).
 import { api, $, param } from "../shared/api.js";
 
-const HOME_OF_ROLE = { clerk: "/window", leader: "/leader", supervisor: "/supervision", admin: "/" };
+// leaders and supervisors land on the start page until their screens (签批, 电子监察) exist
+const HOME_OF_ROLE = { clerk: "/window", admin: "/admin" };
 
 function destination(role) {
   const next = param("next");

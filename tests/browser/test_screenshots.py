@@ -69,7 +69,7 @@ async def _busy_hall(http: ClientSession, db) -> dict:
     admin = (await login(http, "admin"))["token"]
     await http.put("/api/halls/rizhao/notice", headers=bearer(admin), json={
         "text": "今天是全市“一次办好”集中服务日，各窗口延时服务至 18:00；办结后请对我们的服务进行评议，投诉电话 12345。"})
-    return {"kiosk": kiosk, "clerk1": w1}
+    return {"kiosk": kiosk, "clerk1": w1, "admin": admin}
 
 
 async def test_screenshots(db_dsn, db, new_context):
@@ -141,6 +141,15 @@ async def test_screenshots(db_dsn, db, new_context):
         await expect(led.locator("body")).to_have_attribute("data-connection", "online")
         await led.wait_for_timeout(4000)
         await led.screenshot(path=OUT / "led.png")
+
+        # the admin's screen
+        admin_ctx = await context(url, setup["admin"], viewport=HD)
+        admin = await admin_ctx.new_page()
+        await admin.goto(f"{url}/admin")
+        await expect(admin.locator("#conn")).to_have_text("实时")
+        await expect(admin.locator("#windows tr[data-window]")).to_have_count(130)
+        await admin.wait_for_timeout(300)
+        await admin.screenshot(path=OUT / "admin.png")
 
         # public queue page on a phone
         phone = await context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
