@@ -2,49 +2,12 @@
 bad input on them: always a 4xx with an error code, never a 500, never a partial change."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from aiohttp import ClientSession, DummyCookieJar
 
-from server import demo_hall
+from tests.api_client import Api
 
 H = "/api/halls/rizhao"
-
-
-class Api:
-    def __init__(self, session: ClientSession):
-        self.session = session
-        self.tokens: dict[str, str] = {}
-
-    async def login(self, username: str) -> dict:
-        resp = await self.session.post("/api/auth/login", json={
-            "username": username, "password": demo_hall.password_for(username), "bearer": True})
-        body = await resp.json()
-        assert resp.status == 200, body
-        self.tokens[username] = body["token"]
-        return body["actor"]
-
-    async def call(self, who: str, method: str, url: str, **kw: Any) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}", **kw.pop("headers", {})}
-        resp = await self.session.request(method, url, headers=headers, **kw)
-        assert resp.content_type == "application/json", (resp.status, await resp.text())
-        return resp.status, await resp.json()
-
-    async def ok(self, who: str, method: str, url: str, **kw: Any) -> Any:
-        status, body = await self.call(who, method, url, **kw)
-        assert status == 200, (method, url, status, body)
-        return body
-
-    async def error(self, who: str, method: str, url: str, status: int, code: str,
-                    field: str | None = None, **kw: Any) -> dict:
-        got, body = await self.call(who, method, url, **kw)
-        assert (got, body.get("error", {}).get("code")) == (status, code), (method, url, body)
-        err = body["error"]
-        assert err["message"] and set(err) <= {"code", "message", "field"}, body
-        if field is not None:
-            assert err.get("field") == field, body
-        return err
 
 
 @pytest.fixture

@@ -2,50 +2,16 @@
 and the events and audit rows each command leaves behind."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from aiohttp import ClientSession, DummyCookieJar
 
-from server import demo_hall
+from tests.api_client import Api as BaseApi
 
 W = "/api/halls/rizhao/windows"
 
 
-class Api:
-    """Bearer-token calls; no cookie jar, so each call is exactly the actor it names."""
-
-    def __init__(self, session: ClientSession):
-        self.session = session
-        self.tokens: dict[str, str] = {}
-
-    async def login(self, username: str) -> dict:
-        resp = await self.session.post("/api/auth/login", json={
-            "username": username, "password": demo_hall.password_for(username), "bearer": True})
-        body = await resp.json()
-        assert resp.status == 200, body
-        self.tokens[username] = body["token"]
-        return body["actor"]
-
-    async def call(self, who: str, method: str, url: str, **kw: Any) -> tuple[int, Any]:
-        resp = await self.session.request(
-            method, url, headers={"Authorization": f"Bearer {self.tokens[who]}"}, **kw)
-        return resp.status, await resp.json()
-
-    async def ok(self, who: str, method: str, url: str, **kw: Any) -> Any:
-        status, body = await self.call(who, method, url, **kw)
-        assert status == 200, (method, url, status, body)
-        return body
-
-    async def error(self, who: str, method: str, url: str, status: int, code: str,
-                    field: str | None = None, **kw: Any) -> dict:
-        got, body = await self.call(who, method, url, **kw)
-        assert got == status, (method, url, got, body)
-        err = body["error"]
-        assert err["code"] == code and err["message"], body
-        if field is not None:
-            assert err.get("field") == field, body
-        return err
+class Api(BaseApi):
+    """The shared client, plus the hall's event log and window list."""
 
     async def head(self, who: str) -> int:
         return (await self.ok(who, "GET", "/api/halls/rizhao/events?since=0&limit=1"))["head"]

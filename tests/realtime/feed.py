@@ -6,8 +6,10 @@ import asyncio
 import orjson
 import websockets
 
+from tests.realtime.frames import FrameReader
 
-class FeedClient:
+
+class FeedClient(FrameReader):
     def __init__(self, ws_url: str, token: str, since: int | None = None, hall: str | None = None):
         self.url = ws_url + "/ws/display"
         self.token = token
@@ -33,20 +35,3 @@ class FeedClient:
         frame = orjson.loads(await asyncio.wait_for(self.ws.recv(), timeout))
         self.frames.append(frame)
         return frame
-
-    async def until_live(self, timeout: float = 5.0) -> list[dict]:
-        """Frames up to and including the live marker."""
-        got = []
-        while True:
-            frame = await self.next(timeout)
-            got.append(frame)
-            if frame.get("type") == "live":
-                return got
-
-    async def events(self, n: int, timeout: float = 5.0) -> list[dict]:
-        got = []
-        while len(got) < n:
-            frame = await self.next(timeout)
-            if frame.get("type") not in ("live", "snapshot", "auth_ok"):
-                got.append(frame)
-        return got

@@ -6,11 +6,13 @@ from typing import Any
 
 import socketio
 
+from tests.realtime.frames import FrameReader
+
 NAMESPACE = "/hall"
 EVENT = "hall"
 
 
-class SioClient:
+class SioClient(FrameReader):
     """Collects every frame of event "hall" in arrival order; remembers a refusal's data."""
 
     def __init__(self) -> None:
@@ -34,32 +36,3 @@ class SioClient:
         frame = await asyncio.wait_for(self.queue.get(), timeout)
         self.frames.append(frame)
         return frame
-
-    async def until_live(self, timeout: float = 5.0) -> list[dict]:
-        """Frames up to and including the live marker."""
-        got = []
-        while True:
-            frame = await self.next(timeout)
-            got.append(frame)
-            if frame.get("type") == "live":
-                return got
-
-    async def events(self, n: int, timeout: float = 5.0) -> list[dict]:
-        got = []
-        while len(got) < n:
-            frame = await self.next(timeout)
-            if frame.get("type") not in ("live", "snapshot"):
-                got.append(frame)
-        return got
-
-    async def quiet(self, seconds: float = 1.0) -> list[dict]:
-        """Whatever else arrives within `seconds` (an exact client expects nothing)."""
-        extra = []
-        loop = asyncio.get_running_loop()
-        end = loop.time() + seconds
-        while (left := end - loop.time()) > 0:
-            try:
-                extra.append(await self.next(left))
-            except asyncio.TimeoutError:
-                break
-        return extra

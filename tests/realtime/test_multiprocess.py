@@ -115,18 +115,6 @@ async def _set_notice(http: ClientSession, token: str, text: str) -> None:
         assert resp.status == 200, await resp.text()
 
 
-async def _feed_quiet(feed: FeedClient, seconds: float) -> list[dict]:
-    extra = []
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    while (left := end - loop.time()) > 0:
-        try:
-            extra.append(await feed.next(left))
-        except asyncio.TimeoutError:
-            break
-    return extra
-
-
 async def _sio_on(server: ServerProcess, token: str) -> tuple[SioClient, int]:
     client = await SioClient().connect(server.url, auth={"token": token})
     snap, live = await client.until_live()
@@ -185,7 +173,7 @@ async def test_a_command_on_one_process_reaches_clients_of_the_other_exactly_onc
                 (event,) = await _notices(feed, 1, head, timeout=2)
                 assert await _notices(sio, 1, head, timeout=2) == [event]
                 assert event == (head + 1, "来自 A 的通知")
-                extra = await asyncio.gather(_feed_quiet(feed, 1.0), sio.quiet(1.0))
+                extra = await asyncio.gather(feed.quiet(1.0), sio.quiet(1.0))
                 assert extra == [[], []]
             finally:
                 await sio.close()
@@ -209,7 +197,7 @@ async def test_commands_alternating_between_processes_arrive_in_order_on_each(cl
                 assert sorted(text for _, text in got_b) == sorted(f"交替 {i}" for i in range(n))
                 assert got_sio == got_b
                 assert got_a == got_b
-                extra = await asyncio.gather(_feed_quiet(feed_b, 1.0), _feed_quiet(feed_a, 0.1),
+                extra = await asyncio.gather(feed_b.quiet(1.0), feed_a.quiet(0.1),
                                              sio.quiet(0.1))
                 assert extra == [[], [], []]
             finally:
@@ -238,7 +226,7 @@ async def test_a_process_that_loses_redis_fills_the_gap_from_the_log(cluster):
                                                         _notices(sio, n, head))
                     assert [text for _, text in got] == [f"断线 {i}" for i in range(n)]
                     assert got_sio == got
-                    extra = await asyncio.gather(_feed_quiet(feed, 1.0), sio.quiet(0.1))
+                    extra = await asyncio.gather(feed.quiet(1.0), sio.quiet(0.1))
                     assert extra == [[], []]
                 finally:
                     await sio.close()
