@@ -54,7 +54,8 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             return await snapshot(store, hall)
 
         fanout = Fanout(pool, snapshot_of, resume_limit=settings.resume_limit,
-                        poll_seconds=settings.gap_poll_seconds)
+                        poll_seconds=settings.gap_poll_seconds,
+                        flush_ms=settings.feed_flush_ms)
         auth = AuthService(store, secret=settings.secret, session_hours=settings.session_hours,
                            lockout_attempts=settings.lockout_attempts,
                            lockout_minutes=settings.lockout_minutes)
