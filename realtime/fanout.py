@@ -37,9 +37,8 @@ class Subscriber:
         self._out: deque[bytes] = deque()
         self._out_bytes = 0
         self.on_drop: Callable[["Subscriber"], None] | None = None
-        self._wake = asyncio.Event()
         self._writer: asyncio.Task | None = None
-        self._dirty = False          # batched: waiting in the flusher
+        self._dirty = False          # waiting in the flusher
         self.ring: HallRing | None = None   # the hall's live events, shared (see HallRing)
         self.sent_seq = 0            # the last live event written to this client
         self._ring_live = False      # live events come from the ring (after go_live)
@@ -67,8 +66,6 @@ class Subscriber:
             # the frame is in the hall's ring already: only the position moves
             if self.sent_seq < self.ring.base - 1:
                 self.drop("slow_consumer")  # so far behind that the ring forgot its frames
-            elif not self.batched:
-                self._wake_writer()
             elif not self._dirty and self._writer is None and not self.closed:
                 self._dirty = True
                 _flusher().add(self)
@@ -92,14 +89,11 @@ class Subscriber:
     # the subscriber's own queue, bounded by max_queue/max_bytes. Live events are read from the
     # hall's ring at the subscriber's own pace (sent_seq), for transports that have one
     # (ring_frame); it is dropped as too slow when it falls out of the ring.
-    # Batched subscribers (batched = True: write_now/wait_writable) are written by the flusher
-    # once per event-loop turn: everything due since the last turn goes out in ONE transport
-    # write. Under light load that is one frame per write, as before; when events come faster
-    # than one per turn the writes carry several frames each, so the cost per delivery falls
-    # as the load rises and the fan-out keeps up instead of queueing. A client whose socket
-    # buffer is full gets nothing more until it drained.
-    # Other subscribers keep one writer task each, which awaits every write.
-    batched = False
+    # Subscribers are written by the flusher (see _Flusher): everything due since the last
+    # write goes out in ONE write (write_now of pack(frames)). Under light load that is one
+    # frame per write; when events come faster the writes carry several frames each, so the
+    # cost per delivery falls as the load rises and the fan-out keeps up instead of queueing.
+    # A client whose socket buffer is full gets nothing more until it drained.
 
     def send(self, data: bytes) -> None:
         if self.closed:
@@ -109,28 +103,11 @@ class Subscriber:
             return
         self._out.append(data)
         self._out_bytes += len(data)
-        if self.batched:
-            if not self._dirty and self._writer is None:
-                self._dirty = True
-                _flusher().add(self)
-            return
-        self._wake_writer()
+        if not self._dirty and self._writer is None:
+            self._dirty = True
+            _flusher().add(self)
 
-    def _wake_writer(self) -> None:
-        if self.closed:
-            return
-        self._wake.set()
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_loop(), name="subscriber-writer")
-
-    def _take(self) -> bytes:
-        out = self._out
-        data = out[0] if len(out) == 1 else b"".join(out)
-        out.clear()
-        self._out_bytes = 0
-        return data
-
-    max_write = 256 * 1024           # batched: ring bytes per write, at most
+    max_write = 256 * 1024           # ring bytes per write, at most
 
     def _pending(self) -> bool:
         return bool(self._out) or (self._ring_live and self.sent_seq < self.last_seq)
@@ -138,17 +115,17 @@ class Subscriber:
     def _write_batch(self) -> bool:
         """One write: the private queue, then the ring from sent_seq on. False when the
         client's socket buffer is full (or the client fell out of the ring: dropped)."""
-        data = self._take() if self._out else b""
+        parts = list(self._out)
+        self._out.clear()
+        self._out_bytes = 0
         if self._ring_live and self.sent_seq < self.last_seq:
             frames = self.ring.span(self.sent_seq, self.last_seq, self.max_write)
             if frames is None:
                 self.drop("slow_consumer")  # so far behind that the ring forgot its frames
                 return False
             self.sent_seq += len(frames)
-            if data:
-                frames.insert(0, data)
-            data = frames[0] if len(frames) == 1 else b"".join(frames)
-        return self.write_now(data) if data else True
+            parts += frames
+        return self.write_now(self.pack(parts)) if parts else True
 
     def _flush(self) -> None:
         """Called by the flusher: one write of everything queued, unless the client is full."""
@@ -191,8 +168,12 @@ class Subscriber:
             self._dirty = True
             _flusher(catching_up=True).add(self)
 
-    def write_now(self, data: bytes) -> bool:
-        """Batched subscribers: write without waiting; False when the socket buffer is full."""
+    def pack(self, parts: list) -> Any:
+        """What one write carries: the frames queued and read from the ring, in order."""
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def write_now(self, data: Any) -> bool:
+        """Write without waiting; False when the client's buffer is full (written all the same)."""
         raise NotImplementedError
 
     # An event as stored in the hall's ring for this transport (None: no ring, every frame
@@ -202,33 +183,6 @@ class Subscriber:
     async def wait_writable(self) -> None:
         raise NotImplementedError
 
-    async def _write_loop(self) -> None:
-        try:
-            while not self.closed:
-                if self._out:
-                    data = self._out.popleft()
-                    self._out_bytes -= len(data)
-                    await self.write(data)
-                    continue
-                if self._ring_live and self.sent_seq < self.last_seq:
-                    frames = self.ring.span(self.sent_seq, self.last_seq, self.max_write)
-                    if frames is None:
-                        self.drop("slow_consumer")
-                        return
-                    for f in frames:
-                        if self.closed:
-                            return
-                        self.sent_seq += 1
-                        await self.write(f)
-                    continue
-                self._wake.clear()
-                await self._wake.wait()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the peer went away mid-write
-            log.debug("subscriber write failed: %s", exc)
-            self.drop("write_failed")
-
     def drop(self, reason: str) -> None:
         if self.closed:
             return
@@ -236,7 +190,6 @@ class Subscriber:
         self.dropped_reason = reason
         self._out.clear()
         self._out_bytes = 0
-        self._wake.set()
         if self._writer is not None and self._writer is not asyncio.current_task():
             self._writer.cancel()  # it may be stuck writing to the client that stopped reading
         if self.on_drop is not None:
@@ -245,7 +198,6 @@ class Subscriber:
 
     def close(self) -> None:
         self.closed = True
-        self._wake.set()
         if self._writer is not None and self._writer is not asyncio.current_task():
             self._writer.cancel()
 
@@ -256,16 +208,12 @@ class Subscriber:
     def snapshot_frame(self, frame: bytes) -> bytes:
         return frame
 
-    async def write(self, data: bytes) -> None:
-        raise NotImplementedError
-
     async def abort(self, reason: str) -> None:
         raise NotImplementedError
 
 
 class HallRing:
-    """A hall's recent events, framed for one transport, shared by all its batched
-    subscribers: each keeps only its position (sent_seq), so a display that falls behind costs
+    """A hall's recent events, framed for one transport, shared by all its subscribers: each keeps only its position (sent_seq), so a display that falls behind costs
     no memory of its own; it catches up from here when it can, and is dropped (to resume from
     the log) only when it is further behind than the ring remembers."""
 
@@ -315,7 +263,7 @@ class HallRing:
 
 
 class _Flusher:
-    """Writes the batched subscribers that got frames: on the next event-loop turn, but at most
+    """Writes the subscribers that got frames: on the next event-loop turn, but at most
     once per `min_interval`. An event after a quiet spell goes out at once; events closer
     together than that share one write per client. A write to a socket costs about the same
     whatever it carries (on loopback the sender also pays for the receiver's TCP processing),

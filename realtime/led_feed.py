@@ -43,7 +43,6 @@ class FeedSubscriber(Subscriber):
     aiohttp's own frames (pings, close) are whole frames written on the same thread, so they
     only ever fall between ours. The feed never negotiates compression (compress=False)."""
 
-    batched = True
     high_water = 64 * 1024   # socket buffer bytes: above, wait for the client
     low_water = 16 * 1024    # until it is down to this
     _frame_of: tuple[bytes | None, bytes] = (None, b"")  # last event -> its frame, shared
@@ -81,9 +80,6 @@ class FeedSubscriber(Subscriber):
             if t.get_write_buffer_size() <= self.low_water:
                 return
             await asyncio.sleep(0.01)
-
-    async def write(self, data: bytes) -> None:  # not used: batched
-        self.write_now(data)
 
     async def abort(self, reason: str) -> None:
         if reason == "slow_consumer" and self.transport is not None:

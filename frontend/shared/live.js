@@ -253,16 +253,19 @@ export function connectTerminal({ hall = null, rooms = null, since = null, onSna
     });
     socket = sock;
     liveTimer = setTimeout(() => dropped(sock), LIVE_TIMEOUT_MS);
-    sock.on("hall", (frame) => {
-      if (socket !== sock) return;
-      if (frame && frame.type === "live") {
-        tracker.caughtUp(frame.seq);
-        clearTimeout(liveTimer);
-        attempt = 0;
-        status.online();
-        return;
+    // one event "hall" carries one or more frames, in order (the server batches them)
+    sock.on("hall", (...frames) => {
+      for (const frame of frames) {
+        if (socket !== sock) return;
+        if (frame && frame.type === "live") {
+          tracker.caughtUp(frame.seq);
+          clearTimeout(liveTimer);
+          attempt = 0;
+          status.online();
+          continue;
+        }
+        if (tracker.apply(frame) === "gap") { dropped(sock); return; }
       }
-      if (tracker.apply(frame) === "gap") dropped(sock);
     });
     sock.on("connect_error", () => dropped(sock));
     sock.on("disconnect", () => dropped(sock));

@@ -111,10 +111,15 @@ class Sub:
 
     def on_sio(self, op: int, payload: bytes, now: float) -> None:
         if payload[:16] == _SIO_EVENT_PREFIX:
-            if payload[16:23] == _SEQ:
+            # one event "hall" carries one or more frames: its arguments
+            if payload[16:23] == _SEQ and payload.count(b'{"seq":') == 1:
                 self.event(int(payload[23:payload.index(b",", 23)]), now)
-            else:
-                self.control(orjson.loads(payload[16:-1]))
+                return
+            for frame in orjson.loads(b"[" + payload[16:]):
+                if "seq" in frame and "type" in frame and frame.get("type") not in ("live", "snapshot"):
+                    self.event(frame["seq"], now)
+                else:
+                    self.control(frame)
             return
         if payload == b"2":  # Engine.IO ping
             self.ws.send_text(b"3")

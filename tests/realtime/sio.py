@@ -20,8 +20,14 @@ class SioClient(FrameReader):
         self.queue: asyncio.Queue[dict] = asyncio.Queue()
         self.frames: list[dict] = []
         self.errors: list[Any] = []
-        self.sio.on(EVENT, self.queue.put_nowait, namespace=NAMESPACE)
+        self.packets = 0             # Socket.IO events received (each carries 1+ frames)
+        self.sio.on(EVENT, self._on_frames, namespace=NAMESPACE)
         self.sio.on("connect_error", self.errors.append, namespace=NAMESPACE)
+
+    def _on_frames(self, *frames: dict) -> None:
+        self.packets += 1
+        for frame in frames:
+            self.queue.put_nowait(frame)
 
     async def connect(self, url: str, auth: Any = None, headers: dict | None = None,
                       transports: list[str] | None = None) -> "SioClient":

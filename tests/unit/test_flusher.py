@@ -9,8 +9,6 @@ from realtime.fanout import Subscriber, _flusher
 
 
 class RecordingSubscriber(Subscriber):
-    batched = True
-
     def __init__(self) -> None:
         super().__init__(hall_id=1)
         self.writes: list[tuple[float, bytes]] = []
