@@ -40,10 +40,14 @@ def _bare(frame: bytes) -> bytes:
 
 class TerminalSubscriber(Subscriber):
     max_queue = 1000
-    # Engine.IO queue (socket_server.ENGINEIO_QUEUE) packets: above high, wait until its writer
-    # is down to low; the rest is room for Engine.IO's own packets (pings, disconnect).
-    high_water = 40
-    low_water = 10
+    # A write is one packet of up to max_write bytes of frames, into the connection's Engine.IO
+    # queue (socket_server.ENGINEIO_QUEUE packets): above high_water packets queued, wait until
+    # its writer is down to low_water. So a terminal holds at most ~64 kB here (a hundred
+    # terminals far behind would otherwise hold tens of MB), and the queue keeps room for
+    # Engine.IO's own packets (pings, disconnect).
+    max_write = 16 * 1024
+    high_water = 4
+    low_water = 1
 
     def __init__(self, hall_id: int, sio: socketio.AsyncServer, sid: str, eio_sid: str):
         super().__init__(hall_id)

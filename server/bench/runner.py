@@ -672,8 +672,14 @@ class Bench:
 
     async def _latency(self) -> dict[str, Any]:
         o = self.o
-        out = await self._commands(f"latency @{o.latency_rate:.0f} cmd/s", o.duration, mode="rate",
-                                   rate=o.latency_rate, record=True, displays=True)
+        probe = asyncio.create_task(self._commit_probe(o.duration, o.latency_rate))
+        try:
+            out = await self._commands(f"latency @{o.latency_rate:.0f} cmd/s", o.duration,
+                                       mode="rate", rate=o.latency_rate, record=True,
+                                       displays=True)
+        finally:
+            probe_out = await probe
+        out.update(probe_out)
         settle = await self._settle("latency phase")
         dres = await asyncio.gather(*(d.call("end") for d in self.displays))
         del dres
@@ -684,6 +690,40 @@ class Bench:
         out.update(await self._latency_stats(sends, self.subs_of_hall))
         out["settle_s"] = settle["waited_s"]
         return out
+
+    async def _commit_probe(self, seconds: float, rate: float) -> dict[str, Any]:
+        """The disk's part of the latency: while the latency phase runs, bare one-row commits
+        (synchronous, like every command's) at the same rate on a connection of its own. A
+        command cannot be answered before its commit, so when this p99 is high the command ->
+        display p99 is the disk's, not the server's."""
+        if not self.dsn:
+            return {}
+        conn = await asyncpg.connect(self.dsn)
+        lat = array("d")
+        try:
+            await conn.execute("create table if not exists bench_commit_probe "
+                               "(id bigserial primary key, at timestamptz not null default now())")
+            # open loop like the commands: each commit is due at start + n / rate and its time
+            # counts from then, so a stall delays every commit due during it, as it does commands
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            n = 0
+            while (due := start + n / rate) - start < seconds:
+                if due > loop.time():
+                    await asyncio.sleep(due - loop.time())
+                await conn.execute("insert into bench_commit_probe default values")
+                lat.append(loop.time() - due)
+                n += 1
+            await conn.execute("drop table bench_commit_probe")
+        except (OSError, asyncpg.PostgresError) as exc:
+            self.progress(f"commit probe failed: {exc}")
+            return {}
+        finally:
+            await conn.close()
+        values = sorted(lat)
+        return {"bare_commit_p50_ms": _ms(percentile(values, 0.50)),
+                "bare_commit_p99_ms": _ms(percentile(values, 0.99)),
+                "bare_commit_max_ms": _ms(values[-1] if values else None)}
 
     async def _latency_stats(self, sends: dict[int, dict[int, float]],
                              subs_of_hall: dict[int, int]) -> dict[str, Any]:
@@ -823,6 +863,7 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
     s["p50_ms"] = lat.get("p50_ms")
     s["p99_ms"] = lat.get("p99_ms")
     s["every_display_p99_ms"] = lat.get("every_display_p99_ms")
+    s["bare_commit_p99_ms"] = lat.get("bare_commit_p99_ms")
     chk = P.get("check", {})
     s["lost"] = chk.get("lost")
     s["duplicated"] = chk.get("duplicated")
@@ -908,6 +949,9 @@ def table(result: dict[str, Any]) -> str:
         if r.get("pg_checkpoints") is not None:
             lines.append(f"{'  meanwhile in PostgreSQL':<34}"
                          f"{_f(r['pg_checkpoints']) + ' checkpoints, ' + _f(r['other_db_tx']) + ' tx elsewhere':>36}")
+        if r.get("bare_commit_p99_ms") is not None:
+            lines.append(f"{'  a bare one-row commit meanwhile':<34}"
+                         f"{'p50 ' + _f(r['bare_commit_p50_ms'], '{:.1f}') + ' / p99 ' + _f(r['bare_commit_p99_ms'], '{:.1f}') + ' / max ' + _f(r['bare_commit_max_ms'], '{:.0f}') + ' ms':>36}")
     r = P.get("fanout")
     row(f"fan-out @{_f(r and r.get('rate'))} cmd/s offered", r,
         r and f"{_f(r.get('deliveries_per_s'))} deliveries/s")
@@ -939,6 +983,9 @@ def table(result: dict[str, Any]) -> str:
         lines.append("  (the displays kept up with everything the windows offered: a lower bound)")
     tgt(f"p99 command -> display @{c['latency_rate']:.0f} cmd/s", f"{_f(s.get('p99_ms'), '{:.1f}')} ms",
         "<= 100 ms", "p99")
+    if v.get("p99") is False and (s.get("bare_commit_p99_ms") or 0) >= TARGETS["p99_ms"] / 2:
+        lines.append(f"  (the disk: a bare one-row commit alone had p99 {s['bare_commit_p99_ms']:.1f} ms"
+                     " in the same seconds)")
     tgt("server RSS (max)", f"{_f(s.get('server_rss_mb'), '{:.0f}')} MB", "<= 400 MB", "rss")
     if chk.get("reconnects"):
         lines.append(f"displays dropped by the server during latency/fan-out: {chk['reconnects']}")
