@@ -24,6 +24,8 @@ async def test_bench_machinery_small(live, db_dsn):
         assert check["lost"] == 0 and check["duplicated"] == 0, check
         assert check["protocol_mismatch"] == 0, check
     assert phases["latency"]["latency_samples"] > 0
+    # the disk's share: bare commits ran beside the latency phase, and the table says so
+    assert phases["latency"]["bare_commit_max_ms"] >= phases["latency"]["bare_commit_p50_ms"] > 0
     assert phases["commands_with_displays"]["deliveries"] > 0
     assert result["summary"]["pass"]["lost_duplicated"] is True
 
