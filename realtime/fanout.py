@@ -213,9 +213,10 @@ class Subscriber:
 
 
 class HallRing:
-    """A hall's recent events, framed for one transport, shared by all its subscribers: each keeps only its position (sent_seq), so a display that falls behind costs
-    no memory of its own; it catches up from here when it can, and is dropped (to resume from
-    the log) only when it is further behind than the ring remembers."""
+    """A hall's recent events, framed for one transport, shared by all its subscribers: each
+    keeps only its position (sent_seq), so a display that falls behind costs no memory of its
+    own; it catches up from here when it can, and is dropped (to resume from the log) only when
+    it is further behind than the ring remembers."""
 
     max_events = 20_000
     max_bytes = 8 * 1024 * 1024
