@@ -11,6 +11,7 @@ from typing import Callable, Protocol
 
 import orjson
 
+from server.background import stop_tasks
 from server.domain.events import EventRecord
 
 log = logging.getLogger(__name__)
@@ -129,12 +130,7 @@ class RedisBus:
                     pass
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_tasks(self._task)
         await self._client.aclose()
 
     def status(self) -> dict:

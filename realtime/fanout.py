@@ -17,6 +17,7 @@ import asyncpg
 import orjson
 
 from db.queries import events as q
+from server.background import stop_tasks
 from server.domain.events import EventRecord
 
 log = logging.getLogger(__name__)
@@ -348,13 +349,7 @@ class Fanout:
                        asyncio.create_task(self._poll(), name="fanout-poll")]
 
     async def close(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_tasks(*self._tasks)
         for subs in self._subs.values():
             for s in list(subs):
                 s.close()

@@ -35,9 +35,7 @@ def _refused(error: dict) -> socketio.exceptions.ConnectionRefusedError:
 
 
 def _bare(frame: bytes) -> bytes:
-    # A copy, not the frame itself: orjson's output keeps a ~4 kB allocation whatever its
-    # length, and the ring keeps 20,000 of them (measured: 80 MB instead of 9 MB).
-    return bytes(memoryview(frame))
+    return frame
 
 
 class TerminalSubscriber(Subscriber):

@@ -17,6 +17,7 @@ import asyncpg
 
 from db.queries import queueing as qq
 from db.queries import timers as q
+from server.background import stop_tasks
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ
 from server.domain.store import Store
@@ -47,12 +48,7 @@ class HallTimers:
         self._task = asyncio.create_task(self._run(), name="hall-timers")
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_tasks(self._task)
         if self._conn is not None and not self._conn.is_closed():
             await self._conn.close()  # releases the locks
 

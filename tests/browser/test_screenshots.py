@@ -16,21 +16,13 @@ from playwright.async_api import expect
 from tests.browser.conftest import device_token
 from tests.conftest import ROOT, LiveServer, login
 from tests.conftest import test_settings as make_settings
-from tests.queue_helpers import bearer, clerk_at_window, command, item_of_window
+from tests.queue_helpers import bearer, clerk_at_window, command, item_of_window, register
 
 pytestmark = pytest.mark.skipif(os.environ.get("HALLOPS_SCREENSHOTS") != "1",
                                 reason="set HALLOPS_SCREENSHOTS=1 to rewrite docs/screenshots")
 
 OUT = ROOT / "docs" / "screenshots"
 HD = {"width": 1920, "height": 1080}
-
-
-async def _register(http: ClientSession, kiosk: str, item: str, **extra) -> dict:
-    resp = await http.post("/api/halls/rizhao/registrations", json={"item": item, **extra},
-                           headers=bearer(kiosk))
-    body = await resp.json()
-    assert resp.status == 201, body
-    return body
 
 
 async def _busy_hall(http: ClientSession, db) -> dict:
@@ -47,13 +39,13 @@ async def _busy_hall(http: ClientSession, db) -> dict:
     # the crowd: the busy departments get more people
     for no in [1, 60, *windows]:
         for _ in range(rnd.choice([0, 1, 1, 2, 2, 3]) + (6 if no <= 45 or 60 <= no <= 75 else 0)):
-            await _register(http, kiosk, items[no], priority=rnd.choice(priorities))
+            await register(http, kiosk, items[no], priority=rnd.choice(priorities))
     # window 1: one served, one parked (fetching a document), one being served; one waits at the
     # front after a transfer from window 60 with a note
     w1 = tokens[1]
     for verb in ("call-next", "start", "finish", "call-next", "start", "park", "call-next", "start"):
         await command(http, w1, 1, verb)
-    await _register(http, kiosk, items[60], phone="13912345678")
+    await register(http, kiosk, items[60], phone="13912345678")
     await command(http, tokens[60], 60, "call-next")
     await command(http, tokens[60], 60, "transfer",
                   {"to_window_no": 1, "front": True, "note": "不动产已受理，需办理营业执照变更"})

@@ -1,22 +1,24 @@
 """The halls' rings keep 20,000 events per transport: what they keep must be sized to the
 frame. orjson's output keeps a ~4 kB allocation whatever its length, so a ring that kept
-those objects held ~9x the memory its byte count said (80 MB instead of 9 MB per hall)."""
+those objects held ~9x the memory its byte count said (80 MB instead of 9 MB per hall); event
+frames are therefore made compact where they are encoded (EventRecord.encode)."""
 from __future__ import annotations
 
 import gc
 import tracemalloc
-
-import orjson
+from datetime import datetime, timezone
 
 from realtime.led_feed import FeedSubscriber
 from realtime.terminals import TerminalSubscriber
+from server.domain.events import EventRecord
 
 
 def _held_per_frame(framer) -> float:
     tracemalloc.start()
     try:
         before = tracemalloc.take_snapshot()
-        frames = [orjson.dumps({"seq": i, "type": "ticket.called", "data": {"text": "满" * 100}})
+        at = datetime.now(timezone.utc)
+        frames = [EventRecord(1, i, "ticket.called", {"text": "满" * 100}, None, at).encode()
                   for i in range(1000)]
         size = len(frames[0])
         kept = [framer(f) for f in frames]
