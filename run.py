@@ -9,6 +9,7 @@
 
 With no DATABASE_URL an embedded PostgreSQL is started under var/pg (kept across runs);
 with no REDIS_URL events travel in-process (one server process)."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,7 @@ import contextlib
 import logging
 import signal
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 from server.settings import Settings, ensure_secret, from_env
 
@@ -68,12 +69,20 @@ def print_banner(settings: Settings) -> None:
     base = f"http://{settings.host}:{settings.port}"
     print(f"\nhallops is serving on {base}\n", flush=True)
     print("Screens:")
-    for path, what in [("/", "start page"), ("/kiosk", "self-service kiosk"),
-                       ("/window", "window terminal"), ("/display", "lobby display"),
-                       ("/leader", "leader on duty"), ("/supervision", "supervision office"),
-                       ("/queue", "public queue status"), ("/track", "case tracking"),
-                       ("/reports", "reports"), ("/healthz", "health"),
-                       ("/api/openapi.json", "HTTP API (OpenAPI 3)"), ("/ws/display", "LED feed (WebSocket)")]:
+    for path, what in [
+        ("/", "start page"),
+        ("/kiosk", "self-service kiosk"),
+        ("/window", "window terminal"),
+        ("/display", "lobby display"),
+        ("/leader", "leader on duty"),
+        ("/supervision", "supervision office"),
+        ("/queue", "public queue status"),
+        ("/track", "case tracking"),
+        ("/reports", "reports"),
+        ("/healthz", "health"),
+        ("/api/openapi.json", "HTTP API (OpenAPI 3)"),
+        ("/ws/display", "LED feed (WebSocket)"),
+    ]:
         print(f"  {base}{path:<20} {what}")
     print("\nDemo logins (demo only; never use these passwords elsewhere):")
     for login in demo_hall.demo_logins():
@@ -109,6 +118,7 @@ async def serve(settings: Settings, dsn: str, seed: bool = True) -> None:
 def _run(coro) -> None:
     try:
         import uvloop  # ~25 % more durable commands per second than the default loop here
+
         uvloop.run(coro)
     except ImportError:
         asyncio.run(coro)
@@ -116,11 +126,16 @@ def _run(coro) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="PostgreSQL DSN (env DATABASE_URL; default: embedded)")
+        prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", help="PostgreSQL DSN (env DATABASE_URL; default: embedded)"
+    )
     parser.add_argument("--redis-url", help="Redis URL (env REDIS_URL; default: in-process bus)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve_p = sub.add_parser("serve", help="serve the API, the screens and the live feeds (default)")
+    serve_p = sub.add_parser(
+        "serve", help="serve the API, the screens and the live feeds (default)"
+    )
     serve_p.add_argument("--host", help="listen address (env HALLOPS_HOST, default 127.0.0.1)")
     serve_p.add_argument("--port", type=int, help="port (env HALLOPS_PORT, default 8080)")
     serve_p.add_argument("--no-seed", action="store_true", help="do not seed the demo hall")
@@ -128,9 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="migrate and load the demo hall if the database is empty")
     sim_p = sub.add_parser("simulate", help="play a realistic day against a running server")
     from server import simulate
+
     simulate.add_arguments(sim_p)
     bench_p = sub.add_parser("bench", help="measure the server under load (own server by default)")
     from server.bench import cli as bench_cli
+
     bench_cli.add_arguments(bench_p)
     return parser
 
@@ -140,15 +157,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "simulate":
         from server import simulate
+
         return simulate.main(args)
     if args.command == "bench":
         from server.bench import cli as bench_cli
+
         return bench_cli.main(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = from_env()
-    overrides = {k: v for k, v in {
-        "database_url": args.database_url, "redis_url": args.redis_url,
-        "host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items() if v}
+    overrides = {
+        k: v
+        for k, v in {
+            "database_url": args.database_url,
+            "redis_url": args.redis_url,
+            "host": getattr(args, "host", None),
+            "port": getattr(args, "port", None),
+        }.items()
+        if v
+    }
     settings = ensure_secret(settings.with_(**overrides))
     command = args.command or "serve"
     with database(settings) as dsn:

@@ -1,4 +1,5 @@
 """Numbered SQL migrations in db/migrations/, each applied once, in order, in a transaction."""
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,9 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
             async with conn.transaction():
                 await conn.execute(path.read_text())
                 await conn.execute(
-                    "insert into schema_migration (version, name) values ($1, $2)", number, path.name
+                    "insert into schema_migration (version, name) values ($1, $2)",
+                    number,
+                    path.name,
                 )
             applied.append(path.name)
     finally:

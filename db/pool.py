@@ -1,4 +1,5 @@
 """The asyncpg pool, with jsonb decoded by orjson, and the embedded PostgreSQL."""
+
 from __future__ import annotations
 
 import logging
@@ -27,12 +28,16 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     LISTEN, cursors outside a transaction or advisory locks (timers, migrations and seeding use
     connections of their own). asyncpg still rolls back a transaction left open and drops
     listeners before this is called. Keep it that way, or pass reset=None."""
-    return None
+    return
 
 
 async def create_pool(dsn: str, size: int = 8) -> asyncpg.Pool:
     return await asyncpg.create_pool(
-        dsn, min_size=1, max_size=size, init=_init_connection, reset=_keep_session,
+        dsn,
+        min_size=1,
+        max_size=size,
+        init=_init_connection,
+        reset=_keep_session,
         server_settings={"timezone": "Asia/Shanghai", "application_name": "hallops"},
     )
 

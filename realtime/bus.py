@@ -3,11 +3,13 @@
 Every process publishes the events it committed and consumes everyone's (its own included):
 one broadcast path. In-process when there is no Redis; Redis pub/sub otherwise. Pub/sub may
 drop messages, so consumers treat the bus as a hint and the PostgreSQL log as the truth."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import orjson
 
@@ -90,7 +92,7 @@ class RedisBus:
         # Redis that is down does not stop the server (the log fills any gap later).
         try:
             await asyncio.wait_for(self._connected.wait(), 5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("Redis bus not connected yet at %s", self.url)
 
     async def _listen(self) -> None:

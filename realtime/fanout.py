@@ -6,12 +6,14 @@ event is delivered. A periodic look at the halls' counters catches a lost *last*
 
 Clients attach with the last sequence number they saw; they are registered first (buffering),
 then read their backlog from the log, then go live, dropping what the backlog already covered."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import defaultdict, deque
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 import orjson
@@ -28,8 +30,8 @@ SnapshotFn = Callable[[int], Awaitable[dict[str, Any]]]
 class Subscriber:
     """One live client. Subclasses say how a frame is written and how the client is dropped."""
 
-    max_queue = 2000                 # frames waiting for this client, at most
-    max_bytes = 4 * 1024 * 1024      # and bytes
+    max_queue = 2000  # frames waiting for this client, at most
+    max_bytes = 4 * 1024 * 1024  # and bytes
 
     def __init__(self, hall_id: int):
         self.hall_id = hall_id
@@ -37,12 +39,12 @@ class Subscriber:
         self._buffer: list[tuple[EventRecord, bytes]] | None = []
         self._out: deque[bytes] = deque()
         self._out_bytes = 0
-        self.on_drop: Callable[["Subscriber"], None] | None = None
+        self.on_drop: Callable[[Subscriber], None] | None = None
         self._writer: asyncio.Task | None = None
-        self._dirty = False          # waiting in the flusher
-        self.ring: HallRing | None = None   # the hall's live events, shared (see HallRing)
-        self.sent_seq = 0            # the last live event written to this client
-        self._ring_live = False      # live events come from the ring (after go_live)
+        self._dirty = False  # waiting in the flusher
+        self.ring: HallRing | None = None  # the hall's live events, shared (see HallRing)
+        self.sent_seq = 0  # the last live event written to this client
+        self._ring_live = False  # live events come from the ring (after go_live)
         self.closed = False
         self.dropped_reason: str | None = None
         # A room filter (realtime/rooms.py): only matching events are sent; the position
@@ -108,7 +110,7 @@ class Subscriber:
             self._dirty = True
             _flusher().add(self)
 
-    max_write = 256 * 1024           # ring bytes per write, at most
+    max_write = 256 * 1024  # ring bytes per write, at most
 
     def _pending(self) -> bool:
         return bool(self._out) or (self._ring_live and self.sent_seq < self.last_seq)
@@ -224,8 +226,8 @@ class HallRing:
 
     def __init__(self, framer: Callable[[bytes], Any]):
         self.framer = framer
-        self.frames: list = []        # framed events (bytes, or str for Socket.IO)
-        self.base = 0                 # seq of frames[0]
+        self.frames: list = []  # framed events (bytes, or str for Socket.IO)
+        self.base = 0  # seq of frames[0]
         self.bytes = 0
 
     def append(self, seq: int, frame: bytes) -> None:
@@ -325,8 +327,15 @@ def parse_since(raw: Any) -> int | None:
 
 
 class Fanout:
-    def __init__(self, pool: asyncpg.Pool, snapshot: SnapshotFn, *, resume_limit: int = 2000,
-                 poll_seconds: float = 1.0, flush_ms: float = 0.0):
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        snapshot: SnapshotFn,
+        *,
+        resume_limit: int = 2000,
+        poll_seconds: float = 1.0,
+        flush_ms: float = 0.0,
+    ):
         self.pool = pool
         self.flush_interval = flush_ms / 1000
         self.snapshot = snapshot
@@ -345,8 +354,10 @@ class Fanout:
         _flusher().min_interval = self.flush_interval
         async with self.pool.acquire() as conn:
             self._last = await q.all_last_seq(conn)
-        self._tasks = [asyncio.create_task(self._consume(), name="fanout-consume"),
-                       asyncio.create_task(self._poll(), name="fanout-poll")]
+        self._tasks = [
+            asyncio.create_task(self._consume(), name="fanout-consume"),
+            asyncio.create_task(self._poll(), name="fanout-poll"),
+        ]
 
     async def close(self) -> None:
         await stop_tasks(*self._tasks)
@@ -436,8 +447,11 @@ class Fanout:
                 limit = min(self.resume_limit, sub.max_queue - 2)
                 if since is not None and since <= head and head - since <= limit:
                     backlog = await q.events_after(conn, sub.hall_id, since, head)
-                    frames = [sub.event_frame(rec.encode()) for rec in backlog
-                              if sub.accepts is None or sub.accepts(rec)]
+                    frames = [
+                        sub.event_frame(rec.encode())
+                        for rec in backlog
+                        if sub.accepts is None or sub.accepts(rec)
+                    ]
                     if sum(map(len, frames)) > sub.max_bytes // 2:
                         backlog = None  # big events: a snapshot is smaller
             if sub.closed:  # the client left while we read
@@ -480,5 +494,9 @@ class Fanout:
         return sum(len(s) for s in self._subs.values())
 
     def status(self) -> dict:
-        return {"subscribers": self.subscriber_count(), "delivered": self.delivered,
-                "gaps_filled": self.gaps_filled, "inbox": self._inbox.qsize()}
+        return {
+            "subscribers": self.subscriber_count(),
+            "delivered": self.delivered,
+            "gaps_filled": self.gaps_filled,
+            "inbox": self._inbox.qsize(),
+        }

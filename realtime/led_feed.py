@@ -9,6 +9,7 @@
 
 Plain WebSocket, no per-message deflate: small JSON frames gain nothing from it and it costs
 about three times the CPU per delivery."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,8 @@ class FeedSubscriber(Subscriber):
     aiohttp's own frames (pings, close) are whole frames written on the same thread, so they
     only ever fall between ours. The feed never negotiates compression (compress=False)."""
 
-    high_water = 64 * 1024   # socket buffer bytes: above, wait for the client
-    low_water = 16 * 1024    # until it is down to this
+    high_water = 64 * 1024  # socket buffer bytes: above, wait for the client
+    low_water = 16 * 1024  # until it is down to this
     _frame_of: tuple[bytes | None, bytes] = (None, b"")  # last event -> its frame, shared
 
     def __init__(self, hall_id: int, ws: web.WebSocketResponse, request: web.Request):
@@ -89,7 +90,9 @@ class FeedSubscriber(Subscriber):
         await self.ws.close(code=p.CLOSE_RESYNC, message=reason.encode())
 
 
-async def _refuse(ws: web.WebSocketResponse, code: int, err: str, message: str) -> web.WebSocketResponse:
+async def _refuse(
+    ws: web.WebSocketResponse, code: int, err: str, message: str
+) -> web.WebSocketResponse:
     await ws.send_bytes(orjson.dumps({"type": "auth_invalid", "code": err, "message": message}))
     await ws.close(code=code, message=err.encode())
     return ws
@@ -110,7 +113,7 @@ async def handle_display_feed(request: web.Request) -> web.StreamResponse:
         await ws.send_frame(b'{"type":"auth_required"}', WSMsgType.TEXT)
         try:
             msg = await ws.receive(timeout=p.AUTH_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return await _refuse(ws, p.CLOSE_UNAUTHENTICATED, "auth_timeout", "认证超时")
         if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             return ws
@@ -125,8 +128,9 @@ async def handle_display_feed(request: web.Request) -> web.StreamResponse:
         try:
             async with app[STORE].read() as conn:
                 code = hello.get("hall")
-                hall = await visible_hall(conn, actor, None if code is None else str(code),
-                                          "events.read")
+                hall = await visible_hall(
+                    conn, actor, None if code is None else str(code), "events.read"
+                )
         except DomainError as exc:
             return await _refuse(ws, p.CLOSE_FORBIDDEN, exc.code, exc.message)
         await ws.send_frame(orjson.dumps({"type": "auth_ok", "hall": hall.code}), WSMsgType.TEXT)

@@ -6,6 +6,7 @@ still resumes with the hall sequence number of the last event it saw, and its ba
 filtered the same way, so nothing it should see is missed or repeated. Window changes
 (status, sign-in) and hall-wide announcements reach every room: every terminal shows the
 window board and the notice line."""
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ Engine.IO's own queue per socket is unbounded: a terminal that stops reading wou
 forever while our writer never noticed. Bounded, a full queue blocks that connection's writer
 only; its capped outgoing deque then overflows and the connection is dropped (it resyncs when
 it comes back), and nobody else waits."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,6 +42,10 @@ class HallSocketServer(socketio.AsyncServer):
 
 
 def create_socket_server(origins: list[str]) -> HallSocketServer:
-    return HallSocketServer(async_mode="aiohttp", cors_allowed_origins=origins,
-                            json=_OrjsonForSocketIO, http_compression=False,
-                            max_http_buffer_size=64 * 1024)
+    return HallSocketServer(
+        async_mode="aiohttp",
+        cors_allowed_origins=origins,
+        json=_OrjsonForSocketIO,
+        http_compression=False,
+        max_http_buffer_size=64 * 1024,
+    )

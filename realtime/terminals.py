@@ -6,6 +6,7 @@ bytes the plain feed sends (serialised once however many clients watch). Like th
 a terminal is written at most once per flush: everything due goes out as ONE Socket.IO event
 "hall" whose arguments are the frames in order (a client handles `(...frames)`), put straight
 into the connection's Engine.IO queue, so the cost per delivery falls as the load rises."""
+
 from __future__ import annotations
 
 import asyncio
@@ -100,8 +101,9 @@ class HallNamespace(socketio.AsyncNamespace):
         try:
             async with self.store.read() as conn:
                 code = auth.get("hall")
-                hall = await visible_hall(conn, actor, None if code is None else str(code),
-                                          "hall.read")
+                hall = await visible_hall(
+                    conn, actor, None if code is None else str(code), "hall.read"
+                )
                 accepts = await room_filter(conn, hall.id, auth.get("rooms"))
         except DomainError as exc:
             raise _refused(exc.as_dict())

@@ -1,11 +1,12 @@
 """create_app(settings, dsn): the whole server, its resources opened and closed in order."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import weakref
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
@@ -16,19 +17,30 @@ from realtime.led_feed import handle_display_feed
 from realtime.socket_server import create_socket_server
 from realtime.terminals import HallNamespace
 from server.api import auth_api, hall_api, health, queue_api  # noqa: F401  (they register routes)
-from server.api.ratelimit import RateLimiter
 from server.api.errors import error_middleware
+from server.api.ratelimit import RateLimiter
 from server.api.registry import api
 from server.domain import hall as hall_domain
 from server.domain.auth import AuthService
 from server.domain.queueing import QueueService
 from server.domain.snapshot import snapshot
 from server.domain.store import Store
+from server.keys import (
+    AUTH,
+    BUS,
+    FANOUT,
+    KIOSK_LIMIT,
+    POOL,
+    QUEUE,
+    ROUTES,
+    SETTINGS,
+    SIO,
+    STORE,
+    WEBSOCKETS,
+)
 from server.outbox import create_sender
-from server.timers import HallTimers
-from server.keys import (AUTH, BUS, FANOUT, KIOSK_LIMIT, POOL, QUEUE, ROUTES, SETTINGS, SIO, STORE,
-                         WEBSOCKETS)
 from server.settings import Settings
+from server.timers import HallTimers
 
 log = logging.getLogger(__name__)
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -53,12 +65,20 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
                 hall = await hall_domain.hall_by_id(conn, hall_id)
             return await snapshot(store, hall)
 
-        fanout = Fanout(pool, snapshot_of, resume_limit=settings.resume_limit,
-                        poll_seconds=settings.gap_poll_seconds,
-                        flush_ms=settings.feed_flush_ms)
-        auth = AuthService(store, secret=settings.secret, session_hours=settings.session_hours,
-                           lockout_attempts=settings.lockout_attempts,
-                           lockout_minutes=settings.lockout_minutes)
+        fanout = Fanout(
+            pool,
+            snapshot_of,
+            resume_limit=settings.resume_limit,
+            poll_seconds=settings.gap_poll_seconds,
+            flush_ms=settings.feed_flush_ms,
+        )
+        auth = AuthService(
+            store,
+            secret=settings.secret,
+            session_hours=settings.session_hours,
+            lockout_attempts=settings.lockout_attempts,
+            lockout_minutes=settings.lockout_minutes,
+        )
         app[POOL], app[BUS], app[STORE], app[FANOUT], app[AUTH] = pool, bus, store, fanout, auth
         app[QUEUE] = QueueService(store)
         await fanout.start()
@@ -86,7 +106,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         if sio.eio.sockets:
             try:
                 await asyncio.wait_for(sio.eio.disconnect(), 3)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("some Socket.IO clients did not close in time")
         await sio.shutdown()
 
@@ -99,8 +119,19 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     return app
 
 
-PAGES = ("kiosk", "window", "display", "admin", "leader", "supervision", "track", "reports",
-         "queue", "login", "notice")
+PAGES = (
+    "kiosk",
+    "window",
+    "display",
+    "admin",
+    "leader",
+    "supervision",
+    "track",
+    "reports",
+    "queue",
+    "login",
+    "notice",
+)
 
 
 def _add_pages(app: web.Application) -> None:
@@ -109,6 +140,7 @@ def _add_pages(app: web.Application) -> None:
     def page(path: Path):
         async def handler(request: web.Request) -> web.FileResponse:
             return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
         return handler
 
     app.router.add_get("/", page(FRONTEND / "index.html"))

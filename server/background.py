@@ -1,4 +1,5 @@
 """Stopping the long-running tasks of the app's services (bus reader, fan-out, hall timers)."""
+
 from __future__ import annotations
 
 import asyncio

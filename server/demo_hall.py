@@ -12,13 +12,14 @@ Public API:
     demo_logins() -> list[dict]          example logins to print
     password_for(username) -> str        the demo password of a seeded username or device code
 """
+
 from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable
 
 import asyncpg
 
@@ -38,13 +39,13 @@ DEMO_PASSWORDS: dict[str, str] = {
 CITY_CODE = "rizhao"
 CITY_NAME = "日照市政务服务中心"
 NOTICE_LINE = "请凭本告知单到指定窗口办理；办结后请扫码或投票箱对我们的服务进行评议。"
-SUPERVISORS = 3                   # supervisor1..3, supervision office (no department)
-ADMINS = 2                        # admin, admin2
-COUNTY_GENERAL_MIN_WINDOWS = 2    # in a county hall a 2-window department also serves 综合受理
+SUPERVISORS = 3  # supervisor1..3, supervision office (no department)
+ADMINS = 2  # admin, admin2
+COUNTY_GENERAL_MIN_WINDOWS = 2  # in a county hall a 2-window department also serves 综合受理
 CALENDAR_YEARS = range(2024, 2028)  # years chinese_calendar lacks (1.11: 2027) are skipped
 DUTY_FROM = date(2026, 1, 1)
 DUTY_TO = date(2027, 12, 31)
-_SEED_LOCK = 0x4A11_0002          # advisory lock: two processes seeding at once do not collide
+_SEED_LOCK = 0x4A11_0002  # advisory lock: two processes seeding at once do not collide
 
 
 # ---------------------------------------------------------------- the plan (pure, deterministic)
@@ -93,13 +94,22 @@ def _item(dept: str, number: int, row: tuple) -> _Item:
     name, category, limits, materials = row
     kind, unit, statutory, promised = cat.parse_limits(limits)
     return _Item(
-        department=dept, code=f"{dept}-{number:03d}", name=name, category=category, kind=kind,
-        limit_unit=unit, statutory_limit=statutory, promised_limit=promised,
-        materials=[cat.parse_material(m) for m in materials], fees=list(cat.FEES.get(name, [])),
+        department=dept,
+        code=f"{dept}-{number:03d}",
+        name=name,
+        category=category,
+        kind=kind,
+        limit_unit=unit,
+        statutory_limit=statutory,
+        promised_limit=promised,
+        materials=[cat.parse_material(m) for m in materials],
+        fees=list(cat.FEES.get(name, [])),
     )
 
 
-def _queues_and_windows(hall: _Hall, layout: list[tuple[str, str, int, str]], general_min: int) -> None:
+def _queues_and_windows(
+    hall: _Hall, layout: list[tuple[str, str, int, str]], general_min: int
+) -> None:
     """layout: (department code, short name, windows, zone), in window order."""
     for i, (dept, short, _, _) in enumerate(layout):
         hall.queues.append((dept, f"{short}业务", queue_prefix(i), dept))
@@ -157,7 +167,9 @@ def _plan() -> tuple[_Hall, ...]:
         for dept, _, _ in cat.COUNTY_DEPARTMENTS:
             full = city_depts[dept][0].split("（")[0]
             county.departments.append((dept, place + full, city_depts[dept][1]))
-        layout = [(dept, city_depts[dept][1], n, cat.COUNTY_ZONE) for dept, n, _ in cat.COUNTY_DEPARTMENTS]
+        layout = [
+            (dept, city_depts[dept][1], n, cat.COUNTY_ZONE) for dept, n, _ in cat.COUNTY_DEPARTMENTS
+        ]
         _queues_and_windows(county, layout, COUNTY_GENERAL_MIN_WINDOWS)
         for no, _, dept, _, _ in county.windows:
             county.staff.append((f"{code}.clerk{no:02d}", name(), "clerk", dept, no))
@@ -182,8 +194,17 @@ def demo_logins() -> list[dict]:
     kind), display_name, department (short name or None), window_no (the clerk's usual window or
     None), password, note (one line for a banner)."""
     wanted = {
-        CITY_CODE: ["clerk001", "clerk060", "leader.amr", "leader.realty", "supervisor1", "admin",
-                    "kiosk-01", "display-01", "led-01"],
+        CITY_CODE: [
+            "clerk001",
+            "clerk060",
+            "leader.amr",
+            "leader.realty",
+            "supervisor1",
+            "admin",
+            "kiosk-01",
+            "display-01",
+            "led-01",
+        ],
         "juxian": ["juxian.clerk01", "juxian.leader.amr", "juxian.admin", "juxian.kiosk-01"],
     }
     out = []
@@ -199,19 +220,38 @@ def demo_logins() -> list[dict]:
                 elif dept is not None:
                     note = f"{hall.code}: {shorts[dept]} 带班领导"
                 else:
-                    note = f"{hall.code}: " + {"supervisor": "电子监察（含县级大厅）", "admin": "系统管理"}[role]
-                out.append({
-                    "hall": hall.code, "kind": "staff", "username": username, "role": role,
-                    "display_name": display_name, "department": shorts.get(dept),
-                    "window_no": window_no, "password": DEMO_PASSWORDS[role], "note": note,
-                })
+                    note = (
+                        f"{hall.code}: "
+                        + {"supervisor": "电子监察（含县级大厅）", "admin": "系统管理"}[role]
+                    )
+                out.append(
+                    {
+                        "hall": hall.code,
+                        "kind": "staff",
+                        "username": username,
+                        "role": role,
+                        "display_name": display_name,
+                        "department": shorts.get(dept),
+                        "window_no": window_no,
+                        "password": DEMO_PASSWORDS[role],
+                        "note": note,
+                    }
+                )
             else:
                 code, kind, device_name = devices[username]
-                out.append({
-                    "hall": hall.code, "kind": "device", "username": code, "role": kind,
-                    "display_name": device_name, "department": None, "window_no": None,
-                    "password": DEMO_PASSWORDS[kind], "note": f"{hall.code}: 设备 {device_name}",
-                })
+                out.append(
+                    {
+                        "hall": hall.code,
+                        "kind": "device",
+                        "username": code,
+                        "role": kind,
+                        "display_name": device_name,
+                        "department": None,
+                        "window_no": None,
+                        "password": DEMO_PASSWORDS[kind],
+                        "note": f"{hall.code}: 设备 {device_name}",
+                    }
+                )
     return out
 
 
@@ -246,7 +286,10 @@ async def seed_calendar(conn: asyncpg.Connection, hall_id: int, years: Iterable[
         order by t.ord
         on conflict (hall_id, day) do nothing
         """,
-        hall_id, [day for day, _ in rows], [w for _, (w, _) in rows], [n for _, (_, n) in rows],
+        hall_id,
+        [day for day, _ in rows],
+        [w for _, (w, _) in rows],
+        [n for _, (_, n) in rows],
     )
     return int(status.split()[-1])
 
@@ -281,12 +324,16 @@ async def seed_demo(conn: asyncpg.Connection) -> dict:
     return summary
 
 
-async def _seed_hall(conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, int],
-                     hashes: dict[str, str]) -> int:
+async def _seed_hall(
+    conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, int], hashes: dict[str, str]
+) -> int:
     hall_id = await conn.fetchval(
         "insert into hall (code, name, level, parent_id, notice_line) values ($1, $2, $3, $4, $5)"
         " returning id",
-        hall.code, hall.name, hall.level, hall_ids.get(hall.parent) if hall.parent else None,
+        hall.code,
+        hall.name,
+        hall.level,
+        hall_ids.get(hall.parent) if hall.parent else None,
         NOTICE_LINE,
     )
 
@@ -298,7 +345,9 @@ async def _seed_hall(conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, 
         order by t.ord
         returning id, code
         """,
-        hall_id, [d[0] for d in hall.departments], [d[1] for d in hall.departments],
+        hall_id,
+        [d[0] for d in hall.departments],
+        [d[1] for d in hall.departments],
     )
     dept_ids = {r["code"]: r["id"] for r in rows}
 
@@ -311,8 +360,11 @@ async def _seed_hall(conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, 
         order by t.ord
         returning id, code
         """,
-        hall_id, [q[0] for q in hall.queues], [q[1] for q in hall.queues],
-        [q[2] for q in hall.queues], [dept_ids.get(q[3]) for q in hall.queues],
+        hall_id,
+        [q[0] for q in hall.queues],
+        [q[1] for q in hall.queues],
+        [q[2] for q in hall.queues],
+        [dept_ids.get(q[3]) for q in hall.queues],
     )
     queue_ids = {r["code"]: r["id"] for r in rows}
 
@@ -325,15 +377,21 @@ async def _seed_hall(conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, 
         order by t.ord
         returning id, window_no
         """,
-        hall_id, [w[0] for w in hall.windows], [w[1] for w in hall.windows],
-        [dept_ids[w[2]] for w in hall.windows], [w[3] for w in hall.windows],
+        hall_id,
+        [w[0] for w in hall.windows],
+        [w[1] for w in hall.windows],
+        [dept_ids[w[2]] for w in hall.windows],
+        [w[3] for w in hall.windows],
     )
     window_ids = {r["window_no"]: r["id"] for r in rows}
     await conn.copy_records_to_table(
-        "window_queue", columns=["window_id", "queue_id", "position"],
-        records=[(window_ids[no], queue_ids[q], pos)
-                 for no, _, _, _, queues in hall.windows
-                 for pos, q in enumerate(queues, start=1)],
+        "window_queue",
+        columns=["window_id", "queue_id", "position"],
+        records=[
+            (window_ids[no], queue_ids[q], pos)
+            for no, _, _, _, queues in hall.windows
+            for pos, q in enumerate(queues, start=1)
+        ],
     )
 
     rows = await conn.fetch(
@@ -345,8 +403,12 @@ async def _seed_hall(conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, 
         order by t.ord
         returning id, username
         """,
-        hall_id, [s[0] for s in hall.staff], [s[1] for s in hall.staff], [s[2] for s in hall.staff],
-        [dept_ids.get(s[3]) for s in hall.staff], [hashes[s[2]] for s in hall.staff],
+        hall_id,
+        [s[0] for s in hall.staff],
+        [s[1] for s in hall.staff],
+        [s[2] for s in hall.staff],
+        [dept_ids.get(s[3]) for s in hall.staff],
+        [hashes[s[2]] for s in hall.staff],
     )
     staff_ids = {r["username"]: r["id"] for r in rows}
 
@@ -364,21 +426,33 @@ async def _seed_hall(conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, 
         order by t.ord
         returning id, code
         """,
-        hall_id, [dept_ids[i.department] for i in items], [i.code for i in items],
-        [i.name for i in items], [i.category for i in items], [i.kind for i in items],
-        [i.limit_unit for i in items], [i.statutory_limit for i in items],
-        [i.promised_limit for i in items], [queue_ids[i.department] for i in items],
+        hall_id,
+        [dept_ids[i.department] for i in items],
+        [i.code for i in items],
+        [i.name for i in items],
+        [i.category for i in items],
+        [i.kind for i in items],
+        [i.limit_unit for i in items],
+        [i.statutory_limit for i in items],
+        [i.promised_limit for i in items],
+        [queue_ids[i.department] for i in items],
     )
     item_ids = {r["code"]: r["id"] for r in rows}
     await conn.copy_records_to_table(
-        "item_material", columns=["item_id", "position", "name", "is_key", "copies", "note"],
-        records=[(item_ids[i.code], pos, name, is_key, copies, note)
-                 for i in items
-                 for pos, (name, is_key, copies, note) in enumerate(i.materials, start=1)],
+        "item_material",
+        columns=["item_id", "position", "name", "is_key", "copies", "note"],
+        records=[
+            (item_ids[i.code], pos, name, is_key, copies, note)
+            for i in items
+            for pos, (name, is_key, copies, note) in enumerate(i.materials, start=1)
+        ],
     )
     await conn.copy_records_to_table(
-        "item_fee", columns=["item_id", "name", "amount_cents", "basis"],
-        records=[(item_ids[i.code], name, cents, basis) for i in items for name, cents, basis in i.fees],
+        "item_fee",
+        columns=["item_id", "name", "amount_cents", "basis"],
+        records=[
+            (item_ids[i.code], name, cents, basis) for i in items for name, cents, basis in i.fees
+        ],
     )
 
     await conn.execute(
@@ -389,8 +463,11 @@ async def _seed_hall(conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, 
              with ordinality as t(code, kind, name, secret_hash, ord)
         order by t.ord
         """,
-        hall_id, [d[0] for d in hall.devices], [d[1] for d in hall.devices],
-        [d[2] for d in hall.devices], [hashes[d[1]] for d in hall.devices],
+        hall_id,
+        [d[0] for d in hall.devices],
+        [d[1] for d in hall.devices],
+        [d[2] for d in hall.devices],
+        [hashes[d[1]] for d in hall.devices],
     )
 
     await seed_calendar(conn, hall_id, CALENDAR_YEARS)
@@ -398,10 +475,13 @@ async def _seed_hall(conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, 
     # 领导带班: every department's leader is on duty on every working day of the roster period
     leaders = [(staff_ids[s[0]], dept_ids[s[3]]) for s in hall.staff if s[2] == "leader"]
     await conn.copy_records_to_table(
-        "leader_duty", columns=["hall_id", "duty_date", "staff_id", "department_id"],
-        records=[(hall_id, day, staff_id, dept_id)
-                 for day in _working_days(DUTY_FROM, DUTY_TO)
-                 for staff_id, dept_id in leaders],
+        "leader_duty",
+        columns=["hall_id", "duty_date", "staff_id", "department_id"],
+        records=[
+            (hall_id, day, staff_id, dept_id)
+            for day in _working_days(DUTY_FROM, DUTY_TO)
+            for staff_id, dept_id in leaders
+        ],
     )
     return hall_id
 
@@ -445,8 +525,10 @@ async def _summary(conn: asyncpg.Connection) -> dict:
     return {
         "hall_codes": list(halls),
         # one line per hall, for printing
-        "counts": {code: {k: v for k, v in h.items() if k not in ("code", "name", "level", "parent")}
-                   for code, h in halls.items()},
+        "counts": {
+            code: {k: v for k, v in h.items() if k not in ("code", "name", "level", "parent")}
+            for code, h in halls.items()
+        },
         "halls": halls,
         "logins": demo_logins(),
     }

@@ -4,6 +4,7 @@ process that owns the hall's timers, retried with backoff.
 Each row has a unique dedupe key (one SMS per ticket per moment), and the key travels to the
 gateway as an Idempotency-Key, so a retry after a crash mid-send is not a second SMS for the
 citizen. Senders are pluggable: the log (default) or an HTTP webhook of a real SMS gateway."""
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,11 @@ class WebhookSender:
     async def send(self, recipient: str, body: str, key: str) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        async with self._session.post(self.url, json={"to": recipient, "body": body, "key": key},
-                                      headers={"Idempotency-Key": key}) as resp:
+        async with self._session.post(
+            self.url,
+            json={"to": recipient, "body": body, "key": key},
+            headers={"Idempotency-Key": key},
+        ) as resp:
             if resp.status >= 300:
                 raise RuntimeError(f"gateway answered {resp.status}")
 
@@ -57,19 +61,25 @@ class WebhookSender:
 
 
 def backoff_seconds(attempts: int) -> float:
-    return min(600.0, 2.0 ** attempts)
+    return min(600.0, 2.0**attempts)
 
 
-async def send_due(conn: asyncpg.Connection, hall_id: int, sender: SmsSender,
-                   batch: int = 50) -> int:
+async def send_due(
+    conn: asyncpg.Connection, hall_id: int, sender: SmsSender, batch: int = 50
+) -> int:
     """Sends what is due for one hall; returns how many were sent."""
     sent = 0
     for row in await conn.fetch(q.CLAIM_NOTIFICATIONS, hall_id, batch, LEASE_SECONDS):
         try:
             await sender.send(row["recipient"], row["body"], row["dedupe_key"])
         except Exception as exc:
-            await conn.execute(q.MARK_RETRY, row["id"], backoff_seconds(row["attempts"]),
-                               str(exc)[:500], MAX_ATTEMPTS)
+            await conn.execute(
+                q.MARK_RETRY,
+                row["id"],
+                backoff_seconds(row["attempts"]),
+                str(exc)[:500],
+                MAX_ATTEMPTS,
+            )
             continue
         await conn.execute(q.MARK_SENT, row["id"])
         sent += 1

@@ -1,4 +1,5 @@
 """Settings, read once from the environment (and run.py flags) into a frozen dataclass."""
+
 from __future__ import annotations
 
 import os
@@ -11,30 +12,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str | None = None          # None: start the embedded PostgreSQL under data_dir
-    redis_url: str | None = None             # None: in-process bus (one server process)
-    redis_channel: str = "hallops:events"    # pub/sub channel; one per deployment sharing a Redis
+    database_url: str | None = None  # None: start the embedded PostgreSQL under data_dir
+    redis_url: str | None = None  # None: in-process bus (one server process)
+    redis_channel: str = "hallops:events"  # pub/sub channel; one per deployment sharing a Redis
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: Path = ROOT / "var"
-    secret: str = ""                         # signs socket tokens; generated into data_dir if unset
-    allowed_origins: tuple[str, ...] = ()    # Socket.IO/WebSocket Origin allowlist; derived if empty
+    secret: str = ""  # signs socket tokens; generated into data_dir if unset
+    allowed_origins: tuple[str, ...] = ()  # Socket.IO/WebSocket Origin allowlist; derived if empty
     session_hours: float = 12.0
     lockout_attempts: int = 5
     lockout_minutes: float = 15.0
-    resume_limit: int = 2000                 # a client further behind than this gets a snapshot
+    resume_limit: int = 2000  # a client further behind than this gets a snapshot
     max_body_bytes: int = 64 * 1024
-    gap_poll_seconds: float = 1.0            # how often each process checks the log for lost events
-    feed_flush_ms: float = 40.0              # plain-feed writes at most this often (events share them)
+    gap_poll_seconds: float = 1.0  # how often each process checks the log for lost events
+    feed_flush_ms: float = 40.0  # plain-feed writes at most this often (events share them)
     cookie_secure: bool = False
     pool_size: int = 8
-    kiosk_per_minute: float = 20.0           # registrations per kiosk per minute (burst below)
+    kiosk_per_minute: float = 20.0  # registrations per kiosk per minute (burst below)
     kiosk_burst: int = 10
-    timers: bool = True                      # run the hall timers (end of day, parked expiry, SMS)
-    sms_webhook_url: str | None = None       # None: SMS are written to the log
+    timers: bool = True  # run the hall timers (end of day, parked expiry, SMS)
+    sms_webhook_url: str | None = None  # None: SMS are written to the log
     extra: dict = field(default_factory=dict)
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
     def origins(self) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ hall timers end every open ticket at the hall's real closing time (closes_at, 17
 simulation run in the real evening sees its tickets closed within seconds (the progress line
 says so); run it during the day, or set the hall's closes_at later for a demo.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,9 +40,10 @@ import math
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 DAY_PERIODS = (("09:00", "12:00"), ("13:00", "17:00"))
 # relative arrival intensity per hour of the day (mid-morning and mid-afternoon peaks)
@@ -53,20 +55,41 @@ CITY_WINDOWS = 130
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = __doc__.split("\n\n")[0]
     p.add_argument("--hall", default="rizhao", help="hall code (default rizhao)")
-    p.add_argument("--speed", type=float, default=60.0,
-                   help="simulated seconds per real second (default 60: a minute a second)")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="simulated seconds per real second (default 60: a minute a second)",
+    )
     p.add_argument("--url", default="http://127.0.0.1:8080", help="the running server")
-    p.add_argument("--duration", type=float, default=None,
-                   help="stop after this many real seconds (default: when the day is over)")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="stop after this many real seconds (default: when the day is over)",
+    )
     p.add_argument("--start", default="08:55", help="simulated clock at start (HH:MM)")
-    p.add_argument("--per-day", type=int, default=None,
-                   help="registrations in a day (default 2,600 in the city hall, by windows elsewhere)")
-    p.add_argument("--windows", type=int, default=None,
-                   help="staff only the first N windows (default all)")
-    p.add_argument("--kiosk-per-minute", type=float, default=20.0,
-                   help="the server's per-kiosk limit (HALLOPS_KIOSK_PER_MINUTE, default 20)")
-    p.add_argument("--kiosk-burst", type=int, default=10,
-                   help="the server's per-kiosk burst (HALLOPS_KIOSK_BURST, default 10)")
+    p.add_argument(
+        "--per-day",
+        type=int,
+        default=None,
+        help="registrations in a day (default 2,600 in the city hall, by windows elsewhere)",
+    )
+    p.add_argument(
+        "--windows", type=int, default=None, help="staff only the first N windows (default all)"
+    )
+    p.add_argument(
+        "--kiosk-per-minute",
+        type=float,
+        default=20.0,
+        help="the server's per-kiosk limit (HALLOPS_KIOSK_PER_MINUTE, default 20)",
+    )
+    p.add_argument(
+        "--kiosk-burst",
+        type=int,
+        default=10,
+        help="the server's per-kiosk burst (HALLOPS_KIOSK_BURST, default 10)",
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
@@ -101,7 +124,7 @@ class Stats:
     errors: int = 0
     feed_events: int = 0
     feed_gaps: int = 0
-    day_closed: int = 0          # tickets the server's closing-time timer ended
+    day_closed: int = 0  # tickets the server's closing-time timer ended
     last_error: str = ""
     open_windows: set[int] = field(default_factory=set)
     error_codes: dict[str, int] = field(default_factory=dict)
@@ -148,8 +171,9 @@ def arrival_times(day: datetime, per_day: int, rng: random.Random) -> list[datet
             t += rng.expovariate(rate)
             if t >= 3600:
                 break
-            times.append(day.replace(hour=hour, minute=0, second=0, microsecond=0)
-                         + timedelta(seconds=t))
+            times.append(
+                day.replace(hour=hour, minute=0, second=0, microsecond=0) + timedelta(seconds=t)
+            )
     return times
 
 
@@ -181,12 +205,13 @@ class Simulation:
         self.progress = progress or (lambda _: None)
         self.base = opts.url.rstrip("/")
         self.stop = asyncio.Event()
-        self.wake: dict[str, set[asyncio.Event]] = {}     # queue code -> idle windows' events
+        self.wake: dict[str, set[asyncio.Event]] = {}  # queue code -> idle windows' events
         self.tasks: list[asyncio.Task] = []
 
     # -- set-up ------------------------------------------------------------------------------
-    async def _json(self, method: str, path: str, token: str | None = None,
-                    body: dict | None = None) -> tuple[int, Any]:
+    async def _json(
+        self, method: str, path: str, token: str | None = None, body: dict | None = None
+    ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         async with self.http.request(method, self.base + path, json=body, headers=headers) as r:
             try:
@@ -201,20 +226,28 @@ class Simulation:
         o = self.o
         plan = next((h for h in demo_hall._plan() if h.code == o.hall), None)
         if plan is None:
-            raise SystemExit(f"unknown demo hall {o.hall!r}: one of "
-                             + ", ".join(h.code for h in demo_hall._plan()))
+            raise SystemExit(
+                f"unknown demo hall {o.hall!r}: one of "
+                + ", ".join(h.code for h in demo_hall._plan())
+            )
         self.plan = plan
         kiosks = [d[0] for d in plan.devices if d[1] == "kiosk"]
         display = next(d[0] for d in plan.devices if d[1] == "display")
         self.kiosk_tokens: list[str] = []
         for code in kiosks:
-            status, body = await self._json("POST", "/api/auth/device", body={
-                "code": code, "secret": demo_hall.DEMO_PASSWORDS["kiosk"]})
+            status, body = await self._json(
+                "POST",
+                "/api/auth/device",
+                body={"code": code, "secret": demo_hall.DEMO_PASSWORDS["kiosk"]},
+            )
             if status != 200:
                 raise SystemExit(f"kiosk {code} cannot log in: {body}")
             self.kiosk_tokens.append(body["token"])
-        status, body = await self._json("POST", "/api/auth/device", body={
-            "code": display, "secret": demo_hall.DEMO_PASSWORDS["display"]})
+        status, body = await self._json(
+            "POST",
+            "/api/auth/device",
+            body={"code": display, "secret": demo_hall.DEMO_PASSWORDS["display"]},
+        )
         if status != 200:
             raise SystemExit(f"display {display} cannot log in: {body}")
         self.display_token = body["token"]
@@ -245,13 +278,17 @@ class Simulation:
         busiest = max(HOURLY_WEIGHT.values()) / sum(HOURLY_WEIGHT.values())
         need = self.per_day * busiest / 60 * o.speed
         allow = len(kiosks) * o.kiosk_per_minute
-        self.note = (f"{o.hall}: {n_windows} windows, {len(kiosks)} kiosks, ~{self.per_day} "
-                     f"registrations in the day; at x{o.speed:g} the busiest hour needs "
-                     f"{need:.0f}/min (real), the kiosks allow {allow:.0f}/min")
+        self.note = (
+            f"{o.hall}: {n_windows} windows, {len(kiosks)} kiosks, ~{self.per_day} "
+            f"registrations in the day; at x{o.speed:g} the busiest hour needs "
+            f"{need:.0f}/min (real), the kiosks allow {allow:.0f}/min"
+        )
         if need > allow:
-            self.note += (f" -- citizens will queue at the kiosks; start the server with "
-                          f"HALLOPS_KIOSK_PER_MINUTE={math.ceil(need / len(kiosks) * 1.2)} "
-                          f"(and pass --kiosk-per-minute) or lower --speed")
+            self.note += (
+                f" -- citizens will queue at the kiosks; start the server with "
+                f"HALLOPS_KIOSK_PER_MINUTE={math.ceil(need / len(kiosks) * 1.2)} "
+                f"(and pass --kiosk-per-minute) or lower --speed"
+            )
 
     async def login_clerks(self) -> dict[int, str]:
         from server import demo_hall
@@ -261,13 +298,21 @@ class Simulation:
 
         async def one(no: int, username: str) -> None:
             async with sem:
-                status, body = await self._json("POST", "/api/auth/login", body={
-                    "username": username, "password": demo_hall.DEMO_PASSWORDS["clerk"],
-                    "bearer": True})
+                status, body = await self._json(
+                    "POST",
+                    "/api/auth/login",
+                    body={
+                        "username": username,
+                        "password": demo_hall.DEMO_PASSWORDS["clerk"],
+                        "bearer": True,
+                    },
+                )
             if status == 200:
                 tokens[no] = body["token"]
             else:
-                self.stats.error(f"login {username}: {(body.get('error') or {}).get('code', status)}")
+                self.stats.error(
+                    f"login {username}: {(body.get('error') or {}).get('code', status)}"
+                )
 
         await asyncio.gather(*(one(no, u) for no, u in self.clerk_of.items() if u))
         return tokens
@@ -306,8 +351,9 @@ class Simulation:
             body = await citizens.get()
             await bucket.take()
             for attempt in range(5):
-                status, data = await self._json("POST", f"/api/halls/{self.o.hall}/registrations",
-                                                token, body)
+                status, data = await self._json(
+                    "POST", f"/api/halls/{self.o.hall}/registrations", token, body
+                )
                 if status == 201:
                     self.stats.registered += 1
                     break
@@ -339,7 +385,9 @@ class Simulation:
                 s.open_windows.discard(no)
 
         # before opening: sign in and open, 08:50-09:00
-        await clock.until(max(clock.now(), _at(day, "08:50") + timedelta(seconds=rng.uniform(0, 540))))
+        await clock.until(
+            max(clock.now(), _at(day, "08:50") + timedelta(seconds=rng.uniform(0, 540)))
+        )
         st, data = await cmd("sign-in")
         if st != 200:
             s.error(f"sign-in {no}: {(data.get('error') or {}).get('code', st)}")
@@ -375,7 +423,7 @@ class Simulation:
                         wake.clear()
                         try:  # a new ticket in one of our queues, or a look every 2 minutes
                             await asyncio.wait_for(wake.wait(), 120 / clock.speed)
-                        except asyncio.TimeoutError:
+                        except TimeoutError:
                             pass
                         for q in w["queues"]:
                             self.wake.get(q, set()).discard(wake)
@@ -403,8 +451,9 @@ class Simulation:
                 await clock.sleep(min(3600, rng.lognormvariate(math.log(mean), 0.5)))
                 others = [q for q in self.queue_codes if q != ticket.get("queue")]
                 if others and rng.random() < 0.05:
-                    st, _ = await cmd("transfer", {"queue": rng.choice(others),
-                                                   "note": "需到其他窗口办理"})
+                    st, _ = await cmd(
+                        "transfer", {"queue": rng.choice(others), "note": "需到其他窗口办理"}
+                    )
                     if st == 200:
                         s.transferred += 1
                         continue
@@ -446,7 +495,11 @@ class Simulation:
                         if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                             break
                         frame = orjson.loads(msg.data)
-                        if "seq" in frame and "type" in frame and frame["type"] in ("snapshot", "live"):
+                        if (
+                            "seq" in frame
+                            and "type" in frame
+                            and frame["type"] in ("snapshot", "live")
+                        ):
                             last = frame["seq"]
                             continue
                         if "data" not in frame:
@@ -458,8 +511,11 @@ class Simulation:
                         self.stats.feed_events += 1
                         if frame["type"] == "queue.day_closed":
                             self.stats.day_closed += frame["data"].get("closed", 0)
-                        if frame["type"] in ("ticket.registered", "ticket.transferred",
-                                             "ticket.requeued"):
+                        if frame["type"] in (
+                            "ticket.registered",
+                            "ticket.transferred",
+                            "ticket.requeued",
+                        ):
                             for ev in list(self.wake.get(frame["data"].get("queue"), ())):
                                 ev.set()
             except asyncio.CancelledError:
@@ -471,12 +527,18 @@ class Simulation:
     # -- the run -----------------------------------------------------------------------------
     def line(self) -> str:
         s = self.stats
-        return (f"{self.clock.now():%H:%M} x{self.o.speed:g}  arrived {s.arrived}  registered "
-                f"{s.registered}  called {s.called}  served {s.served}  transferred "
-                f"{s.transferred}  no-show {s.no_shows}  windows open {len(s.open_windows)}  "
-                f"feed {s.feed_events}  kiosk 429 {s.kiosk_refused}  errors {s.errors}"
-                + (f"  CLOSED BY THE SERVER'S TIMER {s.day_closed} (its clock is past the "
-                   f"hall's closing time)" if s.day_closed else ""))
+        return (
+            f"{self.clock.now():%H:%M} x{self.o.speed:g}  arrived {s.arrived}  registered "
+            f"{s.registered}  called {s.called}  served {s.served}  transferred "
+            f"{s.transferred}  no-show {s.no_shows}  windows open {len(s.open_windows)}  "
+            f"feed {s.feed_events}  kiosk 429 {s.kiosk_refused}  errors {s.errors}"
+            + (
+                f"  CLOSED BY THE SERVER'S TIMER {s.day_closed} (its clock is past the "
+                f"hall's closing time)"
+                if s.day_closed
+                else ""
+            )
+        )
 
     async def run(self) -> Stats:
         import aiohttp
@@ -491,10 +553,12 @@ class Simulation:
             start = datetime.now().replace(second=0, microsecond=0)
             day = start.replace(hour=0, minute=0)
             self.clock = Clock(_at(day, o.start), o.speed)
-            self.tasks = [asyncio.create_task(self.feed()),
-                          asyncio.create_task(self.arrivals(day))]
-            window_tasks = [asyncio.create_task(self.window(w, tokens[w["window_no"]], day))
-                            for w in self.windows if w["window_no"] in tokens]
+            self.tasks = [asyncio.create_task(self.feed()), asyncio.create_task(self.arrivals(day))]
+            window_tasks = [
+                asyncio.create_task(self.window(w, tokens[w["window_no"]], day))
+                for w in self.windows
+                if w["window_no"] in tokens
+            ]
             end_sim = _at(day, "17:30")
             t_end = time.monotonic() + o.duration if o.duration else None
             try:
@@ -520,10 +584,19 @@ async def simulate(opts: Options, progress: Callable[[str], None] | None = None)
 
 
 def main(args: argparse.Namespace) -> int:
-    opts = Options(hall=args.hall, speed=args.speed, url=args.url, duration=args.duration,
-                   start=args.start, per_day=args.per_day, windows=args.windows,
-                   kiosk_per_minute=args.kiosk_per_minute, kiosk_burst=args.kiosk_burst,
-                   seed=args.seed, quiet=args.quiet)
+    opts = Options(
+        hall=args.hall,
+        speed=args.speed,
+        url=args.url,
+        duration=args.duration,
+        start=args.start,
+        per_day=args.per_day,
+        windows=args.windows,
+        kiosk_per_minute=args.kiosk_per_minute,
+        kiosk_burst=args.kiosk_burst,
+        seed=args.seed,
+        quiet=args.quiet,
+    )
 
     def progress(text: str) -> None:
         if opts.quiet:
@@ -536,6 +609,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         import uvloop
+
         stats = uvloop.run(simulate(opts, progress))
     except ImportError:  # pragma: no cover
         stats = asyncio.run(simulate(opts, progress))

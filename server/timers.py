@@ -6,6 +6,7 @@ With several processes exactly one owns each hall's timers: the owner holds a se
 PostgreSQL advisory lock per hall on a connection of its own. If the owner dies its
 connection closes, the lock is released, and another process takes the hall over within one
 tick."""
+
 from __future__ import annotations
 
 import asyncio
@@ -67,12 +68,16 @@ class HallTimers:
     async def tick(self, now: datetime | None = None) -> list[EventRecord]:
         """Claims unowned halls, then runs every due timer of the owned ones."""
         if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(self.dsn, server_settings={
-                "application_name": "hallops-timers", "timezone": "Asia/Shanghai"})
+            self._conn = await asyncpg.connect(
+                self.dsn,
+                server_settings={"application_name": "hallops-timers", "timezone": "Asia/Shanghai"},
+            )
             self.owned = set()
         halls = await self._conn.fetch(q.HALLS)
         for h in halls:
-            if h["id"] not in self.owned and await self._conn.fetchval(q.TRY_LOCK, LOCK_CLASS, h["id"]):
+            if h["id"] not in self.owned and await self._conn.fetchval(
+                q.TRY_LOCK, LOCK_CLASS, h["id"]
+            ):
                 self.owned.add(h["id"])
                 log.info("this process now runs the timers of hall %s", h["code"])
         now = (now or datetime.now(TZ)).astimezone(TZ)
@@ -85,8 +90,9 @@ class HallTimers:
     async def _hall_tick(self, hall: asyncpg.Record, now: datetime) -> list[EventRecord]:
         hall_id = hall["id"]
         fired = await self.store.statement(hall_id, qq.EXPIRE_PARKED, hall_id)
-        fired += await self.store.statement(hall_id, qq.CLOSE_DAY, hall_id,
-                                            last_closing(now, hall["closes_at"]))
+        fired += await self.store.statement(
+            hall_id, qq.CLOSE_DAY, hall_id, last_closing(now, hall["closes_at"])
+        )
         async with self.store.read() as conn:
             await send_due(conn, hall_id, self.sender)
         return fired

@@ -1,6 +1,7 @@
 """An API client for tests that speaks as named actors: bearer tokens, no cookie jar, so each
 call is exactly the actor it names; every answer must be JSON, every error the documented
 {"error": {code, message, field}}."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,8 +32,16 @@ class Api:
         assert status == 200, (method, url, status, body)
         return body
 
-    async def error(self, who: str, method: str, url: str, status: int, code: str,
-                    field: str | None = None, **kw: Any) -> dict:
+    async def error(
+        self,
+        who: str,
+        method: str,
+        url: str,
+        status: int,
+        code: str,
+        field: str | None = None,
+        **kw: Any,
+    ) -> dict:
         got, body = await self.call(who, method, url, **kw)
         assert (got, body.get("error", {}).get("code")) == (status, code), (method, url, got, body)
         err = body["error"]

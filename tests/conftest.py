@@ -4,6 +4,7 @@ seeded template), real Redis and Chromium where a test needs them.
 DATABASE_URL / REDIS_URL point at servers to use; without DATABASE_URL an embedded PostgreSQL
 is started. HALLOPS_REQUIRE_ALL=1 (set by .ci/run) turns a skip for a missing Redis or
 Chromium into a failure, so CI proves everything."""
+
 from __future__ import annotations
 
 import os
@@ -21,11 +22,11 @@ from aiohttp import ClientSession, CookieJar, web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from db.migrate import migrate  # noqa: E402
-from db.pool import _init_connection  # noqa: E402
-from server import demo_hall  # noqa: E402
-from server.app import create_app  # noqa: E402
-from server.settings import Settings  # noqa: E402
+from db.migrate import migrate
+from db.pool import _init_connection
+from server import demo_hall
+from server.app import create_app
+from server.settings import Settings
 
 REQUIRE_ALL = os.environ.get("HALLOPS_REQUIRE_ALL") == "1"
 
@@ -76,8 +77,9 @@ async def template_db(pg_server_dsn: str) -> str:
 
 
 async def _drop_all(admin: asyncpg.Connection, prefix: str) -> None:
-    for row in await admin.fetch("select datname from pg_database where datname like $1",
-                                 prefix + "_c%"):
+    for row in await admin.fetch(
+        "select datname from pg_database where datname like $1", prefix + "_c%"
+    ):
         await admin.execute(f'drop database if exists "{row["datname"]}" with (force)')
 
 
@@ -113,8 +115,14 @@ def free_port() -> int:
 
 def test_settings(**changes) -> Settings:
     # Timers off: tests drive them explicitly (their real clock would close tickets at 17:30).
-    base = Settings(secret="test-secret", gap_poll_seconds=0.5, data_dir=ROOT / "var" / "test",
-                    host="127.0.0.1", port=free_port(), timers=False)
+    base = Settings(
+        secret="test-secret",
+        gap_poll_seconds=0.5,
+        data_dir=ROOT / "var" / "test",
+        host="127.0.0.1",
+        port=free_port(),
+        timers=False,
+    )
     return base.with_(**changes)
 
 
@@ -129,7 +137,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{settings.port}"
         self.ws_url = f"ws://127.0.0.1:{settings.port}"
 
-    async def start(self) -> "LiveServer":
+    async def start(self) -> LiveServer:
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.settings.port).start()
         return self
@@ -151,11 +159,13 @@ async def http(live: LiveServer):
         yield session
 
 
-async def login(session: ClientSession, username: str, password: str | None = None,
-                bearer: bool = True) -> dict:
+async def login(
+    session: ClientSession, username: str, password: str | None = None, bearer: bool = True
+) -> dict:
     pw = password or demo_hall.password_for(username)
-    resp = await session.post("/api/auth/login",
-                              json={"username": username, "password": pw, "bearer": bearer})
+    resp = await session.post(
+        "/api/auth/login", json={"username": username, "password": pw, "bearer": bearer}
+    )
     body = await resp.json()
     assert resp.status == 200, body
     return body
@@ -180,5 +190,12 @@ def chromium_path() -> str:
     return ""
 
 
-__all__ = ["missing", "login", "free_port", "test_settings", "LiveServer", "redis_url",
-           "chromium_path"]
+__all__ = [
+    "LiveServer",
+    "chromium_path",
+    "free_port",
+    "login",
+    "missing",
+    "redis_url",
+    "test_settings",
+]

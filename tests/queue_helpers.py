@@ -1,5 +1,6 @@
 """Set-up shortcuts for queue tests: staff sessions and open windows written straight to the
 database (what is under test is the calling, not the login)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,28 +12,45 @@ from aiohttp import ClientSession
 from server import demo_hall
 
 
-async def clerk_at_window(db: asyncpg.Connection, window_no: int, hall: str = "rizhao",
-                          username: str | None = None, open_window: bool = True) -> str:
+async def clerk_at_window(
+    db: asyncpg.Connection,
+    window_no: int,
+    hall: str = "rizhao",
+    username: str | None = None,
+    open_window: bool = True,
+) -> str:
     """Signs the clerk of `window_no` in at it (opened), returns a bearer token."""
-    username = username or (f"clerk{window_no:03d}" if hall == "rizhao" else f"{hall}.clerk{window_no:02d}")
+    username = username or (
+        f"clerk{window_no:03d}" if hall == "rizhao" else f"{hall}.clerk{window_no:02d}"
+    )
     token = secrets.token_urlsafe(24)
     staff_id = await db.fetchval("select id from staff where username = $1", username)
     window_id = await db.fetchval(
         "select w.id from service_window w join hall h on h.id = w.hall_id "
-        "where h.code = $1 and w.window_no = $2", hall, window_no)
-    await db.execute("insert into auth_session (token_hash, staff_id, expires_at) "
-                     "values ($1, $2, now() + interval '1 hour')",
-                     hashlib.sha256(token.encode()).digest(), staff_id)
-    await db.execute("insert into window_signin (window_id, staff_id) values ($1, $2) "
-                     "on conflict do nothing", window_id, staff_id)
+        "where h.code = $1 and w.window_no = $2",
+        hall,
+        window_no,
+    )
+    await db.execute(
+        "insert into auth_session (token_hash, staff_id, expires_at) "
+        "values ($1, $2, now() + interval '1 hour')",
+        hashlib.sha256(token.encode()).digest(),
+        staff_id,
+    )
+    await db.execute(
+        "insert into window_signin (window_id, staff_id) values ($1, $2) on conflict do nothing",
+        window_id,
+        staff_id,
+    )
     if open_window:
         await db.execute("update service_window set status = 'open' where id = $1", window_id)
     return token
 
 
 async def kiosk_token(http: ClientSession, code: str = "kiosk-01") -> str:
-    resp = await http.post("/api/auth/device",
-                           json={"code": code, "secret": demo_hall.DEMO_PASSWORDS["kiosk"]})
+    resp = await http.post(
+        "/api/auth/device", json={"code": code, "secret": demo_hall.DEMO_PASSWORDS["kiosk"]}
+    )
     return (await resp.json())["token"]
 
 
@@ -46,21 +64,32 @@ async def item_of_window(db: asyncpg.Connection, window_no: int, hall: str = "ri
         "select i.code from item i join window_queue wq on wq.queue_id = i.queue_id "
         "join service_window w on w.id = wq.window_id join hall h on h.id = w.hall_id "
         "where h.code = $1 and w.window_no = $2 and wq.position = 1 and i.active "
-        "order by i.code limit 1", hall, window_no)
+        "order by i.code limit 1",
+        hall,
+        window_no,
+    )
 
 
 async def register(http: ClientSession, kiosk: str, item: str, **extra) -> dict:
-    resp = await http.post("/api/halls/rizhao/registrations", json={"item": item, **extra},
-                           headers=bearer(kiosk))
+    resp = await http.post(
+        "/api/halls/rizhao/registrations", json={"item": item, **extra}, headers=bearer(kiosk)
+    )
     body = await resp.json()
     assert resp.status == 201, body
     return body
 
 
-async def command(http: ClientSession, token: str, window_no: int, verb: str,
-                  body: dict | None = None, expect: int = 200) -> dict:
-    resp = await http.post(f"/api/halls/rizhao/windows/{window_no}/{verb}", json=body,
-                           headers=bearer(token))
+async def command(
+    http: ClientSession,
+    token: str,
+    window_no: int,
+    verb: str,
+    body: dict | None = None,
+    expect: int = 200,
+) -> dict:
+    resp = await http.post(
+        f"/api/halls/rizhao/windows/{window_no}/{verb}", json=body, headers=bearer(token)
+    )
     data = await resp.json()
     assert resp.status == expect, (verb, data)
     return data

@@ -1,4 +1,5 @@
 """SQL for logins and sessions."""
+
 from __future__ import annotations
 
 STAFF_BY_USERNAME = """
@@ -18,7 +19,9 @@ returning locked_until
 
 LOGIN_OK = "update staff set failed_logins = 0, locked_until = null where id = $1"
 
-DEVICE_BY_CODE = "select id, hall_id, code, kind, name, secret_hash, active from device where code = $1"
+DEVICE_BY_CODE = (
+    "select id, hall_id, code, kind, name, secret_hash, active from device where code = $1"
+)
 
 CREATE_SESSION = """
 insert into auth_session (token_hash, staff_id, device_id, expires_at)

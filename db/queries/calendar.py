@@ -2,6 +2,7 @@
 
 Each function takes an asyncpg connection first. jsonb arrives decoded (the pool registers an
 orjson codec), so hall.work_periods is a Python list here."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

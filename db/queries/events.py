@@ -1,4 +1,5 @@
 """SQL for the event log and the audit trail."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,20 +26,32 @@ ALL_LAST_SEQ = "select hall_id, last_seq from hall_seq"
 
 
 def record(hall_id: int, row) -> EventRecord:
-    return EventRecord(hall_id=hall_id, seq=row["seq"], type=row["type"], payload=row["payload"],
-                       window_id=row["window_id"], at=row["at"])
+    return EventRecord(
+        hall_id=hall_id,
+        seq=row["seq"],
+        type=row["type"],
+        payload=row["payload"],
+        window_id=row["window_id"],
+        at=row["at"],
+    )
 
 
-async def append_events(conn: asyncpg.Connection, hall_id: int, actor_kind: str,
-                        actor_id: int | None, events: list[dict]) -> list[EventRecord]:
+async def append_events(
+    conn: asyncpg.Connection,
+    hall_id: int,
+    actor_kind: str,
+    actor_id: int | None,
+    events: list[dict],
+) -> list[EventRecord]:
     rows = await conn.fetch(APPEND_EVENTS, hall_id, actor_kind, actor_id, events)
     if len(rows) != len(events):
         raise RuntimeError(f"hall {hall_id} has no sequence row")
     return sorted((record(hall_id, r) for r in rows), key=lambda r: r.seq)
 
 
-async def events_after(conn: asyncpg.Connection, hall_id: int, after: int,
-                       upto: int = 2**62) -> list[EventRecord]:
+async def events_after(
+    conn: asyncpg.Connection, hall_id: int, after: int, upto: int = 2**62
+) -> list[EventRecord]:
     rows = await conn.fetch(EVENTS_AFTER, hall_id, after, upto)
     return [record(hall_id, r) for r in rows]
 
@@ -52,11 +65,19 @@ async def all_last_seq(conn: asyncpg.Connection) -> dict[int, int]:
     return {r["hall_id"]: r["last_seq"] for r in await conn.fetch(ALL_LAST_SEQ)}
 
 
-async def write_audit(conn: asyncpg.Connection, hall_id: int | None, actor_kind: str,
-                      actor_id: int | None, window_id: int | None, action: str, outcome: str,
-                      detail: dict) -> None:
-    await conn.execute(INSERT_AUDIT, hall_id, actor_kind, actor_id, window_id, action, outcome,
-                       detail)
+async def write_audit(
+    conn: asyncpg.Connection,
+    hall_id: int | None,
+    actor_kind: str,
+    actor_id: int | None,
+    window_id: int | None,
+    action: str,
+    outcome: str,
+    detail: dict,
+) -> None:
+    await conn.execute(
+        INSERT_AUDIT, hall_id, actor_kind, actor_id, window_id, action, outcome, detail
+    )
 
 
 def as_of(at: datetime) -> str:

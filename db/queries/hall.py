@@ -1,8 +1,13 @@
 """SQL for halls, departments, windows, staff, items, the duty roster and the audit trail."""
+
 from __future__ import annotations
 
-HALL_BY_CODE = "select id, code, name, level, parent_id, work_periods, notice_line from hall where code = $1"
-HALL_BY_ID = "select id, code, name, level, parent_id, work_periods, notice_line from hall where id = $1"
+HALL_BY_CODE = (
+    "select id, code, name, level, parent_id, work_periods, notice_line from hall where code = $1"
+)
+HALL_BY_ID = (
+    "select id, code, name, level, parent_id, work_periods, notice_line from hall where id = $1"
+)
 
 HALLS_VISIBLE = """
 select h.id, h.code, h.name, h.level, p.code as parent_code

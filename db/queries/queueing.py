@@ -1,4 +1,5 @@
 """SQL for the live queue: the command functions (db/migrations/0003) and the reads."""
+
 from __future__ import annotations
 
 _COLS = "seq, type, payload, window_id, at"

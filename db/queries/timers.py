@@ -1,4 +1,5 @@
 """SQL for the hall timers and the SMS outbox."""
+
 from __future__ import annotations
 
 TRY_LOCK = "select pg_try_advisory_lock($1, $2)"
@@ -16,7 +17,9 @@ where n.id in (select id from notification
                order by id limit $2 for update skip locked)
 returning n.id, n.dedupe_key, n.recipient, n.body, n.attempts
 """
-MARK_SENT = "update notification set status = 'sent', sent_at = now(), last_error = null where id = $1"
+MARK_SENT = (
+    "update notification set status = 'sent', sent_at = now(), last_error = null where id = $1"
+)
 MARK_RETRY = """
 update notification set next_attempt = now() + make_interval(secs => $2), last_error = $3,
        status = case when attempts >= $4 then 'failed' else 'pending' end

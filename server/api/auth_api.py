@@ -1,4 +1,5 @@
 """Login, logout and who-am-I."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -13,7 +14,9 @@ from server.keys import AUTH, SETTINGS
 class LoginBody(BaseModel):
     username: str = Field(min_length=1, max_length=40)
     password: str = Field(min_length=1, max_length=200)
-    bearer: bool = Field(False, description="also return the token in the body (non-browser clients)")
+    bearer: bool = Field(
+        False, description="also return the token in the body (non-browser clients)"
+    )
 
 
 class DeviceLoginBody(BaseModel):
@@ -22,15 +25,30 @@ class DeviceLoginBody(BaseModel):
 
 
 def actor_view(actor: Actor) -> dict:
-    return {"kind": actor.kind, "id": actor.id, "role": actor.role, "name": actor.name,
-            "hall_id": actor.hall_id, "department_id": actor.department_id,
-            "window_no": actor.window_no}
+    return {
+        "kind": actor.kind,
+        "id": actor.id,
+        "role": actor.role,
+        "name": actor.name,
+        "hall_id": actor.hall_id,
+        "department_id": actor.department_id,
+        "window_no": actor.window_no,
+    }
 
 
-@api.route("POST", "/api/auth/login", summary="Staff login with password", tag="auth",
-           body=LoginBody, public=True,
-           responses={200: "logged in; HttpOnly session cookie set", 401: "bad credentials",
-                      423: "account locked after repeated failures"})
+@api.route(
+    "POST",
+    "/api/auth/login",
+    summary="Staff login with password",
+    tag="auth",
+    body=LoginBody,
+    public=True,
+    responses={
+        200: "logged in; HttpOnly session cookie set",
+        401: "bad credentials",
+        423: "account locked after repeated failures",
+    },
+)
 async def handle_login(request: web.Request, body: LoginBody) -> web.Response:
     result = await request.app[AUTH].login_staff(body.username, body.password)
     data = {"actor": actor_view(result.actor), "expires_at": result.expires_at.isoformat()}
@@ -38,18 +56,36 @@ async def handle_login(request: web.Request, body: LoginBody) -> web.Response:
         data["token"] = result.token
     resp = json_response(data)
     settings = request.app[SETTINGS]
-    resp.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="Strict", path="/",
-                    secure=settings.cookie_secure,
-                    max_age=int(settings.session_hours * 3600))
+    resp.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        httponly=True,
+        samesite="Strict",
+        path="/",
+        secure=settings.cookie_secure,
+        max_age=int(settings.session_hours * 3600),
+    )
     return resp
 
 
-@api.route("POST", "/api/auth/device", summary="Kiosk or display device login", tag="auth",
-           body=DeviceLoginBody, public=True, responses={200: "bearer token", 401: "bad credentials"})
+@api.route(
+    "POST",
+    "/api/auth/device",
+    summary="Kiosk or display device login",
+    tag="auth",
+    body=DeviceLoginBody,
+    public=True,
+    responses={200: "bearer token", 401: "bad credentials"},
+)
 async def handle_device_login(request: web.Request, body: DeviceLoginBody) -> web.Response:
     result = await request.app[AUTH].login_device(body.code, body.secret)
-    return json_response({"actor": actor_view(result.actor), "token": result.token,
-                          "expires_at": result.expires_at.isoformat()})
+    return json_response(
+        {
+            "actor": actor_view(result.actor),
+            "token": result.token,
+            "expires_at": result.expires_at.isoformat(),
+        }
+    )
 
 
 @api.route("POST", "/api/auth/logout", summary="End this session", tag="auth")
@@ -60,8 +96,9 @@ async def handle_logout(request: web.Request, actor: Actor) -> web.Response:
     return resp
 
 
-@api.route("GET", "/api/session", summary="Who am I, and a ticket for the live connection",
-           tag="auth")
+@api.route(
+    "GET", "/api/session", summary="Who am I, and a ticket for the live connection", tag="auth"
+)
 async def handle_session(request: web.Request, actor: Actor) -> web.Response:
     ticket = request.app[AUTH].socket_ticket(bearer_token(request) or "")
     return json_response({"actor": actor_view(actor), "socket_ticket": ticket})

@@ -1,4 +1,5 @@
 """One place where every failure becomes a JSON error body with a 4xx (or, for a bug, 500)."""
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,13 @@ from server.domain.errors import DomainError
 log = logging.getLogger(__name__)
 
 STATUS_OF_KIND: Final = {
-    "invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
-    "conflict": 409, "locked": 423, "rate_limited": 429,
+    "invalid": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "locked": 423,
+    "rate_limited": 429,
 }
 
 HTTP_ERRORS: Final = {

@@ -1,4 +1,5 @@
 """HTTP handlers for registration, the window terminal's commands and the public queue."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -25,34 +26,63 @@ class RegistrationBody(BaseModel):
     priority: Literal["normal", "elderly", "disabled", "appointment"] = "normal"
 
 
-@api.route("POST", HALL + "/registrations", summary="Register at the kiosk: ticket and notice",
-           tag="queue", body=RegistrationBody,
-           responses={201: "registered; the notice", 429: "too many requests from this device"})
-async def handle_register(request: web.Request, actor: Actor,
-                          body: RegistrationBody) -> web.Response:
+@api.route(
+    "POST",
+    HALL + "/registrations",
+    summary="Register at the kiosk: ticket and notice",
+    tag="queue",
+    body=RegistrationBody,
+    responses={201: "registered; the notice", 429: "too many requests from this device"},
+)
+async def handle_register(
+    request: web.Request, actor: Actor, body: RegistrationBody
+) -> web.Response:
     request.app[KIOSK_LIMIT].check(actor.label)
     service = request.app[QUEUE]
-    reg = await service.register(actor, request.match_info["hall"], body.item, phone=body.phone,
-                                 id_number=body.id_number, priority=body.priority)
+    reg = await service.register(
+        actor,
+        request.match_info["hall"],
+        body.item,
+        phone=body.phone,
+        id_number=body.id_number,
+        priority=body.priority,
+    )
     return json_response(await service.notice(reg.query_code), status=201)
 
 
-@api.route("GET", "/api/notice/{query_code}", summary="The unified acceptance notice (public, by query code)",
-           tag="queue", public=True)
+@api.route(
+    "GET",
+    "/api/notice/{query_code}",
+    summary="The unified acceptance notice (public, by query code)",
+    tag="queue",
+    public=True,
+)
 async def handle_notice(request: web.Request) -> web.Response:
     return json_response(await request.app[QUEUE].notice(request.match_info["query_code"]))
 
 
-@api.route("GET", "/api/barcode/{reg_no}.svg", summary="Code128 barcode of a registration number",
-           tag="queue", public=True, responses={200: "image/svg+xml"})
+@api.route(
+    "GET",
+    "/api/barcode/{reg_no}.svg",
+    summary="Code128 barcode of a registration number",
+    tag="queue",
+    public=True,
+    responses={200: "image/svg+xml"},
+)
 async def handle_barcode(request: web.Request) -> web.Response:
     svg = barcode_svg(request.match_info["reg_no"])
-    return web.Response(body=svg, content_type="image/svg+xml",
-                        headers={"Cache-Control": "public, max-age=86400"})
+    return web.Response(
+        body=svg, content_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
-@api.route("GET", HALL + "/queue-status", summary="Waiting count and estimated wait per queue (public)",
-           tag="queue", public=True)
+@api.route(
+    "GET",
+    HALL + "/queue-status",
+    summary="Waiting count and estimated wait per queue (public)",
+    tag="queue",
+    public=True,
+)
 async def handle_queue_status(request: web.Request) -> web.Response:
     async with request.app[STORE].read() as conn:
         hall = await get_hall(conn, request.match_info["hall"])
@@ -60,31 +90,51 @@ async def handle_queue_status(request: web.Request) -> web.Response:
     return json_response({"hall": {"code": hall.code, "name": hall.name}, "queues": queues})
 
 
-@api.route("GET", HALL + "/registrations/{reg_no}", summary="A registration by its barcode",
-           tag="queue")
+@api.route(
+    "GET", HALL + "/registrations/{reg_no}", summary="A registration by its barcode", tag="queue"
+)
 async def handle_registration(request: web.Request, actor: Actor) -> web.Response:
-    return json_response(await request.app[QUEUE].registration_by_barcode(
-        actor, request.match_info["hall"], request.match_info["reg_no"]))
+    return json_response(
+        await request.app[QUEUE].registration_by_barcode(
+            actor, request.match_info["hall"], request.match_info["reg_no"]
+        )
+    )
 
 
-@api.route("GET", WINDOW + "/board", summary="A window terminal's state: current, parked, waiting, counts",
-           tag="queue")
+@api.route(
+    "GET",
+    WINDOW + "/board",
+    summary="A window terminal's state: current, parked, waiting, counts",
+    tag="queue",
+)
 async def handle_board(request: web.Request, actor: Actor) -> web.Response:
-    return json_response(await request.app[QUEUE].window_board(
-        actor, request.match_info["hall"], path_int(request, "window_no")))
+    return json_response(
+        await request.app[QUEUE].window_board(
+            actor, request.match_info["hall"], path_int(request, "window_no")
+        )
+    )
 
 
 def _events(records: list[EventRecord]) -> web.Response:
-    return json_response({"events": [r.to_wire() for r in records],
-                          "ticket": records[-1].payload if records else None})
+    return json_response(
+        {
+            "events": [r.to_wire() for r in records],
+            "ticket": records[-1].payload if records else None,
+        }
+    )
 
 
 def _window_args(request: web.Request) -> tuple[str, int]:
     return request.match_info["hall"], path_int(request, "window_no")
 
 
-@api.route("POST", WINDOW + "/call-next", summary="Call the next ticket (atomic)", tag="queue",
-           responses={409: "window not open, busy, or nobody waiting"})
+@api.route(
+    "POST",
+    WINDOW + "/call-next",
+    summary="Call the next ticket (atomic)",
+    tag="queue",
+    responses={409: "window not open, busy, or nobody waiting"},
+)
 async def handle_call_next(request: web.Request, actor: Actor) -> web.Response:
     return _events(await request.app[QUEUE].call_next(actor, *_window_args(request)))
 
@@ -94,12 +144,21 @@ class CallTicketBody(BaseModel):
     reason: str = Field(min_length=1, max_length=200)
 
 
-@api.route("POST", WINDOW + "/call", summary="Call a specific waiting ticket out of order",
-           tag="queue", body=CallTicketBody)
-async def handle_call_ticket(request: web.Request, actor: Actor,
-                             body: CallTicketBody) -> web.Response:
-    return _events(await request.app[QUEUE].call_ticket(actor, *_window_args(request),
-                                                        body.ticket_no, body.reason))
+@api.route(
+    "POST",
+    WINDOW + "/call",
+    summary="Call a specific waiting ticket out of order",
+    tag="queue",
+    body=CallTicketBody,
+)
+async def handle_call_ticket(
+    request: web.Request, actor: Actor, body: CallTicketBody
+) -> web.Response:
+    return _events(
+        await request.app[QUEUE].call_ticket(
+            actor, *_window_args(request), body.ticket_no, body.reason
+        )
+    )
 
 
 @api.route("POST", WINDOW + "/recall", summary="Re-announce the called ticket", tag="queue")
@@ -111,8 +170,13 @@ class NoShowBody(BaseModel):
     requeue: bool = False
 
 
-@api.route("POST", WINDOW + "/no-show", summary="Mark the called ticket as no-show", tag="queue",
-           body=NoShowBody)
+@api.route(
+    "POST",
+    WINDOW + "/no-show",
+    summary="Mark the called ticket as no-show",
+    tag="queue",
+    body=NoShowBody,
+)
 async def handle_no_show(request: web.Request, actor: Actor, body: NoShowBody) -> web.Response:
     return _events(await request.app[QUEUE].no_show(actor, *_window_args(request), body.requeue))
 
@@ -135,26 +199,48 @@ class TransferBody(BaseModel):
     note: str = Field("", max_length=200)
 
 
-@api.route("POST", WINDOW + "/transfer", summary="Transfer to another queue, window or clerk",
-           tag="queue", body=TransferBody)
+@api.route(
+    "POST",
+    WINDOW + "/transfer",
+    summary="Transfer to another queue, window or clerk",
+    tag="queue",
+    body=TransferBody,
+)
 async def handle_transfer(request: web.Request, actor: Actor, body: TransferBody) -> web.Response:
-    return _events(await request.app[QUEUE].transfer(
-        actor, *_window_args(request), queue=body.queue, to_window_no=body.to_window_no,
-        to_clerk_id=body.to_clerk_id, front=body.front, note=body.note))
+    return _events(
+        await request.app[QUEUE].transfer(
+            actor,
+            *_window_args(request),
+            queue=body.queue,
+            to_window_no=body.to_window_no,
+            to_clerk_id=body.to_clerk_id,
+            front=body.front,
+            note=body.note,
+        )
+    )
 
 
 class CancelBody(BaseModel):
     reason: str = Field(min_length=1, max_length=200)
 
 
-@api.route("POST", WINDOW + "/cancel", summary="Cancel the current ticket (outcome cancelled)",
-           tag="queue", body=CancelBody)
+@api.route(
+    "POST",
+    WINDOW + "/cancel",
+    summary="Cancel the current ticket (outcome cancelled)",
+    tag="queue",
+    body=CancelBody,
+)
 async def handle_cancel(request: web.Request, actor: Actor, body: CancelBody) -> web.Response:
     return _events(await request.app[QUEUE].cancel(actor, *_window_args(request), body.reason))
 
 
-@api.route("POST", WINDOW + "/park", summary="Park the current ticket (citizen fetches a document)",
-           tag="queue")
+@api.route(
+    "POST",
+    WINDOW + "/park",
+    summary="Park the current ticket (citizen fetches a document)",
+    tag="queue",
+)
 async def handle_park(request: web.Request, actor: Actor) -> web.Response:
     return _events(await request.app[QUEUE].park(actor, *_window_args(request)))
 
@@ -163,7 +249,8 @@ class ResumeBody(BaseModel):
     ticket_id: int = Field(ge=1)
 
 
-@api.route("POST", WINDOW + "/resume", summary="Resume a parked ticket", tag="queue",
-           body=ResumeBody)
+@api.route(
+    "POST", WINDOW + "/resume", summary="Resume a parked ticket", tag="queue", body=ResumeBody
+)
 async def handle_resume(request: web.Request, actor: Actor, body: ResumeBody) -> web.Response:
     return _events(await request.app[QUEUE].resume(actor, *_window_args(request), body.ticket_id))

@@ -2,6 +2,7 @@
 
 Kept in the process's memory on purpose: a limit is a guard against a stuck or abused kiosk,
 not state that must survive a restart; with several processes each enforces its own bucket."""
+
 from __future__ import annotations
 
 import time

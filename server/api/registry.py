@@ -1,4 +1,5 @@
 """The one registry every HTTP module declares its routes in."""
+
 from server.api.routing import Api
 
 api = Api()

@@ -1,11 +1,13 @@
 """Route registry: each HTTP handler is declared once with its method, path, body model and
 who may call it. The registry builds the aiohttp routes and the OpenAPI document, so the two
 cannot drift apart."""
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -26,7 +28,7 @@ class Route:
     summary: str
     tag: str
     body: type[BaseModel] | None = None
-    query: dict[str, str] = field(default_factory=dict)   # name -> description
+    query: dict[str, str] = field(default_factory=dict)  # name -> description
     public: bool = False
     responses: dict[int, str] = field(default_factory=dict)
 
@@ -35,9 +37,18 @@ class Api:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def route(self, method: str, path: str, *, summary: str, tag: str,
-              body: type[BaseModel] | None = None, query: dict[str, str] | None = None,
-              public: bool = False, responses: dict[int, str] | None = None):
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tag: str,
+        body: type[BaseModel] | None = None,
+        query: dict[str, str] | None = None,
+        public: bool = False,
+        responses: dict[int, str] | None = None,
+    ):
         def decorate(fn):
             @functools.wraps(fn)
             async def handler(request: web.Request) -> web.StreamResponse:
@@ -48,9 +59,13 @@ class Api:
                     kwargs["body"] = await parse_body(request, body)
                 return await fn(request, **kwargs)
 
-            self.routes.append(Route(method, path, handler, summary, tag, body, query or {},
-                                     public, responses or {}))
+            self.routes.append(
+                Route(
+                    method, path, handler, summary, tag, body, query or {}, public, responses or {}
+                )
+            )
             return fn
+
         return decorate
 
     def add_to(self, app: web.Application) -> None:
@@ -119,8 +134,9 @@ def _nul_at(data: dict) -> str | None:
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data, default=_default), status=status,
-                        content_type="application/json")
+    return web.Response(
+        body=orjson.dumps(data, default=_default), status=status, content_type="application/json"
+    )
 
 
 def _default(value: Any) -> Any:
@@ -131,8 +147,14 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def query_int(request: web.Request, name: str, default: int | None = None, *,
-              minimum: int = 0, maximum: int = 2**62) -> int | None:
+def query_int(
+    request: web.Request,
+    name: str,
+    default: int | None = None,
+    *,
+    minimum: int = 0,
+    maximum: int = 2**62,
+) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default

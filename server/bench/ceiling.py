@@ -8,6 +8,7 @@ an event row of the events' size and bumps a counter:
     shape "hall"     every client of a hall bumps the hall's one counter row, which is what the
                      server's gapless per-hall event sequence (hall_seq) has to do
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,9 @@ insert into bench_ceiling_event (k, seq, payload) select $1, c.n, $2::jsonb from
 async def prepare(conn: asyncpg.Connection, keys: int) -> None:
     await conn.execute(DROP)
     await conn.execute(TABLES)
-    await conn.execute("insert into bench_ceiling_counter (id) select g from generate_series(1, $1) g",
-                       keys)
+    await conn.execute(
+        "insert into bench_ceiling_counter (id) select g from generate_series(1, $1) g", keys
+    )
 
 
 async def drop(conn: asyncpg.Connection) -> None:
@@ -49,16 +51,25 @@ class CeilingWorker(BaseHandler):
 
     async def op_open(self, dsn: str, pool_size: int = 8) -> None:
         self.pool = await asyncpg.create_pool(
-            dsn, min_size=pool_size, max_size=pool_size,
-            server_settings={"application_name": "hallops-bench-ceiling"})
+            dsn,
+            min_size=pool_size,
+            max_size=pool_size,
+            server_settings={"application_name": "hallops-bench-ceiling"},
+        )
 
     async def op_close(self) -> None:
         if self.pool is not None:
             await self.pool.close()
             self.pool = None
 
-    async def op_run(self, clients: int, keys_of_client: list[int], seconds: float,
-                     payload: str, pool_size: int = 8) -> dict[str, Any]:
+    async def op_run(
+        self,
+        clients: int,
+        keys_of_client: list[int],
+        seconds: float,
+        payload: str,
+        pool_size: int = 8,
+    ) -> dict[str, Any]:
         pool = self.pool
         stop = False
         done = 0
@@ -74,10 +85,16 @@ class CeilingWorker(BaseHandler):
 
         try:
             # warm-up: prepared statements on every connection
-            await asyncio.gather(*(pool.execute(WRITE, keys_of_client[i % len(keys_of_client)],
-                                                payload) for i in range(pool_size * 2)))
-            tasks = [asyncio.create_task(client(keys_of_client[i % len(keys_of_client)]))
-                     for i in range(clients)]
+            await asyncio.gather(
+                *(
+                    pool.execute(WRITE, keys_of_client[i % len(keys_of_client)], payload)
+                    for i in range(pool_size * 2)
+                )
+            )
+            tasks = [
+                asyncio.create_task(client(keys_of_client[i % len(keys_of_client)]))
+                for i in range(clients)
+            ]
             t0 = time.monotonic()
             start_done = done
             lat_start = len(lat)
@@ -88,5 +105,10 @@ class CeilingWorker(BaseHandler):
         finally:
             stop = True
         window = sorted(lat[lat_start:])
-        return {"tx": n, "seconds": t1 - t0, "tx_per_s": n / (t1 - t0),
-                "p50_ms": percentile(window, 0.5) * 1000, "p99_ms": percentile(window, 0.99) * 1000}
+        return {
+            "tx": n,
+            "seconds": t1 - t0,
+            "tx_per_s": n / (t1 - t0),
+            "p50_ms": percentile(window, 0.5) * 1000,
+            "p99_ms": percentile(window, 0.99) * 1000,
+        }

@@ -1,4 +1,5 @@
 """The `bench` sub-command's arguments (kept import-light: run.py builds its parser at start)."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,45 +13,97 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "duplicated, server RSS; and in the same run the raw PostgreSQL write ceiling and a raw "
         "aiohttp broadcast to as many sockets. By default it starts its own server (run.py serve "
         "on a free port) on a throwaway database: a new database on DATABASE_URL's server, else an "
-        "embedded PostgreSQL in a temp dir; dropped afterwards.")
-    p.add_argument("--windows", type=int, default=130, help="window terminals per hall (default 130)")
+        "embedded PostgreSQL in a temp dir; dropped afterwards."
+    )
+    p.add_argument(
+        "--windows", type=int, default=130, help="window terminals per hall (default 130)"
+    )
     p.add_argument("--displays", type=int, default=1000, help="display subscribers (default 1000)")
     p.add_argument("--duration", type=float, default=20.0, help="seconds per phase (default 20)")
-    p.add_argument("--halls", type=int, default=1,
-                   help="halls: the demo city hall, then copies of it (bench02, ...) (default 1)")
+    p.add_argument(
+        "--halls",
+        type=int,
+        default=1,
+        help="halls: the demo city hall, then copies of it (bench02, ...) (default 1)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--url", help="measure a running server instead (it is modified: clerks sign in, "
-                                 "queues are filled); with --database-url/DATABASE_URL naming its "
-                                 "database the set-up is direct, else through the API")
-    p.add_argument("--sio-share", type=float, default=0.10,
-                   help="share of displays on Socket.IO, the rest on the plain feed (default 0.10)")
-    p.add_argument("--display-procs", type=int, default=0,
-                   help="display client processes (default: one per 250 displays, at least 2)")
-    p.add_argument("--command-procs", type=int, default=0,
-                   help="window terminal processes (default: one per hall, at most 4)")
-    p.add_argument("--latency-rate", type=float, default=50.0,
-                   help="commands/s of the latency phase (default 50)")
-    p.add_argument("--ceiling-seconds", type=float, default=0.0,
-                   help="seconds per PostgreSQL ceiling shape (default: min(duration, 10))")
+    p.add_argument(
+        "--url",
+        help="measure a running server instead (it is modified: clerks sign in, "
+        "queues are filled); with --database-url/DATABASE_URL naming its "
+        "database the set-up is direct, else through the API",
+    )
+    p.add_argument(
+        "--sio-share",
+        type=float,
+        default=0.10,
+        help="share of displays on Socket.IO, the rest on the plain feed (default 0.10)",
+    )
+    p.add_argument(
+        "--display-procs",
+        type=int,
+        default=0,
+        help="display client processes (default: one per 250 displays, at least 2)",
+    )
+    p.add_argument(
+        "--command-procs",
+        type=int,
+        default=0,
+        help="window terminal processes (default: one per hall, at most 4)",
+    )
+    p.add_argument(
+        "--latency-rate",
+        type=float,
+        default=50.0,
+        help="commands/s of the latency phase (default 50)",
+    )
+    p.add_argument(
+        "--ceiling-seconds",
+        type=float,
+        default=0.0,
+        help="seconds per PostgreSQL ceiling shape (default: min(duration, 10))",
+    )
     p.add_argument("--no-ceiling", action="store_true", help="skip the PostgreSQL ceiling")
     p.add_argument("--no-raw", action="store_true", help="skip the raw broadcast baseline")
-    p.add_argument("--bench-redis", metavar="URL",
-                   help="run the own server with this Redis bus (default: in-process bus)")
-    p.add_argument("--keep-server-log", action="store_true",
-                   help="keep the own server's temp dir (its log) for inspection")
-    p.add_argument("--profile", metavar="DIR",
-                   help="record py-spy profiles of the server per phase (collapsed stacks) in DIR")
+    p.add_argument(
+        "--bench-redis",
+        metavar="URL",
+        help="run the own server with this Redis bus (default: in-process bus)",
+    )
+    p.add_argument(
+        "--keep-server-log",
+        action="store_true",
+        help="keep the own server's temp dir (its log) for inspection",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="record py-spy profiles of the server per phase (collapsed stacks) in DIR",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 def main(args: argparse.Namespace) -> int:
-    from server.bench.runner import Options, main as run_main
+    from server.bench.runner import Options
+    from server.bench.runner import main as run_main
 
     opts = Options(
-        windows=args.windows, displays=args.displays, duration=args.duration, halls=args.halls,
-        url=args.url, database_url=args.database_url or os.environ.get("DATABASE_URL") or None,
-        redis_url=args.bench_redis, sio_share=args.sio_share, display_procs=args.display_procs,
-        command_procs=args.command_procs, latency_rate=args.latency_rate,
-        ceiling_seconds=args.ceiling_seconds, raw=not args.no_raw, ceiling=not args.no_ceiling,
-        quiet=args.quiet, keep_server_log=args.keep_server_log, profile=args.profile)
+        windows=args.windows,
+        displays=args.displays,
+        duration=args.duration,
+        halls=args.halls,
+        url=args.url,
+        database_url=args.database_url or os.environ.get("DATABASE_URL") or None,
+        redis_url=args.bench_redis,
+        sio_share=args.sio_share,
+        display_procs=args.display_procs,
+        command_procs=args.command_procs,
+        latency_rate=args.latency_rate,
+        ceiling_seconds=args.ceiling_seconds,
+        raw=not args.no_raw,
+        ceiling=not args.no_ceiling,
+        quiet=args.quiet,
+        keep_server_log=args.keep_server_log,
+        profile=args.profile,
+    )
     return run_main(opts, as_json=args.json)

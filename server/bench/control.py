@@ -4,6 +4,7 @@ A worker is a fresh interpreter (multiprocessing "spawn": nothing of the parent'
 sockets is inherited) running uvloop. The parent sends {"op": name, **args}; the worker runs
 `await handler.op_<name>(**args)` and answers {"ok": result} or {"error": text}. Every answer
 carries the worker's CPU seconds so far, so each phase can say how busy the generator was."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,16 +12,17 @@ import multiprocessing as mp
 import os
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 
 _CTX = mp.get_context("spawn")
-_PIPES: "ThreadPoolExecutor | None" = None  # the parent's pipe readers and writers
+_PIPES: ThreadPoolExecutor | None = None  # the parent's pipe readers and writers
 
 
-def _pipes() -> "ThreadPoolExecutor":
+def _pipes() -> ThreadPoolExecutor:
     global _PIPES
     if _PIPES is None:
         _PIPES = ThreadPoolExecutor(max_workers=64, thread_name_prefix="bench-pipe")
@@ -35,6 +37,7 @@ def cpu_seconds(proc: psutil.Process | None = None) -> float:
 def _worker_main(conn, factory: Callable[[], Any]) -> None:
     try:
         import uvloop
+
         uvloop.run(_serve(conn, factory))
     except ImportError:  # pragma: no cover
         asyncio.run(_serve(conn, factory))
@@ -73,8 +76,7 @@ class Worker:
     def __init__(self, factory: Callable[[], Any], name: str):
         self.name = name
         self.conn, child = _CTX.Pipe()
-        self.proc = _CTX.Process(target=_worker_main, args=(child, factory), name=name,
-                                 daemon=True)
+        self.proc = _CTX.Process(target=_worker_main, args=(child, factory), name=name, daemon=True)
         self.proc.start()
         child.close()
         self._lock = asyncio.Lock()

@@ -10,6 +10,7 @@ carry the previous seq + 1; a jump counts the skipped events as lost, a repeat a
 The final check compares each subscriber's last seq with the hall's head, so a lost *last*
 event counts too. While recording (the latency phase) the worker keeps (seq, arrival time) per
 hall; arrival minus the command's send time is the latency to that display."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,11 +30,30 @@ _SEQ = b'{"seq":'
 
 
 class Sub:
-    __slots__ = ("w", "kind", "hall_id", "hall_code", "token", "since", "last", "lost", "dup",
-                 "ws", "ready", "live", "close_code", "closed", "error", "mismatch", "closing",
-                 "host", "port", "reconnects")
+    __slots__ = (
+        "close_code",
+        "closed",
+        "closing",
+        "dup",
+        "error",
+        "hall_code",
+        "hall_id",
+        "host",
+        "kind",
+        "last",
+        "live",
+        "lost",
+        "mismatch",
+        "port",
+        "ready",
+        "reconnects",
+        "since",
+        "token",
+        "w",
+        "ws",
+    )
 
-    def __init__(self, w: "DisplayWorker", target: dict):
+    def __init__(self, w: DisplayWorker, target: dict):
         self.w = w
         self.kind = target["kind"]
         self.hall_id = target.get("hall_id", 0)
@@ -101,22 +121,26 @@ class Sub:
 
     def on_feed(self, op: int, payload: bytes, now: float) -> None:
         if payload[:7] == _SEQ:
-            self.event(int(payload[7:payload.index(b",", 7)]), now)
+            self.event(int(payload[7 : payload.index(b",", 7)]), now)
         elif op == OP_TEXT or payload[:1] == b"{":
             self.control(orjson.loads(payload))
 
     def on_raw(self, op: int, payload: bytes, now: float) -> None:
         if payload[:7] == _SEQ:
-            self.event(int(payload[7:payload.index(b",", 7)]), now)
+            self.event(int(payload[7 : payload.index(b",", 7)]), now)
 
     def on_sio(self, op: int, payload: bytes, now: float) -> None:
         if payload[:16] == _SIO_EVENT_PREFIX:
             # one event "hall" carries one or more frames: its arguments
             if payload[16:23] == _SEQ and payload.count(b'{"seq":') == 1:
-                self.event(int(payload[23:payload.index(b",", 23)]), now)
+                self.event(int(payload[23 : payload.index(b",", 23)]), now)
                 return
             for frame in orjson.loads(b"[" + payload[16:]):
-                if "seq" in frame and "type" in frame and frame.get("type") not in ("live", "snapshot"):
+                if (
+                    "seq" in frame
+                    and "type" in frame
+                    and frame.get("type") not in ("live", "snapshot")
+                ):
                     self.event(frame["seq"], now)
                 else:
                     self.control(frame)
@@ -181,8 +205,9 @@ class Sub:
             handler = self.on_sio
         else:
             path, handler = "/ws", self.on_raw
-        await ws_connect(host, port, path, handler, self.on_close, timeout=timeout,
-                         on_create=self._bind)
+        await ws_connect(
+            host, port, path, handler, self.on_close, timeout=timeout, on_create=self._bind
+        )
         if self.kind == "raw":
             self.ready.set_result(True)
         await asyncio.wait_for(asyncio.shield(self.ready), timeout)
@@ -197,8 +222,14 @@ class DisplayWorker(BaseHandler):
         self.rec: dict[int, tuple[array, array]] = {}
         self._phase_t0 = 0.0
 
-    async def op_connect(self, host: str, port: int, targets: list[dict], concurrency: int = 25,
-                         timeout: float = 30.0) -> dict[str, Any]:
+    async def op_connect(
+        self,
+        host: str,
+        port: int,
+        targets: list[dict],
+        concurrency: int = 25,
+        timeout: float = 30.0,
+    ) -> dict[str, Any]:
         t0 = time.monotonic()
         sem = asyncio.Semaphore(concurrency)
         new = [Sub(self, t) for t in targets]
@@ -213,8 +244,12 @@ class DisplayWorker(BaseHandler):
         await asyncio.gather(*(one(s) for s in new))
         self.subs += new
         failed = [s.error for s in new if s.error]
-        return {"connected": len(new) - len(failed), "failed": len(failed),
-                "errors": sorted(set(failed))[:5], "seconds": time.monotonic() - t0}
+        return {
+            "connected": len(new) - len(failed),
+            "failed": len(failed),
+            "errors": sorted(set(failed))[:5],
+            "seconds": time.monotonic() - t0,
+        }
 
     async def op_disconnect(self, kind: str | None = None) -> int:
         keep, gone = [], 0
@@ -242,14 +277,17 @@ class DisplayWorker(BaseHandler):
         return {"received": self.received, "t": time.monotonic(), **self._health()}
 
     def _health(self) -> dict[str, Any]:
-        return {"subs": len(self.subs),
-                "closed": sum(1 for s in self.subs if s.closed),
-                "close_codes": sorted({s.close_code for s in self.subs if s.closed},
-                                      key=lambda c: -1 if c is None else c),
-                "reconnects": self.reconnects,
-                "lost": sum(s.lost for s in self.subs),
-                "dup": sum(s.dup for s in self.subs),
-                "mismatch": sum(s.mismatch for s in self.subs)}
+        return {
+            "subs": len(self.subs),
+            "closed": sum(1 for s in self.subs if s.closed),
+            "close_codes": sorted(
+                {s.close_code for s in self.subs if s.closed}, key=lambda c: -1 if c is None else c
+            ),
+            "reconnects": self.reconnects,
+            "lost": sum(s.lost for s in self.subs),
+            "dup": sum(s.dup for s in self.subs),
+            "mismatch": sum(s.mismatch for s in self.subs),
+        }
 
     async def op_wait_heads(self, heads: dict[int, int], timeout: float = 10.0) -> dict[str, Any]:
         """Waits until every open subscriber reached its hall's head; then counts what is
@@ -260,10 +298,10 @@ class DisplayWorker(BaseHandler):
                 break
             await asyncio.sleep(0.05)
         behind = sum(max(0, heads.get(s.hall_id, 0) - (s.last or 0)) for s in self.subs)
-        ahead = sum(max(0, (s.last or 0) - heads.get(s.hall_id, 0)) for s in self.subs
-                    if s.hall_id in heads)
-        return {"behind": behind, "ahead": ahead, "waited": time.monotonic() - t0,
-                **self._health()}
+        ahead = sum(
+            max(0, (s.last or 0) - heads.get(s.hall_id, 0)) for s in self.subs if s.hall_id in heads
+        )
+        return {"behind": behind, "ahead": ahead, "waited": time.monotonic() - t0, **self._health()}
 
     async def op_latencies(self, sends: dict[int, dict[int, float]]) -> dict[str, Any]:
         """Latency of every recorded arrival whose command send time is known, and per event

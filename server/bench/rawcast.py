@@ -9,6 +9,7 @@ connected WebSocket with send_frame (compress=False), nothing else. Run in its o
     POST /stop    -> {"sent": messages, "seq": last seq, "sends": {seq: monotonic send time}}
     GET  /status  -> {"sockets": n, "seq": last seq}
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,7 @@ async def _broadcast(app: web.Application, rest: bytes, rate: float) -> None:
         state["sent"] += 1
         if rate:
             delay = start + n / rate - loop.time()
-            await asyncio.sleep(delay if delay > 0 else 0)
+            await asyncio.sleep(max(0, delay))
         else:
             await asyncio.sleep(0)  # let reads, pings and /stop in
 
@@ -63,7 +64,7 @@ async def _broadcast(app: web.Application, rest: bytes, rate: float) -> None:
 async def handle_run(request: web.Request) -> web.Response:
     body = await request.json()
     sample = body["sample"].encode()
-    rest = sample[sample.index(b",") + 1:]
+    rest = sample[sample.index(b",") + 1 :]
     state = request.app[STATE]
     state.update(stop=False, sent=0, sends={})
     state["task"] = asyncio.create_task(_broadcast(request.app, rest, float(body.get("rate", 0))))
@@ -77,14 +78,23 @@ async def handle_stop(request: web.Request) -> web.Response:
         await state["task"]
         state["task"] = None
     want_sends = request.query.get("sends") == "1"
-    return web.Response(body=orjson.dumps(
-        {"sent": state["sent"], "seq": state["seq"],
-         "sends": state["sends"] if want_sends else {}}, option=orjson.OPT_NON_STR_KEYS),
-        content_type="application/json")
+    return web.Response(
+        body=orjson.dumps(
+            {
+                "sent": state["sent"],
+                "seq": state["seq"],
+                "sends": state["sends"] if want_sends else {},
+            },
+            option=orjson.OPT_NON_STR_KEYS,
+        ),
+        content_type="application/json",
+    )
 
 
 async def handle_status(request: web.Request) -> web.Response:
-    return web.json_response({"sockets": len(request.app[SOCKETS]), "seq": request.app[STATE]["seq"]})
+    return web.json_response(
+        {"sockets": len(request.app[SOCKETS]), "seq": request.app[STATE]["seq"]}
+    )
 
 
 def make_app() -> web.Application:
@@ -104,9 +114,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     import uvloop
+
     uvloop.install()
-    web.run_app(make_app(), host=args.host, port=args.port, access_log=None, print=None,
-                backlog=4096)
+    web.run_app(
+        make_app(), host=args.host, port=args.port, access_log=None, print=None, backlog=4096
+    )
 
 
 if __name__ == "__main__":

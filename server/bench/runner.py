@@ -15,6 +15,7 @@ Phases, in order (each `duration` seconds unless said otherwise):
 CPU of the server, of PostgreSQL (the bench database's backends and the cluster's auxiliary
 processes), of every generator process, and of everything else on the machine is reported per
 phase, so a saturated generator (or a busy neighbour) shows."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,9 @@ import platform
 import sys
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -36,13 +38,19 @@ import psutil
 
 from server.bench import ceiling as ceiling_mod
 from server.bench import stage
+from server.bench.ceiling import CeilingWorker
 from server.bench.control import Worker
 from server.bench.displays import DisplayWorker
 from server.bench.windows import WindowWorker, percentile
-from server.bench.ceiling import CeilingWorker
 
-TARGETS = {"lost": 0, "duplicated": 0, "cmd_vs_pg": 0.50, "fanout_vs_raw": 0.60,
-           "p99_ms": 100.0, "rss_mb": 400.0}
+TARGETS = {
+    "lost": 0,
+    "duplicated": 0,
+    "cmd_vs_pg": 0.50,
+    "fanout_vs_raw": 0.60,
+    "p99_ms": 100.0,
+    "rss_mb": 400.0,
+}
 
 
 @dataclass
@@ -55,16 +63,16 @@ class Options:
     database_url: str | None = None
     redis_url: str | None = None
     sio_share: float = 0.10
-    display_procs: int = 0          # 0: one per 250 displays, at least 2
-    command_procs: int = 0          # 0: one per hall, at most 4
+    display_procs: int = 0  # 0: one per 250 displays, at least 2
+    command_procs: int = 0  # 0: one per hall, at most 4
     latency_rate: float = 50.0
-    ceiling_seconds: float = 0.0    # 0: min(duration, 10)
+    ceiling_seconds: float = 0.0  # 0: min(duration, 10)
     raw: bool = True
     ceiling: bool = True
     warmup: float = 2.0
     quiet: bool = False
     keep_server_log: bool = False
-    profile: str | None = None      # a directory: py-spy profiles of the server per phase
+    profile: str | None = None  # a directory: py-spy profiles of the server per phase
 
 
 # ------------------------------------------------------------------------ machine facts
@@ -78,21 +86,37 @@ def machine_facts(pg_version: str | None = None) -> dict[str, Any]:
     except OSError:
         pass
     versions = {}
-    for mod in ("aiohttp", "socketio", "engineio", "asyncpg", "redis", "orjson", "uvloop",
-                "websockets", "pydantic"):
+    for mod in (
+        "aiohttp",
+        "socketio",
+        "engineio",
+        "asyncpg",
+        "redis",
+        "orjson",
+        "uvloop",
+        "websockets",
+        "pydantic",
+    ):
         try:
             m = __import__(mod)
             versions[mod] = getattr(m, "__version__", None) or _dist_version(mod)
         except ImportError:
             versions[mod] = None
-    return {"nproc": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "kernel": platform.release(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "postgresql": pg_version, "versions": versions,
-            "loadavg_at_start": os.getloadavg()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "postgresql": pg_version,
+        "versions": versions,
+        "loadavg_at_start": os.getloadavg(),
+    }
 
 
 def _dist_version(mod: str) -> str | None:
     from importlib import metadata
+
     names = {"socketio": "python-socketio", "engineio": "python-engineio"}
     try:
         return metadata.version(names.get(mod, mod))
@@ -113,7 +137,9 @@ class CpuMeter:
         procs = []
         for p in psutil.process_iter(["name", "cmdline"]):
             try:
-                if p.info["name"] != "postgres" and not (p.info["cmdline"] or [""])[0].startswith("postgres"):
+                if p.info["name"] != "postgres" and not (p.info["cmdline"] or [""])[0].startswith(
+                    "postgres"
+                ):
                     continue
                 cmd = " ".join(p.info["cmdline"] or [])
                 backend = "(" in cmd or "[local]" in cmd
@@ -130,10 +156,12 @@ class CpuMeter:
                 return t.user + t.system
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 return 0.0
+
         pg = {p.pid: cpu(p) for p in self._pg_procs()}
         sys_t = psutil.cpu_times()
-        busy = sum(getattr(sys_t, f, 0.0) for f in ("user", "system", "nice", "irq", "softirq",
-                                                     "steal"))
+        busy = sum(
+            getattr(sys_t, f, 0.0) for f in ("user", "system", "nice", "irq", "softirq", "steal")
+        )
         rss = None
         server_cpu = None
         if self.server is not None:
@@ -148,13 +176,22 @@ class CpuMeter:
     def between(a: dict, b: dict, generator_cpu: float) -> dict[str, Any]:
         wall = b["t"] - a["t"]
         pg = sum(b["pg"][pid] - a["pg"].get(pid, 0.0) for pid in b["pg"])
-        server = (b["server"] - a["server"]) if a["server"] is not None and b["server"] is not None else None
+        server = (
+            (b["server"] - a["server"])
+            if a["server"] is not None and b["server"] is not None
+            else None
+        )
         busy = b["busy"] - a["busy"]
         other = busy - pg - (server or 0.0) - generator_cpu
         pct = lambda x: None if x is None else round(100.0 * x / wall, 1)
-        return {"server_cpu_pct": pct(server), "pg_cpu_pct": pct(pg),
-                "generator_cpu_pct": pct(generator_cpu), "machine_busy_pct": pct(busy),
-                "other_cpu_pct": pct(max(0.0, other)), "server_rss_mb": _mb(b["rss"])}
+        return {
+            "server_cpu_pct": pct(server),
+            "pg_cpu_pct": pct(pg),
+            "generator_cpu_pct": pct(generator_cpu),
+            "machine_busy_pct": pct(busy),
+            "other_cpu_pct": pct(max(0.0, other)),
+            "server_rss_mb": _mb(b["rss"]),
+        }
 
 
 def _mb(n: int | None) -> float | None:
@@ -189,13 +226,19 @@ class Bench:
                 server_pid = stage.pid_listening_on(urlsplit(base).port or 80)
                 self.server = None
                 if dsn is None:
-                    self.note("no database access (--database-url): logins through the API, "
-                              "pre-fill through the rate-limited kiosks, PostgreSQL ceiling on an "
-                              "embedded server (not the server's)")
+                    self.note(
+                        "no database access (--database-url): logins through the API, "
+                        "pre-fill through the rate-limited kiosks, PostgreSQL ceiling on an "
+                        "embedded server (not the server's)"
+                    )
             else:
-                dsn = await stack.enter_async_context(stage.throwaway_database(server_dsn, self.progress))
+                dsn = await stack.enter_async_context(
+                    stage.throwaway_database(server_dsn, self.progress)
+                )
                 self.server = stage.ServerProcess(dsn, redis_url=o.redis_url)
-                self.progress(f"starting the server on port {self.server.port} (migrate + seed) ...")
+                self.progress(
+                    f"starting the server on port {self.server.port} (migrate + seed) ..."
+                )
                 await self.server.start()
                 stack.push_async_callback(self._stop_server)
                 base, server_pid = self.server.url, self.server.pid
@@ -244,7 +287,9 @@ class Bench:
         for h in self.halls:
             if len(h.windows) < o.windows:
                 self.note(f"hall {h.code} has only {len(h.windows)} windows")
-        self.progress(f"signing in {sum(len(h.windows) for h in self.halls)} clerks and opening their windows ...")
+        self.progress(
+            f"signing in {sum(len(h.windows) for h in self.halls)} clerks and opening their windows ..."
+        )
         for h in self.halls:
             problems = await stage.open_windows(self.http, self.base, h)
             if problems:
@@ -252,18 +297,32 @@ class Bench:
 
     async def _api_hall_info(self, code: str) -> stage.HallInfo:
         """Without database access: windows 1..n, their clerks by the demo naming."""
-        h = stage.HallInfo(code, 0, [stage.WindowInfo(no, 0, 0, f"clerk{no:03d}", None)
-                                     for no in range(1, self.o.windows + 1)], {}, {}, None,
-                           "display-01")
+        h = stage.HallInfo(
+            code,
+            0,
+            [
+                stage.WindowInfo(no, 0, 0, f"clerk{no:03d}", None)
+                for no in range(1, self.o.windows + 1)
+            ],
+            {},
+            {},
+            None,
+            "display-01",
+        )
         await stage.api_sessions(self.http, self.base, h)
-        async with self.http.get(f"{self.base}/api/halls/{code}",
-                                 headers={"Authorization": f"Bearer {h.display_token}"}) as r:
+        async with self.http.get(
+            f"{self.base}/api/halls/{code}", headers={"Authorization": f"Bearer {h.display_token}"}
+        ) as r:
             body = await r.json()
-        async with self.http.get(f"{self.base}/api/halls/{code}/events?since=0&limit=1",
-                                 headers={"Authorization": f"Bearer {h.display_token}"}) as r:
+        async with self.http.get(
+            f"{self.base}/api/halls/{code}/events?since=0&limit=1",
+            headers={"Authorization": f"Bearer {h.display_token}"},
+        ) as r:
             await r.json()
-        async with self.http.get(f"{self.base}/api/halls/{code}/queues",
-                                 headers={"Authorization": f"Bearer {h.display_token}"}) as r:
+        async with self.http.get(
+            f"{self.base}/api/halls/{code}/queues",
+            headers={"Authorization": f"Bearer {h.display_token}"},
+        ) as r:
             h.queues = {q["code"]: q.get("id", 0) for q in (await r.json()).get("queues", [])}
         h.extra["name"] = body.get("name")
         return h
@@ -281,11 +340,23 @@ class Bench:
         for h in self.halls:
             codes = sorted(h.queues)
             for w in h.windows:
-                specs.append({"hall_code": h.code, "hall_id": h.id, "window_no": w.no,
-                              "token": w.token, "transfer_queues": codes})
-        await asyncio.gather(*(wk.call("setup", host=self.host, port=self.port,
-                                       windows=specs[i::len(self.windows)])
-                               for i, wk in enumerate(self.windows)))
+                specs.append(
+                    {
+                        "hall_code": h.code,
+                        "hall_id": h.id,
+                        "window_no": w.no,
+                        "token": w.token,
+                        "transfer_queues": codes,
+                    }
+                )
+        await asyncio.gather(
+            *(
+                wk.call(
+                    "setup", host=self.host, port=self.port, windows=specs[i :: len(self.windows)]
+                )
+                for i, wk in enumerate(self.windows)
+            )
+        )
 
     # -- helpers --------------------------------------------------------------------------
     async def _refresh_cpu(self) -> list[float]:
@@ -321,25 +392,45 @@ class Bench:
             codes = [d[0] for d in plan.devices if d[1] == "kiosk"] if plan else []
             self._kiosk_tokens = []
             for code in codes:
-                async with self.http.post(self.base + "/api/auth/device", json={
-                        "code": code, "secret": demo_hall.DEMO_PASSWORDS["kiosk"]}) as r:
+                async with self.http.post(
+                    self.base + "/api/auth/device",
+                    json={"code": code, "secret": demo_hall.DEMO_PASSWORDS["kiosk"]},
+                ) as r:
                     if r.status == 200:
                         self._kiosk_tokens.append((await r.json())["token"])
-            async with self.http.get(f"{self.base}/api/halls/{h.code}/items",
-                                     headers={"Authorization": f"Bearer {h.display_token}"}) as r:
-                self._item_codes = [i["code"] for i in (await r.json()).get("items", [])
-                                    if i.get("queue_code")]
-            self.note("no database access: queues are filled through the rate-limited kiosks "
-                      "only (pass --database-url for a proper pre-fill)")
+            async with self.http.get(
+                f"{self.base}/api/halls/{h.code}/items",
+                headers={"Authorization": f"Bearer {h.display_token}"},
+            ) as r:
+                self._item_codes = [
+                    i["code"] for i in (await r.json()).get("items", []) if i.get("queue_code")
+                ]
+            self.note(
+                "no database access: queues are filled through the rate-limited kiosks "
+                "only (pass --database-url for a proper pre-fill)"
+            )
         if not self._kiosk_tokens or not self._item_codes:
             return
-        made, refused = await stage.api_top_up(self.http, self.base, h, self._kiosk_tokens,
-                                               self._item_codes,
-                                               min(per_window * len(h.windows), 40 * len(self._kiosk_tokens)))
+        made, refused = await stage.api_top_up(
+            self.http,
+            self.base,
+            h,
+            self._kiosk_tokens,
+            self._item_codes,
+            min(per_window * len(h.windows), 40 * len(self._kiosk_tokens)),
+        )
         self.progress(f"registered {made} through the kiosks ({refused} refused by the rate limit)")
 
-    async def _commands(self, name: str, seconds: float, *, mode: str = "max", rate: float = 0.0,
-                        record: bool = False, displays: bool = False) -> dict[str, Any]:
+    async def _commands(
+        self,
+        name: str,
+        seconds: float,
+        *,
+        mode: str = "max",
+        rate: float = 0.0,
+        record: bool = False,
+        displays: bool = False,
+    ) -> dict[str, Any]:
         """One phase of commands; deliveries counted at the displays when attached."""
         gen0_each = await self._refresh_cpu()
         gen0 = sum(gen0_each)
@@ -348,7 +439,9 @@ class Bench:
         m0 = self.meter.mark()
         if displays:
             await asyncio.gather(*(d.call("begin", record=record) for d in self.displays))
-        t_begin = await asyncio.gather(*(w.call("begin", mode=mode, rate=rate) for w in self.windows))
+        t_begin = await asyncio.gather(
+            *(w.call("begin", mode=mode, rate=rate) for w in self.windows)
+        )
         t0 = max(t_begin)
         await self._tick(name, seconds)
         wres = await asyncio.gather(*(w.call("end") for w in self.windows))
@@ -372,14 +465,19 @@ class Bench:
             for k, v in r["verbs"].items():
                 verbs[k] = verbs.get(k, 0) + v
         out: dict[str, Any] = {
-            "seconds": round(wall, 2), "commands": ok, "commands_per_s": round(ok / wall, 1),
-            "errors": errors, "verbs": verbs,
+            "seconds": round(wall, 2),
+            "commands": ok,
+            "commands_per_s": round(ok / wall, 1),
+            "errors": errors,
+            "verbs": verbs,
             "http_p50_ms": _ms(max(r["http_p50"] for r in wres)),
             "http_p99_ms": _ms(max(r["http_p99"] for r in wres)),
-            **CpuMeter.between(m0, m1, gen1 - gen0)}
+            **CpuMeter.between(m0, m1, gen1 - gen0),
+        }
         out["generator_cpu_pct_by_process"] = {
             w.name: round(100 * (b - a) / (m1["t"] - m0["t"]), 1)
-            for w, a, b in zip(self.windows + self.displays, gen0_each, gen1_each)}
+            for w, a, b in zip(self.windows + self.displays, gen0_each, gen1_each)
+        }
         self._saturation(name, out)
         if pg0 and pg1:
             # checkpoints and other databases' transactions on the same PostgreSQL: a busy
@@ -408,14 +506,30 @@ class Bench:
             return None
         import re
         import shutil
+
         spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
         os.makedirs(self.o.profile, exist_ok=True)
-        out = os.path.join(self.o.profile, re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".txt")
+        out = os.path.join(
+            self.o.profile, re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".txt"
+        )
         self.progress(f"profiling the server with py-spy into {out}")
         return await asyncio.create_subprocess_exec(
-            spy, "record", "--pid", str(self.server_pid), "--duration", str(int(seconds)),
-            "--rate", "250", "--format", "raw", "--nonblocking", "--output", out,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            spy,
+            "record",
+            "--pid",
+            str(self.server_pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            out,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
 
     async def _pg_activity(self) -> tuple[int, int] | None:
         if self.conn is None:
@@ -424,7 +538,8 @@ class Bench:
             row = await self.conn.fetchrow(
                 "select (select checkpoints_timed + checkpoints_req from pg_stat_bgwriter),"
                 " (select coalesce(sum(xact_commit + xact_rollback), 0) from pg_stat_database"
-                "  where datname is distinct from current_database())")
+                "  where datname is distinct from current_database())"
+            )
             return int(row[0]), int(row[1])
         except asyncpg.PostgresError:
             return None
@@ -489,25 +604,31 @@ class Bench:
         # fan-out, would be the limit, and the phase says so by not falling behind)
         fan_rate = max(o.latency_rate, round(min(1.25 * (raw or 100_000) / o.displays, rate1), 1))
         # enough for every phase with displays; no pre-fill while they are attached
-        await self._top_up(calls(o.latency_rate, o.duration) + calls(fan_rate, o.duration)
-                           + calls(rate1, o.duration))
+        await self._top_up(
+            calls(o.latency_rate, o.duration)
+            + calls(fan_rate, o.duration)
+            + calls(rate1, o.duration)
+        )
         await self._connect_displays()
 
         # 1. latency at a fixed light rate, every display live and caught up
         P["latency"] = await self._latency()
         self._print_phase("latency", P["latency"])
         # 2. fan-out capacity: events offered faster than the raw broadcast could deliver them
-        P["fanout"] = await self._commands(f"fan-out @{fan_rate:.0f} cmd/s", o.duration,
-                                           mode="rate", rate=fan_rate, displays=True)
+        P["fanout"] = await self._commands(
+            f"fan-out @{fan_rate:.0f} cmd/s", o.duration, mode="rate", rate=fan_rate, displays=True
+        )
         P["fanout"]["settle"] = await self._settle("fan-out phase")
         self._print_phase("fan-out", P["fanout"])
         # 3. every display got every event of these phases exactly once
         P["check"] = await self._check()
         # 4. overload: every window at full speed with the displays attached
         P["commands_with_displays"] = await self._commands(
-            "commands + displays", o.duration, displays=True)
+            "commands + displays", o.duration, displays=True
+        )
         P["commands_with_displays"]["settle"] = await self._settle(
-            "full speed with displays", timeout=max(60.0, 4 * o.duration))
+            "full speed with displays", timeout=max(60.0, 4 * o.duration)
+        )
         P["overload_check"] = await self._check()
         self._print_phase("commands + displays", P["commands_with_displays"])
         self._finish()
@@ -530,16 +651,19 @@ class Bench:
         conn = await asyncpg.connect(dsn)
         worker = Worker(CeilingWorker, "pg-ceiling")
         try:
-            for shape, keys in (("rows", list(range(1, clients + 1))),
-                                ("hall", [i // o.windows + 1 for i in range(clients)])):
+            for shape, keys in (
+                ("rows", list(range(1, clients + 1))),
+                ("hall", [i // o.windows + 1 for i in range(clients)]),
+            ):
                 await ceiling_mod.prepare(conn, clients)
                 await worker.call("open", dsn=dsn)
                 await worker.call("ping")
                 gen0 = worker.cpu
                 m0 = self.meter.mark()
                 self.progress(f"PostgreSQL ceiling ({shape}) {seconds:.0f} s ...")
-                res = await worker.call("run", clients=clients, keys_of_client=keys,
-                                        seconds=seconds, payload=payload)
+                res = await worker.call(
+                    "run", clients=clients, keys_of_client=keys, seconds=seconds, payload=payload
+                )
                 m1 = self.meter.mark()
                 await worker.call("close")
                 res.update(CpuMeter.between(m0, m1, worker.cpu - gen0))
@@ -557,8 +681,8 @@ class Bench:
         o = self.o
         port = stage.free_port()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "server.bench.rawcast", "--port", str(port),
-            cwd=str(stage.ROOT))
+            sys.executable, "-m", "server.bench.rawcast", "--port", str(port), cwd=str(stage.ROOT)
+        )
         try:
             raw_ps = psutil.Process(proc.pid)
             async with aiohttp.ClientSession() as http:
@@ -576,8 +700,14 @@ class Bench:
                 self.result["phases"]["raw_broadcast"] = res
                 self._print_phase("raw broadcast", res)
                 # latency at the same fixed rate, for reference
-                res = await self._raw_run(http, port, raw_ps, rate=o.latency_rate,
-                                          seconds=min(o.duration, 10.0), latency=True)
+                res = await self._raw_run(
+                    http,
+                    port,
+                    raw_ps,
+                    rate=o.latency_rate,
+                    seconds=min(o.duration, 10.0),
+                    latency=True,
+                )
                 self.result["phases"]["raw_broadcast_latency"] = res
                 self._print_phase("raw broadcast latency", res)
         finally:
@@ -588,14 +718,24 @@ class Bench:
                     proc.terminate()
                 await proc.wait()
 
-    async def _raw_run(self, http, port: int, raw_ps: psutil.Process, *, rate: float,
-                       seconds: float, latency: bool = False) -> dict[str, Any]:
+    async def _raw_run(
+        self,
+        http,
+        port: int,
+        raw_ps: psutil.Process,
+        *,
+        rate: float,
+        seconds: float,
+        latency: bool = False,
+    ) -> dict[str, Any]:
         sample = self.sample_event or orjson.dumps({"seq": 0, "pad": "x" * 300}).decode()
         gen0 = sum(await self._refresh_cpu())
         c0 = raw_ps.cpu_times()
         m0 = self.meter.mark()
         await asyncio.gather(*(d.call("begin", record=latency) for d in self.displays))
-        async with http.post(f"http://127.0.0.1:{port}/run", json={"sample": sample, "rate": rate}) as r:
+        async with http.post(
+            f"http://127.0.0.1:{port}/run", json={"sample": sample, "rate": rate}
+        ) as r:
             await r.json()
         t0 = time.monotonic()
         await self._tick("raw broadcast" + (f" @{rate:.0f}/s" if rate else ""), seconds)
@@ -606,8 +746,9 @@ class Bench:
         heads = {0: stopped["seq"]}
         if not latency:  # deliveries inside the measured window, not the drain after it
             dres = await asyncio.gather(*(d.call("end") for d in self.displays))
-        waited = await asyncio.gather(*(d.call("wait_heads", heads=heads, timeout=15)
-                                        for d in self.displays))
+        waited = await asyncio.gather(
+            *(d.call("wait_heads", heads=heads, timeout=15) for d in self.displays)
+        )
         if latency:
             dres = await asyncio.gather(*(d.call("end") for d in self.displays))
         m1 = self.meter.mark()
@@ -620,11 +761,15 @@ class Bench:
         cpu["server_cpu_pct"] = round(100 * raw_cpu / (m1["t"] - m0["t"]), 1)
         cpu["other_cpu_pct"] = round(max(0.0, cpu["other_cpu_pct"] - cpu["server_cpu_pct"]), 1)
         self._saturation("raw broadcast" + (" latency" if latency else ""), cpu)
-        out = {"seconds": round(t1 - t0, 2), "messages": stopped["sent"],
-               "deliveries": received,
-               "deliveries_per_s": round(received / (t1 - t0), 0),
-               "lost": sum(w["behind"] + w["lost"] for w in waited),
-               "dup": sum(w["dup"] for w in waited), **cpu}
+        out = {
+            "seconds": round(t1 - t0, 2),
+            "messages": stopped["sent"],
+            "deliveries": received,
+            "deliveries_per_s": round(received / (t1 - t0), 0),
+            "lost": sum(w["behind"] + w["lost"] for w in waited),
+            "dup": sum(w["dup"] for w in waited),
+            **cpu,
+        }
         if latency:
             sends = {0: {int(k): v for k, v in stopped["sends"].items()}}
             out.update(await self._latency_stats(sends, {0: self.o.displays}))
@@ -634,8 +779,12 @@ class Bench:
         n = len(self.displays)
         t0 = time.monotonic()
         self.progress(f"connecting {len(targets)} subscribers ...")
-        res = await asyncio.gather(*(d.call("connect", host=self.host, port=port,
-                                            targets=targets[i::n]) for i, d in enumerate(self.displays)))
+        res = await asyncio.gather(
+            *(
+                d.call("connect", host=self.host, port=port, targets=targets[i::n])
+                for i, d in enumerate(self.displays)
+            )
+        )
         failed = sum(r["failed"] for r in res)
         if failed:
             errors = sorted({e for r in res for e in r["errors"]})
@@ -652,8 +801,15 @@ class Bench:
         for i in range(o.displays):
             h = self.halls[i % len(self.halls)]
             kind = "sio" if i in sio_marks else "feed"
-            targets.append({"kind": kind, "hall_id": h.id, "hall_code": h.code,
-                            "token": h.display_token, "since": heads[h.id]})
+            targets.append(
+                {
+                    "kind": kind,
+                    "hall_id": h.id,
+                    "hall_code": h.code,
+                    "token": h.display_token,
+                    "since": heads[h.id],
+                }
+            )
             self.subs_of_hall[h.id] = self.subs_of_hall.get(h.id, 0) + 1
         self.result["display_mix"] = {"feed": o.displays - n_sio, "sio": n_sio}
         await self._connect(targets, self.port)
@@ -661,22 +817,31 @@ class Bench:
     async def _settle(self, when: str, timeout: float = 30.0) -> dict[str, Any]:
         heads = await self._heads()
         self.progress(f"waiting for every display to reach the head ({when}) ...")
-        res = await asyncio.gather(*(d.call("wait_heads", heads=heads, timeout=timeout)
-                                     for d in self.displays))
+        res = await asyncio.gather(
+            *(d.call("wait_heads", heads=heads, timeout=timeout) for d in self.displays)
+        )
         waited = max(r["waited"] for r in res)
         behind = sum(r["behind"] for r in res)
         if behind:
             self.note(f"{when}: displays still {behind} events behind after {waited:.1f} s")
-        return {"waited_s": round(waited, 2), "behind": behind,
-                "reconnects": sum(r["reconnects"] for r in res)}
+        return {
+            "waited_s": round(waited, 2),
+            "behind": behind,
+            "reconnects": sum(r["reconnects"] for r in res),
+        }
 
     async def _latency(self) -> dict[str, Any]:
         o = self.o
         probe = asyncio.create_task(self._commit_probe(o.duration, o.latency_rate))
         try:
-            out = await self._commands(f"latency @{o.latency_rate:.0f} cmd/s", o.duration,
-                                       mode="rate", rate=o.latency_rate, record=True,
-                                       displays=True)
+            out = await self._commands(
+                f"latency @{o.latency_rate:.0f} cmd/s",
+                o.duration,
+                mode="rate",
+                rate=o.latency_rate,
+                record=True,
+                displays=True,
+            )
         finally:
             probe_out = await probe
         out.update(probe_out)
@@ -701,8 +866,10 @@ class Bench:
         conn = await asyncpg.connect(self.dsn)
         lat = array("d")
         try:
-            await conn.execute("create table if not exists bench_commit_probe "
-                               "(id bigserial primary key, at timestamptz not null default now())")
+            await conn.execute(
+                "create table if not exists bench_commit_probe "
+                "(id bigserial primary key, at timestamptz not null default now())"
+            )
             # open loop like the commands: each commit is due at start + n / rate and its time
             # counts from then, so a stall delays every commit due during it, as it does commands
             loop = asyncio.get_running_loop()
@@ -721,12 +888,15 @@ class Bench:
         finally:
             await conn.close()
         values = sorted(lat)
-        return {"bare_commit_p50_ms": _ms(percentile(values, 0.50)),
-                "bare_commit_p99_ms": _ms(percentile(values, 0.99)),
-                "bare_commit_max_ms": _ms(values[-1] if values else None)}
+        return {
+            "bare_commit_p50_ms": _ms(percentile(values, 0.50)),
+            "bare_commit_p99_ms": _ms(percentile(values, 0.99)),
+            "bare_commit_max_ms": _ms(values[-1] if values else None),
+        }
 
-    async def _latency_stats(self, sends: dict[int, dict[int, float]],
-                             subs_of_hall: dict[int, int]) -> dict[str, Any]:
+    async def _latency_stats(
+        self, sends: dict[int, dict[int, float]], subs_of_hall: dict[int, int]
+    ) -> dict[str, Any]:
         res = await asyncio.gather(*(d.call("latencies", sends=sends) for d in self.displays))
         lat = array("d")
         last: dict[tuple[int, int], float] = {}
@@ -739,15 +909,23 @@ class Bench:
             for k, c in r["count"].items():
                 count[k] = count.get(k, 0) + c
         values = sorted(lat)
-        every = sorted(last[k] - sends[k[0]][k[1]] for k in last
-                       if count.get(k, 0) >= subs_of_hall.get(k[0], 0))
+        every = sorted(
+            last[k] - sends[k[0]][k[1]]
+            for k in last
+            if count.get(k, 0) >= subs_of_hall.get(k[0], 0)
+        )
         events = sum(len(s) for s in sends.values())
-        return {"events": events, "latency_samples": len(values),
-                "p50_ms": _ms(percentile(values, 0.50)), "p99_ms": _ms(percentile(values, 0.99)),
-                "p999_ms": _ms(percentile(values, 0.999)), "max_ms": _ms(values[-1] if values else None),
-                "every_display_p50_ms": _ms(percentile(every, 0.50)),
-                "every_display_p99_ms": _ms(percentile(every, 0.99)),
-                "events_complete": len(every)}
+        return {
+            "events": events,
+            "latency_samples": len(values),
+            "p50_ms": _ms(percentile(values, 0.50)),
+            "p99_ms": _ms(percentile(values, 0.99)),
+            "p999_ms": _ms(percentile(values, 0.999)),
+            "max_ms": _ms(values[-1] if values else None),
+            "every_display_p50_ms": _ms(percentile(every, 0.50)),
+            "every_display_p99_ms": _ms(percentile(every, 0.99)),
+            "events_complete": len(every),
+        }
 
     async def _check(self) -> dict[str, Any]:
         """Lost / duplicated since the previous check (the workers' counters are cumulative)."""
@@ -760,15 +938,19 @@ class Bench:
 
     async def _check_totals(self) -> dict[str, Any]:
         heads = await self._heads()
-        res = await asyncio.gather(*(d.call("wait_heads", heads=heads, timeout=30)
-                                     for d in self.displays))
-        out = {"heads": heads, "subscribers": sum(r["subs"] for r in res),
-               "closed": sum(r["closed"] for r in res),
-               "close_codes": sorted({c for r in res for c in r["close_codes"] if c is not None}),
-               "lost": sum(r["lost"] + r["behind"] for r in res),
-               "duplicated": sum(r["dup"] + r["ahead"] for r in res),
-               "protocol_mismatch": sum(r["mismatch"] for r in res),
-               "reconnects": sum(r["reconnects"] for r in res)}
+        res = await asyncio.gather(
+            *(d.call("wait_heads", heads=heads, timeout=30) for d in self.displays)
+        )
+        out = {
+            "heads": heads,
+            "subscribers": sum(r["subs"] for r in res),
+            "closed": sum(r["closed"] for r in res),
+            "close_codes": sorted({c for r in res for c in r["close_codes"] if c is not None}),
+            "lost": sum(r["lost"] + r["behind"] for r in res),
+            "duplicated": sum(r["dup"] + r["ahead"] for r in res),
+            "protocol_mismatch": sum(r["mismatch"] for r in res),
+            "reconnects": sum(r["reconnects"] for r in res),
+        }
         try:
             async with self.http.get(self.base + "/healthz") as resp:
                 out["server_health"] = await resp.json()
@@ -783,21 +965,34 @@ class Bench:
         """Says when the load generator, or the whole machine, was the limit of a phase."""
         busy = [k for k, v in res.get("generator_cpu_pct_by_process", {}).items() if v >= 85]
         if busy:
-            self.note(f"{name}: generator process(es) {', '.join(busy)} near a full core: the "
-                      f"figure may be the generator's limit")
+            self.note(
+                f"{name}: generator process(es) {', '.join(busy)} near a full core: the "
+                f"figure may be the generator's limit"
+            )
         total = res.get("machine_busy_pct")
         if total is not None and total >= 0.95 * 100 * (os.cpu_count() or 1):
-            self.note(f"{name}: the machine was saturated ({total:.0f} % of "
-                      f"{100 * (os.cpu_count() or 1)} %): server, PostgreSQL and generator "
-                      f"shared the cores")
+            self.note(
+                f"{name}: the machine was saturated ({total:.0f} % of "
+                f"{100 * (os.cpu_count() or 1)} %): server, PostgreSQL and generator "
+                f"shared the cores"
+            )
 
     def _print_phase(self, name: str, res: dict[str, Any]) -> None:
         if self.o.quiet:
             return
         bits = []
-        for k in ("tx_per_s", "commands_per_s", "deliveries_per_s", "p50_ms", "p99_ms",
-                  "every_display_p99_ms", "server_cpu_pct", "pg_cpu_pct", "generator_cpu_pct",
-                  "other_cpu_pct"):
+        for k in (
+            "tx_per_s",
+            "commands_per_s",
+            "deliveries_per_s",
+            "p50_ms",
+            "p99_ms",
+            "every_display_p99_ms",
+            "server_cpu_pct",
+            "pg_cpu_pct",
+            "generator_cpu_pct",
+            "other_cpu_pct",
+        ):
             if res.get(k) is not None:
                 bits.append(f"{k}={res[k]}")
         if res.get("errors"):
@@ -846,10 +1041,22 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
     raw = P.get("raw_broadcast", {}).get("deliveries_per_s")
     # the fan-out's capacity: the most it delivered, in the fan-out phase (offered a quarter
     # more than the raw broadcast managed) or at full speed (where the windows offer more)
-    fan = max([x for x in (P.get("fanout", {}).get("deliveries_per_s"),
-                           P.get("commands_with_displays", {}).get("deliveries_per_s")) if x] or [None])
-    s["fanout_offered_per_s"] = (round(P["fanout"]["commands_per_s"] * result.get("config", {}).get("displays", 0))
-                                 if P.get("fanout") else None)
+    fan = max(
+        [
+            x
+            for x in (
+                P.get("fanout", {}).get("deliveries_per_s"),
+                P.get("commands_with_displays", {}).get("deliveries_per_s"),
+            )
+            if x
+        ]
+        or [None]
+    )
+    s["fanout_offered_per_s"] = (
+        round(P["fanout"]["commands_per_s"] * result.get("config", {}).get("displays", 0))
+        if P.get("fanout")
+        else None
+    )
     s["overload_deliveries_per_s"] = P.get("commands_with_displays", {}).get("deliveries_per_s")
     s["raw_broadcast_deliveries_per_s"] = raw
     s["fanout_deliveries_per_s"] = fan
@@ -875,9 +1082,11 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
     t = TARGETS
     verdict = {}
     if s["lost"] is not None:
-        verdict["lost_duplicated"] = (s["lost"] == 0 and s["duplicated"] == 0)
+        verdict["lost_duplicated"] = s["lost"] == 0 and s["duplicated"] == 0
     if s["overload_lost"] is not None:
-        verdict["overload_lost_duplicated"] = (s["overload_lost"] == 0 and s["overload_duplicated"] == 0)
+        verdict["overload_lost_duplicated"] = (
+            s["overload_lost"] == 0 and s["overload_duplicated"] == 0
+        )
     if "cmd_vs_pg_with_displays" in s:
         verdict["cmd_vs_pg_with_displays"] = s["cmd_vs_pg_with_displays"] >= t["cmd_vs_pg"]
     if "cmd_vs_pg_no_displays" in s:
@@ -923,74 +1132,138 @@ def table(result: dict[str, Any]) -> str:
     def row(name: str, res: dict | None, text: str) -> None:
         if not res:
             return
-        lines.append(f"{name:<34}{text:>36}{_f(res.get('server_cpu_pct')):>8}"
-                     f"{_f(res.get('pg_cpu_pct')):>6}{_f(res.get('generator_cpu_pct')):>6}"
-                     f"{_f(res.get('other_cpu_pct')):>7}")
+        lines.append(
+            f"{name:<34}{text:>36}{_f(res.get('server_cpu_pct')):>8}"
+            f"{_f(res.get('pg_cpu_pct')):>6}{_f(res.get('generator_cpu_pct')):>6}"
+            f"{_f(res.get('other_cpu_pct')):>7}"
+        )
 
     r = P.get("pg_ceiling_rows")
-    row("PostgreSQL ceiling, own rows", r, r and f"{_f(r['tx_per_s'])} tx/s  p99 {_f(r['p99_ms'], '{:.1f}')} ms")
+    row(
+        "PostgreSQL ceiling, own rows",
+        r,
+        r and f"{_f(r['tx_per_s'])} tx/s  p99 {_f(r['p99_ms'], '{:.1f}')} ms",
+    )
     r = P.get("pg_ceiling_hall")
-    row("PostgreSQL ceiling, one hall row", r, r and f"{_f(r['tx_per_s'])} tx/s  p99 {_f(r['p99_ms'], '{:.1f}')} ms")
+    row(
+        "PostgreSQL ceiling, one hall row",
+        r,
+        r and f"{_f(r['tx_per_s'])} tx/s  p99 {_f(r['p99_ms'], '{:.1f}')} ms",
+    )
     r = P.get("commands_no_displays")
-    row("commands, no displays", r, r and f"{_f(r['commands_per_s'])} cmd/s  http p99 {_f(r['http_p99_ms'], '{:.1f}')} ms")
+    row(
+        "commands, no displays",
+        r,
+        r and f"{_f(r['commands_per_s'])} cmd/s  http p99 {_f(r['http_p99_ms'], '{:.1f}')} ms",
+    )
     r = P.get("raw_broadcast")
     row("raw aiohttp broadcast", r, r and f"{_f(r['deliveries_per_s'])} deliveries/s")
     r = P.get("raw_broadcast_latency")
-    row(f"raw broadcast @{c['latency_rate']:.0f} msg/s", r,
-        r and f"p50 {_f(r['p50_ms'], '{:.1f}')} / p99 {_f(r['p99_ms'], '{:.1f}')} ms")
+    row(
+        f"raw broadcast @{c['latency_rate']:.0f} msg/s",
+        r,
+        r and f"p50 {_f(r['p50_ms'], '{:.1f}')} / p99 {_f(r['p99_ms'], '{:.1f}')} ms",
+    )
     r = P.get("latency")
-    row(f"latency @{c['latency_rate']:.0f} cmd/s, {c['displays']} displays", r,
-        r and f"p50 {_f(r['p50_ms'], '{:.1f}')} / p99 {_f(r['p99_ms'], '{:.1f}')} ms")
+    row(
+        f"latency @{c['latency_rate']:.0f} cmd/s, {c['displays']} displays",
+        r,
+        r and f"p50 {_f(r['p50_ms'], '{:.1f}')} / p99 {_f(r['p99_ms'], '{:.1f}')} ms",
+    )
     if r:
-        lines.append(f"{'  time until every display had it':<34}"
-                     f"{'p50 ' + _f(r['every_display_p50_ms'], '{:.1f}') + ' / p99 ' + _f(r['every_display_p99_ms'], '{:.1f}') + ' ms':>36}")
-        lines.append(f"{'  of which the command (HTTP)':<34}"
-                     f"{'p50 ' + _f(r['http_p50_ms'], '{:.1f}') + ' / p99 ' + _f(r['http_p99_ms'], '{:.1f}') + ' ms':>36}")
+        lines.append(
+            f"{'  time until every display had it':<34}"
+            f"{'p50 ' + _f(r['every_display_p50_ms'], '{:.1f}') + ' / p99 ' + _f(r['every_display_p99_ms'], '{:.1f}') + ' ms':>36}"
+        )
+        lines.append(
+            f"{'  of which the command (HTTP)':<34}"
+            f"{'p50 ' + _f(r['http_p50_ms'], '{:.1f}') + ' / p99 ' + _f(r['http_p99_ms'], '{:.1f}') + ' ms':>36}"
+        )
         if r.get("pg_checkpoints") is not None:
-            lines.append(f"{'  meanwhile in PostgreSQL':<34}"
-                         f"{_f(r['pg_checkpoints']) + ' checkpoints, ' + _f(r['other_db_tx']) + ' tx elsewhere':>36}")
+            lines.append(
+                f"{'  meanwhile in PostgreSQL':<34}"
+                f"{_f(r['pg_checkpoints']) + ' checkpoints, ' + _f(r['other_db_tx']) + ' tx elsewhere':>36}"
+            )
         if r.get("bare_commit_p99_ms") is not None:
-            lines.append(f"{'  a bare one-row commit meanwhile':<34}"
-                         f"{'p50 ' + _f(r['bare_commit_p50_ms'], '{:.1f}') + ' / p99 ' + _f(r['bare_commit_p99_ms'], '{:.1f}') + ' / max ' + _f(r['bare_commit_max_ms'], '{:.0f}') + ' ms':>36}")
+            lines.append(
+                f"{'  a bare one-row commit meanwhile':<34}"
+                f"{'p50 ' + _f(r['bare_commit_p50_ms'], '{:.1f}') + ' / p99 ' + _f(r['bare_commit_p99_ms'], '{:.1f}') + ' / max ' + _f(r['bare_commit_max_ms'], '{:.0f}') + ' ms':>36}"
+            )
     r = P.get("fanout")
-    row(f"fan-out @{_f(r and r.get('rate'))} cmd/s offered", r,
-        r and f"{_f(r.get('deliveries_per_s'))} deliveries/s")
+    row(
+        f"fan-out @{_f(r and r.get('rate'))} cmd/s offered",
+        r,
+        r and f"{_f(r.get('deliveries_per_s'))} deliveries/s",
+    )
     r = P.get("commands_with_displays")
-    row("commands + displays (full speed)", r,
-        r and f"{_f(r['commands_per_s'])} cmd/s  {_f(r.get('deliveries_per_s'))} deliv/s")
+    row(
+        "commands + displays (full speed)",
+        r,
+        r and f"{_f(r['commands_per_s'])} cmd/s  {_f(r.get('deliveries_per_s'))} deliv/s",
+    )
     ovl = P.get("overload_check", {})
     if r:
-        lines.append(f"{'  displays after it':<34}"
-                     f"{_f(ovl.get('reconnects')) + ' resynced, ' + _f(ovl.get('lost')) + ' events skipped':>36}")
+        lines.append(
+            f"{'  displays after it':<34}"
+            f"{_f(ovl.get('reconnects')) + ' resynced, ' + _f(ovl.get('lost')) + ' events skipped':>36}"
+        )
     chk = P.get("check", {})
     lines += ["", f"{'target':<44}{'measured':>22}{'target':>12}  verdict"]
     v = s.get("pass", {})
 
     def tgt(name: str, measured: str, target: str, key: str) -> None:
         ok = v.get(key)
-        lines.append(f"{name:<44}{measured:>22}{target:>12}  {'-' if ok is None else ('PASS' if ok else 'MISS')}")
+        lines.append(
+            f"{name:<44}{measured:>22}{target:>12}  {'-' if ok is None else ('PASS' if ok else 'MISS')}"
+        )
 
-    tgt("events lost / duplicated (latency + fan-out)", f"{_f(chk.get('lost'))} / {_f(chk.get('duplicated'))}", "0 / 0",
-        "lost_duplicated")
-    tgt("events lost / duplicated (full-speed overload)",
-        f"{_f(ovl.get('lost'))} / {_f(ovl.get('duplicated'))}", "0 / 0", "overload_lost_duplicated")
-    tgt("durable cmd/s vs PG ceiling (with displays)", _pct(s.get("cmd_vs_pg_with_displays")), ">= 50 %",
-        "cmd_vs_pg_with_displays")
-    tgt("durable cmd/s vs PG ceiling (no displays)", _pct(s.get("cmd_vs_pg_no_displays")), ">= 50 %",
-        "cmd_vs_pg_no_displays")
-    tgt("display fan-out vs raw broadcast", _pct(s.get("fanout_vs_raw")), ">= 60 %", "fanout_vs_raw")
+    tgt(
+        "events lost / duplicated (latency + fan-out)",
+        f"{_f(chk.get('lost'))} / {_f(chk.get('duplicated'))}",
+        "0 / 0",
+        "lost_duplicated",
+    )
+    tgt(
+        "events lost / duplicated (full-speed overload)",
+        f"{_f(ovl.get('lost'))} / {_f(ovl.get('duplicated'))}",
+        "0 / 0",
+        "overload_lost_duplicated",
+    )
+    tgt(
+        "durable cmd/s vs PG ceiling (with displays)",
+        _pct(s.get("cmd_vs_pg_with_displays")),
+        ">= 50 %",
+        "cmd_vs_pg_with_displays",
+    )
+    tgt(
+        "durable cmd/s vs PG ceiling (no displays)",
+        _pct(s.get("cmd_vs_pg_no_displays")),
+        ">= 50 %",
+        "cmd_vs_pg_no_displays",
+    )
+    tgt(
+        "display fan-out vs raw broadcast", _pct(s.get("fanout_vs_raw")), ">= 60 %", "fanout_vs_raw"
+    )
     if s.get("fanout_vs_raw") is not None and not s.get("fanout_saturated"):
         lines.append("  (the displays kept up with everything the windows offered: a lower bound)")
-    tgt(f"p99 command -> display @{c['latency_rate']:.0f} cmd/s", f"{_f(s.get('p99_ms'), '{:.1f}')} ms",
-        "<= 100 ms", "p99")
+    tgt(
+        f"p99 command -> display @{c['latency_rate']:.0f} cmd/s",
+        f"{_f(s.get('p99_ms'), '{:.1f}')} ms",
+        "<= 100 ms",
+        "p99",
+    )
     if v.get("p99") is False and (s.get("bare_commit_p99_ms") or 0) >= TARGETS["p99_ms"] / 2:
-        lines.append(f"  (the disk: a bare one-row commit alone had p99 {s['bare_commit_p99_ms']:.1f} ms"
-                     " in the same seconds)")
+        lines.append(
+            f"  (the disk: a bare one-row commit alone had p99 {s['bare_commit_p99_ms']:.1f} ms"
+            " in the same seconds)"
+        )
     tgt("server RSS (max)", f"{_f(s.get('server_rss_mb'), '{:.0f}')} MB", "<= 400 MB", "rss")
     if chk.get("reconnects"):
         lines.append(f"displays dropped by the server during latency/fan-out: {chk['reconnects']}")
     if chk.get("closed"):
-        lines.append(f"subscribers closed by the server: {chk['closed']} (codes {chk.get('close_codes')})")
+        lines.append(
+            f"subscribers closed by the server: {chk['closed']} (codes {chk.get('close_codes')})"
+        )
     for n in result.get("notes", []):
         lines.append(f"note: {n}")
     return "\n".join(lines)
@@ -1018,11 +1291,15 @@ def main(opts: Options, as_json: bool = False) -> int:
 
     try:
         import uvloop
+
         result = uvloop.run(go())
     except ImportError:  # pragma: no cover
         result = asyncio.run(go())
     if as_json:
-        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n")
+        sys.stdout.write(
+            orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+            + "\n"
+        )
     else:
         print(table(result))
     return 0

@@ -15,6 +15,7 @@
   ticket.registered events written in bulk in one transaction per queue (the rows hq_register
   writes, numbered the same way), the events appended with the same append_events()
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,10 +30,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -95,8 +97,13 @@ async def throwaway_database(server_dsn: str | None, log=print) -> AsyncIterator
 class ServerProcess:
     """`run.py serve` on a free port against the given database."""
 
-    def __init__(self, dsn: str, redis_url: str | None = None, port: int | None = None,
-                 extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        dsn: str,
+        redis_url: str | None = None,
+        port: int | None = None,
+        extra_env: dict[str, str] | None = None,
+    ):
         self.dsn = dsn
         self.port = port or free_port()
         self.host = "127.0.0.1"
@@ -104,8 +111,13 @@ class ServerProcess:
         self.dir = Path(tempfile.mkdtemp(prefix="hallops-bench-srv-"))
         self.log_path = self.dir / "server.log"
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-        env.update({"HALLOPS_DATA_DIR": str(self.dir), "HALLOPS_SECRET": secrets.token_urlsafe(24),
-                    "PYTHONUNBUFFERED": "1"})
+        env.update(
+            {
+                "HALLOPS_DATA_DIR": str(self.dir),
+                "HALLOPS_SECRET": secrets.token_urlsafe(24),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if redis_url:
             env["REDIS_URL"] = redis_url
             env["HALLOPS_REDIS_CHANNEL"] = f"hallops:bench:{secrets.token_hex(4)}"
@@ -116,15 +128,30 @@ class ServerProcess:
     async def start(self, timeout: float = 180.0) -> None:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py"), "--database-url", self.dsn, "serve",
-             "--host", self.host, "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                str(ROOT / "run.py"),
+                "--database-url",
+                self.dsn,
+                "serve",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         t0 = time.monotonic()
         async with aiohttp.ClientSession() as http:
             while time.monotonic() - t0 < timeout:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited ({self.proc.returncode}); see {self.log_path}:\n"
-                                       + self.log_tail())
+                    raise RuntimeError(
+                        f"server exited ({self.proc.returncode}); see {self.log_path}:\n"
+                        + self.log_tail()
+                    )
                 try:
                     async with http.get(self.url + "/healthz") as resp:
                         if resp.status == 200:
@@ -164,6 +191,7 @@ class ServerProcess:
 def pid_listening_on(port: int) -> int | None:
     """The pid of the process listening on a local TCP port (for --url), if visible."""
     import psutil
+
     try:
         for c in psutil.net_connections(kind="tcp"):
             if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid:
@@ -189,8 +217,8 @@ class HallInfo:
     code: str
     id: int
     windows: list[WindowInfo]
-    queues: dict[str, int]                       # code -> id
-    items: dict[int, int]                        # queue id -> an item id of that queue
+    queues: dict[str, int]  # code -> id
+    items: dict[int, int]  # queue id -> an item id of that queue
     kiosk_id: int | None
     display_code: str
     display_token: str = ""
@@ -251,7 +279,11 @@ async def ensure_halls(conn: asyncpg.Connection, count: int) -> list[str]:
             new = await conn.fetchval(
                 "insert into hall (code, name, level, work_periods, notice_line) "
                 "select $2, $3, 'city', work_periods, notice_line from hall where id = $1 "
-                "returning id", src, code, f"压测服务中心{i}")
+                "returning id",
+                src,
+                code,
+                f"压测服务中心{i}",
+            )
             for sql in CLONE_HALL:
                 args = (src, new, code) if "$3" in sql else (src, new)
                 await conn.execute(sql, *args)
@@ -267,29 +299,63 @@ async def hall_info(conn: asyncpg.Connection, code: str, windows: int) -> HallIn
                    order by wq.position limit 1) as first_queue
            from service_window w
            join staff s on s.username = $2 || 'clerk' || lpad(w.window_no::text, 3, '0')
-           where w.hall_id = $1 order by w.window_no limit $3""", hall_id, prefix, windows)
-    queues = {r["code"]: r["id"] for r in await conn.fetch(
-        "select code, id from queue where hall_id = $1 order by id", hall_id)}
-    items = {r["queue_id"]: r["id"] for r in await conn.fetch(
-        "select distinct on (queue_id) queue_id, id from item "
-        "where hall_id = $1 and active and queue_id is not null order by queue_id, id", hall_id)}
-    kiosk = await conn.fetchval("select id from device where hall_id = $1 and kind = 'kiosk' "
-                                "order by id limit 1", hall_id)
-    display = await conn.fetchval("select code from device where hall_id = $1 and kind = 'display' "
-                                  "order by id limit 1", hall_id)
-    return HallInfo(code, hall_id, [WindowInfo(r["window_no"], r["id"], r["staff_id"], r["username"],
-                                               r["first_queue"]) for r in rows],
-                    queues, items, kiosk, display)
+           where w.hall_id = $1 order by w.window_no limit $3""",
+        hall_id,
+        prefix,
+        windows,
+    )
+    queues = {
+        r["code"]: r["id"]
+        for r in await conn.fetch(
+            "select code, id from queue where hall_id = $1 order by id", hall_id
+        )
+    }
+    items = {
+        r["queue_id"]: r["id"]
+        for r in await conn.fetch(
+            "select distinct on (queue_id) queue_id, id from item "
+            "where hall_id = $1 and active and queue_id is not null order by queue_id, id",
+            hall_id,
+        )
+    }
+    kiosk = await conn.fetchval(
+        "select id from device where hall_id = $1 and kind = 'kiosk' order by id limit 1", hall_id
+    )
+    display = await conn.fetchval(
+        "select code from device where hall_id = $1 and kind = 'display' order by id limit 1",
+        hall_id,
+    )
+    return HallInfo(
+        code,
+        hall_id,
+        [
+            WindowInfo(r["window_no"], r["id"], r["staff_id"], r["username"], r["first_queue"])
+            for r in rows
+        ],
+        queues,
+        items,
+        kiosk,
+        display,
+    )
 
 
-async def db_session(conn: asyncpg.Connection, *, staff_id: int | None = None,
-                     device_id: int | None = None, hours: float = 6.0) -> str:
+async def db_session(
+    conn: asyncpg.Connection,
+    *,
+    staff_id: int | None = None,
+    device_id: int | None = None,
+    hours: float = 6.0,
+) -> str:
     """A session token written straight into auth_session (what a login would create)."""
     token = secrets.token_urlsafe(32)
     await conn.execute(
         "insert into auth_session (token_hash, staff_id, device_id, expires_at) "
         "values ($1, $2, $3, now() + make_interval(secs => $4))",
-        hashlib.sha256(token.encode()).digest(), staff_id, device_id, hours * 3600)
+        hashlib.sha256(token.encode()).digest(),
+        staff_id,
+        device_id,
+        hours * 3600,
+    )
     return token
 
 
@@ -305,9 +371,14 @@ async def api_sessions(http: aiohttp.ClientSession, base: str, hall: HallInfo) -
     from server import demo_hall
 
     async def login(w: WindowInfo) -> None:
-        async with http.post(base + "/api/auth/login", json={
-                "username": w.username, "password": demo_hall.DEMO_PASSWORDS["clerk"],
-                "bearer": True}) as resp:
+        async with http.post(
+            base + "/api/auth/login",
+            json={
+                "username": w.username,
+                "password": demo_hall.DEMO_PASSWORDS["clerk"],
+                "bearer": True,
+            },
+        ) as resp:
             body = await resp.json()
             if resp.status != 200:
                 raise RuntimeError(f"login {w.username}: {body}")
@@ -320,8 +391,10 @@ async def api_sessions(http: aiohttp.ClientSession, base: str, hall: HallInfo) -
             await login(w)
 
     await asyncio.gather(*(limited(w) for w in hall.windows))
-    async with http.post(base + "/api/auth/device", json={
-            "code": hall.display_code, "secret": demo_hall.DEMO_PASSWORDS["display"]}) as resp:
+    async with http.post(
+        base + "/api/auth/device",
+        json={"code": hall.display_code, "secret": demo_hall.DEMO_PASSWORDS["display"]},
+    ) as resp:
         body = await resp.json()
         if resp.status != 200:
             raise RuntimeError(f"device login {hall.display_code}: {body}")
@@ -339,7 +412,9 @@ async def open_windows(http: aiohttp.ClientSession, base: str, hall: HallInfo) -
         async with sem:
             async with http.post(path + "/sign-in", headers=h) as resp:
                 if resp.status != 200:
-                    problems.append(f"sign-in {hall.code}/{w.no}: {resp.status} {await resp.text()}")
+                    problems.append(
+                        f"sign-in {hall.code}/{w.no}: {resp.status} {await resp.text()}"
+                    )
                     return
             async with http.post(path + "/status", json={"status": "open"}, headers=h) as resp:
                 if resp.status != 200:
@@ -350,8 +425,11 @@ async def open_windows(http: aiohttp.ClientSession, base: str, hall: HallInfo) -
 
 
 async def head_of(http: aiohttp.ClientSession, base: str, hall: HallInfo) -> int:
-    async with http.get(f"{base}/api/halls/{hall.code}/events", params={"since": "0", "limit": "1"},
-                        headers={"Authorization": f"Bearer {hall.display_token}"}) as resp:
+    async with http.get(
+        f"{base}/api/halls/{hall.code}/events",
+        params={"since": "0", "limit": "1"},
+        headers={"Authorization": f"Bearer {hall.display_token}"},
+    ) as resp:
         body = await resp.json()
         if resp.status != 200:
             raise RuntimeError(f"head of {hall.code}: {body}")
@@ -416,22 +494,34 @@ async def top_up(conn: asyncpg.Connection, hall: HallInfo, per_window: int) -> i
         if n <= 0:
             continue
         async with conn.transaction():
-            ids = [r["id"] for r in await conn.fetch(PREFILL_TICKETS, hall.id, queue_id, day, n,
-                                                     item, hall.kiosk_id)]
+            ids = [
+                r["id"]
+                for r in await conn.fetch(
+                    PREFILL_TICKETS, hall.id, queue_id, day, n, item, hall.kiosk_id
+                )
+            ]
             await conn.fetchval(PREFILL_EVENTS, hall.id, hall.kiosk_id, ids, waiting + n)
         added += n
     return added
 
 
-async def api_top_up(http: aiohttp.ClientSession, base: str, hall: HallInfo, kiosk_tokens: list[str],
-                     item_codes: list[str], count: int) -> tuple[int, int]:
+async def api_top_up(
+    http: aiohttp.ClientSession,
+    base: str,
+    hall: HallInfo,
+    kiosk_tokens: list[str],
+    item_codes: list[str],
+    count: int,
+) -> tuple[int, int]:
     """Registrations through the kiosks (rate-limited by the server): (made, refused)."""
     made = refused = 0
     for i in range(count):
         token = kiosk_tokens[i % len(kiosk_tokens)]
-        async with http.post(f"{base}/api/halls/{hall.code}/registrations",
-                             json={"item": item_codes[i % len(item_codes)]},
-                             headers={"Authorization": f"Bearer {token}"}) as resp:
+        async with http.post(
+            f"{base}/api/halls/{hall.code}/registrations",
+            json={"item": item_codes[i % len(item_codes)]},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp:
             if resp.status == 201:
                 made += 1
             else:

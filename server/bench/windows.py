@@ -7,6 +7,7 @@ seconds in total, handed to the next idle window (open loop at a fixed rate).
 
 For every command the send time (monotonic, taken just before the request is written) is kept
 by the seq of each event it returned: the displays' arrival times are matched against it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,18 @@ def percentile(sorted_values, q: float) -> float:
 
 
 class Window:
-    __slots__ = ("hall_code", "hall_id", "no", "token", "queues", "state", "conn", "busy",
-                 "requests", "rng")
+    __slots__ = (
+        "busy",
+        "conn",
+        "hall_code",
+        "hall_id",
+        "no",
+        "queues",
+        "requests",
+        "rng",
+        "state",
+        "token",
+    )
 
     def __init__(self, spec: dict, seed: int):
         self.hall_code = spec["hall_code"]
@@ -41,7 +52,7 @@ class Window:
         self.no = spec["window_no"]
         self.token = spec["token"]
         self.queues = spec.get("transfer_queues") or []
-        self.state = "idle"          # idle -> called -> serving -> idle
+        self.state = "idle"  # idle -> called -> serving -> idle
         self.conn: HttpConn | None = None
         self.busy = False
         self.rng = random.Random(seed)
@@ -59,23 +70,32 @@ class Window:
     def request(self, verb: str, host: str, port: int) -> bytes:
         if verb == "transfer":
             body = orjson.dumps({"queue": self.rng.choice(self.queues), "note": "bench"})
-            return http_request("POST", host, port,
-                                f"/api/halls/{self.hall_code}/windows/{self.no}/transfer",
-                                body=body, headers={"Authorization": f"Bearer {self.token}"})
+            return http_request(
+                "POST",
+                host,
+                port,
+                f"/api/halls/{self.hall_code}/windows/{self.no}/transfer",
+                body=body,
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
         req = self.requests.get(verb)
         if req is None:
             req = self.requests[verb] = http_request(
-                "POST", host, port, f"/api/halls/{self.hall_code}/windows/{self.no}/{verb}",
-                headers={"Authorization": f"Bearer {self.token}"})
+                "POST",
+                host,
+                port,
+                f"/api/halls/{self.hall_code}/windows/{self.no}/{verb}",
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
         return req
 
     def after(self, verb: str, status: int, code: str | None) -> None:
         if status == 200:
             self.state = {"call-next": "called", "start": "serving"}.get(verb, "idle")
         elif code == "window_busy":
-            self.state = "called"       # something is current: try to start it
+            self.state = "called"  # something is current: try to start it
         elif code == "nothing_called":
-            self.state = "serving"      # already serving: finish it
+            self.state = "serving"  # already serving: finish it
         elif code in ("nothing_serving", "nothing_current"):
             self.state = "idle"
 
@@ -192,11 +212,19 @@ class WindowWorker(BaseHandler):
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=15)
         lat = sorted(self.http_lat)
-        return {"t": t_end, "ok": ok_at_end, "ok_total": self.ok, "errors": dict(self.errors),
-                "verbs": dict(self.verbs), "missed_ticks": self.missed_ticks,
-                "http_p50": percentile(lat, 0.50), "http_p99": percentile(lat, 0.99),
-                "max_seq": self.max_seq, "sends": self.sends if keep_sends else {},
-                "sample": self.sample}
+        return {
+            "t": t_end,
+            "ok": ok_at_end,
+            "ok_total": self.ok,
+            "errors": dict(self.errors),
+            "verbs": dict(self.verbs),
+            "missed_ticks": self.missed_ticks,
+            "http_p50": percentile(lat, 0.50),
+            "http_p99": percentile(lat, 0.99),
+            "max_seq": self.max_seq,
+            "sends": self.sends if keep_sends else {},
+            "sample": self.sample,
+        }
 
     async def op_close(self) -> None:
         for w in self.windows:

@@ -5,6 +5,7 @@ They exist because the load generator must not be the bottleneck: aiohttp's WebS
 tops out at ~60-80k deliveries/s per process and its HTTP client costs several times what the
 server spends on a small command. These do the minimum: parse frame headers, hand payloads on.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ import base64
 import os
 import struct
 import time
-from typing import Callable
+from collections.abc import Callable
 
 _monotonic = time.monotonic
 _PACK_H = struct.Struct("!H").pack
@@ -51,9 +52,15 @@ class WsClient(asyncio.Protocol):
     """One WebSocket connection. `opened` resolves after the 101 response; every complete
     message goes to on_message with the time its bytes were read (one clock read per read)."""
 
-    def __init__(self, host: str, port: int, path: str, on_message: MessageFn,
-                 on_close: Callable[[int | None, str], None] | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        path: str,
+        on_message: MessageFn,
+        on_close: Callable[[int | None, str], None] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.host, self.port, self.path = host, port, path
         self.on_message = on_message
         self.on_close = on_close
@@ -74,9 +81,12 @@ class WsClient(asyncio.Protocol):
         key = base64.b64encode(os.urandom(16)).decode()
         extra = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
         self.transport.write(
-            (f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-             f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-             f"Sec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
+            (
+                f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                f"Sec-WebSocket-Version: 13\r\n{extra}\r\n"
+            ).encode()
+        )
 
     def data_received(self, data: bytes) -> None:
         now = _monotonic()
@@ -96,7 +106,7 @@ class WsClient(asyncio.Protocol):
             self._upgraded = True
             if not self.opened.done():
                 self.opened.set_result(True)
-            buf = buf[end + 4:]
+            buf = buf[end + 4 :]
         pos, n = 0, len(buf)
         on_message = self.on_message
         while n - pos >= 2:
@@ -169,9 +179,16 @@ class WsClient(asyncio.Protocol):
             self.transport.close()
 
 
-async def ws_connect(host: str, port: int, path: str, on_message: MessageFn,
-                     on_close=None, headers: dict[str, str] | None = None,
-                     timeout: float = 10.0, on_create=None) -> WsClient:
+async def ws_connect(
+    host: str,
+    port: int,
+    path: str,
+    on_message: MessageFn,
+    on_close=None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+    on_create=None,
+) -> WsClient:
     """on_create(client) runs before any byte arrives (the first message may come with the
     101 response)."""
     loop = asyncio.get_running_loop()
@@ -217,14 +234,14 @@ class HttpConn(asyncio.Protocol):
             self._fail(HttpError("response without content-length"))
             return
         j = head.find(b"\r\n", i + 2)
-        length = int(head[i + 17: j if j > 0 else len(head)])
+        length = int(head[i + 17 : j if j > 0 else len(head)])
         total = end + 4 + length
         if len(buf) < total:
             self._buf = buf
             return
         self._buf = buf[total:]
         status = int(buf[9:12])
-        body = buf[end + 4: total]
+        body = buf[end + 4 : total]
         w, self._waiter = self._waiter, None
         if w is not None and not w.done():
             w.set_result((status, body))
@@ -251,16 +268,26 @@ class HttpConn(asyncio.Protocol):
             self.transport.close()
 
 
-def http_request(method: str, host: str, port: int, path: str, *, body: bytes = b"",
-                 headers: dict[str, str] | None = None) -> bytes:
+def http_request(
+    method: str,
+    host: str,
+    port: int,
+    path: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> bytes:
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
     ctype = "Content-Type: application/json\r\n" if body else ""
-    return (f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{ctype}"
-            f"Content-Length: {len(body)}\r\n{extra}\r\n").encode() + body
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{ctype}"
+        f"Content-Length: {len(body)}\r\n{extra}\r\n"
+    ).encode() + body
 
 
 async def http_connect(host: str, port: int, timeout: float = 10.0) -> HttpConn:
     loop = asyncio.get_running_loop()
     _, proto = await asyncio.wait_for(
-        loop.create_connection(lambda: HttpConn(host, port), host, port), timeout)
+        loop.create_connection(lambda: HttpConn(host, port), host, port), timeout
+    )
     return proto

@@ -1,4 +1,5 @@
 """Who is acting: a staff member, a device or the system itself."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,10 +16,10 @@ class Actor:
     kind: ActorKind
     id: int | None
     hall_id: int
-    role: str                      # one of STAFF_ROLES, DEVICE_ROLES or "system"
+    role: str  # one of STAFF_ROLES, DEVICE_ROLES or "system"
     name: str = ""
     department_id: int | None = None
-    window_id: int | None = None   # clerks: the window they are signed in at
+    window_id: int | None = None  # clerks: the window they are signed in at
     window_no: int | None = None
     city_hall_id: int | None = None  # for county halls: the city that supervises them
     hall_code: str = ""

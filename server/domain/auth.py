@@ -2,6 +2,7 @@
 
 Staff log in with a password (argon2); devices (kiosks, displays) with their code and secret.
 Both get an opaque session token; only its SHA-256 is stored."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +12,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -41,18 +42,40 @@ def token_hash(token: str) -> bytes:
 
 def actor_from_row(row: asyncpg.Record) -> Actor:
     if row["staff_id"] is not None:
-        return Actor(kind="staff", id=row["staff_id"], hall_id=row["hall_id"], role=row["role"],
-                     name=row["display_name"], department_id=row["department_id"],
-                     window_id=row["window_id"], window_no=row["window_no"],
-                     city_hall_id=row["hall_parent_id"], hall_code=row["hall_code"])
-    return Actor(kind="device", id=row["device_id"], hall_id=row["hall_id"],
-                 role=row["device_kind"], name=row["device_name"],
-                 city_hall_id=row["hall_parent_id"], hall_code=row["hall_code"])
+        return Actor(
+            kind="staff",
+            id=row["staff_id"],
+            hall_id=row["hall_id"],
+            role=row["role"],
+            name=row["display_name"],
+            department_id=row["department_id"],
+            window_id=row["window_id"],
+            window_no=row["window_no"],
+            city_hall_id=row["hall_parent_id"],
+            hall_code=row["hall_code"],
+        )
+    return Actor(
+        kind="device",
+        id=row["device_id"],
+        hall_id=row["hall_id"],
+        role=row["device_kind"],
+        name=row["device_name"],
+        city_hall_id=row["hall_parent_id"],
+        hall_code=row["hall_code"],
+    )
 
 
 class AuthService:
-    def __init__(self, store: Store, *, secret: str, session_hours: float,
-                 lockout_attempts: int, lockout_minutes: float, cache_seconds: float = 2.0):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        secret: str,
+        session_hours: float,
+        lockout_attempts: int,
+        lockout_minutes: float,
+        cache_seconds: float = 2.0,
+    ):
         self.store = store
         self._secret = secret.encode()
         self.session_seconds = session_hours * 3600
@@ -60,7 +83,7 @@ class AuthService:
         self.lockout_seconds = lockout_minutes * 60
         self.cache_seconds = cache_seconds
         self._cache: dict[bytes, tuple[Actor, float]] = {}  # token hash -> (actor, until)
-        self._epoch = 0                                      # bumped by every invalidation
+        self._epoch = 0  # bumped by every invalidation
 
     async def login_staff(self, username: str, password: str) -> LoginResult:
         async with self.store.read() as conn:
@@ -69,14 +92,23 @@ class AuthService:
                 minutes = max(1, int((row["locked_until"] - row["now"]).total_seconds() // 60) + 1)
                 raise Locked(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试")
             # argon2 costs tens of milliseconds of CPU: keep it off the event loop.
-            ok = await asyncio.to_thread(verify_password, row["password_hash"] if row else None,
-                                         password)
+            ok = await asyncio.to_thread(
+                verify_password, row["password_hash"] if row else None, password
+            )
             if row is None or not row["active"] or not ok:
                 if row is not None:
-                    await conn.execute(q.LOGIN_FAILED, row["id"], self.lockout_attempts,
-                                       self.lockout_seconds)
-                    await self._audit(conn, row["hall_id"], "staff", row["id"], "auth.login",
-                                      "denied", {"username": username})
+                    await conn.execute(
+                        q.LOGIN_FAILED, row["id"], self.lockout_attempts, self.lockout_seconds
+                    )
+                    await self._audit(
+                        conn,
+                        row["hall_id"],
+                        "staff",
+                        row["id"],
+                        "auth.login",
+                        "denied",
+                        {"username": username},
+                    )
                 raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
             await conn.execute(q.LOGIN_OK, row["id"])
             token, expires_at = await self._create_session(conn, staff_id=row["id"])
@@ -88,14 +120,17 @@ class AuthService:
     async def login_device(self, code: str, secret: str) -> LoginResult:
         async with self.store.read() as conn:
             row = await conn.fetchrow(q.DEVICE_BY_CODE, code)
-            ok = await asyncio.to_thread(verify_password, row["secret_hash"] if row else None,
-                                         secret)
+            ok = await asyncio.to_thread(
+                verify_password, row["secret_hash"] if row else None, secret
+            )
             if row is None or not row["active"] or not ok:
                 raise Unauthenticated("设备编号或密钥错误", code="bad_credentials")
-            token, expires_at = await self._create_session(conn, device_id=row["id"],
-                                                           seconds=30 * 86400)
-            await self._audit(conn, row["hall_id"], "device", row["id"], "auth.device_login",
-                              "ok", {})
+            token, expires_at = await self._create_session(
+                conn, device_id=row["id"], seconds=30 * 86400
+            )
+            await self._audit(
+                conn, row["hall_id"], "device", row["id"], "auth.device_login", "ok", {}
+            )
         actor = await self.resolve(token)
         assert actor is not None
         return LoginResult(token, expires_at, actor)
@@ -128,7 +163,7 @@ class AuthService:
         actor = actor_from_row(row)
         # Cached only if nothing was invalidated while we read (the row may predate it).
         if self.cache_seconds > 0 and epoch == self._epoch:
-            left = (row["expires_at"] - datetime.now(timezone.utc)).total_seconds()
+            left = (row["expires_at"] - datetime.now(UTC)).total_seconds()
             if left > 0:
                 if len(self._cache) >= _CACHE_MAX:
                     self._cache.clear()
@@ -194,12 +229,22 @@ class AuthService:
             return None
         return await self.resolve_ticket(credential) or await self.resolve(credential)
 
-    async def _create_session(self, conn: asyncpg.Connection, *, staff_id: int | None = None,
-                              device_id: int | None = None,
-                              seconds: float | None = None) -> tuple[str, datetime]:
+    async def _create_session(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        staff_id: int | None = None,
+        device_id: int | None = None,
+        seconds: float | None = None,
+    ) -> tuple[str, datetime]:
         token = secrets.token_urlsafe(32)
-        expires_at = await conn.fetchval(q.CREATE_SESSION, token_hash(token), staff_id, device_id,
-                                         seconds or self.session_seconds)
+        expires_at = await conn.fetchval(
+            q.CREATE_SESSION,
+            token_hash(token),
+            staff_id,
+            device_id,
+            seconds or self.session_seconds,
+        )
         return token, expires_at
 
     async def _audit(self, conn, hall_id, kind, actor_id, action, outcome, detail) -> None:

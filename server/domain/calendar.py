@@ -38,12 +38,13 @@ Work periods
 Loops go day by day (limits are at most a few hundred working days). A calendar with no working
 day within `MAX_SEARCH_DAYS` (about three years) of a date raises `Invalid` instead of looping.
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -73,10 +74,13 @@ def _check_periods(periods: tuple[tuple[time, time], ...]) -> None:
         if not begin < end:
             raise Invalid(
                 f"工作时段 {begin:%H:%M}–{end:%H:%M} 的开始时间须早于结束时间",
-                code="invalid_work_periods", field="work_periods",
+                code="invalid_work_periods",
+                field="work_periods",
             )
         if previous_end is not None and begin < previous_end:
-            raise Invalid("工作时段须按时间排序且互不重叠", code="invalid_work_periods", field="work_periods")
+            raise Invalid(
+                "工作时段须按时间排序且互不重叠", code="invalid_work_periods", field="work_periods"
+            )
         previous_end = end
 
 
@@ -90,13 +94,17 @@ def parse_work_periods(raw: list[list[str]]) -> tuple[tuple[time, time], ...]:
     parsed: list[tuple[time, time]] = []
     for item in raw:
         if not isinstance(item, (list, tuple)) or len(item) != 2:
-            raise Invalid("每个工作时段应为 [开始, 结束]", code="invalid_work_periods", field="work_periods")
+            raise Invalid(
+                "每个工作时段应为 [开始, 结束]", code="invalid_work_periods", field="work_periods"
+            )
         pair = []
         for text in item:
             m = _HHMM.match(text) if isinstance(text, str) else None
             if m is None:
                 raise Invalid(
-                    f"工作时段时间格式应为 HH:MM：{text!r}", code="invalid_work_periods", field="work_periods"
+                    f"工作时段时间格式应为 HH:MM：{text!r}",
+                    code="invalid_work_periods",
+                    field="work_periods",
                 )
             pair.append(time(int(m.group(1)), int(m.group(2))))
         parsed.append((pair[0], pair[1]))
@@ -120,8 +128,8 @@ def _require_aware(value: datetime, name: str) -> None:
 
 @dataclass(frozen=True)
 class HallCalendar:
-    overrides: Mapping[date, bool]                # day -> is_working, from calendar_day rows
-    work_periods: tuple[tuple[time, time], ...]   # from hall.work_periods, sorted, non-overlapping
+    overrides: Mapping[date, bool]  # day -> is_working, from calendar_day rows
+    work_periods: tuple[tuple[time, time], ...]  # from hall.work_periods, sorted, non-overlapping
     tz: ZoneInfo = field(default=DEFAULT_TZ)
 
     def __post_init__(self) -> None:
@@ -148,7 +156,9 @@ class HallCalendar:
             if self.is_working_day(candidate):
                 return candidate
         raise Invalid(
-            f"{day.isoformat()} 之后约三年内没有工作日，请检查大厅日历", code="no_working_day", field="calendar"
+            f"{day.isoformat()} 之后约三年内没有工作日，请检查大厅日历",
+            code="no_working_day",
+            field="calendar",
         )
 
     # --- instants ---------------------------------------------------------------------------
@@ -159,8 +169,8 @@ class HallCalendar:
             return []
         return [
             (
-                datetime.combine(day, b, tzinfo=self.tz).astimezone(timezone.utc),
-                datetime.combine(day, e, tzinfo=self.tz).astimezone(timezone.utc),
+                datetime.combine(day, b, tzinfo=self.tz).astimezone(UTC),
+                datetime.combine(day, e, tzinfo=self.tz).astimezone(UTC),
             )
             for b, e in self.work_periods
         ]
@@ -185,7 +195,7 @@ class HallCalendar:
             return datetime.combine(day, self.work_periods[-1][1], tzinfo=self.tz)
 
         # working_hour
-        start_utc = start.astimezone(timezone.utc)
+        start_utc = start.astimezone(UTC)
         remaining = timedelta(hours=amount)
         day = local.date()
         if not self.is_working_day(day):
@@ -205,8 +215,8 @@ class HallCalendar:
         """Working time inside [start, end): zero when end <= start."""
         _require_aware(start, "start")
         _require_aware(end, "end")
-        start_utc = start.astimezone(timezone.utc)
-        end_utc = end.astimezone(timezone.utc)
+        start_utc = start.astimezone(UTC)
+        end_utc = end.astimezone(UTC)
         total = timedelta(0)
         if end_utc <= start_utc:
             return total

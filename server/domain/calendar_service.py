@@ -1,4 +1,5 @@
 """Commands and reads on a hall's calendar, and the promised deadline of an item."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -17,20 +18,31 @@ from server.domain.store import Store
 _HORIZON = timedelta(days=900)
 
 
-async def set_day(store: Store, actor: Actor, hall_code: str, day: date, is_working: bool,
-                  note: str) -> dict[str, Any]:
+async def set_day(
+    store: Store, actor: Actor, hall_code: str, day: date, is_working: bool, note: str
+) -> dict[str, Any]:
     async with store.command(actor, "calendar.edit") as tx:
         hall = await get_hall(tx.conn, hall_code)
         tx.detail.update(hall=hall.code, day=day.isoformat(), is_working=is_working)
         authorize(actor, "calendar.edit", hall.target())
         await cq.set_calendar_day(tx.conn, hall.id, day, is_working, note)
-        tx.emit("calendar.day_set", {"day": day.isoformat(), "is_working": is_working,
-                                     "note": note}, hall_id=hall.id)
+        tx.emit(
+            "calendar.day_set",
+            {"day": day.isoformat(), "is_working": is_working, "note": note},
+            hall_id=hall.id,
+        )
     return {"day": day.isoformat(), "is_working": is_working, "note": note}
 
 
-async def deadline(store: Store, hall: HallRef, start: datetime, *, amount: int | None = None,
-                   unit: str | None = None, item_code: str | None = None) -> dict[str, Any]:
+async def deadline(
+    store: Store,
+    hall: HallRef,
+    start: datetime,
+    *,
+    amount: int | None = None,
+    unit: str | None = None,
+    item_code: str | None = None,
+) -> dict[str, Any]:
     """When a limit that starts at `start` runs out: from an item's promised limit, or a given
     amount and unit."""
     async with store.read() as conn:

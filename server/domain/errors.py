@@ -2,6 +2,7 @@
 
 The kind says what went wrong in transport-free terms; the HTTP and socket layers map it to a
 status once, in one place."""
+
 from __future__ import annotations
 
 from typing import ClassVar

@@ -2,11 +2,13 @@
 
 An event is numbered by its hall's gapless sequence in the same transaction as the change it
 describes; it is published only after that transaction committed."""
+
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -21,8 +23,14 @@ class EventRecord:
     at: datetime
 
     def to_wire(self) -> dict[str, Any]:
-        return {"seq": self.seq, "hall_id": self.hall_id, "type": self.type,
-                "at": self.at.isoformat(), "window_id": self.window_id, "data": self.payload}
+        return {
+            "seq": self.seq,
+            "hall_id": self.hall_id,
+            "type": self.type,
+            "at": self.at.isoformat(),
+            "window_id": self.window_id,
+            "data": self.payload,
+        }
 
     def encode(self) -> bytes:
         # Copied to its own size: orjson's output keeps a ~4 kB allocation whatever its length,
@@ -31,10 +39,15 @@ class EventRecord:
         return bytes(memoryview(orjson.dumps(self.to_wire())))
 
     @classmethod
-    def from_wire(cls, wire: dict[str, Any]) -> "EventRecord":
-        return cls(hall_id=wire["hall_id"], seq=wire["seq"], type=wire["type"],
-                   payload=wire["data"], window_id=wire.get("window_id"),
-                   at=datetime.fromisoformat(wire["at"]))
+    def from_wire(cls, wire: dict[str, Any]) -> EventRecord:
+        return cls(
+            hall_id=wire["hall_id"],
+            seq=wire["seq"],
+            type=wire["type"],
+            payload=wire["data"],
+            window_id=wire.get("window_id"),
+            at=datetime.fromisoformat(wire["at"]),
+        )
 
 
 class Publisher(Protocol):

@@ -1,4 +1,5 @@
 """The hall: its reference data, its live snapshot, and the admin's hall-wide commands."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,9 @@ async def hall_by_id(conn: asyncpg.Connection, hall_id: int) -> HallRef:
     return HallRef(row["id"], row["code"], row["name"], row["level"], row["parent_id"])
 
 
-async def visible_hall(conn: asyncpg.Connection, actor: Actor, code: str | None,
-                       command: str = "hall.read") -> HallRef:
+async def visible_hall(
+    conn: asyncpg.Connection, actor: Actor, code: str | None, command: str = "hall.read"
+) -> HallRef:
     """The hall named by code (the actor's own when None), if the actor may do `command` there."""
     hall = await (get_hall(conn, code) if code is not None else hall_by_id(conn, actor.hall_id))
     authorize(actor, command, hall.target())
@@ -49,11 +51,16 @@ async def visible_hall(conn: asyncpg.Connection, actor: Actor, code: str | None,
 
 
 def window_view(row: asyncpg.Record) -> dict[str, Any]:
-    return {"window_no": row["window_no"], "name": row["display_name"], "zone": row["zone"],
-            "status": row["status"], "department": row["department_code"],
-            "department_name": row["department_name"], "queues": list(row["queues"]),
-            "clerk": ({"id": row["clerk_id"], "name": row["clerk_name"]}
-                      if row["clerk_id"] else None)}
+    return {
+        "window_no": row["window_no"],
+        "name": row["display_name"],
+        "zone": row["zone"],
+        "status": row["status"],
+        "department": row["department_code"],
+        "department_name": row["department_name"],
+        "queues": list(row["queues"]),
+        "clerk": ({"id": row["clerk_id"], "name": row["clerk_name"]} if row["clerk_id"] else None),
+    }
 
 
 async def set_notice(store: Store, actor: Actor, hall_code: str, text: str) -> dict[str, Any]:
@@ -70,13 +77,21 @@ async def set_notice(store: Store, actor: Actor, hall_code: str, text: str) -> d
 
 
 async def duty_of_day(conn: asyncpg.Connection, hall: HallRef, day: date) -> list[dict]:
-    return [{"staff_id": r["staff_id"], "username": r["username"], "name": r["display_name"],
-             "department": r["department_code"], "department_name": r["department_name"]}
-            for r in await conn.fetch(q.DUTY_OF_DAY, hall.id, day)]
+    return [
+        {
+            "staff_id": r["staff_id"],
+            "username": r["username"],
+            "name": r["display_name"],
+            "department": r["department_code"],
+            "department_name": r["department_name"],
+        }
+        for r in await conn.fetch(q.DUTY_OF_DAY, hall.id, day)
+    ]
 
 
-async def set_duty(store: Store, actor: Actor, hall_code: str, day: date,
-                   staff_ids: list[int]) -> list[dict]:
+async def set_duty(
+    store: Store, actor: Actor, hall_code: str, day: date, staff_ids: list[int]
+) -> list[dict]:
     async with store.command(actor, "duty.set") as tx:
         hall = await get_hall(tx.conn, hall_code)
         tx.detail.update(hall=hall.code, day=day.isoformat(), staff=staff_ids)
@@ -85,11 +100,14 @@ async def set_duty(store: Store, actor: Actor, hall_code: str, day: date,
         for sid in staff_ids:
             r = rows.get(sid)
             if r is None or r["role"] != "leader" or r["hall_id"] != hall.id:
-                raise Invalid(f"人员 {sid} 不是本中心的带班领导", code="not_a_leader",
-                              field="staff_ids")
+                raise Invalid(
+                    f"人员 {sid} 不是本中心的带班领导", code="not_a_leader", field="staff_ids"
+                )
         await tx.conn.execute(q.DELETE_DUTY_OF_DAY, hall.id, day)
-        await tx.conn.executemany(q.INSERT_DUTY, [(hall.id, day, sid, rows[sid]["department_id"])
-                                                  for sid in dict.fromkeys(staff_ids)])
+        await tx.conn.executemany(
+            q.INSERT_DUTY,
+            [(hall.id, day, sid, rows[sid]["department_id"]) for sid in dict.fromkeys(staff_ids)],
+        )
         duty = await duty_of_day(tx.conn, hall, day)
         tx.emit("duty.set", {"day": day.isoformat(), "leaders": duty}, hall_id=hall.id)
     return duty

@@ -1,4 +1,5 @@
 """The notice's barcode: Code128 of the registration number, as SVG (python-barcode)."""
+
 from __future__ import annotations
 
 import io
@@ -17,6 +18,14 @@ def barcode_svg(reg_no: str) -> bytes:
         raise Invalid("登记号格式不正确", code="invalid_reg_no", field="reg_no")
     code = barcode.get("code128", reg_no, writer=SVGWriter())
     out = io.BytesIO()
-    code.write(out, options={"module_width": 0.3, "module_height": 12, "font_size": 8,
-                             "text_distance": 4, "quiet_zone": 2})
+    code.write(
+        out,
+        options={
+            "module_width": 0.3,
+            "module_height": 12,
+            "font_size": 8,
+            "text_distance": 4,
+            "quiet_zone": 2,
+        },
+    )
     return out.getvalue()

@@ -1,4 +1,5 @@
 """Password and secret hashing with argon2 (argon2-cffi's PasswordHasher defaults)."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher

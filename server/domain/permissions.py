@@ -2,6 +2,7 @@
 
 A rule names the roles allowed and the scope each must be in: the actor's own hall (or, for a
 city supervisor, its county halls), own department, or the window the clerk is signed in at."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,22 +29,41 @@ class Target:
 #   own_window  the target window is the one the clerk is signed in at
 #   signed_in   the clerk is signed in at some window of this hall (commands without a window)
 POLICY: Final[dict[str, dict[str, Scope]]] = {
-    "hall.read": {"clerk": "hall", "leader": "hall", "supervisor": "supervised",
-                  "admin": "hall", "kiosk": "hall", "display": "hall"},
+    "hall.read": {
+        "clerk": "hall",
+        "leader": "hall",
+        "supervisor": "supervised",
+        "admin": "hall",
+        "kiosk": "hall",
+        "display": "hall",
+    },
     "staff.read": {"leader": "department", "supervisor": "supervised", "admin": "hall"},
     "audit.read": {"supervisor": "supervised", "admin": "hall"},
-    "events.read": {"clerk": "hall", "leader": "hall", "supervisor": "supervised",
-                    "admin": "hall", "display": "hall"},
+    "events.read": {
+        "clerk": "hall",
+        "leader": "hall",
+        "supervisor": "supervised",
+        "admin": "hall",
+        "display": "hall",
+    },
     "window.sign_in": {"clerk": "department"},
     "window.sign_out": {"clerk": "own_window", "admin": "hall"},
     "window.set_status": {"clerk": "own_window", "admin": "hall"},
     "calendar.edit": {"admin": "hall"},
     "ticket.register": {"kiosk": "hall", "admin": "hall"},
     "ticket.call": {"clerk": "own_window"},
-    "window.board": {"clerk": "own_window", "leader": "department", "supervisor": "supervised",
-                     "admin": "hall"},
-    "registration.read": {"clerk": "signed_in", "leader": "hall", "supervisor": "supervised",
-                          "admin": "hall"},
+    "window.board": {
+        "clerk": "own_window",
+        "leader": "department",
+        "supervisor": "supervised",
+        "admin": "hall",
+    },
+    "registration.read": {
+        "clerk": "signed_in",
+        "leader": "hall",
+        "supervisor": "supervised",
+        "admin": "hall",
+    },
     "notice.set": {"admin": "hall"},
     "duty.set": {"admin": "hall"},
 }

@@ -4,6 +4,7 @@ The commands themselves are database functions (db/migrations/0003_queue_command
 is one statement that changes the tickets, appends its events and audits itself, so a call is
 one round trip and 130 windows calling at once never get the same ticket (SKIP LOCKED). This
 module authorizes, validates, and shapes what the screens need."""
+
 from __future__ import annotations
 
 import math
@@ -58,13 +59,15 @@ def estimated_wait_seconds(ahead: int, open_windows: int, avg_service_seconds: i
 def own_window_target(actor: Actor, hall_code: str, window_no: int) -> Target | None:
     """The clerk's own window as a target, known from the session without a lookup."""
     if actor.hall_code == hall_code and actor.window_no == window_no and actor.window_id:
-        return Target(hall_id=actor.hall_id, department_id=actor.department_id,
-                      window_id=actor.window_id)
+        return Target(
+            hall_id=actor.hall_id, department_id=actor.department_id, window_id=actor.window_id
+        )
     return None
 
 
-async def window_target(conn: asyncpg.Connection, actor: Actor, hall: HallRef | None,
-                        hall_code: str, window_no: int) -> Target:
+async def window_target(
+    conn: asyncpg.Connection, actor: Actor, hall: HallRef | None, hall_code: str, window_no: int
+) -> Target:
     """The target of a window command (a lookup only when it is not the clerk's own)."""
     own = own_window_target(actor, hall_code, window_no)
     if own is not None:
@@ -87,8 +90,9 @@ class QueueService:
     def __init__(self, store: Store):
         self.store = store
 
-    async def _authorize(self, actor: Actor, command: str, target: Target,
-                         detail: dict[str, Any]) -> None:
+    async def _authorize(
+        self, actor: Actor, command: str, target: Target, detail: dict[str, Any]
+    ) -> None:
         """Commands outside store.command: their refusals are audited here."""
         try:
             authorize(actor, command, target)
@@ -97,9 +101,17 @@ class QueueService:
             raise
 
     # -- kiosk ----------------------------------------------------------------------------
-    async def register(self, actor: Actor, hall_code: str, item_code: str, *,
-                       phone: str | None = None, id_number: str | None = None,
-                       priority: str = "normal", now: datetime | None = None) -> Registered:
+    async def register(
+        self,
+        actor: Actor,
+        hall_code: str,
+        item_code: str,
+        *,
+        phone: str | None = None,
+        id_number: str | None = None,
+        priority: str = "normal",
+        now: datetime | None = None,
+    ) -> Registered:
         if priority not in PRIORITIES:
             raise Invalid("优先类型不正确", code="invalid_priority", field="priority")
         now = (now or datetime.now(TZ)).astimezone(TZ)
@@ -110,45 +122,70 @@ class QueueService:
             if item is None or not item["active"]:
                 raise NotFound(f"事项 {item_code} 不存在", code="unknown_item", field="item")
             if item["queue_id"] is None:
-                raise Invalid("该事项暂不支持自助取号，请到咨询台", code="item_without_queue",
-                              field="item")
+                raise Invalid(
+                    "该事项暂不支持自助取号，请到咨询台", code="item_without_queue", field="item"
+                )
             due = None
             if item["kind"] == "promised":
-                cal = await cq.load_hall_calendar(conn, hall.id, now.date() - timedelta(days=7),
-                                                  now.date() + timedelta(days=900))
+                cal = await cq.load_hall_calendar(
+                    conn, hall.id, now.date() - timedelta(days=7), now.date() + timedelta(days=900)
+                )
                 due = cal.add_working_time(now, item["promised_limit"], item["limit_unit"])
         query_code = new_query_code()
         records = await self.store.statement(
-            hall.id, q.REGISTER, hall.id, actor.kind, actor.id, item["id"], item["queue_id"],
-            service_day(now), query_code, phone, id_number, priority, due)
+            hall.id,
+            q.REGISTER,
+            hall.id,
+            actor.kind,
+            actor.id,
+            item["id"],
+            item["queue_id"],
+            service_day(now),
+            query_code,
+            phone,
+            id_number,
+            priority,
+            due,
+        )
         return Registered(query_code, records[0].payload, records)
 
     # -- window terminal ------------------------------------------------------------------
-    async def _window_command(self, actor: Actor, hall_code: str, window_no: int, sql: str,
-                              *args: Any) -> list[EventRecord]:
+    async def _window_command(
+        self, actor: Actor, hall_code: str, window_no: int, sql: str, *args: Any
+    ) -> list[EventRecord]:
         target = own_window_target(actor, hall_code, window_no)
         if target is None:  # not the clerk's own window: look it up to refuse precisely
             async with self.store.read() as conn:
                 target = await window_target(conn, actor, None, hall_code, window_no)
         await self._authorize(actor, "ticket.call", target, {"window_no": window_no})
-        return await self.store.statement(target.hall_id, sql, target.hall_id, target.window_id,
-                                          actor.id, *args)
+        return await self.store.statement(
+            target.hall_id, sql, target.hall_id, target.window_id, actor.id, *args
+        )
 
     async def call_next(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
         return await self._window_command(actor, hall_code, window_no, q.CALL_NEXT, service_day())
 
-    async def call_ticket(self, actor: Actor, hall_code: str, window_no: int, ticket_no: str,
-                          reason: str) -> list[EventRecord]:
+    async def call_ticket(
+        self, actor: Actor, hall_code: str, window_no: int, ticket_no: str, reason: str
+    ) -> list[EventRecord]:
         if not reason.strip():
             raise Invalid("请填写提前叫号的原因", code="reason_required", field="reason")
-        return await self._window_command(actor, hall_code, window_no, q.CALL_TICKET,
-                                          service_day(), ticket_no.strip().upper(), reason.strip())
+        return await self._window_command(
+            actor,
+            hall_code,
+            window_no,
+            q.CALL_TICKET,
+            service_day(),
+            ticket_no.strip().upper(),
+            reason.strip(),
+        )
 
     async def recall(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
         return await self._window_command(actor, hall_code, window_no, q.RECALL)
 
-    async def no_show(self, actor: Actor, hall_code: str, window_no: int,
-                      requeue: bool) -> list[EventRecord]:
+    async def no_show(
+        self, actor: Actor, hall_code: str, window_no: int, requeue: bool
+    ) -> list[EventRecord]:
         return await self._window_command(actor, hall_code, window_no, q.NO_SHOW, requeue)
 
     async def start(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
@@ -157,8 +194,9 @@ class QueueService:
     async def finish(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
         return await self._window_command(actor, hall_code, window_no, q.FINISH)
 
-    async def cancel(self, actor: Actor, hall_code: str, window_no: int,
-                     reason: str) -> list[EventRecord]:
+    async def cancel(
+        self, actor: Actor, hall_code: str, window_no: int, reason: str
+    ) -> list[EventRecord]:
         if not reason.strip():
             raise Invalid("请填写取消的原因", code="reason_required", field="reason")
         return await self._window_command(actor, hall_code, window_no, q.CANCEL, reason.strip())
@@ -166,17 +204,27 @@ class QueueService:
     async def park(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
         return await self._window_command(actor, hall_code, window_no, q.PARK)
 
-    async def resume(self, actor: Actor, hall_code: str, window_no: int,
-                     ticket_id: int) -> list[EventRecord]:
+    async def resume(
+        self, actor: Actor, hall_code: str, window_no: int, ticket_id: int
+    ) -> list[EventRecord]:
         return await self._window_command(actor, hall_code, window_no, q.RESUME, ticket_id)
 
-    async def transfer(self, actor: Actor, hall_code: str, window_no: int, *,
-                       queue: str | None = None, to_window_no: int | None = None,
-                       to_clerk_id: int | None = None, front: bool = False,
-                       note: str = "") -> list[EventRecord]:
+    async def transfer(
+        self,
+        actor: Actor,
+        hall_code: str,
+        window_no: int,
+        *,
+        queue: str | None = None,
+        to_window_no: int | None = None,
+        to_clerk_id: int | None = None,
+        front: bool = False,
+        note: str = "",
+    ) -> list[EventRecord]:
         if queue is None and to_window_no is None and to_clerk_id is None:
-            raise Invalid("请选择转办的队列、窗口或工作人员", code="transfer_target_required",
-                          field="queue")
+            raise Invalid(
+                "请选择转办的队列、窗口或工作人员", code="transfer_target_required", field="queue"
+            )
         async with self.store.read() as conn:
             hall = await get_hall(conn, hall_code)
             queue_id = to_window_id = None
@@ -187,14 +235,26 @@ class QueueService:
             if to_window_no is not None:
                 row = await conn.fetchrow(q.WINDOW_ID, hall.id, to_window_no)
                 if row is None:
-                    raise NotFound(f"窗口 {to_window_no} 不存在", code="unknown_window",
-                                   field="to_window_no")
+                    raise NotFound(
+                        f"窗口 {to_window_no} 不存在", code="unknown_window", field="to_window_no"
+                    )
                 to_window_id = row["id"]
-            if to_clerk_id is not None and await conn.fetchval(q.STAFF_IN_HALL, hall.id,
-                                                               to_clerk_id) is None:
+            if (
+                to_clerk_id is not None
+                and await conn.fetchval(q.STAFF_IN_HALL, hall.id, to_clerk_id) is None
+            ):
                 raise NotFound("目标工作人员不存在", code="unknown_clerk", field="to_clerk_id")
-        return await self._window_command(actor, hall_code, window_no, q.TRANSFER, queue_id,
-                                          to_window_id, to_clerk_id, front, note.strip())
+        return await self._window_command(
+            actor,
+            hall_code,
+            window_no,
+            q.TRANSFER,
+            queue_id,
+            to_window_id,
+            to_clerk_id,
+            front,
+            note.strip(),
+        )
 
     # -- reads ----------------------------------------------------------------------------
     async def queue_status(self, hall: HallRef, day: date | None = None) -> list[dict[str, Any]]:
@@ -202,27 +262,33 @@ class QueueService:
             rows = await conn.fetch(q.QUEUE_STATUS, hall.id, day or service_day())
         return [queue_view(r) for r in rows]
 
-    async def window_board(self, actor: Actor, hall_code: str, window_no: int,
-                           limit: int = 50) -> dict[str, Any]:
+    async def window_board(
+        self, actor: Actor, hall_code: str, window_no: int, limit: int = 50
+    ) -> dict[str, Any]:
         async with self.store.read() as conn:
             hall = await get_hall(conn, hall_code)
             target = await window_target(conn, actor, hall, hall_code, window_no)
             authorize(actor, "window.board", target)
-            current = await conn.fetch(q.TICKET_JSON_OF_WINDOW, target.window_id,
-                                       ["called", "serving"])
+            current = await conn.fetch(
+                q.TICKET_JSON_OF_WINDOW, target.window_id, ["called", "serving"]
+            )
             parked = await conn.fetch(q.TICKET_JSON_OF_WINDOW, target.window_id, ["parked"])
             clerk = actor.id if actor.window_id == target.window_id else None
-            waiting = await conn.fetch(q.WAITING_FOR_WINDOW, hall.id, target.window_id,
-                                       service_day(), clerk, limit)
+            waiting = await conn.fetch(
+                q.WAITING_FOR_WINDOW, hall.id, target.window_id, service_day(), clerk, limit
+            )
             counts = await conn.fetchrow(q.WINDOW_DAY_COUNTS, target.window_id, service_day())
-        return {"window_no": window_no,
-                "current": current[-1]["ticket"] if current else None,
-                "parked": [r["ticket"] for r in parked],
-                "waiting": [r["ticket"] for r in waiting],
-                "counts": dict(counts)}
+        return {
+            "window_no": window_no,
+            "current": current[-1]["ticket"] if current else None,
+            "parked": [r["ticket"] for r in parked],
+            "waiting": [r["ticket"] for r in waiting],
+            "counts": dict(counts),
+        }
 
-    async def registration_by_barcode(self, actor: Actor, hall_code: str,
-                                      reg_no: str) -> dict[str, Any]:
+    async def registration_by_barcode(
+        self, actor: Actor, hall_code: str, reg_no: str
+    ) -> dict[str, Any]:
         async with self.store.read() as conn:
             hall = await get_hall(conn, hall_code)
             authorize(actor, "registration.read", hall.target())
@@ -244,27 +310,47 @@ class QueueService:
             ahead = await conn.fetchval(q.WAITING_AHEAD, ticket["id"]) if waiting else 0
         open_windows = sum(1 for w in windows if w["status"] == "open")
         wait = estimated_wait_seconds(ahead, open_windows, row["avg_service_seconds"])
-        return {**registration_view(row), "hall": {"code": row["hall_code"], "name": row["hall_name"]},
-                "queue_name": row["queue_name"], "item_kind": row["item_kind"],
-                "promised_limit": row["promised_limit"], "limit_unit": row["limit_unit"],
-                "materials": [dict(m) for m in materials],
-                "windows": [dict(w) for w in windows],
-                "ahead": ahead, "estimated_wait_seconds": wait if waiting else 0}
+        return {
+            **registration_view(row),
+            "hall": {"code": row["hall_code"], "name": row["hall_name"]},
+            "queue_name": row["queue_name"],
+            "item_kind": row["item_kind"],
+            "promised_limit": row["promised_limit"],
+            "limit_unit": row["limit_unit"],
+            "materials": [dict(m) for m in materials],
+            "windows": [dict(w) for w in windows],
+            "ahead": ahead,
+            "estimated_wait_seconds": wait if waiting else 0,
+        }
 
 
 def queue_view(r: asyncpg.Record) -> dict[str, Any]:
-    return {"id": r["id"], "code": r["code"], "name": r["name"], "prefix": r["prefix"],
-            "waiting": r["waiting"], "open_windows": r["open_windows"],
-            "served_today": r["served_today"], "avg_service_seconds": r["avg_service_seconds"],
-            "estimated_wait_seconds": estimated_wait_seconds(r["waiting"], r["open_windows"],
-                                                             r["avg_service_seconds"])}
+    return {
+        "id": r["id"],
+        "code": r["code"],
+        "name": r["name"],
+        "prefix": r["prefix"],
+        "waiting": r["waiting"],
+        "open_windows": r["open_windows"],
+        "served_today": r["served_today"],
+        "avg_service_seconds": r["avg_service_seconds"],
+        "estimated_wait_seconds": estimated_wait_seconds(
+            r["waiting"], r["open_windows"], r["avg_service_seconds"]
+        ),
+    }
 
 
 def registration_view(row: asyncpg.Record) -> dict[str, Any]:
-    return {"reg_no": row["reg_no"], "query_code": row["query_code"],
-            "item": {"code": row["item_code"], "name": row["item_name"]},
-            "department": row["department_name"], "queue": row["queue_code"],
-            "priority": row["priority"], "phone": mask_phone(row["phone"]),
-            "id_number": mask_id_number(row["id_number"]),
-            "promised_due": row["promised_due"].isoformat() if row["promised_due"] else None,
-            "created_at": row["created_at"].isoformat(), "ticket": row["ticket"]}
+    return {
+        "reg_no": row["reg_no"],
+        "query_code": row["query_code"],
+        "item": {"code": row["item_code"], "name": row["item_name"]},
+        "department": row["department_name"],
+        "queue": row["queue_code"],
+        "priority": row["priority"],
+        "phone": mask_phone(row["phone"]),
+        "id_number": mask_id_number(row["id_number"]),
+        "promised_due": row["promised_due"].isoformat() if row["promised_due"] else None,
+        "created_at": row["created_at"].isoformat(),
+        "ticket": row["ticket"],
+    }

@@ -1,4 +1,5 @@
 """The hall's live state in one consistent read, for a client that starts (or resyncs)."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -29,8 +30,13 @@ async def snapshot(store: Store, hall: HallRef) -> dict[str, Any]:
             calls = await conn.fetch(qq.RECENT_CALLS, hall.id, day_start, RECENT_CALLS)
     for w in windows:
         t = current.get(w["window_no"])
-        w["ticket"] = ({"ticket_no": t["ticket_no"], "status": t["status"]} if t else None)
-    return {"seq": seq, "day": day.isoformat(),
-            "hall": {"code": hall.code, "name": hall.name, "level": hall.level},
-            "notice_line": row["notice_line"], "windows": windows, "queues": queues,
-            "calls": [{**c["payload"], "at": c["at"].isoformat()} for c in calls]}
+        w["ticket"] = {"ticket_no": t["ticket_no"], "status": t["status"]} if t else None
+    return {
+        "seq": seq,
+        "day": day.isoformat(),
+        "hall": {"code": hall.code, "name": hall.name, "level": hall.level},
+        "notice_line": row["notice_line"],
+        "windows": windows,
+        "queues": queues,
+        "calls": [{**c["payload"], "at": c["at"].isoformat()} for c in calls],
+    }

@@ -1,11 +1,13 @@
 """The unit of work: every command runs in one transaction that also appends its events to the
 hall's log and its line to the audit trail; the events are published only after commit."""
+
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import asyncpg
 
@@ -27,8 +29,14 @@ class Tx:
         self.detail: dict[str, Any] = {}
         self._pending: dict[int, list[dict]] = defaultdict(list)
 
-    def emit(self, type: str, payload: dict[str, Any], *, hall_id: int | None = None,
-             window_id: int | None = None) -> None:
+    def emit(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        hall_id: int | None = None,
+        window_id: int | None = None,
+    ) -> None:
         hall = hall_id if hall_id is not None else self.actor.hall_id
         self._pending[hall].append({"type": type, "payload": payload, "window_id": window_id})
 
@@ -36,13 +44,22 @@ class Tx:
         records: list[EventRecord] = []
         # Halls in a fixed order so two multi-hall commands cannot deadlock on counter rows.
         for hall_id in sorted(self._pending):
-            records += await q.append_events(self.conn, hall_id, self.actor.kind, self.actor.id,
-                                             self._pending[hall_id])
+            records += await q.append_events(
+                self.conn, hall_id, self.actor.kind, self.actor.id, self._pending[hall_id]
+            )
         detail = dict(self.detail)
         if records:
             detail["seq"] = [r.seq for r in records]
-        await q.write_audit(self.conn, self.actor.hall_id or None, self.actor.kind, self.actor.id,
-                            self.actor.window_id, self.action, "ok", detail)
+        await q.write_audit(
+            self.conn,
+            self.actor.hall_id or None,
+            self.actor.kind,
+            self.actor.id,
+            self.actor.window_id,
+            self.action,
+            "ok",
+            detail,
+        )
         return records
 
 
@@ -91,19 +108,35 @@ class Store:
             await self._publish(records)
         except Exception:
             # Committed is committed: the bus consumers fill the gap from the log.
-            log.exception("publishing %d events failed; consumers will recover from the log",
-                          len(records))
+            log.exception(
+                "publishing %d events failed; consumers will recover from the log", len(records)
+            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.pool.acquire() as conn:
             yield conn
 
-    async def audit(self, conn: asyncpg.Connection | None, actor: Actor, action: str,
-                    outcome: str, detail: dict[str, Any]) -> None:
+    async def audit(
+        self,
+        conn: asyncpg.Connection | None,
+        actor: Actor,
+        action: str,
+        outcome: str,
+        detail: dict[str, Any],
+    ) -> None:
         async def write(c: asyncpg.Connection) -> None:
-            await q.write_audit(c, actor.hall_id or None, actor.kind, actor.id, actor.window_id,
-                                action, outcome, detail)
+            await q.write_audit(
+                c,
+                actor.hall_id or None,
+                actor.kind,
+                actor.id,
+                actor.window_id,
+                action,
+                outcome,
+                detail,
+            )
+
         if conn is not None:
             await write(conn)
         else:
@@ -111,4 +144,4 @@ class Store:
                 await write(c)
 
 
-__all__ = ["Store", "Tx", "DomainError"]
+__all__ = ["DomainError", "Store", "Tx"]

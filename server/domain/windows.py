@@ -1,4 +1,5 @@
 """Window sign-in and window status (open / paused / closed)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -27,8 +28,11 @@ async def _close_unattended(tx: Tx, window_id: int, window_no: int, status: str)
     if status != "closed":
         await tx.conn.execute(q.SET_WINDOW_STATUS, window_id, "closed")
         await tx.conn.execute(q.END_IDLE, window_id)
-        tx.emit("window.status_changed", {"window_no": window_no, "status": "closed",
-                                          "previous": status}, window_id=window_id)
+        tx.emit(
+            "window.status_changed",
+            {"window_no": window_no, "status": "closed", "previous": status},
+            window_id=window_id,
+        )
 
 
 async def sign_in(store: Store, actor: Actor, hall_code: str, window_no: int) -> Actor:
@@ -37,22 +41,32 @@ async def sign_in(store: Store, actor: Actor, hall_code: str, window_no: int) ->
         tx.detail["window_no"] = window_no
         hall = await get_hall(tx.conn, hall_code)
         window = await _lock_window(tx, hall.id, window_no)
-        authorize(actor, "window.sign_in", hall.target(department_id=window["department_id"],
-                                                       window_id=window["id"]))
+        authorize(
+            actor,
+            "window.sign_in",
+            hall.target(department_id=window["department_id"], window_id=window["id"]),
+        )
         if window["clerk_id"] == actor.id:
             return replace(actor, window_id=window["id"], window_no=window_no)
         if window["clerk_id"] is not None:
-            raise Conflict(f"{window_no} 号窗口已有工作人员签到", code="window_taken",
-                           field="window_no")
+            raise Conflict(
+                f"{window_no} 号窗口已有工作人员签到", code="window_taken", field="window_no"
+            )
         old = await tx.conn.fetchrow(q.SIGNIN_OF_STAFF, actor.id)
         if old is not None:
             await tx.conn.execute(q.DELETE_SIGNIN_OF_STAFF, actor.id)
-            tx.emit("window.signed_out", {"window_no": old["window_no"], "clerk_id": actor.id},
-                    window_id=old["window_id"])
+            tx.emit(
+                "window.signed_out",
+                {"window_no": old["window_no"], "clerk_id": actor.id},
+                window_id=old["window_id"],
+            )
             await _close_unattended(tx, old["window_id"], old["window_no"], old["status"])
         await tx.conn.execute(q.INSERT_SIGNIN, window["id"], actor.id)
-        tx.emit("window.signed_in", {"window_no": window_no, "clerk_id": actor.id,
-                                     "clerk_name": actor.name}, window_id=window["id"])
+        tx.emit(
+            "window.signed_in",
+            {"window_no": window_no, "clerk_id": actor.id, "clerk_name": actor.name},
+            window_id=window["id"],
+        )
     return replace(actor, window_id=window["id"], window_no=window_no)
 
 
@@ -61,26 +75,36 @@ async def sign_out(store: Store, actor: Actor, hall_code: str, window_no: int) -
         tx.detail["window_no"] = window_no
         hall = await get_hall(tx.conn, hall_code)
         window = await _lock_window(tx, hall.id, window_no)
-        authorize(actor, "window.sign_out", hall.target(department_id=window["department_id"],
-                                                        window_id=window["id"]))
+        authorize(
+            actor,
+            "window.sign_out",
+            hall.target(department_id=window["department_id"], window_id=window["id"]),
+        )
         clerk = await tx.conn.fetchval(q.DELETE_SIGNIN_OF_WINDOW, window["id"])
         if clerk is None:
             raise Conflict(f"{window_no} 号窗口无人签到", code="not_signed_in", field="window_no")
-        tx.emit("window.signed_out", {"window_no": window_no, "clerk_id": clerk},
-                window_id=window["id"])
+        tx.emit(
+            "window.signed_out", {"window_no": window_no, "clerk_id": clerk}, window_id=window["id"]
+        )
         await _close_unattended(tx, window["id"], window_no, window["status"])
 
 
-async def set_status(store: Store, actor: Actor, hall_code: str, window_no: int,
-                     status: str) -> dict[str, Any]:
+async def set_status(
+    store: Store, actor: Actor, hall_code: str, window_no: int, status: str
+) -> dict[str, Any]:
     if status not in STATUSES:
-        raise Invalid("窗口状态只能是 open、paused 或 closed", code="invalid_status", field="status")
+        raise Invalid(
+            "窗口状态只能是 open、paused 或 closed", code="invalid_status", field="status"
+        )
     async with store.command(actor, "window.set_status") as tx:
         tx.detail.update(window_no=window_no, status=status)
         hall = await get_hall(tx.conn, hall_code)
         window = await _lock_window(tx, hall.id, window_no)
-        authorize(actor, "window.set_status", hall.target(department_id=window["department_id"],
-                                                          window_id=window["id"]))
+        authorize(
+            actor,
+            "window.set_status",
+            hall.target(department_id=window["department_id"], window_id=window["id"]),
+        )
         if status != "closed" and window["clerk_id"] is None:
             raise Conflict("窗口无人签到，不能开放", code="no_clerk", field="status")
         if window["status"] != status:
@@ -90,7 +114,9 @@ async def set_status(store: Store, actor: Actor, hall_code: str, window_no: int,
                 await tx.conn.execute(q.START_IDLE, window["id"], service_day())
             else:
                 await tx.conn.execute(q.END_IDLE, window["id"])
-            tx.emit("window.status_changed", {"window_no": window_no, "status": status,
-                                              "previous": window["status"]},
-                    window_id=window["id"])
+            tx.emit(
+                "window.status_changed",
+                {"window_no": window_no, "status": status, "previous": window["status"]},
+                window_id=window["id"],
+            )
     return {"window_no": window_no, "status": status}

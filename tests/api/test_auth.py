@@ -1,4 +1,5 @@
 """Logins, sessions, lock-out, logout, and the error body of bad input."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,10 @@ async def test_healthz_reports_database_and_bus(http: ClientSession):
 
 
 async def test_login_sets_httponly_cookie_and_session_works(http: ClientSession):
-    resp = await http.post("/api/auth/login", json={
-        "username": "clerk001", "password": demo_hall.password_for("clerk001")})
+    resp = await http.post(
+        "/api/auth/login",
+        json={"username": "clerk001", "password": demo_hall.password_for("clerk001")},
+    )
     assert resp.status == 200
     cookie = resp.headers["Set-Cookie"]
     assert "hallops_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
@@ -40,8 +43,9 @@ async def test_bearer_token_for_non_browser_clients(live):
 
 
 async def test_device_login(http: ClientSession):
-    resp = await http.post("/api/auth/device", json={
-        "code": "kiosk-01", "secret": demo_hall.DEMO_PASSWORDS["kiosk"]})
+    resp = await http.post(
+        "/api/auth/device", json={"code": "kiosk-01", "secret": demo_hall.DEMO_PASSWORDS["kiosk"]}
+    )
     body = await resp.json()
     assert resp.status == 200 and body["actor"]["role"] == "kiosk" and body["token"]
     bad = await http.post("/api/auth/device", json={"code": "kiosk-01", "secret": "nope"})
@@ -61,15 +65,20 @@ async def test_lockout_after_repeated_failures(http: ClientSession, db):
         resp = await http.post("/api/auth/login", json={"username": "clerk002", "password": "x"})
         assert resp.status == 401
     # even the right password is refused while locked
-    resp = await http.post("/api/auth/login", json={
-        "username": "clerk002", "password": demo_hall.password_for("clerk002")})
+    resp = await http.post(
+        "/api/auth/login",
+        json={"username": "clerk002", "password": demo_hall.password_for("clerk002")},
+    )
     body = await resp.json()
     assert resp.status == 423 and body["error"]["code"] == "account_locked"
     # after the lock runs out, the right password works again
-    await db.execute("update staff set locked_until = now() - interval '1 second' "
-                     "where username = 'clerk002'")
-    resp = await http.post("/api/auth/login", json={
-        "username": "clerk002", "password": demo_hall.password_for("clerk002")})
+    await db.execute(
+        "update staff set locked_until = now() - interval '1 second' where username = 'clerk002'"
+    )
+    resp = await http.post(
+        "/api/auth/login",
+        json={"username": "clerk002", "password": demo_hall.password_for("clerk002")},
+    )
     assert resp.status == 200
 
 
@@ -83,9 +92,11 @@ async def test_logout_revokes_the_session(http: ClientSession):
 async def test_expired_session_is_refused(http: ClientSession, db):
     """A session works until its expiry and not a moment later (the session cache included)."""
     token = secrets.token_urlsafe(24)
-    await db.execute("insert into auth_session (token_hash, staff_id, expires_at) select $1, id, "
-                     "now() + interval '1 second' from staff where username = 'clerk004'",
-                     hashlib.sha256(token.encode()).digest())
+    await db.execute(
+        "insert into auth_session (token_hash, staff_id, expires_at) select $1, id, "
+        "now() + interval '1 second' from staff where username = 'clerk004'",
+        hashlib.sha256(token.encode()).digest(),
+    )
     headers = {"Authorization": f"Bearer {token}"}
     assert (await http.get("/api/session", headers=headers)).status == 200
     await asyncio.sleep(1.2)
@@ -96,7 +107,11 @@ async def test_expired_session_is_refused(http: ClientSession, db):
 
 async def test_bad_input_gets_clear_4xx_never_500(http: ClientSession):
     cases = [
-        (dict(data=b"{not json", headers={"Content-Type": "application/json"}), 400, "malformed_json"),
+        (
+            dict(data=b"{not json", headers={"Content-Type": "application/json"}),
+            400,
+            "malformed_json",
+        ),
         (dict(json=[1, 2]), 400, "malformed_json"),
         (dict(json={"username": 5, "password": "x"}), 400, "invalid_field"),
         (dict(json={"username": "a"}), 400, "invalid_field"),
@@ -117,10 +132,14 @@ async def test_bad_input_gets_clear_4xx_never_500(http: ClientSession):
 async def test_login_and_refusals_are_in_the_audit_trail(http: ClientSession, db):
     await http.post("/api/auth/login", json={"username": "clerk005", "password": "x"})
     await login(http, "clerk005")
-    rows = await db.fetch("select a.action, a.outcome from audit a join staff s on s.id = a.actor_id "
-                          "where s.username = 'clerk005' order by a.id")
-    assert [(r["action"], r["outcome"]) for r in rows] == [("auth.login", "denied"),
-                                                          ("auth.login", "ok")]
+    rows = await db.fetch(
+        "select a.action, a.outcome from audit a join staff s on s.id = a.actor_id "
+        "where s.username = 'clerk005' order by a.id"
+    )
+    assert [(r["action"], r["outcome"]) for r in rows] == [
+        ("auth.login", "denied"),
+        ("auth.login", "ok"),
+    ]
 
 
 async def test_healthz_is_503_when_the_database_is_unreachable(db_dsn):

@@ -2,6 +2,7 @@
 serves under /api and /healthz is documented with its method and vice versa, protected routes
 really need a session, and every documented request body schema accepts a real request that
 the server accepts (and the server refuses a body the schema refuses)."""
+
 from __future__ import annotations
 
 import re
@@ -37,19 +38,24 @@ def served_routes(app: web.Application) -> set[tuple[str, str]]:
             continue
         methods = {route.method for route in resource}
         if "GET" in methods:
-            methods.discard("HEAD")    # aiohttp's automatic HEAD for a GET route
+            methods.discard("HEAD")  # aiohttp's automatic HEAD for a GET route
         out |= {(m, path) for m in methods}
     return out
 
 
 def documented_routes(doc: dict) -> set[tuple[str, str]]:
-    return {(method.upper(), path) for path, ops in doc["paths"].items()
-            for method in ops if method in METHODS}
+    return {
+        (method.upper(), path)
+        for path, ops in doc["paths"].items()
+        for method in ops
+        if method in METHODS
+    }
 
 
 def body_validator(doc: dict, method: str, path: str) -> jsonschema.Draft202012Validator:
     schema = doc["paths"][path][method.lower()]["requestBody"]["content"]["application/json"][
-        "schema"]
+        "schema"
+    ]
     # "#/components/..." refs resolve against the root of the schema: put the components there
     return jsonschema.Draft202012Validator({**schema, "components": doc["components"]})
 
@@ -60,7 +66,7 @@ def fill(path: str, **values: object) -> str:
 
 async def test_document_is_valid_openapi(live):
     doc = await fetch_document(live)
-    validate_spec(doc)   # raises on any violation of the OpenAPI schema
+    validate_spec(doc)  # raises on any violation of the OpenAPI schema
     assert doc["openapi"].startswith("3.")
     assert doc["info"]["title"] and doc["info"]["version"]
     op_ids = [op["operationId"] for ops in doc["paths"].values() for op in ops.values()]
@@ -94,9 +100,11 @@ async def test_security_in_the_document_is_what_the_server_enforces(live):
                 resp = await s.request(method.upper(), fill(path, hall="rizhao"), json={})
                 protected = bool(op.get("security"))
                 if protected != (resp.status == 401):
-                    wrong.append(f"{method.upper()} {path}: documented "
-                                 f"{'protected' if protected else 'public'}, "
-                                 f"got {resp.status} without a session")
+                    wrong.append(
+                        f"{method.upper()} {path}: documented "
+                        f"{'protected' if protected else 'public'}, "
+                        f"got {resp.status} without a session"
+                    )
                 if protected and "401" not in op["responses"]:
                     wrong.append(f"{method.upper()} {path}: 401 not documented")
     assert not wrong, "\n".join(wrong)
@@ -106,9 +114,11 @@ async def test_error_body_matches_the_documented_error_schema(live):
     doc = await fetch_document(live)
     validator = jsonschema.Draft202012Validator(doc["components"]["schemas"]["Error"])
     async with ClientSession(base_url=live.url) as s:
-        for method, url, body in [("POST", "/api/auth/login", {"username": ""}),
-                                  ("GET", "/api/session", None),
-                                  ("GET", "/api/no-such-thing", None)]:
+        for method, url, body in [
+            ("POST", "/api/auth/login", {"username": ""}),
+            ("GET", "/api/session", None),
+            ("GET", "/api/no-such-thing", None),
+        ]:
             resp = await s.request(method, url, json=body)
             assert resp.status >= 400
             payload = await resp.json()
@@ -123,47 +133,109 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
     async with ClientSession(base_url=live.url, cookie_jar=DummyCookieJar()) as s:
         tokens = {}
         for username in ("admin", "clerk001"):
-            resp = await s.post("/api/auth/login", json={
-                "username": username, "password": demo_hall.password_for(username),
-                "bearer": True})
+            resp = await s.post(
+                "/api/auth/login",
+                json={
+                    "username": username,
+                    "password": demo_hall.password_for(username),
+                    "bearer": True,
+                },
+            )
             tokens[username] = (await resp.json())["token"]
-        resp = await s.post("/api/auth/device", json={
-            "code": "kiosk-01", "secret": demo_hall.password_for("kiosk-01")})
+        resp = await s.post(
+            "/api/auth/device",
+            json={"code": "kiosk-01", "secret": demo_hall.password_for("kiosk-01")},
+        )
         tokens["kiosk-01"] = (await resp.json())["token"]
         leader = await db.fetchval("select id from staff where username = 'leader.amr'")
-        await s.post("/api/halls/rizhao/windows/1/sign-in",
-                     headers={"Authorization": f"Bearer {tokens['clerk001']}"})
+        await s.post(
+            "/api/halls/rizhao/windows/1/sign-in",
+            headers={"Authorization": f"Bearer {tokens['clerk001']}"},
+        )
 
         W = "/api/halls/{hall}/windows/{window_no}"
         # (method, path, who, example, counter-example, must succeed). In request order: the
         # queue examples follow one ticket (register, call, no-show) as far as they get.
         examples = [
-            ("POST", "/api/auth/login", None,
-             {"username": "clerk002", "password": demo_hall.password_for("clerk002"),
-              "bearer": True}, {"username": "clerk002"}, True),
-            ("POST", "/api/auth/device", None,
-             {"code": "display-01", "secret": demo_hall.password_for("display-01")},
-             {"code": "display-01", "secret": ""}, True),
-            ("PUT", "/api/halls/{hall}/calendar/{day}", "admin",
-             {"is_working": False, "note": "系统升级"}, {"is_working": "maybe"}, True),
-            ("PUT", "/api/halls/{hall}/duty/{day}", "admin",
-             {"staff_ids": [leader]}, {"staff_ids": list(range(1, 102))}, True),
-            ("PUT", "/api/halls/{hall}/notice", "admin",
-             {"text": "今日办理不动产登记请到C区"}, {"text": "长" * 501}, True),
+            (
+                "POST",
+                "/api/auth/login",
+                None,
+                {
+                    "username": "clerk002",
+                    "password": demo_hall.password_for("clerk002"),
+                    "bearer": True,
+                },
+                {"username": "clerk002"},
+                True,
+            ),
+            (
+                "POST",
+                "/api/auth/device",
+                None,
+                {"code": "display-01", "secret": demo_hall.password_for("display-01")},
+                {"code": "display-01", "secret": ""},
+                True,
+            ),
+            (
+                "PUT",
+                "/api/halls/{hall}/calendar/{day}",
+                "admin",
+                {"is_working": False, "note": "系统升级"},
+                {"is_working": "maybe"},
+                True,
+            ),
+            (
+                "PUT",
+                "/api/halls/{hall}/duty/{day}",
+                "admin",
+                {"staff_ids": [leader]},
+                {"staff_ids": list(range(1, 102))},
+                True,
+            ),
+            (
+                "PUT",
+                "/api/halls/{hall}/notice",
+                "admin",
+                {"text": "今日办理不动产登记请到C区"},
+                {"text": "长" * 501},
+                True,
+            ),
             ("POST", W + "/status", "clerk001", {"status": "open"}, {"status": "bogus"}, True),
-            ("POST", "/api/halls/{hall}/registrations", "kiosk-01",
-             {"item": "amr-001", "phone": "13800138000", "priority": "elderly"},
-             {"item": "amr-001", "phone": "12345"}, True),
-            ("POST", W + "/call", "clerk001", {"ticket_no": "A001", "reason": "老年人优先"},
-             {"ticket_no": "A001"}, False),
+            (
+                "POST",
+                "/api/halls/{hall}/registrations",
+                "kiosk-01",
+                {"item": "amr-001", "phone": "13800138000", "priority": "elderly"},
+                {"item": "amr-001", "phone": "12345"},
+                True,
+            ),
+            (
+                "POST",
+                W + "/call",
+                "clerk001",
+                {"ticket_no": "A001", "reason": "老年人优先"},
+                {"ticket_no": "A001"},
+                False,
+            ),
             ("POST", W + "/no-show", "clerk001", {"requeue": True}, {"requeue": "later"}, False),
-            ("POST", W + "/transfer", "clerk001", {"queue": "amr", "front": True, "note": "转"},
-             {"to_window_no": 0}, False),
+            (
+                "POST",
+                W + "/transfer",
+                "clerk001",
+                {"queue": "amr", "front": True, "note": "转"},
+                {"to_window_no": 0},
+                False,
+            ),
             ("POST", W + "/resume", "clerk001", {"ticket_id": 1}, {"ticket_id": 0}, False),
             ("POST", W + "/cancel", "clerk001", {"reason": "群众放弃"}, {"reason": ""}, False),
         ]
-        documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m, op in ops.items()
-                      if "requestBody" in op}
+        documented = {
+            (m.upper(), p)
+            for p, ops in doc["paths"].items()
+            for m, op in ops.items()
+            if "requestBody" in op
+        }
         covered = {(m, p) for m, p, *_ in examples}
         assert documented <= covered, f"no example for {sorted(documented - covered)}"
 
@@ -183,17 +255,22 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
             resp = await s.request(method, url, json=example, headers=headers)
             body = await resp.json()
             code = body.get("error", {}).get("code") if isinstance(body, dict) else None
-            if resp.status >= 500 or code in BODY_ERRORS or (
-                    must_succeed and not 200 <= resp.status < 300):
+            if (
+                resp.status >= 500
+                or code in BODY_ERRORS
+                or (must_succeed and not 200 <= resp.status < 300)
+            ):
                 wrong.append(f"{method} {path}: server refused the example: {resp.status} {body}")
             if str(resp.status) not in doc["paths"][path][method.lower()]["responses"] and (
-                    200 <= resp.status < 300):
+                200 <= resp.status < 300
+            ):
                 wrong.append(f"{method} {path}: answered {resp.status}, not documented")
             resp = await s.request(method, url, json=counter, headers=headers)
             body = await resp.json()
             if resp.status != 400 or body["error"]["code"] != "invalid_field":
-                wrong.append(f"{method} {path}: server took the counter-example: "
-                             f"{resp.status} {body}")
+                wrong.append(
+                    f"{method} {path}: server took the counter-example: {resp.status} {body}"
+                )
     assert not wrong, "\n".join(wrong)
 
 
@@ -217,11 +294,13 @@ async def _nothing(request):  # pragma: no cover - never called
 def test_nested_and_optional_body_models_give_a_valid_document(body):
     """A body model with nested models and optional fields: the document stays valid and its
     $refs resolve (pydantic puts nested models under $defs)."""
-    doc = openapi_document([Route("POST", "/api/things/{thing}", _nothing, "a thing", "test",
-                                  body=body)])
+    doc = openapi_document(
+        [Route("POST", "/api/things/{thing}", _nothing, "a thing", "test", body=body)]
+    )
     validate_spec(doc)
     v = body_validator(doc, "POST", "/api/things/{thing}")
-    assert v.is_valid({"name": "x", "address": {"city": "日照"}, "nickname": None,
-                       "previous": [{"city": "莒县"}]})
+    assert v.is_valid(
+        {"name": "x", "address": {"city": "日照"}, "nickname": None, "previous": [{"city": "莒县"}]}
+    )
     assert not v.is_valid({"name": "x", "address": {"city": "长" * 21}})
     assert not v.is_valid({"name": "x", "address": {"city": "日照"}, "previous": [{}]})

@@ -14,25 +14,30 @@ Cell values in the tables:
 
 Denied commands must change nothing (window sign-ins and statuses, notice lines, calendar day,
 duty roster, the event log) and must be in the audit trail with outcome 'denied'."""
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
 
 import asyncpg
-import pytest
 from aiohttp import ClientSession, DummyCookieJar
 
 from server import demo_hall
 from server.api.registry import api
-from server.keys import AUTH
 from server.app import create_app  # noqa: F401  (importing the app registers every route)
+from server.keys import AUTH
 
-FORBIDDEN_CODES = {"wrong_role", "other_hall", "other_department", "not_your_window",
-                   "not_signed_in"}
+FORBIDDEN_CODES = {
+    "wrong_role",
+    "other_hall",
+    "other_department",
+    "not_your_window",
+    "not_signed_in",
+}
 
 
 def table(text: str) -> dict[tuple[str, str], str]:
@@ -51,11 +56,11 @@ def table(text: str) -> dict[tuple[str, str], str]:
 # ------------------------------------------------------------------------------ the actors
 # label -> (login, kind). Clerks' sign-ins are set by reset_windows() before every command.
 ACTORS: dict[str, tuple[str, str]] = {
-    "clerk": ("clerk001", "staff"),             # signed in at rizhao window 1 (amr)
-    "clerk_unsigned": ("clerk003", "staff"),    # amr clerk, not signed in anywhere
+    "clerk": ("clerk001", "staff"),  # signed in at rizhao window 1 (amr)
+    "clerk_unsigned": ("clerk003", "staff"),  # amr clerk, not signed in anywhere
     "leader": ("leader.amr", "staff"),
-    "supervisor": ("supervisor1", "staff"),     # city supervision office
-    "admin": ("admin", "staff"),                # city hall admin
+    "supervisor": ("supervisor1", "staff"),  # city supervision office
+    "admin": ("admin", "staff"),  # city hall admin
     "county_clerk": ("juxian.clerk01", "staff"),  # signed in at juxian window 1
     "county_admin": ("juxian.admin", "staff"),
     "kiosk": ("kiosk-01", "device"),
@@ -71,10 +76,19 @@ HALLS = {"city": "rizhao", "county": "juxian"}
 #   W3  rizhao 3  amr  nobody, closed
 #   W30 rizhao 30 psb  clerk030 signed in, open
 #   J1  juxian 1  amr  juxian.clerk01 signed in, open
-WINDOWS = {"W1": ("rizhao", 1), "W2": ("rizhao", 2), "W3": ("rizhao", 3),
-           "W30": ("rizhao", 30), "J1": ("juxian", 1)}
-BASELINE_SIGNINS = [("clerk001", "rizhao", 1), ("clerk002", "rizhao", 2),
-                    ("clerk030", "rizhao", 30), ("juxian.clerk01", "juxian", 1)]
+WINDOWS = {
+    "W1": ("rizhao", 1),
+    "W2": ("rizhao", 2),
+    "W3": ("rizhao", 3),
+    "W30": ("rizhao", 30),
+    "J1": ("juxian", 1),
+}
+BASELINE_SIGNINS = [
+    ("clerk001", "rizhao", 1),
+    ("clerk002", "rizhao", 2),
+    ("clerk030", "rizhao", 30),
+    ("juxian.clerk01", "juxian", 1),
+]
 
 # ------------------------------------------------------------------------------ expectations
 ANYONE = table("""
@@ -261,11 +275,11 @@ DAY = "2026-12-02"
 @dataclass(frozen=True)
 class RouteCase:
     expect: dict[tuple[str, str], str]
-    kind: str = "hall"               # "hall" | "window" | "none" (no hall in the path)
-    command: str | None = None       # audit action of a refusal, for state-changing routes
-    ok_action: str | None = None     # audit action when allowed (default: command)
+    kind: str = "hall"  # "hall" | "window" | "none" (no hall in the path)
+    command: str | None = None  # audit action of a refusal, for state-changing routes
+    ok_action: str | None = None  # audit action when allowed (default: command)
     query: str = ""
-    body: Callable[[dict, str], dict] | None = None   # (ids, hall code) -> JSON body
+    body: Callable[[dict, str], dict] | None = None  # (ids, hall code) -> JSON body
 
 
 HALL = "/api/halls/{hall}"
@@ -287,42 +301,53 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ("GET", HALL + "/audit"): RouteCase(AUDIT_READ),
     ("GET", HALL + "/calendar"): RouteCase(HALL_READ, query="?from=2026-01-01&to=2026-12-31"),
     ("GET", HALL + "/deadline"): RouteCase(
-        HALL_READ, query="?start=2026-12-01T10:00:00%2B08:00&amount=1&unit=working_day"),
+        HALL_READ, query="?start=2026-12-01T10:00:00%2B08:00&amount=1&unit=working_day"
+    ),
     ("GET", HALL + "/duty"): RouteCase(HALL_READ, query=f"?date={DAY}"),
     ("PUT", HALL + "/calendar/{day}"): RouteCase(
-        HALL_ADMIN, command="calendar.edit",
-        body=lambda ids, hall: {"is_working": False, "note": "权限矩阵"}),
+        HALL_ADMIN,
+        command="calendar.edit",
+        body=lambda ids, hall: {"is_working": False, "note": "权限矩阵"},
+    ),
     ("PUT", HALL + "/duty/{day}"): RouteCase(
-        HALL_ADMIN, command="duty.set",
-        body=lambda ids, hall: {"staff_ids": [ids[f"{hall}.leader"]]}),
+        HALL_ADMIN,
+        command="duty.set",
+        body=lambda ids, hall: {"staff_ids": [ids[f"{hall}.leader"]]},
+    ),
     ("PUT", HALL + "/notice"): RouteCase(
-        HALL_ADMIN, command="notice.set", body=lambda ids, hall: {"text": f"权限矩阵 {hall}"}),
+        HALL_ADMIN, command="notice.set", body=lambda ids, hall: {"text": f"权限矩阵 {hall}"}
+    ),
     ("POST", WINDOW + "/sign-in"): RouteCase(SIGN_IN, kind="window", command="window.sign_in"),
-    ("POST", WINDOW + "/sign-out"): RouteCase(SIGN_OUT, kind="window",
-                                              command="window.sign_out"),
-    ("POST", WINDOW + "/status"): RouteCase(SET_STATUS, kind="window",
-                                            command="window.set_status",
-                                            body=lambda ids, hall: {"status": "paused"}),
+    ("POST", WINDOW + "/sign-out"): RouteCase(SIGN_OUT, kind="window", command="window.sign_out"),
+    ("POST", WINDOW + "/status"): RouteCase(
+        SET_STATUS,
+        kind="window",
+        command="window.set_status",
+        body=lambda ids, hall: {"status": "paused"},
+    ),
     ("GET", WINDOW + "/board"): RouteCase(WINDOW_BOARD, kind="window"),
     ("GET", HALL + "/registrations/{reg_no}"): RouteCase(REGISTRATION_READ),
     ("POST", HALL + "/registrations"): RouteCase(
-        REGISTER, command="ticket.register", body=lambda ids, hall: {"item": "amr-001"}),
-    **{("POST", WINDOW + "/" + action): RouteCase(
-        TICKET_CALL, kind="window", command="ticket.call", ok_action=f"ticket.{name}", body=body)
-       for action, name, body in [
-           ("call-next", "call_next", None),
-           ("call", "call_ticket", lambda ids, hall: {"ticket_no": "A001", "reason": "权限矩阵"}),
-           ("recall", "recall", None),
-           ("no-show", "no_show", lambda ids, hall: {"requeue": False}),
-           ("start", "start", None),
-           ("finish", "finish", None),
-           ("transfer", "transfer", lambda ids, hall: {"queue": "amr"}),
-           ("park", "park", None),
-           ("cancel", "cancel", lambda ids, hall: {"reason": "权限矩阵"}),
-           ("resume", "resume", lambda ids, hall: {"ticket_id": 1}),
-       ]},
+        REGISTER, command="ticket.register", body=lambda ids, hall: {"item": "amr-001"}
+    ),
+    **{
+        ("POST", WINDOW + "/" + action): RouteCase(
+            TICKET_CALL, kind="window", command="ticket.call", ok_action=f"ticket.{name}", body=body
+        )
+        for action, name, body in [
+            ("call-next", "call_next", None),
+            ("call", "call_ticket", lambda ids, hall: {"ticket_no": "A001", "reason": "权限矩阵"}),
+            ("recall", "recall", None),
+            ("no-show", "no_show", lambda ids, hall: {"requeue": False}),
+            ("start", "start", None),
+            ("finish", "finish", None),
+            ("transfer", "transfer", lambda ids, hall: {"queue": "amr"}),
+            ("park", "park", None),
+            ("cancel", "cancel", lambda ids, hall: {"reason": "权限矩阵"}),
+            ("resume", "resume", lambda ids, hall: {"ticket_id": 1}),
+        ]
+    },
 }
-
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -340,20 +365,27 @@ class Matrix:
         self.ids: dict[str, int] = {}
         self.mismatches: list[str] = []
         self.cases = 0
-        self.baseline: str | None = None   # fingerprint of the baseline state, while it holds
-        self.audit_mark = 0                # audit rows up to this id are accounted for
+        self.baseline: str | None = None  # fingerprint of the baseline state, while it holds
+        self.audit_mark = 0  # audit rows up to this id are accounted for
 
-    async def __aenter__(self) -> "Matrix":
+    async def __aenter__(self) -> Matrix:
         # no cookie jar: every request carries exactly the bearer token it names
         self.session = ClientSession(base_url=self.live.url, cookie_jar=DummyCookieJar())
         for label, (username, kind) in ACTORS.items():
             if kind == "staff":
-                resp = await self.session.post("/api/auth/login", json={
-                    "username": username, "password": demo_hall.password_for(username),
-                    "bearer": True})
+                resp = await self.session.post(
+                    "/api/auth/login",
+                    json={
+                        "username": username,
+                        "password": demo_hall.password_for(username),
+                        "bearer": True,
+                    },
+                )
             else:
-                resp = await self.session.post("/api/auth/device", json={
-                    "code": username, "secret": demo_hall.password_for(username)})
+                resp = await self.session.post(
+                    "/api/auth/device",
+                    json={"code": username, "secret": demo_hall.password_for(username)},
+                )
             body = await resp.json()
             assert resp.status == 200, (label, body)
             self.tokens[label] = body["token"]
@@ -361,7 +393,8 @@ class Matrix:
         for hall in HALLS.values():
             prefix = "" if hall == "rizhao" else f"{hall}."
             self.ids[f"{hall}.leader"] = await self.db.fetchval(
-                "select id from staff where username = $1", f"{prefix}leader.amr")
+                "select id from staff where username = $1", f"{prefix}leader.amr"
+            )
         self.audit_mark = await self.db.fetchval("select coalesce(max(id), 0) from audit")
         return self
 
@@ -379,20 +412,29 @@ class Matrix:
             delete from window_signin ws using service_window w, hall h
             where w.id = ws.window_id and h.id = w.hall_id and h.code in ('rizhao', 'juxian')""")
         for username, hall, no in BASELINE_SIGNINS:
-            await self.db.execute("""
+            await self.db.execute(
+                """
                 insert into window_signin (window_id, staff_id)
                 select w.id, s.id from service_window w join hall h on h.id = w.hall_id,
                        staff s where h.code = $2 and w.window_no = $3 and s.username = $1""",
-                                  username, hall, no)
-            await self.db.execute("""
+                username,
+                hall,
+                no,
+            )
+            await self.db.execute(
+                """
                 update service_window w set status = 'open' from hall h
-                where h.id = w.hall_id and h.code = $1 and w.window_no = $2""", hall, no)
+                where h.id = w.hall_id and h.code = $1 and w.window_no = $2""",
+                hall,
+                no,
+            )
         # Written behind the server's back (no sign-in events): drop its cached sessions.
         self.live.app[AUTH].forget_all()
 
     async def fingerprint(self) -> str:
         """Everything a command in the matrix could change."""
-        row = await self.db.fetchrow("""
+        row = await self.db.fetchrow(
+            """
             select
               (select json_agg(json_build_object('hall', h.code, 'no', w.window_no,
                         'status', w.status, 'clerk', ws.staff_id) order by h.code, w.window_no)
@@ -410,7 +452,9 @@ class Matrix:
               (select json_agg(json_build_object('hall', hall_id, 'seq', last_seq)
                                order by hall_id) from hall_seq) as seqs,
               (select count(*) from event) as events
-            """, date.fromisoformat(DAY))
+            """,
+            date.fromisoformat(DAY),
+        )
         return json.dumps(dict(row), sort_keys=True, default=str)
 
     def url(self, path: str, case: RouteCase, target: str) -> tuple[str, str | None]:
@@ -423,13 +467,15 @@ class Matrix:
         else:
             hall = HALLS[target]
             url = path.replace("{hall}", hall)
-        url = (url.replace("{code}", "amr-001").replace("{day}", DAY)
-               .replace("{reg_no}", "26120100000000"))
+        url = (
+            url.replace("{code}", "amr-001")
+            .replace("{day}", DAY)
+            .replace("{reg_no}", "26120100000000")
+        )
         assert "{" not in url, url
         return url + case.query, hall
 
-    async def check(self, method: str, path: str, case: RouteCase, actor: str,
-                    target: str) -> None:
+    async def check(self, method: str, path: str, case: RouteCase, actor: str, target: str) -> None:
         assert self.session is not None
         self.cases += 1
         want = case.expect[(actor, target)]
@@ -441,7 +487,8 @@ class Matrix:
             self.baseline = await self.fingerprint()
         before_audit = self.audit_mark
         resp = await self.session.request(
-            method, url, json=body, headers={"Authorization": f"Bearer {self.tokens[actor]}"})
+            method, url, json=body, headers={"Authorization": f"Bearer {self.tokens[actor]}"}
+        )
         text = await resp.text()
         try:
             got_code = json.loads(text).get("error", {}).get("code")
@@ -463,10 +510,11 @@ class Matrix:
             ok = resp.status == 403 and got_code == want
             want_desc = f"403 {want}"
         if case.command and not (ok and want in FORBIDDEN_CODES):
-            self.baseline = None      # state may have changed: reset before the next command
+            self.baseline = None  # state may have changed: reset before the next command
         if not ok:
-            self.mismatches.append(f"{where}: want {want_desc}, got {resp.status} "
-                                   f"{got_code or text[:120]}")
+            self.mismatches.append(
+                f"{where}: want {want_desc}, got {resp.status} {got_code or text[:120]}"
+            )
             if case.command:
                 self.audit_mark = await self.db.fetchval("select coalesce(max(id), 0) from audit")
             return
@@ -474,7 +522,9 @@ class Matrix:
             return
         audit = await self.db.fetch(
             "select id, actor_kind, actor_id, action, outcome, detail from audit where id > $1 "
-            "order by id", before_audit)
+            "order by id",
+            before_audit,
+        )
         if audit:
             self.audit_mark = audit[-1]["id"]
         kind, actor_id = self.actor_ids[actor]
@@ -483,23 +533,29 @@ class Matrix:
                 self.mismatches.append(f"{where}: denied but the state changed")
                 self.baseline = None
             expected = [(kind, actor_id, case.command, "denied", want)]
-            got = [(a["actor_kind"], a["actor_id"], a["action"], a["outcome"],
-                    a["detail"].get("code")) for a in audit]
+            got = [
+                (a["actor_kind"], a["actor_id"], a["action"], a["outcome"], a["detail"].get("code"))
+                for a in audit
+            ]
             if got != expected:
                 self.mismatches.append(f"{where}: denied, audit should be {expected}, is {got}")
         elif want == "ok":
             got = [(a["actor_kind"], a["actor_id"], a["action"], a["outcome"]) for a in audit]
             action = case.ok_action or case.command
             if got != [(kind, actor_id, action, "ok")]:
-                self.mismatches.append(f"{where}: allowed, audit should have one 'ok' row "
-                                       f"{(kind, actor_id, action)}, has {got}")
+                self.mismatches.append(
+                    f"{where}: allowed, audit should have one 'ok' row "
+                    f"{(kind, actor_id, action)}, has {got}"
+                )
 
     def targets(self, case: RouteCase) -> list[str]:
         return sorted({t for (_, t) in case.expect})
 
     def report(self) -> str:
-        return (f"{len(self.mismatches)} of {self.cases} permission cases are wrong:\n  "
-                + "\n  ".join(self.mismatches))
+        return (
+            f"{len(self.mismatches)} of {self.cases} permission cases are wrong:\n  "
+            + "\n  ".join(self.mismatches)
+        )
 
 
 # ------------------------------------------------------------------------------ the tests
@@ -525,25 +581,30 @@ async def test_read_matrix(live, db):
                     await m.check(method, path, case, actor, target)
         # the data scope behind an allowed read
         headers = {"Authorization": f"Bearer {m.tokens['leader']}"}
-        staff = (await (await m.session.get("/api/halls/rizhao/staff", headers=headers)).json())
+        staff = await (await m.session.get("/api/halls/rizhao/staff", headers=headers)).json()
         departments = {s["department_code"] for s in staff["staff"]}
         if departments != {"amr"}:
-            m.mismatches.append(f"leader.amr sees staff of departments {departments}, "
-                                "want only amr")
+            m.mismatches.append(
+                f"leader.amr sees staff of departments {departments}, want only amr"
+            )
         for actor in ACTORS:
             headers = {"Authorization": f"Bearer {m.tokens[actor]}"}
             halls = (await (await m.session.get("/api/halls", headers=headers)).json())["halls"]
             codes = sorted(h["code"] for h in halls)
-            want = {"supervisor": ["juxian", "rizhao", "wulian"], "county_clerk": ["juxian"],
-                    "county_admin": ["juxian"]}.get(actor, ["rizhao"])
+            want = {
+                "supervisor": ["juxian", "rizhao", "wulian"],
+                "county_clerk": ["juxian"],
+                "county_admin": ["juxian"],
+            }.get(actor, ["rizhao"])
             if codes != want:
                 m.mismatches.append(f"{actor}: GET /api/halls lists {codes}, want {want}")
         # logout last: it ends the sessions used above
         case = ROUTES[("POST", "/api/auth/logout")]
         for actor in ACTORS:
             await m.check("POST", "/api/auth/logout", case, actor, "-")
-            resp = await m.session.get("/api/session",
-                                       headers={"Authorization": f"Bearer {m.tokens[actor]}"})
+            resp = await m.session.get(
+                "/api/session", headers={"Authorization": f"Bearer {m.tokens[actor]}"}
+            )
             if resp.status != 401:
                 m.mismatches.append(f"{actor}: session still valid after logout ({resp.status})")
         assert not m.mismatches, m.report()
@@ -560,16 +621,19 @@ async def run_commands(live, db, routes) -> None:
 
 
 async def test_command_matrix(live, db):
-    await run_commands(live, db, [key for key, case in ROUTES.items()
-                                  if case.command])
+    await run_commands(live, db, [key for key, case in ROUTES.items() if case.command])
 
 
 async def test_every_authenticated_route_refuses_without_a_session(live):
     async with ClientSession(base_url=live.url, cookie_jar=DummyCookieJar()) as s:
         wrong = []
         for method, path in sorted(authenticated_routes()):
-            url = (path.replace("{hall}", "rizhao").replace("{window_no}", "1")
-                   .replace("{code}", "amr-001").replace("{day}", DAY))
+            url = (
+                path.replace("{hall}", "rizhao")
+                .replace("{window_no}", "1")
+                .replace("{code}", "amr-001")
+                .replace("{day}", DAY)
+            )
             url = re.sub(r"{\w+}", "1", url)
             for headers in ({}, {"Authorization": "Bearer not-a-token"}):
                 resp = await s.request(method, url, json={}, headers=headers)

@@ -1,11 +1,18 @@
 """Registration, calling, transfers and the other window commands, over HTTP."""
+
 from __future__ import annotations
 
 import asyncio
 
 from server.domain.queueing import service_day
-
-from tests.queue_helpers import bearer, clerk_at_window, command, item_of_window, kiosk_token, register
+from tests.queue_helpers import (
+    bearer,
+    clerk_at_window,
+    command,
+    item_of_window,
+    kiosk_token,
+    register,
+)
 
 
 async def test_kiosk_registration_gives_ticket_and_notice(http, db):
@@ -31,23 +38,28 @@ async def test_kiosk_registration_gives_ticket_and_notice(http, db):
 
 async def test_promised_item_gets_promised_due_from_calendar(http, db):
     kiosk = await kiosk_token(http)
-    code = await db.fetchval("select code from item where kind = 'promised' and queue_id is not null "
-                             "and hall_id = (select id from hall where code='rizhao') limit 1")
+    code = await db.fetchval(
+        "select code from item where kind = 'promised' and queue_id is not null "
+        "and hall_id = (select id from hall where code='rizhao') limit 1"
+    )
     notice = await register(http, kiosk, code)
     assert notice["promised_due"] is not None
 
 
 async def test_registration_input_errors(http, db):
     kiosk = await kiosk_token(http)
-    for body, code in [({"item": "nope"}, "unknown_item"),
-                       ({"item": "amr-001", "phone": "123"}, "invalid_field"),
-                       ({"item": "amr-001", "priority": "vip"}, "invalid_field"),
-                       ({}, "invalid_field")]:
+    for body, code in [
+        ({"item": "nope"}, "unknown_item"),
+        ({"item": "amr-001", "phone": "123"}, "invalid_field"),
+        ({"item": "amr-001", "priority": "vip"}, "invalid_field"),
+        ({}, "invalid_field"),
+    ]:
         resp = await http.post("/api/halls/rizhao/registrations", json=body, headers=bearer(kiosk))
         assert resp.status in (400, 404) and (await resp.json())["error"]["code"] == code
     clerk = await clerk_at_window(db, 2)
-    resp = await http.post("/api/halls/rizhao/registrations", json={"item": "amr-001"},
-                           headers=bearer(clerk))
+    resp = await http.post(
+        "/api/halls/rizhao/registrations", json={"item": "amr-001"}, headers=bearer(clerk)
+    )
     assert resp.status == 403
 
 
@@ -56,12 +68,15 @@ async def test_kiosk_is_rate_limited(http, db):
     item = await item_of_window(db, 1)
     statuses = []
     for _ in range(14):
-        resp = await http.post("/api/halls/rizhao/registrations", json={"item": item},
-                               headers=bearer(kiosk))
+        resp = await http.post(
+            "/api/halls/rizhao/registrations", json={"item": item}, headers=bearer(kiosk)
+        )
         statuses.append(resp.status)
         if resp.status == 429:
             body = await resp.json()
-            assert body["error"]["code"] == "rate_limited" and "秒后再试" in body["error"]["message"]
+            assert (
+                body["error"]["code"] == "rate_limited" and "秒后再试" in body["error"]["message"]
+            )
     assert statuses[:10] == [201] * 10 and 429 in statuses
 
 
@@ -81,11 +96,16 @@ async def test_call_start_finish_cycle_with_priority_first(http, db):
     assert done["ticket"]["outcome"] == "served"
     called = await command(http, clerk, 1, "call-next")
     assert called["ticket"]["ticket_no"] == a["ticket"]["ticket_no"]
-    board = await (await http.get("/api/halls/rizhao/windows/1/board", headers=bearer(clerk))).json()
+    board = await (
+        await http.get("/api/halls/rizhao/windows/1/board", headers=bearer(clerk))
+    ).json()
     assert board["current"]["ticket_no"] == a["ticket"]["ticket_no"]
     assert board["counts"]["served"] == 1
-    row = await db.fetchrow("select called_at, service_started_at, finished_at from ticket "
-                            "where ticket_no = $1 and outcome = 'served'", b["ticket"]["ticket_no"])
+    row = await db.fetchrow(
+        "select called_at, service_started_at, finished_at from ticket "
+        "where ticket_no = $1 and outcome = 'served'",
+        b["ticket"]["ticket_no"],
+    )
     assert row["called_at"] <= row["service_started_at"] <= row["finished_at"]
 
 
@@ -111,22 +131,34 @@ async def test_130_windows_calling_at_the_same_instant_never_share_a_ticket(http
     for no in range(1, 131):
         tokens[no] = await clerk_at_window(db, no)
     # 40 tickets in every queue: more than enough for every window
-    queues = await db.fetch("select q.id, (select code from item where queue_id = q.id and active "
-                            "limit 1) as item from queue q join hall h on h.id = q.hall_id "
-                            "where h.code = 'rizhao'")
+    queues = await db.fetch(
+        "select q.id, (select code from item where queue_id = q.id and active "
+        "limit 1) as item from queue q join hall h on h.id = q.hall_id "
+        "where h.code = 'rizhao'"
+    )
     # registrations straight through the command function (the kiosk limit is per device)
     hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
     for q in queues:
         if q["item"] is None:
             continue
-        item_id = await db.fetchval("select id from item where code = $1 and hall_id = $2",
-                                    q["item"], hall_id)
+        item_id = await db.fetchval(
+            "select id from item where code = $1 and hall_id = $2", q["item"], hall_id
+        )
         for _ in range(40):
-            await db.fetch("select * from hq_register($1, 'system', null, $2, $3, $4, "
-                           "md5(random()::text), null, null, 'normal', null)",
-                           hall_id, item_id, q["id"], service_day())
-    results = await asyncio.gather(*(http.post(f"/api/halls/rizhao/windows/{no}/call-next",
-                                               headers=bearer(t)) for no, t in tokens.items()))
+            await db.fetch(
+                "select * from hq_register($1, 'system', null, $2, $3, $4, "
+                "md5(random()::text), null, null, 'normal', null)",
+                hall_id,
+                item_id,
+                q["id"],
+                service_day(),
+            )
+    results = await asyncio.gather(
+        *(
+            http.post(f"/api/halls/rizhao/windows/{no}/call-next", headers=bearer(t))
+            for no, t in tokens.items()
+        )
+    )
     called = []
     for r in results:
         body = await r.json()
@@ -148,19 +180,29 @@ async def test_transfer_to_another_window_to_the_front(http, db):
     mine = await register(http, kiosk, item1)
     await command(http, clerk1, 1, "call-next")
     await command(http, clerk1, 1, "start")
-    moved = await command(http, clerk1, 1, "transfer",
-                          {"to_window_no": 60, "front": True, "note": "需补充不动产材料"})
+    moved = await command(
+        http, clerk1, 1, "transfer", {"to_window_no": 60, "front": True, "note": "需补充不动产材料"}
+    )
     assert moved["events"][0]["type"] == "ticket.transferred"
-    assert moved["ticket"]["ticket_no"] == mine["ticket"]["ticket_no"]  # the citizen keeps the number
+    assert (
+        moved["ticket"]["ticket_no"] == mine["ticket"]["ticket_no"]
+    )  # the citizen keeps the number
     assert moved["ticket"]["target_window_no"] == 60
-    board = await (await http.get("/api/halls/rizhao/windows/60/board", headers=bearer(clerk60))).json()
+    board = await (
+        await http.get("/api/halls/rizhao/windows/60/board", headers=bearer(clerk60))
+    ).json()
     assert board["waiting"][0]["ticket_no"] == mine["ticket"]["ticket_no"]
     assert board["waiting"][0]["note"] == "需补充不动产材料"
     called = await command(http, clerk60, 60, "call-next")
     assert called["ticket"]["ticket_no"] == mine["ticket"]["ticket_no"]  # before `first`
-    outcomes = [r["outcome"] for r in await db.fetch(
-        "select outcome from ticket where registration_id = (select id from registration "
-        "where reg_no = $1) order by id", mine["reg_no"])]
+    outcomes = [
+        r["outcome"]
+        for r in await db.fetch(
+            "select outcome from ticket where registration_id = (select id from registration "
+            "where reg_no = $1) order by id",
+            mine["reg_no"],
+        )
+    ]
     assert outcomes == ["transferred", None]
     assert first["ticket"]["status"] == "waiting"
 
@@ -175,8 +217,10 @@ async def test_transfer_to_queue_back_and_bad_targets(http, db):
     assert bad["error"]["code"] == "unknown_queue"
     bad = await command(http, clerk1, 1, "transfer", {}, expect=400)
     assert bad["error"]["code"] == "transfer_target_required"
-    other_queue = await db.fetchval("select code from queue where prefix = 'B' and hall_id = "
-                                    "(select id from hall where code='rizhao')")
+    other_queue = await db.fetchval(
+        "select code from queue where prefix = 'B' and hall_id = "
+        "(select id from hall where code='rizhao')"
+    )
     ok = await command(http, clerk1, 1, "transfer", {"queue": other_queue})
     assert ok["ticket"]["queue"] == other_queue and ok["ticket"]["rank"] == 2
 
@@ -204,19 +248,29 @@ async def test_call_out_of_order_with_reason_and_park_resume(http, db):
     clerk = await clerk_at_window(db, 1)
     await register(http, kiosk, item)
     later = await register(http, kiosk, item)
-    no_reason = await http.post("/api/halls/rizhao/windows/1/call", headers=bearer(clerk),
-                                json={"ticket_no": later["ticket"]["ticket_no"], "reason": ""})
+    no_reason = await http.post(
+        "/api/halls/rizhao/windows/1/call",
+        headers=bearer(clerk),
+        json={"ticket_no": later["ticket"]["ticket_no"], "reason": ""},
+    )
     assert no_reason.status == 400
-    called = await command(http, clerk, 1, "call", {"ticket_no": later["ticket"]["ticket_no"],
-                                                    "reason": "孕妇优先"})
+    called = await command(
+        http, clerk, 1, "call", {"ticket_no": later["ticket"]["ticket_no"], "reason": "孕妇优先"}
+    )
     assert called["events"][0]["data"]["out_of_order"] is True
-    audit = await db.fetchval("select detail->>'reason' from audit where action = 'ticket.call_ticket'")
+    audit = await db.fetchval(
+        "select detail->>'reason' from audit where action = 'ticket.call_ticket'"
+    )
     assert audit == "孕妇优先"
     await command(http, clerk, 1, "start")
     parked = await command(http, clerk, 1, "park")
     assert parked["ticket"]["status"] == "parked"
-    board = await (await http.get("/api/halls/rizhao/windows/1/board", headers=bearer(clerk))).json()
-    assert board["current"] is None and board["parked"][0]["ticket_no"] == later["ticket"]["ticket_no"]
+    board = await (
+        await http.get("/api/halls/rizhao/windows/1/board", headers=bearer(clerk))
+    ).json()
+    assert (
+        board["current"] is None and board["parked"][0]["ticket_no"] == later["ticket"]["ticket_no"]
+    )
     resumed = await command(http, clerk, 1, "resume", {"ticket_id": parked["ticket"]["id"]})
     assert resumed["ticket"]["status"] == "serving"
     await command(http, clerk, 1, "finish")
@@ -227,8 +281,9 @@ async def test_barcode_scan_finds_registration_and_public_queue_status(http, db)
     item = await item_of_window(db, 1)
     clerk = await clerk_at_window(db, 1)
     reg = await register(http, kiosk, item)
-    found = await (await http.get(f"/api/halls/rizhao/registrations/{reg['reg_no']}",
-                                  headers=bearer(clerk))).json()
+    found = await (
+        await http.get(f"/api/halls/rizhao/registrations/{reg['reg_no']}", headers=bearer(clerk))
+    ).json()
     assert found["ticket"]["ticket_no"] == reg["ticket"]["ticket_no"]
     status = await (await http.get("/api/halls/rizhao/queue-status")).json()
     q = next(q for q in status["queues"] if q["code"] == reg["queue"])
@@ -244,7 +299,9 @@ async def test_sms_outbox_gets_called_and_near_front_messages(http, db):
     rows = await db.fetch("select dedupe_key, recipient, body from notification order by id")
     keys = [r["dedupe_key"].split(":")[0] for r in rows]
     assert keys == ["called", "near"]
-    assert rows[0]["recipient"] == "13800000000" and regs[0]["ticket"]["ticket_no"] in rows[0]["body"]
+    assert (
+        rows[0]["recipient"] == "13800000000" and regs[0]["ticket"]["ticket_no"] in rows[0]["body"]
+    )
     assert rows[1]["recipient"] == "13800000003"  # now third in line
 
 
@@ -258,27 +315,34 @@ async def test_stage_times_and_window_idle_are_recorded(http, db):
     await command(http, clerk, 1, "start")
     await command(http, clerk, 1, "finish")
     await command(http, clerk, 1, "status", {"status": "paused"})
-    t = await db.fetchrow("select queued_at, called_at, service_started_at, finished_at from ticket "
-                          "where registration_id = (select id from registration where reg_no = $1)",
-                          reg["reg_no"])
+    t = await db.fetchrow(
+        "select queued_at, called_at, service_started_at, finished_at from ticket "
+        "where registration_id = (select id from registration where reg_no = $1)",
+        reg["reg_no"],
+    )
     # waiting, walk-to-window and service are all derivable and ordered
     assert t["queued_at"] <= t["called_at"] <= t["service_started_at"] <= t["finished_at"]
-    idle = await db.fetch("select idle_from, idle_until from window_idle w join service_window s "
-                          "on s.id = w.window_id where s.window_no = 1 and s.hall_id = "
-                          "(select id from hall where code = 'rizhao') order by idle_from")
+    idle = await db.fetch(
+        "select idle_from, idle_until from window_idle w join service_window s "
+        "on s.id = w.window_id where s.window_no = 1 and s.hall_id = "
+        "(select id from hall where code = 'rizhao') order by idle_from"
+    )
     assert len(idle) == 2  # open -> call, finish -> pause
-    assert idle[0]["idle_until"] == t["called_at"]   # the call ends the idle time...
+    assert idle[0]["idle_until"] == t["called_at"]  # the call ends the idle time...
     assert idle[1]["idle_from"] == t["finished_at"]  # ...and the finish starts it again
-    assert idle[1]["idle_until"] is not None         # until the pause
+    assert idle[1]["idle_until"] is not None  # until the pause
 
 
 async def test_ticket_numbers_grow_past_999(http, db):
     kiosk = await kiosk_token(http)
     item = await item_of_window(db, 1)
     first = await register(http, kiosk, item)
-    await db.execute("update queue_day set last_number = 998 where queue_id = "
-                     "(select queue_id from item where code = $1 and hall_id = "
-                     "(select id from hall where code = 'rizhao'))", item)
+    await db.execute(
+        "update queue_day set last_number = 998 where queue_id = "
+        "(select queue_id from item where code = $1 and hall_id = "
+        "(select id from hall where code = 'rizhao'))",
+        item,
+    )
     prefix = first["ticket"]["ticket_no"][:-3]
     assert (await register(http, kiosk, item))["ticket"]["ticket_no"] == f"{prefix}999"
     assert (await register(http, kiosk, item))["ticket"]["ticket_no"] == f"{prefix}1000"
@@ -291,14 +355,20 @@ async def test_cancel_ends_the_ticket_with_a_reason(http, db):
     nothing = await command(http, clerk, 1, "cancel", {"reason": "群众主动放弃"}, expect=409)
     assert nothing["error"]["code"] == "nothing_current"
     await command(http, clerk, 1, "call-next")
-    no_reason = await http.post("/api/halls/rizhao/windows/1/cancel", json={"reason": ""},
-                                headers=bearer(clerk))
+    no_reason = await http.post(
+        "/api/halls/rizhao/windows/1/cancel", json={"reason": ""}, headers=bearer(clerk)
+    )
     assert no_reason.status == 400
     done = await command(http, clerk, 1, "cancel", {"reason": "群众主动放弃"})
     assert done["events"][0]["type"] == "ticket.cancelled"
     assert done["ticket"]["outcome"] == "cancelled"
-    row = await db.fetchrow("select outcome, note from ticket where registration_id = "
-                            "(select id from registration where reg_no = $1)", reg["reg_no"])
+    row = await db.fetchrow(
+        "select outcome, note from ticket where registration_id = "
+        "(select id from registration where reg_no = $1)",
+        reg["reg_no"],
+    )
     assert (row["outcome"], row["note"]) == ("cancelled", "群众主动放弃")
-    assert await db.fetchval("select detail->>'reason' from audit where action = 'ticket.cancel'") \
+    assert (
+        await db.fetchval("select detail->>'reason' from audit where action = 'ticket.cancel'")
         == "群众主动放弃"
+    )

@@ -2,6 +2,7 @@
 the day simulator (a few simulated minutes at high speed). Speed is the bench's business, not
 these tests': they check that the machinery runs and that no display lost or got an event
 twice."""
+
 from __future__ import annotations
 
 from server.bench.runner import Bench, Options
@@ -10,9 +11,20 @@ from server.simulate import simulate
 
 
 async def test_bench_machinery_small(live, db_dsn):
-    opts = Options(url=live.url, database_url=db_dsn, windows=10, displays=20, duration=2.0,
-                   sio_share=0.25, display_procs=2, command_procs=1, ceiling=False, raw=False,
-                   warmup=1.0, quiet=True)
+    opts = Options(
+        url=live.url,
+        database_url=db_dsn,
+        windows=10,
+        displays=20,
+        duration=2.0,
+        sio_share=0.25,
+        display_procs=2,
+        command_procs=1,
+        ceiling=False,
+        raw=False,
+        warmup=1.0,
+        quiet=True,
+    )
     result = await Bench(opts, lambda *_: None).run()
     phases = result["phases"]
     for name in ("commands_no_displays", "latency", "fanout", "commands_with_displays"):
@@ -31,8 +43,18 @@ async def test_bench_machinery_small(live, db_dsn):
 
 
 async def test_simulator_plays_a_few_minutes(live):
-    stats = await simulate(SimOptions(url=live.url, hall="rizhao", speed=600, duration=4.0,
-                                      start="09:00", windows=8, seed=7, quiet=True))
+    stats = await simulate(
+        SimOptions(
+            url=live.url,
+            hall="rizhao",
+            speed=600,
+            duration=4.0,
+            start="09:00",
+            windows=8,
+            seed=7,
+            quiet=True,
+        )
+    )
     assert stats.registered > 0
     assert stats.called > 0
     assert stats.feed_events > 0 and stats.feed_gaps == 0

@@ -1,5 +1,6 @@
 """The fan-out's shared ring of live events (realtime/fanout.py HallRing), which the bench's
 full-speed phase relies on: a lagging display reads from it at its own pace."""
+
 from __future__ import annotations
 
 from realtime.fanout import HallRing

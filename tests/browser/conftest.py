@@ -1,6 +1,7 @@
 """Browser tests: Playwright (async API, inside the test's event loop) driving Debian's
 Chromium. No browser is ever downloaded: the executable is the system one (chromium_path()
 skips, or fails in CI, when it is missing)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,9 +10,15 @@ from aiohttp import ClientSession
 from server import demo_hall
 from tests.conftest import ROOT, chromium_path, missing
 
-SOCKET_IO_CLIENT = ROOT / "frontend" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--autoplay-policy=no-user-gesture-required"]
+SOCKET_IO_CLIENT = (
+    ROOT / "frontend" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+)
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +31,9 @@ async def browser():
     except ImportError:  # pragma: no cover - requirements-dev.txt has it
         missing("playwright not installed (pip install -r requirements-dev.txt)")
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=executable, headless=True,
-                                          args=LAUNCH_ARGS)
+        browser = await p.chromium.launch(
+            executable_path=executable, headless=True, args=LAUNCH_ARGS
+        )
         yield browser
         await browser.close()
 
@@ -50,8 +58,9 @@ async def new_context(browser):
 
 async def device_token(http: ClientSession, code: str) -> str:
     kind = "display" if "display" in code or code.startswith("led") else "kiosk"
-    resp = await http.post("/api/auth/device",
-                           json={"code": code, "secret": demo_hall.DEMO_PASSWORDS[kind]})
+    resp = await http.post(
+        "/api/auth/device", json={"code": code, "secret": demo_hall.DEMO_PASSWORDS[kind]}
+    )
     body = await resp.json()
     assert resp.status == 200, body
     return body["token"]
@@ -62,4 +71,4 @@ def collect_errors(page, into: list) -> None:
     page.on("pageerror", lambda exc: into.append(f"{page.url}: {exc}"))
 
 
-__all__ = ["device_token", "collect_errors"]
+__all__ = ["collect_errors", "device_token"]

@@ -2,6 +2,7 @@
 notice line published there scrolls on the lobby display at once; pausing a window and forcing a
 clerk's sign-out show on the display's board and on the admin's own table; a call made at a
 window appears on the admin's table without a reload."""
+
 from __future__ import annotations
 
 from playwright.async_api import expect
@@ -13,7 +14,9 @@ from tests.queue_helpers import clerk_at_window, command, item_of_window, kiosk_
 HD = {"width": 1920, "height": 1080}
 
 
-async def test_admin_sets_notice_pauses_window_and_signs_out_clerk_live(live, http, db, new_context):
+async def test_admin_sets_notice_pauses_window_and_signs_out_clerk_live(
+    live, http, db, new_context
+):
     errors: list[str] = []
     clerk = await clerk_at_window(db, 3)
     display_token = await device_token(http, "display-01")
@@ -36,8 +39,9 @@ async def test_admin_sets_notice_pauses_window_and_signs_out_clerk_live(live, ht
     await expect(admin.locator("#windows tr[data-window]")).to_have_count(130)
     row3 = admin.locator("#windows tr[data-window='3']")
     await expect(row3).to_contain_text("开放")
-    await expect(row3).to_contain_text(await db.fetchval(
-        "select display_name from staff where username = 'clerk003'"))
+    await expect(row3).to_contain_text(
+        await db.fetchval("select display_name from staff where username = 'clerk003'")
+    )
 
     # the notice line: published here, scrolling on the lobby display
     text = "今日 12:00-13:00 午间延时服务，不动产业务请到二楼办理"
@@ -60,9 +64,16 @@ async def test_admin_sets_notice_pauses_window_and_signs_out_clerk_live(live, ht
     # pause window 3: the display's board shows 暂停
     await row3.get_by_role("button", name="暂停").click()
     await expect(row3.locator(".badge.s-paused")).to_have_text("暂停", timeout=2000)
-    await expect(display.locator("#window-board .d-tile[data-window='3']")).to_have_class("d-tile t-paused")
-    assert await db.fetchval("select status from service_window w join hall h on h.id = w.hall_id "
-                             "where h.code = 'rizhao' and w.window_no = 3") == "paused"
+    await expect(display.locator("#window-board .d-tile[data-window='3']")).to_have_class(
+        "d-tile t-paused"
+    )
+    assert (
+        await db.fetchval(
+            "select status from service_window w join hall h on h.id = w.hall_id "
+            "where h.code = 'rizhao' and w.window_no = 3"
+        )
+        == "paused"
+    )
 
     # force the clerk's sign-out, confirmed in the dialog; the clerk's token can no longer call
     await row3.get_by_role("button", name="强制签退").click()
@@ -74,7 +85,9 @@ async def test_admin_sets_notice_pauses_window_and_signs_out_clerk_live(live, ht
 
     # clearing the notice brings the display's welcome line back
     await admin.get_by_role("button", name="清空公告").click()
-    await expect(display.locator("#notice-line")).to_contain_text("欢迎来到政务服务中心", timeout=2000)
+    await expect(display.locator("#notice-line")).to_contain_text(
+        "欢迎来到政务服务中心", timeout=2000
+    )
     assert errors == []
 
 

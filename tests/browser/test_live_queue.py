@@ -2,6 +2,7 @@
 kiosk, the clerk presses 叫号, the lobby display shows the call within a second; a transfer
 reaches the receiving window's terminal without a reload; the display marks itself 离线 when the
 server goes away and catches up with the missed calls when it is back."""
+
 from __future__ import annotations
 
 import re
@@ -26,9 +27,11 @@ SEEN_AT = """ticket => {
 }"""
 
 
-async def test_kiosk_registration_then_call_shows_on_display_within_a_second(live, http, db, new_context):
+async def test_kiosk_registration_then_call_shows_on_display_within_a_second(
+    live, http, db, new_context
+):
     errors: list[str] = []
-    clerk = await clerk_at_window(db, 1)           # signed in at window 1, window open
+    clerk = await clerk_at_window(db, 1)  # signed in at window 1, window open
     item = await item_of_window(db, 1)
     item_name = await db.fetchval("select name from item where code = $1", item)
     display_token = await device_token(http, "display-01")
@@ -67,15 +70,21 @@ async def test_kiosk_registration_then_call_shows_on_display_within_a_second(liv
     # the timer runs in the browser (one clock for both pages): from the click on 叫号 to the
     # moment the display's text shows the ticket, observed by a MutationObserver
     await display.evaluate(SEEN_AT, ticket_no)
-    await display.bring_to_front()   # the lobby screen is in front (a hidden window paints ~1/s)
-    await terminal.evaluate("() => document.addEventListener('click', () => { window.clickedAt = Date.now(); }, true)")
+    await display.bring_to_front()  # the lobby screen is in front (a hidden window paints ~1/s)
+    await terminal.evaluate(
+        "() => document.addEventListener('click', () => { window.clickedAt = Date.now(); }, true)"
+    )
     await terminal.locator("#act-call").click()
     await expect(display.locator("#current-call")).to_contain_text(ticket_no, timeout=1000)
     await expect(display.locator("#current-call")).to_contain_text("请到 1 号窗口")
-    latency_ms = await display.evaluate("window.seenAt") - await terminal.evaluate("window.clickedAt")
+    latency_ms = await display.evaluate("window.seenAt") - await terminal.evaluate(
+        "window.clickedAt"
+    )
     print(f"\ncall → display: {latency_ms} ms")
     assert latency_ms < 1000, f"the display showed the call {latency_ms} ms after the click"
-    await expect(display.locator("#window-board .d-tile[data-window='1']")).to_contain_text(ticket_no)
+    await expect(display.locator("#window-board .d-tile[data-window='1']")).to_contain_text(
+        ticket_no
+    )
     await expect(terminal.locator("#current-no")).to_have_text(ticket_no)
     await expect(terminal.locator("#current-state")).to_have_text("已叫号 · 等待到场")
     spoken = await display.evaluate("window.hallopsSpoken")
@@ -92,7 +101,9 @@ async def test_kiosk_registration_then_call_shows_on_display_within_a_second(liv
     # the citizen arrives: start, finish; today's count goes up
     await terminal.get_by_role("button", name="开始办理").click()
     await expect(terminal.locator("#current-state")).to_have_text("办理中")
-    await expect(display.locator("#window-board .d-tile[data-window='1']")).to_have_class("d-tile t-serving")
+    await expect(display.locator("#window-board .d-tile[data-window='1']")).to_have_class(
+        "d-tile t-serving"
+    )
     await terminal.get_by_role("button", name="办结").click()
     await expect(terminal.locator("#count-served")).to_have_text("1")
     await expect(terminal.locator("#current-no")).to_have_text("—")
@@ -102,7 +113,9 @@ async def test_kiosk_registration_then_call_shows_on_display_within_a_second(liv
     collect_errors(notice, errors)
     await notice.goto(f"{live.url}/notice?code={code}")
     await expect(notice.locator("#notice-ticket")).to_have_text(ticket_no)
-    await expect(notice.locator(".n-barcode")).to_have_attribute("src", re.compile(r"^/api/barcode/\d{14}\.svg$"))
+    await expect(notice.locator(".n-barcode")).to_have_attribute(
+        "src", re.compile(r"^/api/barcode/\d{14}\.svg$")
+    )
     await expect(notice.get_by_text("一次性告知 · 所需材料")).to_be_visible()
     await expect(notice.locator(".n-url")).to_have_text(f"{live.url}/track?code={code}")
     assert errors == []
@@ -111,7 +124,7 @@ async def test_kiosk_registration_then_call_shows_on_display_within_a_second(liv
 async def test_transfer_reaches_the_receiving_terminal_without_reload(live, http, db, new_context):
     errors: list[str] = []
     sender = await clerk_at_window(db, 1)
-    receiver = await clerk_at_window(db, 60)         # another department (不动产登记)
+    receiver = await clerk_at_window(db, 60)  # another department (不动产登记)
     kiosk = await kiosk_token(http)
     ticket_no = (await register(http, kiosk, await item_of_window(db, 1)))["ticket"]["ticket_no"]
     await command(http, sender, 1, "call-next")
@@ -181,7 +194,7 @@ async def test_display_marks_offline_and_catches_up_after_restart(db_dsn, db, ne
         await other.stop()
         other = None
 
-        server = await LiveServer(settings, db_dsn).start()   # the same address again
+        server = await LiveServer(settings, db_dsn).start()  # the same address again
         await expect(page.locator("#current-call")).to_contain_text(ticket_no, timeout=12000)
         await expect(page.locator("#current-call")).to_contain_text("请到 3 号窗口")
         await expect(page.locator("#offline")).to_be_hidden()
@@ -189,7 +202,7 @@ async def test_display_marks_offline_and_catches_up_after_restart(db_dsn, db, ne
         await expect(page.locator("body")).to_have_attribute("data-snapshots", "1")
         assert errors == []
     finally:
-        await ctx.close()   # before the server stops
+        await ctx.close()  # before the server stops
         if other is not None:
             await other.stop()
         await server.stop()
@@ -201,8 +214,9 @@ async def test_public_queue_page_and_led_layout(live, http, db, new_context):
     item = await item_of_window(db, 1)
     for _ in range(2):
         await register(http, kiosk, item)
-    queue = await db.fetchval("select q.name from queue q join item i on i.queue_id = q.id "
-                              "where i.code = $1", item)
+    queue = await db.fetchval(
+        "select q.name from queue q join item i on i.queue_id = q.id where i.code = $1", item
+    )
     ctx = await new_context(viewport={"width": 390, "height": 844})
     page = await ctx.new_page()
     await page.goto(f"{live.url}/queue?hall=rizhao")
@@ -248,7 +262,7 @@ async def test_login_redirects_by_role(live, http, db, new_context):
     first = await register(http, kiosk, item)
     second = await register(http, kiosk, item)
     await expect(page.locator("#waiting li")).to_have_count(2)
-    await page.locator("#current").click()          # focus on nothing in particular
+    await page.locator("#current").click()  # focus on nothing in particular
     await page.keyboard.type(second["reg_no"])
     await page.keyboard.press("Enter")
     result = page.locator("#scan-result")
@@ -267,7 +281,7 @@ async def test_login_redirects_by_role(live, http, db, new_context):
 async def test_kiosk_shows_the_servers_429_message(live, http, db, new_context):
     token = await device_token(http, "kiosk-03")
     item = await item_of_window(db, 1)
-    for _ in range(10):                       # the device's burst, used up
+    for _ in range(10):  # the device's burst, used up
         await register(http, token, item)
     ctx = await new_context(viewport=HD)
     kiosk = await ctx.new_page()

@@ -4,6 +4,7 @@ Runs only with HALLOPS_SCREENSHOTS=1, so the normal suite never rewrites them:
 
     HALLOPS_SCREENSHOTS=1 DATABASE_URL=... .venv/bin/python -m pytest -q tests/browser/test_screenshots.py
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,10 @@ from tests.conftest import ROOT, LiveServer, login
 from tests.conftest import test_settings as make_settings
 from tests.queue_helpers import bearer, clerk_at_window, command, item_of_window, register
 
-pytestmark = pytest.mark.skipif(os.environ.get("HALLOPS_SCREENSHOTS") != "1",
-                                reason="set HALLOPS_SCREENSHOTS=1 to rewrite docs/screenshots")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("HALLOPS_SCREENSHOTS") != "1",
+    reason="set HALLOPS_SCREENSHOTS=1 to rewrite docs/screenshots",
+)
 
 OUT = ROOT / "docs" / "screenshots"
 HD = {"width": 1920, "height": 1080}
@@ -32,8 +35,11 @@ async def _busy_hall(http: ClientSession, db) -> dict:
     windows = sorted(rnd.sample(range(2, 131), 70))
     tokens = {no: await clerk_at_window(db, no) for no in [1, 60, *windows]}
     for no in rnd.sample(windows, 6):
-        await db.execute("update service_window set status = 'paused' "
-                         "where window_no = $1 and hall_id = (select id from hall where code = 'rizhao')", no)
+        await db.execute(
+            "update service_window set status = 'paused' "
+            "where window_no = $1 and hall_id = (select id from hall where code = 'rizhao')",
+            no,
+        )
     items = {no: await item_of_window(db, no) for no in [1, 60, *windows]}
     priorities = ["normal"] * 8 + ["elderly", "appointment", "disabled"]
     # the crowd: the busy departments get more people
@@ -43,30 +49,60 @@ async def _busy_hall(http: ClientSession, db) -> dict:
     # window 1: one served, one parked (fetching a document), one being served; one waits at the
     # front after a transfer from window 60 with a note
     w1 = tokens[1]
-    for verb in ("call-next", "start", "finish", "call-next", "start", "park", "call-next", "start"):
+    for verb in (
+        "call-next",
+        "start",
+        "finish",
+        "call-next",
+        "start",
+        "park",
+        "call-next",
+        "start",
+    ):
         await command(http, w1, 1, verb)
     await register(http, kiosk, items[60], phone="13912345678")
     await command(http, tokens[60], 60, "call-next")
-    await command(http, tokens[60], 60, "transfer",
-                  {"to_window_no": 1, "front": True, "note": "不动产已受理，需办理营业执照变更"})
+    await command(
+        http,
+        tokens[60],
+        60,
+        "transfer",
+        {"to_window_no": 1, "front": True, "note": "不动产已受理，需办理营业执照变更"},
+    )
     # the rest of the hall: calls, some already serving
-    open_windows = [no for no in windows
-                    if await db.fetchval("select status from service_window where window_no = $1 and "
-                                         "hall_id = (select id from hall where code='rizhao')", no) == "open"]
+    open_windows = [
+        no
+        for no in windows
+        if await db.fetchval(
+            "select status from service_window where window_no = $1 and "
+            "hall_id = (select id from hall where code='rizhao')",
+            no,
+        )
+        == "open"
+    ]
     calling = rnd.sample(open_windows, 40)
     for i, no in enumerate(calling):
-        resp = await http.post(f"/api/halls/rizhao/windows/{no}/call-next", headers=bearer(tokens[no]))
+        resp = await http.post(
+            f"/api/halls/rizhao/windows/{no}/call-next", headers=bearer(tokens[no])
+        )
         if resp.status == 200 and i < 30:
             await command(http, tokens[no], no, "start")
     admin = (await login(http, "admin"))["token"]
-    await http.put("/api/halls/rizhao/notice", headers=bearer(admin), json={
-        "text": "今天是全市“一次办好”集中服务日，各窗口延时服务至 18:00；办结后请对我们的服务进行评议，投诉电话 12345。"})
+    await http.put(
+        "/api/halls/rizhao/notice",
+        headers=bearer(admin),
+        json={
+            "text": "今天是全市“一次办好”集中服务日，各窗口延时服务至 18:00；办结后请对我们的服务进行评议，投诉电话 12345。"
+        },
+    )
     return {"kiosk": kiosk, "clerk1": w1, "admin": admin}
 
 
 async def test_screenshots(db_dsn, db, new_context):
     OUT.mkdir(parents=True, exist_ok=True)
-    server = await LiveServer(make_settings(kiosk_burst=1000, kiosk_per_minute=60000), db_dsn).start()
+    server = await LiveServer(
+        make_settings(kiosk_burst=1000, kiosk_per_minute=60000), db_dsn
+    ).start()
     opened = []
 
     async def context(*args, **kwargs):
@@ -125,7 +161,7 @@ async def test_screenshots(db_dsn, db, new_context):
         display = await screen_ctx.new_page()
         await display.goto(f"{url}/display?token={display_token}")
         await expect(display.locator("body")).to_have_attribute("data-connection", "online")
-        await display.wait_for_timeout(2500)   # the ticker has moved in, the flash is over
+        await display.wait_for_timeout(2500)  # the ticker has moved in, the flash is over
         await display.screenshot(path=OUT / "display.png")
         led_ctx = await context(viewport={"width": 384, "height": 192})
         led = await led_ctx.new_page()
@@ -150,6 +186,6 @@ async def test_screenshots(db_dsn, db, new_context):
         await expect(queue.locator(".q-card").first).to_be_visible()
         await queue.screenshot(path=OUT / "queue.png")
     finally:
-        for ctx in opened:   # before the server stops
+        for ctx in opened:  # before the server stops
             await ctx.close()
         await server.stop()

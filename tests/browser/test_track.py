@@ -1,4 +1,5 @@
 """/track: a citizen follows their registration by the query code on the notice."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import collect_errors

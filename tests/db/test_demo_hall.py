@@ -4,6 +4,7 @@ Self-contained: the module fixture `demo_db` creates its own database (on
 HALLOPS_TEST_ADMIN_DSN, else DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres),
 applies the migrations, seeds, and drops the database at the end. It does not use conftest.py.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,11 @@ from server.domain.passwords import verify_password
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-ADMIN_DSN = (os.environ.get("HALLOPS_TEST_ADMIN_DSN") or os.environ.get("DATABASE_URL")
-             or "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_DSN = (
+    os.environ.get("HALLOPS_TEST_ADMIN_DSN")
+    or os.environ.get("DATABASE_URL")
+    or "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _dsn_for(dbname: str) -> str:
@@ -71,13 +75,19 @@ async def test_city_hall_has_130_windows_and_160_staff(demo_db):
     assert summary["created"] is True
     assert summary["halls"]["rizhao"]["windows"] == 130
     assert summary["halls"]["rizhao"]["staff"] == 160
-    nos = [r["window_no"] for r in await pool.fetch("""
+    nos = [
+        r["window_no"]
+        for r in await pool.fetch("""
         select window_no from service_window w join hall h on h.id = w.hall_id
-        where h.code = 'rizhao' order by window_no""")]
+        where h.code = 'rizhao' order by window_no""")
+    ]
     assert nos == list(range(1, 131))
-    roles = {r["role"]: r["n"] for r in await pool.fetch("""
+    roles = {
+        r["role"]: r["n"]
+        for r in await pool.fetch("""
         select role, count(*) as n from staff s join hall h on h.id = s.hall_id
-        where h.code = 'rizhao' group by role""")}
+        where h.code = 'rizhao' group by role""")
+    }
     assert sum(roles.values()) == 160
     assert roles["supervisor"] >= 1 and roles["admin"] >= 1 and roles["clerk"] >= 100
     # one leader per department, each leader with a department
@@ -87,8 +97,13 @@ async def test_city_hall_has_130_windows_and_160_staff(demo_db):
         left join staff s on s.department_id = d.id and s.role = 'leader'
         where h.code = 'rizhao' group by d.code""")
     assert per_dept and all(r["leaders"] == 1 for r in per_dept)
-    assert await pool.fetchval("select count(*) from staff where username !~ '^[a-z0-9._-]{2,40}$'") == 0
-    assert await pool.fetchval("select count(distinct display_name) = count(*) from staff where username <> 'admin'")
+    assert (
+        await pool.fetchval("select count(*) from staff where username !~ '^[a-z0-9._-]{2,40}$'")
+        == 0
+    )
+    assert await pool.fetchval(
+        "select count(distinct display_name) = count(*) from staff where username <> 'admin'"
+    )
 
 
 async def test_departments_include_the_named_ones(demo_db):
@@ -97,12 +112,35 @@ async def test_departments_include_the_named_ones(demo_db):
         where h.code = 'rizhao'""")
     assert len(rows) >= 20
     codes = {r["code"] for r in rows}
-    assert {"amr", "psb", "qts", "hrss", "tax", "housing", "planning", "land", "health", "civil",
-            "hpf", "realty"} <= codes
+    assert {
+        "amr",
+        "psb",
+        "qts",
+        "hrss",
+        "tax",
+        "housing",
+        "planning",
+        "land",
+        "health",
+        "civil",
+        "hpf",
+        "realty",
+    } <= codes
     names = " ".join(r["name"] for r in rows)
-    for word in ("市场监督管理局", "公安局", "质量技术监督局", "人力资源和社会保障局", "税务局",
-                 "住房和城乡建设局", "规划", "国土资源局", "卫生健康", "民政局", "住房公积金管理中心",
-                 "不动产登记中心"):
+    for word in (
+        "市场监督管理局",
+        "公安局",
+        "质量技术监督局",
+        "人力资源和社会保障局",
+        "税务局",
+        "住房和城乡建设局",
+        "规划",
+        "国土资源局",
+        "卫生健康",
+        "民政局",
+        "住房公积金管理中心",
+        "不动产登记中心",
+    ):
         assert word in names, word
 
 
@@ -119,7 +157,7 @@ async def test_items_materials_and_limits(demo_db):
     assert len(items) >= 150
     assert all(2 <= r["materials"] <= 8 for r in items)
     assert all(r["key_materials"] >= 1 for r in items)
-    assert sum(r["optional"] >= 1 for r in items) >= len(items) // 2   # room for 容缺受理
+    assert sum(r["optional"] >= 1 for r in items) >= len(items) // 2  # room for 容缺受理
     assert all(r["queue_id"] is not None and r["queue_dept"] == r["department_id"] for r in items)
     immediate = sum(r["kind"] == "immediate" for r in items)
     assert immediate / len(items) >= 0.85
@@ -129,10 +167,17 @@ async def test_items_materials_and_limits(demo_db):
     assert all(r["promised_limit"] == 0 for r in items if r["kind"] == "immediate")
     by_name = {r["name"]: r for r in items}
     # 多证联办 chain and the four 一表通 stages
-    for name, dept in [("企业设立登记", "amr"), ("刻制印章备案", "psb"), ("组织机构代码证", "qts"),
-                       ("社会保险登记", "hrss"), ("税务登记", "tax"),
-                       ("建设用地规划许可证", "planning"), ("建设工程规划许可证", "planning"),
-                       ("建筑工程施工许可证", "housing"), ("竣工验收备案", "housing")]:
+    for name, dept in [
+        ("企业设立登记", "amr"),
+        ("刻制印章备案", "psb"),
+        ("组织机构代码证", "qts"),
+        ("社会保险登记", "hrss"),
+        ("税务登记", "tax"),
+        ("建设用地规划许可证", "planning"),
+        ("建设工程规划许可证", "planning"),
+        ("建筑工程施工许可证", "housing"),
+        ("竣工验收备案", "housing"),
+    ]:
         assert by_name[name]["dept"] == dept, name
     positions = await pool.fetch("""
         select item_id, array_agg(position order by position) as p from item_material group by item_id""")
@@ -167,22 +212,34 @@ async def test_county_halls(demo_db):
 
 async def test_windows_and_queues(demo_db):
     pool = demo_db["pool"]
-    assert await pool.fetchval("""
+    assert (
+        await pool.fetchval("""
         select count(*) from service_window w
-        where not exists (select 1 from window_queue wq where wq.window_id = w.id)""") == 0
+        where not exists (select 1 from window_queue wq where wq.window_id = w.id)""")
+        == 0
+    )
     assert await pool.fetchval("select count(*) from service_window where status <> 'closed'") == 0
     # position 1 is the window's own department queue
-    assert await pool.fetchval("""
+    assert (
+        await pool.fetchval("""
         select count(*) from service_window w
         join window_queue wq on wq.window_id = w.id and wq.position = 1
         join queue q on q.id = wq.queue_id
-        where q.department_id is distinct from w.department_id""") == 0
-    assert await pool.fetchval("""
+        where q.department_id is distinct from w.department_id""")
+        == 0
+    )
+    assert (
+        await pool.fetchval("""
         select count(*) from window_queue wq join service_window w on w.id = wq.window_id
-        join hall h on h.id = w.hall_id where h.code = 'rizhao' and wq.position = 2""") >= 1
-    assert await pool.fetchval("""
+        join hall h on h.id = w.hall_id where h.code = 'rizhao' and wq.position = 2""")
+        >= 1
+    )
+    assert (
+        await pool.fetchval("""
         select count(*) from window_queue wq join service_window w on w.id = wq.window_id
-        join queue q on q.id = wq.queue_id where q.hall_id <> w.hall_id""") == 0
+        join queue q on q.id = wq.queue_id where q.hall_id <> w.hall_id""")
+        == 0
+    )
     w1 = await pool.fetchval("""
         select display_name from service_window w join hall h on h.id = w.hall_id
         where h.code = 'rizhao' and window_no = 1""")
@@ -191,46 +248,65 @@ async def test_windows_and_queues(demo_db):
 
 async def test_calendar_and_leader_duty(demo_db):
     pool = demo_db["pool"]
-    cal = {(r["code"], r["day"]): (r["is_working"], r["note"]) for r in await pool.fetch("""
-        select h.code, c.day, c.is_working, c.note from calendar_day c join hall h on h.id = c.hall_id""")}
+    cal = {
+        (r["code"], r["day"]): (r["is_working"], r["note"])
+        for r in await pool.fetch("""
+        select h.code, c.day, c.is_working, c.note from calendar_day c join hall h on h.id = c.hall_id""")
+    }
     for code in ("rizhao", "juxian", "wulian"):
         assert cal[(code, date(2026, 10, 1))] == (False, "国庆节")
-        assert cal[(code, date(2026, 2, 14))] == (True, "调休上班")   # a Saturday
+        assert cal[(code, date(2026, 2, 14))] == (True, "调休上班")  # a Saturday
         assert cal[(code, date(2026, 2, 16))] == (False, "春节")
-        assert (code, date(2026, 10, 3)) not in cal                  # Saturday: default already off
+        assert (code, date(2026, 10, 3)) not in cal  # Saturday: default already off
     assert date(2026, 2, 14).weekday() == 5
     assert all(note for _, note in cal.values())
 
     async def duty(day):
-        return await pool.fetchval("""
+        return await pool.fetchval(
+            """
             select count(*) from leader_duty l join hall h on h.id = l.hall_id
-            where h.code = 'rizhao' and l.duty_date = $1""", day)
+            where h.code = 'rizhao' and l.duty_date = $1""",
+            day,
+        )
+
     departments = demo_db["summary"]["halls"]["rizhao"]["departments"]
-    assert await duty(date(2026, 2, 14)) == departments     # 调休 Saturday: on duty
-    assert await duty(date(2026, 3, 2)) == departments      # ordinary Monday
-    assert await duty(date(2026, 10, 1)) == 0               # 国庆节
-    assert await duty(date(2026, 3, 7)) == 0                # ordinary Saturday
-    assert await duty(date(2027, 1, 4)) == departments      # beyond chinese_calendar: Mon–Fri
-    assert await duty(date(2027, 1, 2)) == 0                # Saturday in 2027
+    assert await duty(date(2026, 2, 14)) == departments  # 调休 Saturday: on duty
+    assert await duty(date(2026, 3, 2)) == departments  # ordinary Monday
+    assert await duty(date(2026, 10, 1)) == 0  # 国庆节
+    assert await duty(date(2026, 3, 7)) == 0  # ordinary Saturday
+    assert await duty(date(2027, 1, 4)) == departments  # beyond chinese_calendar: Mon–Fri
+    assert await duty(date(2027, 1, 2)) == 0  # Saturday in 2027
     assert await duty(date(2027, 12, 31)) == departments
-    assert await pool.fetchval("""
+    assert (
+        await pool.fetchval("""
         select count(*) from leader_duty l join staff s on s.id = l.staff_id
-        where s.role <> 'leader' or s.department_id <> l.department_id or s.hall_id <> l.hall_id""") == 0
+        where s.role <> 'leader' or s.department_id <> l.department_id or s.hall_id <> l.hall_id""")
+        == 0
+    )
 
 
 async def test_demo_logins_verify(demo_db):
     pool = demo_db["pool"]
     logins = demo_logins()
-    assert {lg["role"] for lg in logins} >= {"clerk", "leader", "supervisor", "admin", "kiosk", "display"}
+    assert {lg["role"] for lg in logins} >= {
+        "clerk",
+        "leader",
+        "supervisor",
+        "admin",
+        "kiosk",
+        "display",
+    }
     for lg in logins:
         assert lg["password"] == DEMO_PASSWORDS[lg["role"]]
         if lg["kind"] == "staff":
             row = await pool.fetchrow(
-                "select password_hash as h, role from staff where username = $1", lg["username"])
+                "select password_hash as h, role from staff where username = $1", lg["username"]
+            )
             assert row["role"] == lg["role"]
         else:
             row = await pool.fetchrow(
-                "select secret_hash as h, kind from device where code = $1", lg["username"])
+                "select secret_hash as h, kind from device where code = $1", lg["username"]
+            )
             assert row["kind"] == lg["role"]
         assert verify_password(row["h"], lg["password"]), lg["username"]
         assert not verify_password(row["h"], lg["password"] + "x")
@@ -249,15 +325,23 @@ async def test_seed_is_idempotent(demo_db):
 
 
 async def test_seed_is_fast(demo_db):
-    assert demo_db["seconds"] < 10, demo_db["seconds"]   # about 1 s on a developer machine
+    assert demo_db["seconds"] < 10, demo_db["seconds"]  # about 1 s on a developer machine
 
 
 # ---------------------------------------------------------------- determinism
 # Excluded: timestamps, and the argon2 hashes (salted; they are checked by verify above).
 _DIGEST_TABLES = {
-    "hall": "id", "department": "id", "queue": "id", "service_window": "id",
-    "window_queue": "window_id, queue_id", "staff": "id", "device": "id", "item": "id",
-    "item_material": "id", "item_fee": "id", "calendar_day": "hall_id, day",
+    "hall": "id",
+    "department": "id",
+    "queue": "id",
+    "service_window": "id",
+    "window_queue": "window_id, queue_id",
+    "staff": "id",
+    "device": "id",
+    "item": "id",
+    "item_material": "id",
+    "item_fee": "id",
+    "calendar_day": "hall_id, day",
     "leader_duty": "hall_id, duty_date, staff_id",
 }
 _EXCLUDED = {"created_at", "password_hash", "secret_hash"}
@@ -266,9 +350,14 @@ _EXCLUDED = {"created_at", "password_hash", "secret_hash"}
 async def _digest(conn: asyncpg.Pool) -> dict[str, str]:
     out = {}
     for table, order in _DIGEST_TABLES.items():
-        cols = [r["column_name"] for r in await conn.fetch(
-            "select column_name from information_schema.columns"
-            " where table_schema = 'public' and table_name = $1 order by ordinal_position", table)]
+        cols = [
+            r["column_name"]
+            for r in await conn.fetch(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'public' and table_name = $1 order by ordinal_position",
+                table,
+            )
+        ]
         cols = [c for c in cols if c not in _EXCLUDED]
         rows = await conn.fetch(f"select {', '.join(cols)} from {table} order by {order}")
         h = hashlib.sha256()

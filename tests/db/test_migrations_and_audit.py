@@ -1,4 +1,5 @@
 """Migrations are numbered, recorded and idempotent; the audit trail is append-only."""
+
 from __future__ import annotations
 
 import asyncpg
@@ -28,7 +29,8 @@ async def test_a_failing_migration_leaves_nothing_behind(db, tmp_path, monkeypat
         (bad / path.name).write_text(path.read_text())
     next_no = len(migration_files()) + 1
     (bad / f"{next_no:04d}_broken.sql").write_text(
-        "create table half_done (id int); select no_such_function();")
+        "create table half_done (id int); select no_such_function();"
+    )
     monkeypatch.setattr(m, "MIGRATIONS", bad)
     with pytest.raises(asyncpg.PostgresError):
         await m.migrate(db)

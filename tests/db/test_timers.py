@@ -1,4 +1,5 @@
 """Hall timers: parked expiry, closing time, the SMS outbox, and one owner per hall."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -24,10 +25,20 @@ async def _store(dsn: str) -> tuple[Store, list]:
 
 async def _ticket(db: asyncpg.Connection, phone: str | None = None) -> int:
     hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
-    item = await db.fetchrow("select id, queue_id from item where hall_id = $1 and queue_id is not null "
-                             "order by code limit 1", hall_id)
-    await db.fetch("select * from hq_register($1, 'system', null, $2, $3, $4, md5(random()::text), $5, null, "
-                   "'normal', null)", hall_id, item["id"], item["queue_id"], service_day(), phone)
+    item = await db.fetchrow(
+        "select id, queue_id from item where hall_id = $1 and queue_id is not null "
+        "order by code limit 1",
+        hall_id,
+    )
+    await db.fetch(
+        "select * from hq_register($1, 'system', null, $2, $3, $4, md5(random()::text), $5, null, "
+        "'normal', null)",
+        hall_id,
+        item["id"],
+        item["queue_id"],
+        service_day(),
+        phone,
+    )
     return await db.fetchval("select max(id) from ticket")
 
 
@@ -41,9 +52,12 @@ def test_last_closing():
 async def test_parked_ticket_expires_after_a_restart(db, db_dsn):
     """The timer is derived from parked_at in the database: a fresh process fires it."""
     tid = await _ticket(db)
-    await db.execute("update ticket set status = 'parked', parked_at = now() - interval '2 hours', "
-                     "window_id = (select id from service_window where window_no = 1 limit 1) "
-                     "where id = $1", tid)
+    await db.execute(
+        "update ticket set status = 'parked', parked_at = now() - interval '2 hours', "
+        "window_id = (select id from service_window where window_no = 1 limit 1) "
+        "where id = $1",
+        tid,
+    )
     store, published = await _store(db_dsn)
     timers = HallTimers(store, db_dsn, LogSender())  # a "restarted" process: no memory of it
     try:
@@ -65,8 +79,9 @@ async def test_tickets_open_at_closing_time_are_closed(db, db_dsn):
         await timers.tick(now=datetime.now(TZ))
         early = await db.fetchval("select status from ticket where id = $1", tid)
         # the ticket was created yesterday: today's clock is past yesterday's closing
-        await db.execute("update ticket set created_at = now() - interval '1 day 2 hours' "
-                         "where id = $1", tid)
+        await db.execute(
+            "update ticket set created_at = now() - interval '1 day 2 hours' where id = $1", tid
+        )
         await timers.tick()
     finally:
         await timers.close()
@@ -114,7 +129,9 @@ async def test_sms_outbox_retries_with_backoff_and_sends_once(db, db_dsn):
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     tid = await _ticket(db, phone="13900000000")
-    await db.execute("select hq_notify(hall_id, t, 'called', '请到窗口') from ticket t where id = $1", tid)
+    await db.execute(
+        "select hq_notify(hall_id, t, 'called', '请到窗口') from ticket t where id = $1", tid
+    )
     store, _ = await _store(db_dsn)
     sender = WebhookSender(f"http://127.0.0.1:{port}/sms")
     timers = HallTimers(store, db_dsn, sender)
@@ -122,7 +139,9 @@ async def test_sms_outbox_retries_with_backoff_and_sends_once(db, db_dsn):
         for _ in range(3):
             await timers.tick()
             # let the backoff pass without waiting for it
-            await db.execute("update notification set next_attempt = now() where status = 'pending'")
+            await db.execute(
+                "update notification set next_attempt = now() where status = 'pending'"
+            )
         await timers.tick()
     finally:
         await timers.close()

@@ -1,4 +1,5 @@
 """A small client of the plain WebSocket feed, for tests."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,7 @@ class FeedClient(FrameReader):
         self.ws = None
         self.frames: list[dict] = []
 
-    async def __aenter__(self) -> "FeedClient":
+    async def __aenter__(self) -> FeedClient:
         self.ws = await websockets.connect(self.url)
         first = orjson.loads(await self.ws.recv())
         assert first == {"type": "auth_required"}

@@ -1,5 +1,6 @@
 """What the two test clients of the live stream (Socket.IO and the plain feed) share: reading
 frames up to the live marker, the next n events, or whatever else arrives for a while."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,6 +39,6 @@ class FrameReader:
         while (left := end - loop.time()) > 0:
             try:
                 extra.append(await self.next(left))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
         return extra

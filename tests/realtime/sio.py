@@ -1,4 +1,5 @@
 """A small Socket.IO client of the /hall namespace, for tests."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,7 @@ class SioClient(FrameReader):
         self.queue: asyncio.Queue[dict] = asyncio.Queue()
         self.frames: list[dict] = []
         self.errors: list[Any] = []
-        self.packets = 0             # Socket.IO events received (each carries 1+ frames)
+        self.packets = 0  # Socket.IO events received (each carries 1+ frames)
         self.sio.on(EVENT, self._on_frames, namespace=NAMESPACE)
         self.sio.on("connect_error", self.errors.append, namespace=NAMESPACE)
 
@@ -29,10 +30,21 @@ class SioClient(FrameReader):
         for frame in frames:
             self.queue.put_nowait(frame)
 
-    async def connect(self, url: str, auth: Any = None, headers: dict | None = None,
-                      transports: list[str] | None = None) -> "SioClient":
-        await self.sio.connect(url, auth=auth, headers=headers or {}, transports=transports,
-                               namespaces=[NAMESPACE], wait_timeout=5)
+    async def connect(
+        self,
+        url: str,
+        auth: Any = None,
+        headers: dict | None = None,
+        transports: list[str] | None = None,
+    ) -> SioClient:
+        await self.sio.connect(
+            url,
+            auth=auth,
+            headers=headers or {},
+            transports=transports,
+            namespaces=[NAMESPACE],
+            wait_timeout=5,
+        )
         return self
 
     async def close(self) -> None:

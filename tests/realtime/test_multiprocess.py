@@ -1,5 +1,6 @@
 """Two real server processes sharing one PostgreSQL and one Redis: every process fans out every
 committed event to its own clients, exactly once, in order — also across a lost Redis link."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,7 @@ import os
 import secrets
 import signal
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,9 +42,18 @@ class ServerProcess:
     async def start(self) -> None:
         with open(self.log_path, "wb") as out:  # the child keeps its own descriptor
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "run.py", "serve", "--port", str(self.port), "--no-seed",
-                cwd=ROOT, env=self.env, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                stderr=asyncio.subprocess.STDOUT)
+                sys.executable,
+                "run.py",
+                "serve",
+                "--port",
+                str(self.port),
+                "--no-seed",
+                cwd=ROOT,
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+            )
 
     def log(self) -> str:
         try:
@@ -63,7 +73,9 @@ class ServerProcess:
         async with ClientSession(timeout=ClientTimeout(total=2)) as session:
             while loop.time() < deadline:
                 if self.proc.returncode is not None:
-                    pytest.fail(f"server {self.name} exited with {self.proc.returncode}:\n{self.log()}")
+                    pytest.fail(
+                        f"server {self.name} exited with {self.proc.returncode}:\n{self.log()}"
+                    )
                 try:
                     body = await self.health(session)
                     if body.get("ok") and body["bus"] == {"kind": "redis", "ok": True}:
@@ -80,7 +92,7 @@ class ServerProcess:
         proc.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(proc.wait(), STOP_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await asyncio.wait_for(proc.wait(), STOP_TIMEOUT)
 
@@ -94,11 +106,19 @@ async def redis_channel() -> str:
 @pytest.fixture
 async def cluster(db_dsn: str, redis_channel: str, tmp_path: Path):
     url = redis_url()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("HALLOPS_") and k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(DATABASE_URL=db_dsn, REDIS_URL=url, HALLOPS_SECRET=secrets.token_urlsafe(24),
-               HALLOPS_REDIS_CHANNEL=redis_channel, HALLOPS_DATA_DIR=str(tmp_path),
-               PYTHONUNBUFFERED="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HALLOPS_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+    env.update(
+        DATABASE_URL=db_dsn,
+        REDIS_URL=url,
+        HALLOPS_SECRET=secrets.token_urlsafe(24),
+        HALLOPS_REDIS_CHANNEL=redis_channel,
+        HALLOPS_DATA_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+    )
     servers = [ServerProcess("A", env, tmp_path), ServerProcess("B", env, tmp_path)]
     try:
         for s in servers:
@@ -110,8 +130,11 @@ async def cluster(db_dsn: str, redis_channel: str, tmp_path: Path):
 
 
 async def _set_notice(http: ClientSession, token: str, text: str) -> None:
-    async with http.put("/api/halls/rizhao/notice", json={"text": text},
-                        headers={"Authorization": f"Bearer {token}"}) as resp:
+    async with http.put(
+        "/api/halls/rizhao/notice",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as resp:
         assert resp.status == 200, await resp.text()
 
 
@@ -122,8 +145,9 @@ async def _sio_on(server: ServerProcess, token: str) -> tuple[SioClient, int]:
     return client, snap["seq"]
 
 
-async def _notices(client: FeedClient | SioClient, n: int, head: int,
-                   timeout: float = 5.0) -> list[tuple[int, str]]:
+async def _notices(
+    client: FeedClient | SioClient, n: int, head: int, timeout: float = 5.0
+) -> list[tuple[int, str]]:
     """The next n notices as (seq, text), checking that every event (a timer's too) arrives
     once, in order, without a gap after `head`."""
     got, seq = [], head
@@ -140,10 +164,11 @@ async def _notices(client: FeedClient | SioClient, n: int, head: int,
 
 def _redis_addrs(pid: int, redis_host: str, redis_port: int) -> set[str]:
     """A process's TCP connections to Redis, as Redis names them (ip:port)."""
-    return {f"{c.laddr.ip}:{c.laddr.port}"
-            for c in psutil.Process(pid).net_connections(kind="tcp")
-            if c.raddr and c.raddr.port == redis_port
-            and c.raddr.ip in (redis_host, "127.0.0.1", "::1")}
+    return {
+        f"{c.laddr.ip}:{c.laddr.port}"
+        for c in psutil.Process(pid).net_connections(kind="tcp")
+        if c.raddr and c.raddr.port == redis_port and c.raddr.ip in (redis_host, "127.0.0.1", "::1")
+    }
 
 
 async def _kill_pubsub_of(admin: redis.Redis, pid: int) -> list[str]:
@@ -190,15 +215,16 @@ async def test_commands_alternating_between_processes_arrive_in_order_on_each(cl
             assert (await feed_a.until_live())[1]["seq"] == head
             sio, _ = await _sio_on(b, clerk)
             try:
-                await asyncio.gather(*(_set_notice(on_a if i % 2 else on_b, admin, f"交替 {i}")
-                                       for i in range(n)))
+                await asyncio.gather(
+                    *(_set_notice(on_a if i % 2 else on_b, admin, f"交替 {i}") for i in range(n))
+                )
                 got_b, got_a, got_sio = await asyncio.gather(
-                    _notices(feed_b, n, head), _notices(feed_a, n, head), _notices(sio, n, head))
+                    _notices(feed_b, n, head), _notices(feed_a, n, head), _notices(sio, n, head)
+                )
                 assert sorted(text for _, text in got_b) == sorted(f"交替 {i}" for i in range(n))
                 assert got_sio == got_b
                 assert got_a == got_b
-                extra = await asyncio.gather(feed_b.quiet(1.0), feed_a.quiet(0.1),
-                                             sio.quiet(0.1))
+                extra = await asyncio.gather(feed_b.quiet(1.0), feed_a.quiet(0.1), sio.quiet(0.1))
                 assert extra == [[], [], []]
             finally:
                 await sio.close()
@@ -222,8 +248,9 @@ async def test_a_process_that_loses_redis_fills_the_gap_from_the_log(cluster):
                         if i in (5, 6, 7, 20, 21, 39):  # repeatedly, also right before the end
                             killed += await _kill_pubsub_of(admin_redis, b.proc.pid)
                         await _set_notice(on_a, admin, f"断线 {i}")
-                    got, got_sio = await asyncio.gather(_notices(feed, n, head),
-                                                        _notices(sio, n, head))
+                    got, got_sio = await asyncio.gather(
+                        _notices(feed, n, head), _notices(sio, n, head)
+                    )
                     assert [text for _, text in got] == [f"断线 {i}" for i in range(n)]
                     assert got_sio == got
                     extra = await asyncio.gather(feed.quiet(1.0), sio.quiet(0.1))
@@ -258,8 +285,9 @@ async def test_the_bus_asks_for_a_resync_whenever_it_resubscribes(redis_channel)
                 await asyncio.sleep(0.05)
             assert len(resyncs) == k, "no resync after the pub/sub connection was dropped"
         # and it is subscribed again
-        rec = EventRecord(hall_id=1, seq=7, type="t", payload={}, window_id=None,
-                          at=datetime.now(timezone.utc))
+        rec = EventRecord(
+            hall_id=1, seq=7, type="t", payload={}, window_id=None, at=datetime.now(UTC)
+        )
         for _ in range(100):
             await bus.publish([rec])
             await asyncio.sleep(0.05)

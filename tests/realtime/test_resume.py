@@ -1,4 +1,5 @@
 """Commit, then publish, then resume: the live feeds are exact."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,14 +14,19 @@ from tests.realtime.feed import FeedClient
 
 async def _device_token(http: ClientSession, code: str = "display-01") -> str:
     from server import demo_hall
-    resp = await http.post("/api/auth/device",
-                           json={"code": code, "secret": demo_hall.DEMO_PASSWORDS["display"]})
+
+    resp = await http.post(
+        "/api/auth/device", json={"code": code, "secret": demo_hall.DEMO_PASSWORDS["display"]}
+    )
     return (await resp.json())["token"]
 
 
 async def _set_notice(http: ClientSession, token: str, text: str) -> None:
-    resp = await http.put("/api/halls/rizhao/notice", json={"text": text},
-                          headers={"Authorization": f"Bearer {token}"})
+    resp = await http.put(
+        "/api/halls/rizhao/notice",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert resp.status == 200, await resp.text()
 
 
@@ -74,12 +80,20 @@ async def test_events_lost_on_the_bus_are_filled_from_the_log(live, http, db_dsn
         conn = await asyncpg.connect(db_dsn)
         try:
             from db.pool import _init_connection
+
             await _init_connection(conn)
             hall_id = await conn.fetchval("select id from hall where code = 'rizhao'")
             async with conn.transaction():
-                await append_events(conn, hall_id, "system", None,
-                                    [{"type": "test.unpublished", "payload": {"n": i},
-                                      "window_id": None} for i in range(3)])
+                await append_events(
+                    conn,
+                    hall_id,
+                    "system",
+                    None,
+                    [
+                        {"type": "test.unpublished", "payload": {"n": i}, "window_id": None}
+                        for i in range(3)
+                    ],
+                )
         finally:
             await conn.close()
         events = await feed.events(3, timeout=5)
@@ -89,18 +103,26 @@ async def test_events_lost_on_the_bus_are_filled_from_the_log(live, http, db_dsn
 
 async def test_concurrent_writers_never_leave_a_gap_or_duplicate(live, http, db):
     admin = (await login(http, "admin"))["token"]
-    before = await db.fetchval("select last_seq from hall_seq h join hall on hall.id = h.hall_id "
-                               "where hall.code = 'rizhao'")
+    before = await db.fetchval(
+        "select last_seq from hall_seq h join hall on hall.id = h.hall_id "
+        "where hall.code = 'rizhao'"
+    )
     await asyncio.gather(*(_set_notice(http, admin, f"并发 {i}") for i in range(60)))
-    seqs = [r["seq"] for r in await db.fetch(
-        "select seq from event e join hall h on h.id = e.hall_id where h.code = 'rizhao' "
-        "and seq > $1 order by seq", before)]
+    seqs = [
+        r["seq"]
+        for r in await db.fetch(
+            "select seq from event e join hall h on h.id = e.hall_id where h.code = 'rizhao' "
+            "and seq > $1 order by seq",
+            before,
+        )
+    ]
     assert seqs == list(range(before + 1, before + 61))
 
 
 async def test_many_connections_appending_directly_keep_the_sequence_gapless(db_dsn):
     pool = await asyncpg.create_pool(db_dsn, min_size=8, max_size=8)
     from db.pool import _init_connection
+
     async with pool.acquire() as c:
         await _init_connection(c)
         hall_id = await c.fetchval("select id from hall where code = 'juxian'")
@@ -112,9 +134,14 @@ async def test_many_connections_appending_directly_keep_the_sequence_gapless(db_
             await _init_connection(conn)
             for i in range(25):
                 async with conn.transaction():
-                    recs = await append_events(conn, hall_id, "system", None,
-                                               [{"type": "t", "payload": {"k": k, "i": i},
-                                                 "window_id": None}] * (1 + i % 3))
+                    recs = await append_events(
+                        conn,
+                        hall_id,
+                        "system",
+                        None,
+                        [{"type": "t", "payload": {"k": k, "i": i}, "window_id": None}]
+                        * (1 + i % 3),
+                    )
                 got += [r.seq for r in recs]
         return got
 

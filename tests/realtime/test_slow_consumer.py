@@ -1,4 +1,5 @@
 """A client that stops reading is dropped and must resync; it never slows the others down."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,9 +26,13 @@ async def _flood(live, db_dsn: str, n: int) -> None:
         hall_id = await conn.fetchval("select id from hall where code = 'rizhao'")
         for _ in range(n // 20):
             async with conn.transaction():
-                records = await append_events(conn, hall_id, "system", None,
-                                              [{"type": "test.flood", "payload": {"text": BIG},
-                                                "window_id": None}] * 20)
+                records = await append_events(
+                    conn,
+                    hall_id,
+                    "system",
+                    None,
+                    [{"type": "test.flood", "payload": {"text": BIG}, "window_id": None}] * 20,
+                )
             await live.app[BUS].publish(records)
             await asyncio.sleep(0.01)
     finally:

@@ -1,5 +1,6 @@
 """Socket.IO terminals (/hall): handshake auth, Origin allowlist, hall scope, snapshot, live
 events and resume — and the plain feed's Origin check."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,11 @@ from tests.realtime.sio import SioClient
 
 
 async def _set_notice(http: ClientSession, token: str, text: str) -> None:
-    resp = await http.put("/api/halls/rizhao/notice", json={"text": text},
-                          headers={"Authorization": f"Bearer {token}"})
+    resp = await http.put(
+        "/api/halls/rizhao/notice",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert resp.status == 200, await resp.text()
 
 
@@ -61,8 +65,9 @@ async def test_resume_with_since_gets_exactly_the_missed_events(live, http, tran
     await client.close()
     for i in range(20):
         await _set_notice(http, admin, f"通知 {i}")
-    client = await SioClient().connect(live.url, auth={"token": clerk, "since": last},
-                                       transports=transports)
+    client = await SioClient().connect(
+        live.url, auth={"token": clerk, "since": last}, transports=transports
+    )
     try:
         frames = await client.until_live()
         assert [f["seq"] for f in frames[:-1]] == list(range(last + 1, last + 21))
@@ -107,8 +112,15 @@ async def test_a_cookie_session_connects_with_its_socket_ticket(live):
 
 
 async def test_no_or_bad_credentials_are_refused_with_our_error(live):
-    for auth in (None, {}, {"token": "not-a-token"}, {"ticket": "AAAA"}, {"token": 42},
-                 {"token": ["x"]}, "a string"):
+    for auth in (
+        None,
+        {},
+        {"token": "not-a-token"},
+        {"ticket": "AAAA"},
+        {"token": 42},
+        {"token": ["x"]},
+        "a string",
+    ):
         error = await _refused(live.url, auth=auth)
         assert error is not None and error["code"] == "unauthenticated", auth
         assert error["message"], auth
@@ -124,11 +136,19 @@ async def test_a_foreign_origin_is_refused(live, http):
     clerk = (await login(http, "clerk001"))["token"]
     for transports in (None, ["websocket"]):
         # Engine.IO refuses the transport itself: no namespace error reaches the client
-        assert await _refused(live.url, auth={"token": clerk}, transports=transports,
-                              headers={"Origin": "http://evil.example"}) is None
+        assert (
+            await _refused(
+                live.url,
+                auth={"token": clerk},
+                transports=transports,
+                headers={"Origin": "http://evil.example"},
+            )
+            is None
+        )
     # the server's own page origin is allowed
-    client = await SioClient().connect(live.url, auth={"token": clerk},
-                                       headers={"Origin": live.url})
+    client = await SioClient().connect(
+        live.url, auth={"token": clerk}, headers={"Origin": live.url}
+    )
     try:
         assert (await client.until_live())[0]["type"] == "snapshot"
     finally:
@@ -181,8 +201,13 @@ async def test_a_terminal_far_behind_gets_a_snapshot_not_a_drop_loop(live, http,
     await _init_connection(conn)
     hall_id = await conn.fetchval("select id from hall where code = 'rizhao'")
     async with conn.transaction():
-        await append_events(conn, hall_id, "system", None,
-                            [{"type": "test.many", "payload": {}, "window_id": None}] * 1500)
+        await append_events(
+            conn,
+            hall_id,
+            "system",
+            None,
+            [{"type": "test.many", "payload": {}, "window_id": None}] * 1500,
+        )
     await conn.close()
     again = SioClient()
     await again.connect(live.url, auth={"token": token, "since": head})
@@ -205,11 +230,13 @@ async def test_a_window_room_gets_its_events_and_resumes_exactly(live, http, db)
     client = SioClient()
     await client.connect(live.url, auth={"token": token, "rooms": ["window:1"]})
     head = (await client.until_live())[-1]["seq"]
-    a = await register(http, kiosk, other)       # another department's queue: filtered out
-    b = await register(http, kiosk, mine)        # window 1's queue: delivered
+    a = await register(http, kiosk, other)  # another department's queue: filtered out
+    b = await register(http, kiosk, mine)  # window 1's queue: delivered
     await command(http, clerk60, 60, "call-next")  # at window 60: filtered out
     (got,) = await client.events(1)
-    assert got["type"] == "ticket.registered" and got["data"]["ticket_no"] == b["ticket"]["ticket_no"]
+    assert (
+        got["type"] == "ticket.registered" and got["data"]["ticket_no"] == b["ticket"]["ticket_no"]
+    )
     assert got["seq"] == head + 2
     await command(http, clerk60, 60, "status", {"status": "paused"})  # window change: everyone
     (change,) = await client.events(1)

@@ -3,10 +3,11 @@
 Real 2025–2026 statutory data comes from chinese_calendar via calendar_from_library. Default work
 periods 09:00–12:00 and 13:00–17:00, i.e. 7 working hours a day. Expected datetimes are derived
 by hand in the comments."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,6 +48,7 @@ def wh(start: datetime, n: int) -> datetime:
 
 # --- the library data ------------------------------------------------------------------------
 
+
 def test_library_national_day_2025():
     # Oct 1 (Wed) .. Oct 8 (Wed) off; the weekday ones are overrides, Oct 4/5 are plain weekend.
     for d in (1, 2, 3, 7, 8):
@@ -54,10 +56,19 @@ def test_library_national_day_2025():
     # Mid-autumn 2025 falls on Oct 6 (Mon), inside the National Day week: the library names it so.
     assert LIBRARY[date(2025, 10, 6)] == (False, "中秋节")
     assert date(2025, 10, 4) not in LIBRARY and date(2025, 10, 5) not in LIBRARY
-    assert LIBRARY[date(2025, 9, 28)] == (True, "调休上班")   # Sunday
+    assert LIBRARY[date(2025, 9, 28)] == (True, "调休上班")  # Sunday
     assert LIBRARY[date(2025, 10, 11)] == (True, "调休上班")  # Saturday
     assert date(2025, 9, 28).weekday() == 6 and date(2025, 10, 11).weekday() == 5
-    assert [d for d in range(1, 12) if not CAL.is_working_day(date(2025, 10, d))] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [d for d in range(1, 12) if not CAL.is_working_day(date(2025, 10, d))] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+    ]
 
 
 def test_library_national_day_2026():
@@ -68,7 +79,15 @@ def test_library_national_day_2026():
     assert LIBRARY[date(2026, 10, 10)] == (True, "调休上班")
     # In 2026 Mid-autumn is separate: Fri Sep 25 (Sat/Sun 26–27 are plain weekend).
     assert LIBRARY[date(2026, 9, 25)] == (False, "中秋节")
-    assert [d for d in range(1, 11) if not CAL.is_working_day(date(2026, 10, d))] == [1, 2, 3, 4, 5, 6, 7]
+    assert [d for d in range(1, 11) if not CAL.is_working_day(date(2026, 10, d))] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+    ]
     assert CAL.is_working_day(date(2026, 10, 8)) and CAL.is_working_day(date(2026, 10, 10))
 
 
@@ -104,18 +123,18 @@ def test_library_years_without_data_are_skipped():
 
 
 def test_adjusted_saturday_is_working_and_weekday_holiday_is_not():
-    assert CAL.is_working_day(date(2026, 2, 14))       # 调休 Saturday
-    assert not CAL.is_working_day(date(2026, 2, 16))   # Monday of Spring Festival
+    assert CAL.is_working_day(date(2026, 2, 14))  # 调休 Saturday
+    assert not CAL.is_working_day(date(2026, 2, 16))  # Monday of Spring Festival
     assert not CAL.is_working_day(date(2025, 11, 15))  # ordinary Saturday
-    assert CAL.is_working_day(date(2025, 11, 14))      # ordinary Friday
-    assert CAL.is_working_day(date(2027, 3, 1))        # beyond library data: default rule (Mon)
-    assert not CAL.is_working_day(date(2027, 3, 6))    # (Sat)
+    assert CAL.is_working_day(date(2025, 11, 14))  # ordinary Friday
+    assert CAL.is_working_day(date(2027, 3, 1))  # beyond library data: default rule (Mon)
+    assert not CAL.is_working_day(date(2027, 3, 6))  # (Sat)
 
 
 def test_next_working_day_is_strictly_after():
     assert CAL.next_working_day(date(2025, 11, 12)) == date(2025, 11, 13)
     assert CAL.next_working_day(date(2025, 11, 14)) == date(2025, 11, 17)  # Fri -> Mon
-    assert CAL.next_working_day(date(2025, 9, 30)) == date(2025, 10, 9)    # over National Day
+    assert CAL.next_working_day(date(2025, 9, 30)) == date(2025, 10, 9)  # over National Day
     assert CAL.next_working_day(date(2025, 10, 10)) == date(2025, 10, 11)  # 调休 Saturday
     assert CAL.next_working_day(date(2026, 2, 13)) == date(2026, 2, 14)
     assert CAL.next_working_day(date(2026, 2, 14)) == date(2026, 2, 24)
@@ -123,9 +142,10 @@ def test_next_working_day_is_strictly_after():
 
 # --- working days ----------------------------------------------------------------------------
 
+
 def test_working_day_national_day_2025():
     s = at(2025, 9, 30, 10)  # Tue, the last day before the holiday
-    assert wd(s, 1) == at(2025, 10, 9, 17)   # Oct 1–8 off -> Thu Oct 9
+    assert wd(s, 1) == at(2025, 10, 9, 17)  # Oct 1–8 off -> Thu Oct 9
     assert wd(s, 2) == at(2025, 10, 10, 17)  # Fri
     assert wd(s, 3) == at(2025, 10, 11, 17)  # Sat 调休 counts
     assert wd(s, 4) == at(2025, 10, 13, 17)  # Sun off -> Mon
@@ -135,7 +155,7 @@ def test_working_day_national_day_2025():
 
 def test_working_day_national_day_2026():
     s = at(2026, 9, 30, 15)  # Wed
-    assert wd(s, 1) == at(2026, 10, 8, 17)   # Oct 1–7 off -> Thu Oct 8
+    assert wd(s, 1) == at(2026, 10, 8, 17)  # Oct 1–7 off -> Thu Oct 8
     assert wd(s, 2) == at(2026, 10, 9, 17)
     assert wd(s, 3) == at(2026, 10, 10, 17)  # 调休 Saturday
     assert wd(s, 4) == at(2026, 10, 12, 17)
@@ -172,7 +192,7 @@ def test_working_day_accepted_on_a_holiday():
 def test_amount_zero_returns_start_unchanged():
     s = at(2025, 10, 3, 10, 17)
     assert wd(s, 0) == s and wh(s, 0) == s
-    utc = datetime(2025, 11, 12, 2, 30, tzinfo=timezone.utc)
+    utc = datetime(2025, 11, 12, 2, 30, tzinfo=UTC)
     out = wd(utc, 0)
     assert out == utc and out.tzinfo == SH and out.hour == 10
 
@@ -193,13 +213,14 @@ def test_negative_amount_and_naive_and_bad_unit_raise():
 
 
 def test_result_is_aware_in_hall_tz():
-    utc = datetime(2025, 11, 12, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
+    utc = datetime(2025, 11, 12, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
     out = wh(utc, 1)
     assert out.tzinfo == SH and out == at(2025, 11, 12, 10)
     assert wd(utc, 1).tzinfo == SH
 
 
 # --- working hours ---------------------------------------------------------------------------
+
 
 def test_working_hour_across_lunch_break():
     # Wed 11:00: 1h until 12:00, lunch, 1h from 13:00 -> 14:00
@@ -249,11 +270,16 @@ def test_working_hour_with_other_periods():
     periods = parse_work_periods([["14:00", "17:30"], ["08:30", "12:00"]])  # summer hours, unsorted
     cal = hall(periods=periods)
     # 11:30: 0.5h to 12:00, then 14:00–14:30
-    assert cal.add_working_time(at(2025, 11, 12, 11, 30), 1, "working_hour") == at(2025, 11, 12, 14, 30)
-    assert cal.add_working_time(at(2025, 11, 12, 11, 30), 1, "working_day") == at(2025, 11, 13, 17, 30)
+    assert cal.add_working_time(at(2025, 11, 12, 11, 30), 1, "working_hour") == at(
+        2025, 11, 12, 14, 30
+    )
+    assert cal.add_working_time(at(2025, 11, 12, 11, 30), 1, "working_day") == at(
+        2025, 11, 13, 17, 30
+    )
 
 
 # --- per-hall overrides ----------------------------------------------------------------------
+
 
 def test_custom_non_working_weekday_shifts_deadline():
     closed = hall({date(2025, 11, 13): False})  # the hall closes on Thu Nov 13
@@ -301,9 +327,12 @@ def test_calendar_without_working_days_raises_instead_of_looping():
 
 # --- working_time_between --------------------------------------------------------------------
 
+
 def test_working_time_between():
     # Wed 10:00–14:00: 2h morning + 1h afternoon
-    assert CAL.working_time_between(at(2025, 11, 12, 10), at(2025, 11, 12, 14)) == timedelta(hours=3)
+    assert CAL.working_time_between(at(2025, 11, 12, 10), at(2025, 11, 12, 14)) == timedelta(
+        hours=3
+    )
     # Tue Sep 30 16:00 -> Thu Oct 9 10:00: 1h + 1h over the National Day week
     assert CAL.working_time_between(at(2025, 9, 30, 16), at(2025, 10, 9, 10)) == timedelta(hours=2)
     # a whole ordinary week Mon 00:00 -> next Mon 00:00: 5 x 7h
@@ -314,20 +343,23 @@ def test_working_time_between():
     assert CAL.working_time_between(at(2025, 11, 12, 14), at(2025, 11, 12, 14)) == timedelta(0)
     # mixed time zones
     assert CAL.working_time_between(
-        datetime(2025, 11, 12, 1, tzinfo=timezone.utc), at(2025, 11, 12, 10, 30)
+        datetime(2025, 11, 12, 1, tzinfo=UTC), at(2025, 11, 12, 10, 30)
     ) == timedelta(minutes=90)
 
 
-@pytest.mark.parametrize("start", [
-    at(2025, 9, 26, 16, 45),   # Fri before the 调休 Sunday
-    at(2025, 9, 30, 11, 59),
-    at(2025, 10, 3, 10),       # holiday
-    at(2025, 11, 12, 12, 30),  # lunch
-    at(2025, 11, 14, 19),      # Fri evening
-    at(2026, 2, 13, 8, 5),     # before opening, before Spring Festival
-    at(2026, 9, 24, 16, 59),
-    at(2026, 12, 31, 15),      # runs past the library data
-])
+@pytest.mark.parametrize(
+    "start",
+    [
+        at(2025, 9, 26, 16, 45),  # Fri before the 调休 Sunday
+        at(2025, 9, 30, 11, 59),
+        at(2025, 10, 3, 10),  # holiday
+        at(2025, 11, 12, 12, 30),  # lunch
+        at(2025, 11, 14, 19),  # Fri evening
+        at(2026, 2, 13, 8, 5),  # before opening, before Spring Festival
+        at(2026, 9, 24, 16, 59),
+        at(2026, 12, 31, 15),  # runs past the library data
+    ],
+)
 def test_working_time_between_inverts_add_working_time(start):
     for n in (0, 1, 2, 3, 5, 7, 8, 14, 20, 50, 123):
         end = CAL.add_working_time(start, n, "working_hour")
@@ -351,6 +383,7 @@ def test_long_limits_are_fast_enough():
 
 # --- work periods ----------------------------------------------------------------------------
 
+
 def test_parse_work_periods():
     assert PERIODS == ((time(9), time(12)), (time(13), time(17)))
     assert parse_work_periods([["13:00", "17:00"], ["09:00", "12:00"]]) == PERIODS
@@ -358,20 +391,23 @@ def test_parse_work_periods():
     assert format_work_periods(PERIODS) == [["09:00", "12:00"], ["13:00", "17:00"]]
 
 
-@pytest.mark.parametrize("raw", [
-    [],
-    None,
-    "09:00-12:00",
-    [["09:00"]],
-    [["09:00", "12:00", "13:00"]],
-    [["9:00", "12:00"]],
-    [["09:00", "24:00"]],
-    [["09:60", "12:00"]],
-    [[900, 1200]],
-    [["12:00", "09:00"]],
-    [["09:00", "09:00"]],
-    [["09:00", "12:00"], ["11:00", "17:00"]],
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        None,
+        "09:00-12:00",
+        [["09:00"]],
+        [["09:00", "12:00", "13:00"]],
+        [["9:00", "12:00"]],
+        [["09:00", "24:00"]],
+        [["09:60", "12:00"]],
+        [[900, 1200]],
+        [["12:00", "09:00"]],
+        [["09:00", "09:00"]],
+        [["09:00", "12:00"], ["11:00", "17:00"]],
+    ],
+)
 def test_parse_work_periods_rejects(raw):
     with pytest.raises(Invalid):
         parse_work_periods(raw)

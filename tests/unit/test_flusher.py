@@ -1,6 +1,7 @@
 """The plain feed's write coalescing (realtime/fanout.py _Flusher): an event after a quiet
 spell is written at once; events closer together than the interval share one write per client;
 the interval is a minimum spacing of writes, never a delay for the first."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,17 +28,17 @@ async def test_first_event_goes_at_once_then_close_events_share_one_write():
     saved = flusher.min_interval
     flusher.min_interval = 0.05
     try:
-        await asyncio.sleep(0.06)            # quiet spell: whatever ran before is long past
+        await asyncio.sleep(0.06)  # quiet spell: whatever ran before is long past
         a, b = RecordingSubscriber(), RecordingSubscriber()
         t0 = loop.time()
         a.send(b"1")
         b.send(b"1")
         await asyncio.sleep(0.005)
         assert [d for _, d in a.writes] == [b"1"] and [d for _, d in b.writes] == [b"1"]
-        assert a.writes[0][0] - t0 < 0.02   # no waiting for the first
-        a.send(b"2")                         # within the interval: held ...
+        assert a.writes[0][0] - t0 < 0.02  # no waiting for the first
+        a.send(b"2")  # within the interval: held ...
         await asyncio.sleep(0.01)
-        a.send(b"3")                         # ... and joined by the next one
+        a.send(b"3")  # ... and joined by the next one
         b.send(b"2")
         assert len(a.writes) == 1
         await asyncio.sleep(0.08)

@@ -2,11 +2,12 @@
 frame. orjson's output keeps a ~4 kB allocation whatever its length, so a ring that kept
 those objects held ~9x the memory its byte count said (80 MB instead of 9 MB per hall); event
 frames are therefore made compact where they are encoded (EventRecord.encode)."""
+
 from __future__ import annotations
 
 import gc
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from realtime.led_feed import FeedSubscriber
 from realtime.terminals import TerminalSubscriber
@@ -17,9 +18,11 @@ def _held_per_frame(framer) -> float:
     tracemalloc.start()
     try:
         before = tracemalloc.take_snapshot()
-        at = datetime.now(timezone.utc)
-        frames = [EventRecord(1, i, "ticket.called", {"text": "满" * 100}, None, at).encode()
-                  for i in range(1000)]
+        at = datetime.now(UTC)
+        frames = [
+            EventRecord(1, i, "ticket.called", {"text": "满" * 100}, None, at).encode()
+            for i in range(1000)
+        ]
         size = len(frames[0])
         kept = [framer(f) for f in frames]
         del frames
