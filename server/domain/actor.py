@@ -23,6 +23,9 @@ class Actor:
     window_no: int | None = None
     city_hall_id: int | None = None  # for county halls: the city that supervises them
     hall_code: str = ""
+    # the login session this actor acts under (a prefix of its token's SHA-256): live
+    # connections opened under it are closed when it ends
+    session: str | None = None
 
     @property
     def label(self) -> str:

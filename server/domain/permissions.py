@@ -39,6 +39,14 @@ POLICY: Final[dict[str, dict[str, Scope]]] = {
     },
     "staff.read": {"leader": "department", "supervisor": "supervised", "admin": "hall"},
     "audit.read": {"supervisor": "supervised", "admin": "hall"},
+    # the live stream (Socket.IO /hall and the plain feed /ws/display): one rule for both
+    "hall.stream": {
+        "clerk": "hall",
+        "leader": "hall",
+        "supervisor": "supervised",
+        "admin": "hall",
+        "display": "hall",
+    },
     "events.read": {
         "clerk": "hall",
         "leader": "hall",
