@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -45,12 +46,13 @@ class Settings:
         return tuple(sorted(f"http://{h}:{self.port}" for h in hosts))
 
 
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return float(raw) if raw not in (None, "") else default
+def _float(e: Mapping[str, str], name: str, default: float) -> float:
+    raw = e.get(name)
+    return float(raw) if raw else default
 
 
-def from_env(env: dict[str, str] | None = None) -> Settings:
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `env` (os.environ when None); nothing else is read."""
     e = os.environ if env is None else env
     data_dir = Path(e.get("HALLOPS_DATA_DIR") or ROOT / "var")
     origins = tuple(o.strip() for o in e.get("HALLOPS_ALLOWED_ORIGINS", "").split(",") if o.strip())
@@ -67,9 +69,9 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         lockout_attempts=int(e.get("HALLOPS_LOCKOUT_ATTEMPTS") or 5),
         lockout_minutes=float(e.get("HALLOPS_LOCKOUT_MINUTES") or 15),
         resume_limit=int(e.get("HALLOPS_RESUME_LIMIT") or 2000),
-        feed_flush_ms=_float("HALLOPS_FEED_FLUSH_MS", 40.0),
+        feed_flush_ms=_float(e, "HALLOPS_FEED_FLUSH_MS", 40.0),
         cookie_secure=(e.get("HALLOPS_COOKIE_SECURE") or "0") == "1",
-        kiosk_per_minute=_float("HALLOPS_KIOSK_PER_MINUTE", 20.0),
+        kiosk_per_minute=_float(e, "HALLOPS_KIOSK_PER_MINUTE", 20.0),
         kiosk_burst=int(e.get("HALLOPS_KIOSK_BURST") or 10),
         sms_webhook_url=e.get("HALLOPS_SMS_WEBHOOK_URL") or None,
     )

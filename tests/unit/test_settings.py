@@ -1,0 +1,73 @@
+"""server.settings.from_env reads the mapping it is given, and only that."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.settings import ROOT, Settings, from_env
+
+# Every variable from_env reads, with a value other than its default.
+EVERY = {
+    "DATABASE_URL": "postgresql://db.example/hall",
+    "REDIS_URL": "redis://bus.example/1",
+    "HALLOPS_REDIS_CHANNEL": "hallops:test",
+    "HALLOPS_HOST": "0.0.0.0",
+    "HALLOPS_PORT": "9090",
+    "HALLOPS_DATA_DIR": "/srv/hallops",
+    "HALLOPS_SECRET": "s3cret",
+    "HALLOPS_ALLOWED_ORIGINS": " https://a.example , https://b.example,",
+    "HALLOPS_SESSION_HOURS": "8.5",
+    "HALLOPS_LOCKOUT_ATTEMPTS": "3",
+    "HALLOPS_LOCKOUT_MINUTES": "30",
+    "HALLOPS_RESUME_LIMIT": "500",
+    "HALLOPS_FEED_FLUSH_MS": "0",
+    "HALLOPS_COOKIE_SECURE": "1",
+    "HALLOPS_KIOSK_PER_MINUTE": "600",
+    "HALLOPS_KIOSK_BURST": "50",
+    "HALLOPS_SMS_WEBHOOK_URL": "https://sms.example/send",
+}
+
+EXPECTED = Settings(
+    database_url="postgresql://db.example/hall",
+    redis_url="redis://bus.example/1",
+    redis_channel="hallops:test",
+    host="0.0.0.0",
+    port=9090,
+    data_dir=Path("/srv/hallops"),
+    secret="s3cret",
+    allowed_origins=("https://a.example", "https://b.example"),
+    session_hours=8.5,
+    lockout_attempts=3,
+    lockout_minutes=30.0,
+    resume_limit=500,
+    feed_flush_ms=0.0,
+    cookie_secure=True,
+    kiosk_per_minute=600.0,
+    kiosk_burst=50,
+    sms_webhook_url="https://sms.example/send",
+)
+
+
+@pytest.fixture
+def other_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.environ holds different values for every variable, so reading it shows."""
+    for name in EVERY:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HALLOPS_FEED_FLUSH_MS", "7")
+    monkeypatch.setenv("HALLOPS_KIOSK_PER_MINUTE", "7")
+    monkeypatch.setenv("HALLOPS_PORT", "7777")
+
+
+def test_from_env_reads_every_setting_from_the_mapping(other_environ: None) -> None:
+    assert from_env(EVERY) == EXPECTED
+
+
+def test_an_empty_mapping_gives_the_defaults(other_environ: None) -> None:
+    assert from_env({}) == Settings(data_dir=ROOT / "var")
+
+
+def test_without_a_mapping_the_process_environment_is_read(other_environ: None) -> None:
+    got = from_env()
+    assert (got.port, got.feed_flush_ms, got.kiosk_per_minute) == (7777, 7.0, 7.0)
