@@ -15,7 +15,8 @@ create table hall (
 );
 
 -- One row per hall: the gapless event sequence. Updating it inside the command's transaction
--- takes a row lock until commit, so sequence numbers are handed out in commit order.
+-- takes a row lock until commit, so sequence numbers are handed out in commit order. A hall's
+-- row is inserted with the hall (trigger hall_seq_init, db/functions/event_log.sql).
 create table hall_seq (
     hall_id   int primary key references hall(id),
     last_seq  bigint not null default 0
@@ -161,7 +162,7 @@ create table calendar_day (
 );
 
 -- The event log: per-hall gapless sequence, one row per event, written in the command's
--- transaction and published only after commit.
+-- transaction and published only after commit (append_events in db/functions/event_log.sql).
 create table event (
     hall_id     int not null references hall(id),
     seq         bigint not null check (seq > 0),
@@ -187,43 +188,5 @@ create table audit (
     detail      jsonb not null default '{}'
 );
 
-create function audit_is_append_only() returns trigger language plpgsql as $$
-begin
-    raise exception 'audit rows are append-only' using errcode = 'insufficient_privilege';
-end $$;
-
-create trigger audit_no_update before update or delete on audit
-    for each row execute function audit_is_append_only();
-create trigger audit_no_truncate before truncate on audit
-    for each statement execute function audit_is_append_only();
+-- Its append-only trigger is in db/functions/audit.sql.
 revoke update, delete, truncate on audit from public;
-
--- Appends events to a hall's log in one statement: takes the next n sequence numbers
--- (locking the hall's counter row until commit) and inserts the events numbered in order.
--- events: jsonb array of {"type", "payload", "window_id"}.
--- (PL/pgSQL rather than SQL: its plans are kept per connection instead of made per call.)
-create function append_events(p_hall int, p_actor_kind text, p_actor_id int, p_events jsonb)
-returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
-language plpgsql as $$
-#variable_conflict use_column
-declare n int := jsonb_array_length(p_events); base bigint;
-begin
-    update hall_seq set last_seq = last_seq + n where hall_seq.hall_id = p_hall
-    returning last_seq - n into base;
-    if not found then
-        return;  -- no sequence row: nothing appended (the caller checks the count)
-    end if;
-    return query
-    insert into event (hall_id, seq, type, payload, actor_kind, actor_id, window_id)
-    select p_hall, base + e.ord, e.value->>'type', e.value->'payload', p_actor_kind,
-           p_actor_id, (e.value->>'window_id')::int
-    from jsonb_array_elements(p_events) with ordinality as e(value, ord)
-    returning event.seq, event.type, event.payload, event.window_id, event.at;
-end $$;
-
-create function hall_seq_init() returns trigger language plpgsql as $$
-begin
-    insert into hall_seq (hall_id) values (new.id);
-    return new;
-end $$;
-create trigger hall_seq_init after insert on hall for each row execute function hall_seq_init();

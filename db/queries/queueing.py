@@ -1,4 +1,4 @@
-"""SQL for the live queue: the command functions (db/migrations/0003) and the reads."""
+"""SQL for the live queue: the command functions (db/functions/queue_*.sql) and the reads."""
 
 from __future__ import annotations
 

@@ -1,11 +1,49 @@
-"""Migrations are numbered, recorded and idempotent; the audit trail is append-only."""
+"""Migrations are numbered, recorded with checksums and idempotent; functions live in
+db/functions and are re-applied by every migrate; the audit trail is append-only."""
 
 from __future__ import annotations
+
+import shutil
 
 import asyncpg
 import pytest
 
-from db.migrate import migrate, migration_files
+import db.migrate as m
+from db.migrate import MigrationChanged, checksum, function_files, migrate, migration_files
+
+# Functions of a schema that no extension owns, as name(identity arguments).
+_FUNCTIONS_OF = """
+select p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' as sig
+from pg_proc p
+where p.pronamespace = $1::regnamespace
+  and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass
+                  and d.objid = p.oid and d.deptype = 'e')
+"""
+
+
+async def functions_not_in_files(conn: asyncpg.Connection) -> set[str]:
+    """Functions of schema public that no db/functions file defines (stale overloads left by a
+    signature change without a drop, or functions created by hand). The files are applied in a
+    scratch schema, first on the search path, in a transaction rolled back afterwards."""
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        await conn.execute("create schema hq_defined; set local search_path = hq_defined, public")
+        for path in function_files():
+            await m._run_file(conn, path)
+        defined = {r["sig"] for r in await conn.fetch(_FUNCTIONS_OF, "hq_defined")}
+        present = {r["sig"] for r in await conn.fetch(_FUNCTIONS_OF, "public")}
+    finally:
+        await tx.rollback()
+    return present - defined
+
+
+def copy_migrations(tmp_path, monkeypatch):
+    """A copy of db/migrations that migrate() reads instead, for a test to change."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(m.MIGRATIONS, copy)
+    monkeypatch.setattr(m, "MIGRATIONS", copy)
+    return copy
 
 
 def test_migrations_are_numbered_without_gaps():
@@ -21,8 +59,6 @@ async def test_rerunning_migrations_is_a_no_op(db):
 
 
 async def test_a_failing_migration_leaves_nothing_behind(db, tmp_path, monkeypatch):
-    import db.migrate as m
-
     bad = tmp_path / "migrations"
     bad.mkdir()
     for n, path in migration_files():
@@ -45,3 +81,66 @@ async def test_audit_rows_cannot_be_changed_or_deleted(db):
             await db.execute(sql)
         assert "append-only" in str(err.value)
     assert await db.fetchval("select count(*) from audit where outcome = 'forged'") == 0
+
+
+async def test_every_function_is_defined_in_a_functions_file(db):
+    assert await functions_not_in_files(db) == set()
+    # ...and the check sees a stale overload, as a signature change without a drop leaves
+    await db.execute(
+        "create function hq_call_ticket(p_hall int, p_ticket_no text) returns void "
+        "language sql as 'select null'"
+    )
+    assert await functions_not_in_files(db) == {"hq_call_ticket(p_hall integer, p_ticket_no text)"}
+
+
+async def test_migrations_record_their_checksums(db):
+    rows = await db.fetch("select version, checksum from schema_migration order by version")
+    assert [(r["version"], r["checksum"]) for r in rows] == [
+        (n, checksum(path)) for n, path in migration_files()
+    ]
+
+
+async def test_every_migrate_reapplies_the_function_files(db, tmp_path, monkeypatch):
+    functions = tmp_path / "functions"
+    shutil.copytree(m.FUNCTIONS, functions)
+    monkeypatch.setattr(m, "FUNCTIONS", functions)
+    core = functions / "queue_core.sql"
+    core.write_text(core.read_text().replace("'窗口不存在'", "'没有这个窗口'"))
+    assert await migrate(db) == []
+    assert "没有这个窗口" in await db.fetchval(
+        "select prosrc from pg_proc where proname = 'hq_window'"
+    )
+
+
+async def test_a_changed_migration_stops_migrate_naming_the_file(db, tmp_path, monkeypatch):
+    copy = copy_migrations(tmp_path, monkeypatch)
+    changed = copy / "0002_queue.sql"
+    changed.write_text(changed.read_text() + "\n-- an afterthought\n")
+    (copy / f"{len(migration_files()) + 1:04d}_next.sql").write_text("create table next (id int);")
+    before = await db.fetch("select * from schema_migration order by version")
+    with pytest.raises(MigrationChanged, match="0002_queue.sql"):
+        await m.migrate(db)
+    # refused before doing anything: the pending migration did not run
+    assert await db.fetchval("select to_regclass('next')") is None
+    assert await db.fetch("select * from schema_migration order by version") == before
+
+
+async def test_an_applied_migration_whose_file_is_gone_stops_migrate(db, tmp_path, monkeypatch):
+    copy = copy_migrations(tmp_path, monkeypatch)
+    last = migration_files()[-1][1].name
+    (copy / last).unlink()
+    with pytest.raises(MigrationChanged, match=last):
+        await m.migrate(db)
+
+
+async def test_rows_from_before_checksums_adopt_the_files_checksum_once(db, tmp_path, monkeypatch):
+    await db.execute("update schema_migration set checksum = null")
+    assert await migrate(db) == []
+    rows = await db.fetch("select version, checksum from schema_migration order by version")
+    assert [r["checksum"] for r in rows] == [checksum(path) for _, path in migration_files()]
+    # adopted once: from now on a change is refused
+    copy = copy_migrations(tmp_path, monkeypatch)
+    first = copy / migration_files()[0][1].name
+    first.write_text(first.read_text().replace("create table hall", "create table  hall", 1))
+    with pytest.raises(MigrationChanged, match=first.name):
+        await m.migrate(db)

@@ -1,0 +1,33 @@
+-- The event log: each hall's gapless sequence and the one way to append to it.
+
+-- Appends events to a hall's log in one statement: takes the next n sequence numbers
+-- (locking the hall's counter row until commit) and inserts the events numbered in order.
+-- events: jsonb array of {"type", "payload", "window_id"}.
+-- (PL/pgSQL rather than SQL: its plans are kept per connection instead of made per call.)
+create or replace function append_events(p_hall int, p_actor_kind text, p_actor_id int,
+                                          p_events jsonb)
+returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
+language plpgsql as $$
+#variable_conflict use_column
+declare n int := jsonb_array_length(p_events); base bigint;
+begin
+    update hall_seq set last_seq = last_seq + n where hall_seq.hall_id = p_hall
+    returning last_seq - n into base;
+    if not found then
+        return;  -- no sequence row: nothing appended (the caller checks the count)
+    end if;
+    return query
+    insert into event (hall_id, seq, type, payload, actor_kind, actor_id, window_id)
+    select p_hall, base + e.ord, e.value->>'type', e.value->'payload', p_actor_kind,
+           p_actor_id, (e.value->>'window_id')::int
+    from jsonb_array_elements(p_events) with ordinality as e(value, ord)
+    returning event.seq, event.type, event.payload, event.window_id, event.at;
+end $$;
+
+create or replace function hall_seq_init() returns trigger language plpgsql as $$
+begin
+    insert into hall_seq (hall_id) values (new.id);
+    return new;
+end $$;
+create or replace trigger hall_seq_init after insert on hall
+    for each row execute function hall_seq_init();
