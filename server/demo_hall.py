@@ -215,15 +215,16 @@ def demo_logins() -> list[dict]:
         for username in wanted.get(hall.code, []):
             if username in people:
                 _, display_name, role, dept, window_no = people[username]
-                if window_no is not None:
-                    note = f"{hall.code}: {window_no}号窗口 {shorts[dept]}"
-                elif dept is not None:
-                    note = f"{hall.code}: {shorts[dept]} 带班领导"
-                else:
+                short = shorts[dept] if dept is not None else None
+                if short is None:
                     note = (
                         f"{hall.code}: "
                         + {"supervisor": "电子监察（含县级大厅）", "admin": "系统管理"}[role]
                     )
+                elif window_no is not None:
+                    note = f"{hall.code}: {window_no}号窗口 {short}"
+                else:
+                    note = f"{hall.code}: {short} 带班领导"
                 out.append(
                     {
                         "hall": hall.code,
@@ -231,7 +232,7 @@ def demo_logins() -> list[dict]:
                         "username": username,
                         "role": role,
                         "display_name": display_name,
-                        "department": shorts.get(dept),
+                        "department": short,
                         "window_no": window_no,
                         "password": DEMO_PASSWORDS[role],
                         "note": note,
