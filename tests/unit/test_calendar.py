@@ -375,10 +375,13 @@ def test_working_day_deadline_accrues_whole_days():
         assert CAL.working_time_between(at(2026, 2, 13, 17), end) == timedelta(hours=7 * n)
 
 
-def test_long_limits_are_fast_enough():
-    end = CAL.add_working_time(at(2025, 1, 2, 10), 400, "working_day")
-    assert end.year == 2026
-    CAL.add_working_time(at(2025, 1, 2, 10), 2000, "working_hour")
+def test_long_limits_end_on_the_exact_day():
+    # Counted with chinese_calendar.is_workday: 2025 has 247 working days after Thu 2 Jan, so
+    # the 400th is the 153rd of 2026, Fri 14 Aug; the deadline is its closing time.
+    assert wd(at(2025, 1, 2, 10), 400) == at(2026, 8, 14, 17)
+    # 2000 h = 6 h left on 2 Jan (10-12, 13-17) + 284 whole days (1988 h) + 6 h on the 285th
+    # working day after 2 Jan, Mon 2 Mar 2026 (09-12, 13-16).
+    assert wh(at(2025, 1, 2, 10), 2000) == at(2026, 3, 2, 16)
 
 
 # --- work periods ----------------------------------------------------------------------------
