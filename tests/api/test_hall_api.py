@@ -106,8 +106,12 @@ async def test_item_detail_with_materials_and_fees(api: Api):
     (item,) = (await api.ok("admin", "GET", H + "/items", params={"q": "不动产首次登记"}))["items"]
     detail = await api.ok("admin", "GET", f"{H}/items/{item['code']}")
     assert detail["name"] == "不动产首次登记" and detail["department_code"] == "realty"
-    assert detail["kind"] in ("immediate", "promised")
-    assert detail["promised_limit"] <= detail["statutory_limit"]
+    # "P30/5" in the catalogue: promised in 5 working days, 30 by statute
+    assert (detail["kind"], detail["promised_limit"], detail["statutory_limit"]) == (
+        "promised",
+        5,
+        30,
+    )
     assert "id" not in detail
     materials = detail["materials"]
     assert [m["position"] for m in materials] == list(range(1, len(materials) + 1))
