@@ -1,18 +1,23 @@
 """Screenshots of the screens for docs/screenshots/, from a busy demo hall.
 
-Runs only with HALLOPS_SCREENSHOTS=1, so the normal suite never rewrites them:
+Runs only with HALLOPS_SCREENSHOTS=1, so the normal suite never rewrites them
+(HALLOPS_SCREENSHOTS_DIR writes them elsewhere, to compare):
 
     HALLOPS_SCREENSHOTS=1 DATABASE_URL=... .venv/bin/python -m pytest -q tests/browser/test_screenshots.py
+
+No picture waits for wall-clock time: each page's CSS animations are set to a fixed point
+(`_settle`), so a run draws the same frame whatever the machine's speed.
 """
 
 from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from tests.browser.conftest import device_token
 from tests.conftest import ROOT, LiveServer, login
@@ -24,8 +29,25 @@ pytestmark = pytest.mark.skipif(
     reason="set HALLOPS_SCREENSHOTS=1 to rewrite docs/screenshots",
 )
 
-OUT = ROOT / "docs" / "screenshots"
+OUT = Path(os.environ.get("HALLOPS_SCREENSHOTS_DIR") or ROOT / "docs" / "screenshots")
 HD = {"width": 1920, "height": 1080}
+
+# Finite animations (a call's flash, transitions) are finished; endless ones (the notice ticker,
+# blinking) are paused `ms` into their run.
+_SETTLE = """ms => {
+    for (const a of document.getAnimations()) {
+        if (a.effect.getComputedTiming().endTime === Infinity) {
+            a.pause();
+            a.currentTime = ms;
+        } else {
+            a.finish();
+        }
+    }
+}"""
+
+
+async def _settle(page: Page, ms: int = 0) -> None:
+    await page.evaluate(_SETTLE, ms)
 
 
 async def _busy_hall(http: ClientSession, db) -> dict:
@@ -123,16 +145,19 @@ async def test_screenshots(db_dsn, db, new_context):
         await kiosk.goto(f"{url}/kiosk?token={setup['kiosk']}")
         await expect(kiosk.locator("body")).to_have_attribute("data-ready", "1")
         await kiosk.locator("#departments button", has_text="市场监督管理局").click()
-        await kiosk.wait_for_timeout(300)
+        item_card = kiosk.locator(".k-card", has_text="企业设立登记").first
+        await expect(item_card).to_be_visible()
+        await _settle(kiosk)
         await kiosk.screenshot(path=OUT / "kiosk.png")
-        await kiosk.locator(".k-card", has_text="企业设立登记").first.click()
+        await item_card.click()
         await kiosk.get_by_role("radio", name="老年人优先").click()
         for digit in "13812345678":
             await kiosk.locator("#keypad button", has_text=digit).first.click()
+        await _settle(kiosk)
         await kiosk.screenshot(path=OUT / "kiosk-item.png")
         await kiosk.get_by_role("button", name="确认取号").click()
         await expect(kiosk.get_by_text("取号成功")).to_be_visible()
-        await kiosk.wait_for_timeout(300)
+        await _settle(kiosk)
         await kiosk.screenshot(path=OUT / "kiosk-ticket.png")
         code = (await kiosk.locator("#done-code").inner_text()).strip()
 
@@ -153,7 +178,7 @@ async def test_screenshots(db_dsn, db, new_context):
         await terminal.goto(f"{url}/window")
         await expect(terminal.locator("#conn")).to_have_text("实时")
         await expect(terminal.locator("#current-state")).to_have_text("办理中")
-        await terminal.wait_for_timeout(300)
+        await _settle(terminal)
         await terminal.screenshot(path=OUT / "window.png")
 
         # lobby display and LED layout
@@ -161,13 +186,15 @@ async def test_screenshots(db_dsn, db, new_context):
         display = await screen_ctx.new_page()
         await display.goto(f"{url}/display?token={display_token}")
         await expect(display.locator("body")).to_have_attribute("data-connection", "online")
-        await display.wait_for_timeout(2500)  # the ticker has moved in, the flash is over
+        await expect(display.locator("#notice-line")).to_contain_text("一次办好")
+        await _settle(display, 2500)  # the ticker has moved in, the flash is over
         await display.screenshot(path=OUT / "display.png")
         led_ctx = await context(viewport={"width": 384, "height": 192})
         led = await led_ctx.new_page()
         await led.goto(f"{url}/display?layout=led&token={led_token}")
         await expect(led.locator("body")).to_have_attribute("data-connection", "online")
-        await led.wait_for_timeout(4000)
+        await expect(led.locator("#led-notice")).to_contain_text("人等候")
+        await _settle(led, 4000)
         await led.screenshot(path=OUT / "led.png")
 
         # the admin's screen
@@ -176,7 +203,7 @@ async def test_screenshots(db_dsn, db, new_context):
         await admin.goto(f"{url}/admin")
         await expect(admin.locator("#conn")).to_have_text("实时")
         await expect(admin.locator("#windows tr[data-window]")).to_have_count(130)
-        await admin.wait_for_timeout(300)
+        await _settle(admin)
         await admin.screenshot(path=OUT / "admin.png")
 
         # public queue page on a phone
@@ -184,6 +211,7 @@ async def test_screenshots(db_dsn, db, new_context):
         queue = await phone.new_page()
         await queue.goto(f"{url}/queue?hall=rizhao")
         await expect(queue.locator(".q-card").first).to_be_visible()
+        await _settle(queue)
         await queue.screenshot(path=OUT / "queue.png")
     finally:
         for ctx in opened:  # before the server stops
