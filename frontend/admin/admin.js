@@ -84,10 +84,12 @@ function renderWindows() {
 
 function renderQueues() {
   fill($("#queues"), [...hall.queues.values()].map((q) => {
-    const { open, seconds } = hall.estimatedWait(q);
+    // the figures are the server's (the estimated wait is never computed in the browser)
+    const open = q.open_windows > 0;
     return h("div", { class: "a-q", dataset: { queue: q.code } },
       h("i", {}, q.prefix), h("span", { class: "name" }, q.name),
-      h("b", { class: "num" }, q.waiting), h("small", {}, open ? (q.waiting ? formatWaitShort(seconds) : "随到随办") : "无窗口"));
+      h("b", { class: "num" }, q.waiting),
+      h("small", {}, open ? (q.waiting ? formatWaitShort(q.estimated_wait_seconds) : "随到随办") : "无窗口"));
   }));
 }
 

@@ -7,6 +7,7 @@ import {
   WINDOW_STATUS_LABEL,
 } from "../shared/api.js";
 import { connectTerminal } from "../shared/live.js";
+import { reduceWindowEvent } from "./events.js";
 
 const state = {
   actor: null,
@@ -542,32 +543,19 @@ function showRegistration(r) {
 }
 
 // ------------------------------------------------------------------ live
-function relevant(ev) {
-  const d = ev.data || {};
-  const w = state.windows.get(state.windowNo);
-  if (!w) return false;
-  if (ev.type === "queue.day_closed") return true;
-  if (!ev.type.startsWith("ticket.")) return false;
-  return d.window_no === state.windowNo || d.target_window_no === state.windowNo
-    || d.from_window_no === state.windowNo || w.queues.includes(d.queue)
-    || (d.target_clerk_id && d.target_clerk_id === state.actor.id);
-}
-
-function applyWindowEvent(ev) {
-  const d = ev.data || {};
-  const w = state.windows.get(d.window_no);
-  if (!w) return;
-  if (ev.type === "window.status_changed") w.status = d.status;
-  else if (ev.type === "window.signed_in") w.clerk = { id: d.clerk_id, name: d.clerk_name };
-  else if (ev.type === "window.signed_out") {
-    w.clerk = null;
-    if (d.window_no === state.windowNo && d.clerk_id === state.actor.id) {
-      api("/api/session").then((s) => { state.actor = s.actor; showPicker("您已在其他终端签退或被管理员签退"); }).catch(() => {});
-      return;
-    }
+/** One live event: window changes kept here, the board fetched again when it is touched. */
+function onLiveEvent(ev) {
+  const effect = reduceWindowEvent(state.windows, ev, { windowNo: state.windowNo, clerkId: state.actor.id });
+  if (!effect) return;
+  if (effect.signedOutHere) {
+    api("/api/session").then((s) => { state.actor = s.actor; showPicker("您已在其他终端签退或被管理员签退"); }).catch(() => {});
+    return;
   }
-  if (d.window_no === state.windowNo) { header(); updateButtons(); }
-  if (!$("#picker").hidden) showPicker();
+  if (effect.window !== null) {
+    if (effect.window === state.windowNo) { header(); updateButtons(); }
+    if (!$("#picker").hidden) showPicker();
+  }
+  if (effect.refreshBoard) refreshBoard();
 }
 
 // Signed in at a window, the terminal listens to that window's room (its own events, its
@@ -593,10 +581,7 @@ function connectLive(windowNo) {
       if (state.windowNo) { header(); refreshBoard(); }
       else if (!$("#picker").hidden) showPicker();
     },
-    onEvent: (ev) => {
-      if (ev.type.startsWith("window.")) applyWindowEvent(ev);
-      if (state.windowNo && relevant(ev)) refreshBoard();
-    },
+    onEvent: onLiveEvent,
     onStatus: (s, message) => {
       conn.dataset.state = s;
       conn.textContent = { online: "实时", connecting: "连接中", offline: "离线", unauthorized: "登录失效" }[s] || s;

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { reduceWindowEvent } from "../window/events.js";
+import { event, snapshot } from "./helpers.mjs";
+
+const windows = () => new Map(snapshot().windows.map((w) => [w.window_no, { ...w }]));
+const AT_15 = { windowNo: 15, clerkId: 15 };
+
+test("a ticket event at the window, in its queues or sent to it refreshes the board", () => {
+  assert.ok(reduceWindowEvent(windows(), event("ticket.called", { window_no: 15 }), AT_15).refreshBoard);
+  assert.ok(reduceWindowEvent(windows(), event("ticket.registered", { queue: "amr", window_no: null }), AT_15).refreshBoard);
+  assert.ok(reduceWindowEvent(windows(), event("ticket.transferred", {
+    queue: "tax", window_no: null, target_window_no: 15, from_window_no: 20 }), AT_15).refreshBoard);
+  assert.ok(reduceWindowEvent(windows(), event("ticket.cancelled", { window_no: 15 }), AT_15).refreshBoard);
+});
+
+test("another department's ticket events leave the board alone", () => {
+  const effect = reduceWindowEvent(windows(), event("ticket.called", { queue: "tax", window_no: 20 }), AT_15);
+  assert.deepEqual(effect, { window: null, signedOutHere: false, refreshBoard: false });
+});
+
+test("at the window picker no board is fetched, but window changes are kept", () => {
+  const ws = windows();
+  assert.equal(reduceWindowEvent(ws, event("ticket.called", { window_no: 15 }), {}).refreshBoard, false);
+  const effect = reduceWindowEvent(ws, event("window.status_changed", { window_no: 16, status: "closed" }), {});
+  assert.equal(effect.window, 16);
+  assert.equal(ws.get(16).status, "closed");
+});
+
+test("a forced sign-out of this clerk at this window is noticed; another clerk's is not", () => {
+  const ws = windows();
+  assert.equal(reduceWindowEvent(ws, event("window.signed_out", { window_no: 15, clerk_id: 15 }), AT_15).signedOutHere, true);
+  assert.equal(ws.get(15).clerk, null);
+  assert.equal(reduceWindowEvent(ws, event("window.signed_out", { window_no: 16, clerk_id: 16 }), AT_15).signedOutHere, false);
+  reduceWindowEvent(ws, event("window.signed_in", { window_no: 16, clerk_id: 99, clerk_name: "李" }), AT_15);
+  assert.deepEqual(ws.get(16).clerk, { id: 99, name: "李" });
+});
+
+test("the day's close refreshes the board; ignored types answer null", () => {
+  assert.ok(reduceWindowEvent(windows(), event("queue.day_closed", {}), AT_15).refreshBoard);
+  assert.equal(reduceWindowEvent(windows(), event("hall.notice_set", {}), AT_15), null);
+  assert.equal(reduceWindowEvent(windows(), event("session.ended", {}), AT_15), null);
+});

@@ -1,0 +1,79 @@
+// What a live event means to the window terminal, without a DOM (so node can test it): the
+// terminal keeps every window's status and clerk itself, and fetches its board again when an
+// event touches its window, its queues or its clerk.
+
+/** Event types the terminal reacts to. */
+export const HANDLED_EVENTS = Object.freeze([
+  "ticket.registered",
+  "ticket.called",
+  "ticket.recalled",
+  "ticket.service_started",
+  "ticket.resumed",
+  "ticket.finished",
+  "ticket.no_show",
+  "ticket.requeued",
+  "ticket.parked",
+  "ticket.parked_expired",
+  "ticket.cancelled",
+  "ticket.transferred",
+  "queue.day_closed",
+  "window.status_changed",
+  "window.signed_in",
+  "window.signed_out",
+]);
+
+/** Event types that change nothing on the terminal (a session ending closes the socket and the
+ * reconnect finds the login gone). */
+export const IGNORED_EVENTS = Object.freeze([
+  "hall.notice_set",
+  "calendar.day_set",
+  "duty.set",
+  "session.ended",
+]);
+
+const TICKET_EVENTS = new Set(HANDLED_EVENTS.filter((t) => t.startsWith("ticket.")));
+
+/** Does a ticket event touch the board of the terminal at `windowNo`? */
+function touchesBoard(d, windowNo, clerkId, windowQueues) {
+  return d.window_no === windowNo || d.target_window_no === windowNo
+    || d.from_window_no === windowNo || windowQueues.includes(d.queue)
+    || (!!d.target_clerk_id && d.target_clerk_id === clerkId);
+}
+
+/**
+ * Applies `ev` to `windows` (window_no -> {status, clerk, queues, ...}) and says what the
+ * terminal at `windowNo` (null: at the window picker) of clerk `clerkId` must do:
+ * {window: the window_no whose status or clerk changed, or null;
+ *  signedOutHere: this clerk was signed out of this window (elsewhere, or by an admin);
+ *  refreshBoard: fetch the board again}. Returns null for an ignored or unknown type.
+ */
+export function reduceWindowEvent(windows, ev, { windowNo = null, clerkId = null } = {}) {
+  const d = ev.data || {};
+  const effect = { window: null, signedOutHere: false, refreshBoard: false };
+  const mine = windowNo === null ? null : windows.get(windowNo);
+  if (TICKET_EVENTS.has(ev.type)) {
+    effect.refreshBoard = !!mine && touchesBoard(d, windowNo, clerkId, mine.queues || []);
+    return effect;
+  }
+  switch (ev.type) {
+    case "queue.day_closed":
+      effect.refreshBoard = !!mine;
+      return effect;
+    case "window.status_changed":
+    case "window.signed_in":
+    case "window.signed_out": {
+      const w = windows.get(d.window_no);
+      if (!w) return effect;
+      if (ev.type === "window.status_changed") w.status = d.status;
+      else if (ev.type === "window.signed_in") w.clerk = { id: d.clerk_id, name: d.clerk_name };
+      else {
+        w.clerk = null;
+        effect.signedOutHere = d.window_no === windowNo && d.clerk_id === clerkId;
+      }
+      effect.window = d.window_no;
+      return effect;
+    }
+    default:
+      return null;
+  }
+}
