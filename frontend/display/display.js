@@ -2,28 +2,34 @@
 // WebSocket feed with a display device token (?device=display-01 setup, or ?token=).
 //
 // State comes from the feed: a snapshot replaces everything (so a call is never shown as
-// current from stale state after a resync), events after it are applied in order. Voice call
-// in Mandarin (speechSynthesis, zh-CN), switchable per display (localStorage). "离线" after
-// more than 3 s without the server; reconnects by itself from the last seq.
+// current from stale state after a resync), events after it are applied in order. 正在呼叫
+// shows the calls being made now (a ticket still called at its window), 最近叫号 the recent
+// ones. Voice call in Mandarin: the browser's zh voice when it has one, else the server's audio
+// (GET /api/voice/call, espeak-ng), switchable per display (localStorage). Calls missed during a
+// cut are read out after the catch-up only if still current (see announcer.js). "离线" after
+// more than 3 s without the server (the feed's heartbeat notices a silently dead link);
+// reconnects by itself from the last seq.
 import { $, fill, formatClock, formatDate, formatWaitShort, h, param } from "../shared/api.js";
 import { deviceLogin, forgetDevice } from "../shared/device.js";
 import { HallState } from "../shared/hallstate.js";
 import { connectFeed } from "../shared/live.js";
+import { CallAnnouncer } from "./announcer.js";
 
 const QUEUES_PER_PAGE = 26;
+const RECENT_ROWS = 7;                      // rows the lobby's 最近叫号 panel has room for
 const LED = param("layout") === "led";
 const ZONE = param("zone");                 // optional: only the windows of one zone
 const VOICE_KEY = "hallops.display.voice";
-const ANNOUNCE_BACKLOG_MS = 30_000;         // calls missed while reconnecting: still announce if this fresh
+const SAY_TIMEOUT_MS = 15_000;              // an announcement that never reports its end
 
 const hall = new HallState();
 const state = {
-  live: false,
   flashKey: null,
 };
 
-// what was announced, for tests and diagnostics
+// what was announced (text, and how: "speech" | "audio"), for tests and diagnostics
 window.hallopsSpoken = [];
+window.hallopsVoice = [];
 
 // ------------------------------------------------------------------ layout and scale
 document.body.classList.toggle("led-mode", LED);
@@ -58,20 +64,28 @@ function inZone(windowNo) {
   return !!w && w.zone === ZONE;
 }
 
+const announcer = new CallAnnouncer({
+  isCurrent: (call) => hall.isCurrent(call),
+  speak: (call) => announce(call),
+  wanted: (call) => inZone(call.window_no),
+});
+
 function applySnapshot(snap) {
+  const before = hall.current;
   hall.applySnapshot(snap);
+  announcer.snapshot(before, hall.current);
   state.flashKey = null;
   // how many times the state was replaced (a resumed connection adds none): for diagnostics
   document.body.dataset.snapshots = String(Number(document.body.dataset.snapshots || 0) + 1);
   render();
 }
 
-function applyEvent(ev) {
+function applyEvent(ev, { backlog }) {
   const changed = hall.applyEvent(ev);
   if (!changed) return;
   if (changed.call) {
     state.flashKey = `${ev.seq}`;
-    if (inZone(changed.call.window_no)) announce(changed.call, ev.at);
+    announcer.call(changed.call, { backlog });
   }
   render();
 }
@@ -87,8 +101,11 @@ function render() {
   });
 }
 
+/** The newest call being made now, and the recent calls besides it (newest first). */
 function visibleCalls() {
-  return hall.calls.filter((c) => inZone(c.window_no));
+  const [newest] = hall.current.filter((c) => inZone(c.window_no));
+  const same = (c) => newest && c.ticket_no === newest.ticket_no && c.window_no === newest.window_no;
+  return { newest, older: hall.recent.filter((c) => inZone(c.window_no) && !same(c)) };
 }
 
 function renderLobby() {
@@ -98,8 +115,7 @@ function renderLobby() {
   }
   if (ZONE) { $("#zone-name").hidden = false; $("#zone-name").textContent = ZONE; }
 
-  const calls = visibleCalls();
-  const [newest, ...older] = calls;
+  const { newest, older } = visibleCalls();
   const current = $("#current-call");
   if (newest) {
     fill($("#current-body"),
@@ -117,8 +133,8 @@ function renderLobby() {
     state.flashKey = null;
   }
   fill($("#recent-calls"), older.length
-    ? older.slice(0, 7).map((c) => h("li", {}, h("span", { class: "no num" }, c.ticket_no),
-      h("span", { class: "win num" }, `${c.window_no}号窗口`)))
+    ? older.slice(0, RECENT_ROWS).map((c) => h("li", { class: hall.isCurrent(c) ? "calling" : "" },
+      h("span", { class: "no num" }, c.ticket_no), h("span", { class: "win num" }, `${c.window_no}号窗口`)))
     : h("li", { class: "empty" }, "暂无"));
 
   const windowsShown = [...hall.windows.values()].filter((w) => inZone(w.window_no));
@@ -127,11 +143,12 @@ function renderLobby() {
   let total = 0;
   const rows = queues.map((q) => {
     total += q.waiting;
-    const { open, seconds } = hall.estimatedWait(q);
+    // the figures are the server's (the estimated wait is never computed in the browser)
+    const open = q.open_windows > 0;
     return h("div", { class: `d-q${q.waiting ? "" : " none"}${open ? "" : " closed"}`, dataset: { queue: q.code } },
       h("span", { class: "name" }, h("i", {}, q.prefix), q.name.replace(/业务$/, "")),
       h("span", { class: "waiting num" }, q.waiting),
-      h("span", { class: "eta" }, open ? (q.waiting ? formatWaitShort(seconds) : "随到随办") : "暂停"));
+      h("span", { class: "eta" }, open ? (q.waiting ? formatWaitShort(q.estimated_wait_seconds) : "随到随办") : "暂停"));
   });
   // 13 rows × 2 columns a page, filled top to bottom; more queues turn pages every 10 s
   const pages = Math.max(1, Math.ceil(rows.length / QUEUES_PER_PAGE));
@@ -157,7 +174,7 @@ function renderLobby() {
 }
 
 function renderLed() {
-  const [newest, ...older] = visibleCalls();
+  const { newest, older } = visibleCalls();
   $("#led-no").textContent = newest ? newest.ticket_no : "----";
   $("#led-win").textContent = newest ? `${newest.window_no}号` : "";
   const total = hall.totalWaiting();
@@ -189,7 +206,10 @@ function setTicker(el, text) {
 const voice = {
   enabled: localStorage.getItem(VOICE_KEY) !== "off",
   blocked: false,
-  audio: null,
+  context: null,     // AudioContext for the chime, once the browser allows one
+  queue: [],         // calls waiting to be read out, in order
+  playing: false,
+  audio: null,       // the <audio> element reading the server's rendering
 };
 
 function renderVoiceToggle() {
@@ -202,13 +222,22 @@ $("#voice-toggle").addEventListener("click", () => {
   voice.enabled = !voice.enabled;
   localStorage.setItem(VOICE_KEY, voice.enabled ? "on" : "off");
   renderVoiceToggle();
-  if (!voice.enabled && "speechSynthesis" in window) speechSynthesis.cancel();
+  if (!voice.enabled) {
+    voice.queue = [];
+    if ("speechSynthesis" in window) speechSynthesis.cancel();
+    if (voice.audio) voice.audio.pause();
+  }
 });
 document.addEventListener("pointerdown", () => {
   voice.blocked = false;
   $("#voice-hint").hidden = true;
-  if (!voice.audio && window.AudioContext) voice.audio = new AudioContext();
+  if (!voice.context && window.AudioContext) voice.context = new AudioContext();
 }, { passive: true });
+// a kiosk-mode browser started with --autoplay-policy=no-user-gesture-required allows sound at once
+if (window.AudioContext) {
+  const ctx = new AudioContext();
+  if (ctx.state === "running") voice.context = ctx; else ctx.close();
+}
 
 const DIGITS = "零一二三四五六七八九";
 
@@ -217,9 +246,14 @@ function spell(ticketNo) {
   return [...ticketNo].map((ch) => (/\d/.test(ch) ? DIGITS[Number(ch)] : `${ch} `)).join("").trim();
 }
 
+function sleep(ms) {
+  return new Promise((resolve) => { setTimeout(resolve, ms); });
+}
+
+/** Two tones before each call; resolves when they have sounded. */
 function chime() {
-  const ctx = voice.audio;
-  if (!ctx || ctx.state !== "running") return 0;
+  const ctx = voice.context;
+  if (!ctx || ctx.state !== "running") return Promise.resolve();
   const t0 = ctx.currentTime + 0.02;
   [[880, 0], [659, 0.45]].forEach(([freq, at]) => {
     const osc = ctx.createOscillator();
@@ -232,29 +266,84 @@ function chime() {
     osc.start(t0 + at);
     osc.stop(t0 + at + 0.85);
   });
-  return 1000;
+  return sleep(1000);
 }
 
-function announce(call, at) {
-  if (!voice.enabled) return;
-  if (!state.live && Date.now() - new Date(at).getTime() > ANNOUNCE_BACKLOG_MS) return;  // old backlog
-  const text = `请 ${call.ticket_no} 号到 ${call.window_no} 号窗口办理`;
-  window.hallopsSpoken.push(text);
-  if (!("speechSynthesis" in window)) return;
-  const u = new SpeechSynthesisUtterance(`请 ${spell(call.ticket_no)} 号，到 ${call.window_no} 号窗口办理`);
-  u.lang = "zh-CN";
-  u.rate = 0.85;
-  const zh = speechSynthesis.getVoices().find((v) => /^zh[-_]CN/i.test(v.lang))
-    || speechSynthesis.getVoices().find((v) => /^zh/i.test(v.lang));
-  if (zh) u.voice = zh;
-  u.onerror = (ev) => {
-    if (ev.error === "not-allowed" && !voice.blocked) {
-      voice.blocked = true;
-      $("#voice-hint").hidden = false;   // the browser wants a touch first
+/** The browser's Mandarin voice, if it has one (Debian's Chromium has none). */
+function zhVoice() {
+  if (!("speechSynthesis" in window)) return null;
+  const voices = speechSynthesis.getVoices();
+  return voices.find((v) => /^zh[-_]CN/i.test(v.lang)) || voices.find((v) => /^zh/i.test(v.lang)) || null;
+}
+
+function blockedByBrowser() {
+  if (voice.blocked) return;
+  voice.blocked = true;
+  $("#voice-hint").hidden = false;   // the browser wants a touch first
+}
+
+function sayWithBrowser(call, zh) {
+  return new Promise((resolve) => {
+    const u = new SpeechSynthesisUtterance(`请 ${spell(call.ticket_no)} 号，到 ${call.window_no} 号窗口办理`);
+    u.lang = "zh-CN";
+    u.rate = 0.85;
+    u.voice = zh;
+    const timer = setTimeout(resolve, SAY_TIMEOUT_MS);
+    const done = () => { clearTimeout(timer); resolve(); };
+    u.onend = done;
+    u.onerror = (ev) => {
+      if (ev.error === "not-allowed") blockedByBrowser();
+      done();
+    };
+    speechSynthesis.speak(u);
+  });
+}
+
+/** The server's rendering of the call (espeak-ng's Mandarin voice), played in an <audio>. */
+function sayWithServerAudio(call) {
+  return new Promise((resolve) => {
+    const params = new URLSearchParams({ ticket_no: call.ticket_no, window_no: String(call.window_no) });
+    const audio = voice.audio || (voice.audio = new Audio());
+    const timer = setTimeout(done, SAY_TIMEOUT_MS);
+    function done() {
+      clearTimeout(timer);
+      audio.onended = null;
+      audio.onerror = null;
+      resolve();
     }
-  };
-  const delay = chime();
-  setTimeout(() => speechSynthesis.speak(u), delay);
+    audio.onended = done;
+    audio.onerror = done;   // 503 without espeak-ng on the server: the screen still shows the call
+    audio.src = `/api/voice/call?${params}`;
+    audio.play().catch((err) => {
+      if (err && err.name === "NotAllowedError") blockedByBrowser();
+      done();
+    });
+  });
+}
+
+async function playQueue() {
+  if (voice.playing) return;
+  voice.playing = true;
+  try {
+    while (voice.queue.length) {
+      const call = voice.queue.shift();
+      // the citizen may have arrived while earlier calls were read out
+      if (!voice.enabled || !hall.isCurrent(call)) continue;
+      await chime();
+      const zh = zhVoice();
+      window.hallopsVoice.push(zh ? "speech" : "audio");
+      await (zh ? sayWithBrowser(call, zh) : sayWithServerAudio(call));
+    }
+  } finally {
+    voice.playing = false;
+  }
+}
+
+function announce(call) {
+  if (!voice.enabled) return;
+  window.hallopsSpoken.push(`请 ${call.ticket_no} 号到 ${call.window_no} 号窗口办理`);
+  voice.queue.push(call);
+  playQueue();
 }
 
 // ------------------------------------------------------------------ connection status
@@ -263,7 +352,6 @@ function showStatus(s) {
   $("#offline").hidden = !offline;
   $("#led-offline").hidden = !offline;
   document.body.dataset.connection = s;
-  state.live = s === "online";
 }
 
 // ------------------------------------------------------------------ start
@@ -276,6 +364,7 @@ function showStatus(s) {
     token: device.token,
     onSnapshot: applySnapshot,
     onEvent: applyEvent,
+    onLive: () => announcer.live(),
     onStatus: (s) => {
       if (s === "unauthorized") {
         forgetDevice("display");

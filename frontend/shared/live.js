@@ -10,10 +10,23 @@
 // and reconnects (with backoff) asking for what came after it; a snapshot replaces the whole
 // state. onStatus(state, message) reports "connecting" | "online" | "offline" (disconnected for
 // more than 3 s) | "unauthorized" (the credential was refused: no further retries).
+//
+// What a connection sends before its live marker is backlog (what happened while this client
+// was away): onEvent(frame, {backlog: true}). onLive(seq) says the backlog is applied, so a
+// screen can act once on the state it ended in (the lobby reads out only calls still current).
+//
+// The plain feed has a heartbeat of its own: once live, the client sends {"type":"ping"} every
+// PING_EVERY_MS and takes a connection that brought no frame at all (pong, event, anything) for
+// SILENT_AFTER_MS as dead, drops it and reconnects, so a silently dead link shows 离线 instead
+// of a lobby frozen on its last state. (Browsers answer the server's WebSocket pings but never
+// tell the page about them.)
 import { api } from "./api.js";
 
 export const OFFLINE_AFTER_MS = 3000;
+export const PING_EVERY_MS = 5000;
+export const SILENT_AFTER_MS = 15000;
 const LIVE_TIMEOUT_MS = 10000;          // connected but no "live" marker by then: start over
+const PING = JSON.stringify({ type: "ping" });
 const SOCKET_IO_SRC = "/static/node_modules/socket.io-client/dist/socket.io.min.js";
 const FATAL_FEED_CODES = new Set([
   "unauthenticated", "wrong_role", "other_hall", "unknown_hall", "origin_not_allowed",
@@ -40,7 +53,7 @@ class SeqTracker {
     if (this.scoped && typeof seq === "number" && (this.seq === null || seq > this.seq)) this.seq = seq;
   }
 
-  apply(frame) {
+  apply(frame, backlog) {
     if (!frame || typeof frame !== "object") return "ok";
     if (frame.type === "snapshot") {
       this.seq = frame.seq;
@@ -51,7 +64,7 @@ class SeqTracker {
     if (this.seq !== null && frame.seq <= this.seq) return "ok";     // already applied
     if (this.seq !== null && frame.seq !== this.seq + 1 && !this.scoped) return "gap";
     this.seq = frame.seq;
-    this.onEvent(frame);
+    this.onEvent(frame, { backlog });
     return "ok";
   }
 }
@@ -106,26 +119,47 @@ function wsUrl(path) {
 /**
  * The plain WebSocket feed. Returns {close(), reconnect(), seq}.
  * @param {{hall?: string, token: string, since?: number, onSnapshot: Function,
- *          onEvent: Function, onStatus?: Function, maxDelay?: number, url?: string}} options
+ *          onEvent: Function, onLive?: Function, onStatus?: Function, maxDelay?: number,
+ *          url?: string, WebSocketImpl?: Function}} options
  */
-export function connectFeed({ hall = null, token, since = null, onSnapshot, onEvent, onStatus,
-  maxDelay = 5000, url = null }) {
+export function connectFeed({ hall = null, token, since = null, onSnapshot, onEvent, onLive,
+  onStatus, maxDelay = 5000, url = null, WebSocketImpl = null }) {
   const tracker = new SeqTracker(since, onSnapshot, onEvent);
   const status = new StatusTracker(onStatus);
   let ws = null;
   let attempt = 0;
   let retryTimer = null;
   let liveTimer = null;
+  let pingTimer = null;
   let closed = false;
   let refused = false;
+
+  /** Leaves `sock` for good (whether or not its close handshake ever completes) and, unless
+   * the feed was closed or refused, retries with backoff. */
+  function drop(sock, reason) {
+    if (ws !== sock) return;
+    ws = null;
+    clearTimeout(liveTimer);
+    clearInterval(pingTimer);
+    sock.onmessage = null;
+    sock.onclose = null;
+    try { sock.close(4000, reason); } catch { /* already closing */ }
+    if (closed || refused) return;
+    status.lost();
+    retryTimer = setTimeout(open, backoff(attempt++, maxDelay));
+  }
 
   function open() {
     retryTimer = null;
     if (closed) return;
-    const sock = new WebSocket(url || wsUrl("/ws/display"));
+    const Impl = WebSocketImpl || WebSocket;
+    const sock = new Impl(url || wsUrl("/ws/display"));
     ws = sock;
-    liveTimer = setTimeout(() => sock.close(4000, "no live marker"), LIVE_TIMEOUT_MS);
+    let live = false;
+    let heardAt = Date.now();
+    liveTimer = setTimeout(() => drop(sock, "no live marker"), LIVE_TIMEOUT_MS);
     sock.onmessage = (msg) => {
+      heardAt = Date.now();
       let frame;
       try { frame = JSON.parse(msg.data); } catch { return; }
       switch (frame.type) {
@@ -133,6 +167,7 @@ export function connectFeed({ hall = null, token, since = null, onSnapshot, onEv
           sock.send(JSON.stringify({ type: "auth", token, since: tracker.seq, hall }));
           return;
         case "auth_ok":
+        case "pong":
           return;
         case "auth_invalid":
           if (FATAL_FEED_CODES.has(frame.code)) {
@@ -142,32 +177,32 @@ export function connectFeed({ hall = null, token, since = null, onSnapshot, onEv
           return;
         case "live":
           clearTimeout(liveTimer);
+          live = true;
           attempt = 0;
           status.online();
+          pingTimer = setInterval(() => {
+            if (Date.now() - heardAt > SILENT_AFTER_MS) drop(sock, "silent");
+            else sock.send(PING);
+          }, PING_EVERY_MS);
+          if (onLive) onLive(frame.seq);
           return;
         default:
-          if (tracker.apply(frame) === "gap") sock.close(4000, "gap");
+          if (tracker.apply(frame, !live) === "gap") drop(sock, "gap");
       }
     };
-    sock.onclose = () => {
-      clearTimeout(liveTimer);
-      if (ws !== sock) return;
-      ws = null;
-      if (closed || refused) return;
-      status.lost();
-      retryTimer = setTimeout(open, backoff(attempt++, maxDelay));
-    };
+    sock.onclose = () => drop(sock, "closed");
     sock.onerror = () => {};  // onclose follows
   }
 
   open();
   return {
     get seq() { return tracker.seq; },
-    reconnect() { if (ws) ws.close(4000, "reconnect"); },
+    reconnect() { if (ws) drop(ws, "reconnect"); },
     close() {
       closed = true;
       clearTimeout(retryTimer);
       clearTimeout(liveTimer);
+      clearInterval(pingTimer);
       status.stop();
       if (ws) ws.close(1000, "bye");
     },
@@ -199,10 +234,10 @@ export function loadSocketIo() {
  * `rooms` (e.g. ["window:15"]) asks for that window's, queue's or department's events only
  * (plus every window change and hall-wide notice); without it, the whole hall.
  * @param {{hall?: string, rooms?: string[], since?: number, onSnapshot: Function,
- *          onEvent: Function, onStatus?: Function, maxDelay?: number}} options
+ *          onEvent: Function, onLive?: Function, onStatus?: Function, maxDelay?: number}} options
  */
 export function connectTerminal({ hall = null, rooms = null, since = null, onSnapshot, onEvent,
-  onStatus, maxDelay = 5000 }) {
+  onLive, onStatus, maxDelay = 5000 }) {
   const tracker = new SeqTracker(since, onSnapshot, onEvent, !!rooms);
   const status = new StatusTracker(onStatus);
   let socket = null;
@@ -252,6 +287,7 @@ export function connectTerminal({ hall = null, rooms = null, since = null, onSna
       timeout: 8000, auth: rooms ? { ticket, since: tracker.seq, hall, rooms } : { ticket, since: tracker.seq, hall },
     });
     socket = sock;
+    let live = false;
     liveTimer = setTimeout(() => dropped(sock), LIVE_TIMEOUT_MS);
     // one event "hall" carries one or more frames, in order (the server batches them)
     sock.on("hall", (...frames) => {
@@ -260,11 +296,13 @@ export function connectTerminal({ hall = null, rooms = null, since = null, onSna
         if (frame && frame.type === "live") {
           tracker.caughtUp(frame.seq);
           clearTimeout(liveTimer);
+          live = true;
           attempt = 0;
           status.online();
+          if (onLive) onLive(frame.seq);
           continue;
         }
-        if (tracker.apply(frame) === "gap") { dropped(sock); return; }
+        if (tracker.apply(frame, !live) === "gap") { dropped(sock); return; }
       }
     });
     sock.on("connect_error", () => dropped(sock));
