@@ -240,7 +240,9 @@ async def test_deadline_by_item_and_in_hours(api: Api):
     )
     assert (due["amount"], due["unit"]) == (item["promised_limit"], item["limit_unit"])
     assert due["start"] == "2026-12-01T10:00:00+08:00"
-    assert due["due"] > due["start"]
+    # "P15/2": promised in 2 working days, so Tue 10:00 -> Thu 17:00
+    assert (due["amount"], due["unit"]) == (2, "working_day")
+    assert due["due"] == "2026-12-03T17:00:00+08:00"
     hours = await api.ok(
         "admin",
         "GET",
