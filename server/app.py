@@ -20,6 +20,7 @@ from server.api import auth_api, hall_api, health, queue_api  # noqa: F401  (the
 from server.api.errors import error_middleware
 from server.api.ratelimit import RateLimiter
 from server.api.registry import api
+from server.api.security import install as install_security
 from server.domain import hall as hall_domain
 from server.domain.auth import AuthService
 from server.domain.queueing import QueueService
@@ -48,6 +49,7 @@ FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
 def create_app(settings: Settings, dsn: str) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+    install_security(app)  # CSRF refusals, Retry-After, security headers on every response
     app[SETTINGS] = settings
     app[WEBSOCKETS] = weakref.WeakSet()
     app[ROUTES] = api.routes

@@ -1,0 +1,194 @@
+"""Security found by trying: cross-site request forgery with the admin's cookie, the headers on
+every response, Retry-After on 429."""
+
+from __future__ import annotations
+
+from aiohttp import ClientSession, CookieJar
+
+from server.api.ratelimit import RateLimiter, RetryLater
+from tests.conftest import LiveServer, login
+from tests.conftest import test_settings as settings_for_test
+from tests.queue_helpers import bearer, clerk_at_window, item_of_window, kiosk_token
+
+STATUS_15 = "/api/halls/rizhao/windows/15/status"
+
+
+async def window_status(db, window_no: int) -> str:
+    return await db.fetchval(
+        "select w.status from service_window w join hall h on h.id = w.hall_id "
+        "where h.code = 'rizhao' and w.window_no = $1",
+        window_no,
+    )
+
+
+async def test_a_foreign_page_cannot_pause_a_window_with_the_admins_cookie(live, http, db):
+    await clerk_at_window(db, 15)
+    await login(http, "admin", bearer=False)  # the cookie is in the jar, as in a browser
+    own = live.url
+    foreign = f"http://127.0.0.1:{live.settings.port + 1}"  # another port of the same host
+    head = await db.fetchval("select max(seq) from event")
+
+    # what a <form enctype="text/plain"> on the other port sends
+    resp = await http.post(
+        STATUS_15,
+        data=b'{"status":"paused","x":"=y"}',
+        headers={"Content-Type": "text/plain", "Origin": foreign},
+    )
+    assert resp.status == 415
+    err = (await resp.json())["error"]
+    assert err["code"] == "unsupported_media_type" and "JSON" in err["message"]
+
+    # JSON, but from a foreign origin, or with no origin at all
+    for headers in ({"Origin": foreign}, {}, {"Origin": "null"}):
+        resp = await http.post(STATUS_15, json={"status": "paused"}, headers=headers)
+        assert resp.status == 403, headers
+        err = (await resp.json())["error"]
+        assert err["code"] == "bad_origin" and err["message"], headers
+
+    assert await window_status(db, 15) == "open"
+    assert await db.fetchval("select max(seq) from event") == head
+
+    # the page of this site: its Origin, JSON
+    resp = await http.post(STATUS_15, json={"status": "paused"}, headers={"Origin": own})
+    assert resp.status == 200, await resp.text()
+    assert await window_status(db, 15) == "paused"
+
+
+async def test_bearer_requests_need_no_origin_but_still_json(live, db):
+    await clerk_at_window(db, 15)
+    async with ClientSession(base_url=live.url) as s:
+        token = (await login(s, "admin"))["token"]
+    async with ClientSession(base_url=live.url) as s:
+        resp = await s.post(STATUS_15, data=b'{"status":"paused"}', headers=bearer(token))
+        assert resp.status == 415  # aiohttp says application/octet-stream for bytes
+        resp = await s.post(STATUS_15, json={"status": "paused"}, headers=bearer(token))
+        assert resp.status == 200
+        # charset parameters are fine
+        resp = await s.post(
+            STATUS_15,
+            data=b'{"status":"open"}',
+            headers={**bearer(token), "Content-Type": "application/json; charset=utf-8"},
+        )
+        assert resp.status == 200
+    assert await window_status(db, 15) == "open"
+
+
+async def test_logins_from_a_foreign_page_are_refused_and_bodyless_posts_pass(live, http):
+    foreign = f"http://127.0.0.1:{live.settings.port + 1}"
+    body = {"username": "clerk001", "password": "whatever"}
+    resp = await http.post("/api/auth/login", json=body, headers={"Origin": foreign})
+    assert resp.status == 403 and (await resp.json())["error"]["code"] == "bad_origin"
+    # a login form posted as text/plain (login CSRF) never reaches the password check
+    resp = await http.post("/api/auth/login", data=b"{}", headers={"Content-Type": "text/plain"})
+    assert resp.status == 415
+    # a cookie left in the jar is not used by a public route: no Origin needed there
+    await login(http, "clerk001", bearer=False)
+    await login(http, "clerk002", bearer=False)
+    # no body, no Content-Type: only the Origin matters
+    resp = await http.post("/api/auth/logout", headers={"Origin": live.url})
+    assert resp.status == 200
+
+
+async def test_the_allowlist_is_the_settings_one(db_dsn):
+    server = LiveServer(settings_for_test(allowed_origins=("https://hall.example.gov.cn",)), db_dsn)
+    await server.start()
+    try:
+        async with ClientSession(base_url=server.url, cookie_jar=CookieJar(unsafe=True)) as s:
+            await login(s, "admin", bearer=False)
+            body = {"text": "今日下午三点系统维护"}
+            resp = await s.put(
+                "/api/halls/rizhao/notice", json=body, headers={"Origin": server.url}
+            )
+            assert resp.status == 403
+            resp = await s.put(
+                "/api/halls/rizhao/notice",
+                json=body,
+                headers={"Origin": "https://hall.example.gov.cn"},
+            )
+            assert resp.status == 200
+    finally:
+        await server.stop()
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def assert_security_headers(resp, what: str) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert resp.headers.get(name) == value, (what, name, dict(resp.headers))
+    csp = {
+        d.split()[0]: d.split()[1:]
+        for d in resp.headers.get("Content-Security-Policy", "").split(";")
+        if d.strip()
+    }
+    assert csp.get("script-src") == ["'self'"], (what, csp)
+    assert csp.get("frame-ancestors") == ["'none'"], (what, csp)
+    assert csp.get("object-src") == ["'none'"], (what, csp)
+    assert csp.get("base-uri") == ["'self'"], (what, csp)
+    assert csp.get("connect-src") == ["'self'"], (what, csp)
+
+
+async def test_every_response_carries_the_security_headers(live, http):
+    paths = [
+        "/",
+        "/kiosk",
+        "/display?token=abc",
+        "/login?next=/admin",
+        "/window",
+        "/admin",
+        "/notice?code=x",
+        "/static/shared/api.js",
+        "/static/shared/base.css",
+        "/api/openapi.json",
+        "/api/halls/rizhao/queue-status",
+        "/api/session",  # 401
+        "/api/no/such/route",  # 404
+        "/healthz",
+        "/nowhere",
+    ]
+    for path in paths:
+        resp = await http.get(path)
+        assert_security_headers(resp, path)
+    resp = await http.post("/api/auth/login", data=b"x", headers={"Content-Type": "text/plain"})
+    assert_security_headers(resp, "415")
+    resp = await http.delete("/api/auth/login")
+    assert_security_headers(resp, "405")
+
+
+async def test_429_says_when_to_come_back(live, http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    url = "/api/halls/rizhao/registrations"
+    statuses = []
+    for _ in range(live.settings.kiosk_burst + 1):
+        resp = await http.post(url, json={"item": item}, headers=bearer(kiosk))
+        statuses.append(resp.status)
+    assert statuses == [201] * live.settings.kiosk_burst + [429]
+    assert_security_headers(resp, "429")
+    body = await resp.json()
+    assert body["error"]["code"] == "rate_limited"
+    # 20 a minute: one token every 3 s, and the burst was spent just now
+    retry = int(resp.headers["Retry-After"])
+    assert retry == 3, retry
+    assert f"{retry} 秒" in body["error"]["message"]
+
+
+def test_retry_after_is_the_time_until_a_token():
+    now = [1000.0]
+    limiter = RateLimiter(per_minute=20, burst=2, clock=lambda: now[0])
+    limiter.check("k")
+    limiter.check("k")
+    waits = []
+    for dt in (0.0, 1.0, 1.5, 0.4):
+        now[0] += dt
+        try:
+            limiter.check("k")
+        except RetryLater as exc:
+            waits.append(exc.retry_after)
+    # a token every 3 s: at once 3 s to wait, 1 s later 2 s, at 2.5 s 0.5 s (rounded up)
+    assert waits == [3, 2, 1, 1]  # the last at 2.9 s: 0.1 s left, rounded up
+    now[0] += 0.2  # 3.1 s after the burst was spent: a token
+    limiter.check("k")
