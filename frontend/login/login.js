@@ -1,14 +1,13 @@
 // Staff login: POST /api/auth/login sets the HttpOnly session cookie; then on to the screen of
 // the role (or to ?next= when it is a path of this site).
 import { api, $, param } from "../shared/api.js";
+import { safeNext } from "./next.js";
 
 // leaders and supervisors land on the start page until their screens (签批, 电子监察) exist
 const HOME_OF_ROLE = { clerk: "/window", admin: "/admin" };
 
 function destination(role) {
-  const next = param("next");
-  if (next && next.startsWith("/") && !next.startsWith("//")) return next;
-  return HOME_OF_ROLE[role] || "/";
+  return safeNext(param("next"), location.origin) || HOME_OF_ROLE[role] || "/";
 }
 
 const form = $("#login-form");
