@@ -49,7 +49,6 @@ from typing import Any
 import aiohttp
 import orjson
 
-DAY_PERIODS = (("09:00", "12:00"), ("13:00", "17:00"))
 # relative arrival intensity per hour of the day (mid-morning and mid-afternoon peaks)
 HOURLY_WEIGHT = {9: 1.25, 10: 1.45, 11: 1.0, 13: 0.75, 14: 1.2, 15: 1.15, 16: 0.7}
 CITY_PER_DAY = 2600
@@ -129,14 +128,12 @@ class Stats:
     feed_events: int = 0
     feed_gaps: int = 0
     day_closed: int = 0  # tickets the server's closing-time timer ended
-    last_error: str = ""
     open_windows: set[int] = field(default_factory=set)
     error_codes: dict[str, int] = field(default_factory=dict)
 
     def error(self, what: str) -> None:
         self.errors += 1
         self.error_codes[what] = self.error_codes.get(what, 0) + 1
-        self.last_error = what
 
 
 class Clock:
@@ -356,7 +353,7 @@ class Simulation:
         while not self.stop.is_set():
             body = await citizens.get()
             await bucket.take()
-            for attempt in range(5):
+            for _ in range(5):
                 status, data = await self._json(
                     "POST", f"/api/halls/{self.o.hall}/registrations", token, body
                 )

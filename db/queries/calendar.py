@@ -5,12 +5,11 @@ orjson codec), so hall.work_periods is a Python list here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 
 import asyncpg
 
-from server.domain.calendar import HallCalendar, calendar_from_library, parse_work_periods
+from server.domain.calendar import HallCalendar, parse_work_periods
 from server.domain.errors import NotFound
 
 SELECT_WORK_PERIODS = "select work_periods from hall where id = $1"
@@ -27,15 +26,6 @@ values ($1, $2, $3, $4)
 on conflict (hall_id, day) do update
     set is_working = excluded.is_working, note = excluded.note
 """
-
-# Seeding from the statutory calendar never overwrites a row a hall already edited.
-INSERT_CALENDAR_DAY_IF_ABSENT = """
-insert into calendar_day (hall_id, day, is_working, note)
-values ($1, $2, $3, $4)
-on conflict (hall_id, day) do nothing
-"""
-
-DELETE_CALENDAR_DAY = "delete from calendar_day where hall_id = $1 and day = $2"
 
 SELECT_CALENDAR_DAYS = """
 select day, is_working, note
@@ -66,27 +56,8 @@ async def set_calendar_day(
     await conn.execute(UPSERT_CALENDAR_DAY, hall_id, day, is_working, note or "")
 
 
-async def delete_calendar_day(conn: asyncpg.Connection, hall_id: int, day: date) -> bool:
-    """Drop the override: the day reverts to the default rule. True if a row was removed."""
-    status = await conn.execute(DELETE_CALENDAR_DAY, hall_id, day)
-    return status.endswith(" 1")
-
-
 async def list_calendar_days(
     conn: asyncpg.Connection, hall_id: int, start: date, end: date
 ) -> list[dict]:
     rows = await conn.fetch(SELECT_CALENDAR_DAYS, hall_id, start, end)
     return [dict(r) for r in rows]
-
-
-async def seed_calendar_from_library(
-    conn: asyncpg.Connection, hall_id: int, years: Iterable[int]
-) -> int:
-    """Insert the statutory holidays and 调休 days of `years` (see calendar_from_library),
-    leaving existing rows alone. Returns the number of days offered (not necessarily inserted)."""
-    days = calendar_from_library(years)
-    await conn.executemany(
-        INSERT_CALENDAR_DAY_IF_ABSENT,
-        [(hall_id, day, working, note) for day, (working, note) in sorted(days.items())],
-    )
-    return len(days)
