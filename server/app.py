@@ -16,7 +16,7 @@ from realtime.fanout import Fanout
 from realtime.led_feed import handle_display_feed
 from realtime.socket_server import create_socket_server
 from realtime.terminals import HallNamespace
-from server.api import auth_api, hall_api, health, queue_api  # noqa: F401  (they register routes)
+from server.api import auth_api, hall_api, health, queue_api, voice_api  # noqa: F401  (routes)
 from server.api.errors import error_middleware
 from server.api.ratelimit import RateLimiter
 from server.api.registry import api
