@@ -5,7 +5,11 @@ event further ahead means the bus lost something, and the gap is read from the l
 event is delivered. A periodic look at the halls' counters catches a lost *last* event.
 
 Clients attach with the last sequence number they saw; they are registered first (buffering),
-then read their backlog from the log, then go live, dropping what the backlog already covered."""
+then read their backlog from the log, then go live, dropping what the backlog already covered.
+
+Internal events (session.ended) are never sent to a client: an unfiltered client gets a
+position-only frame {"seq": N, "type": "skip"} in their place, so its sequence stays gapless.
+A session.ended closes this process's live clients of that session (every process sees it)."""
 
 from __future__ import annotations
 
@@ -19,12 +23,17 @@ import asyncpg
 import orjson
 
 from db.queries import events as q
+from realtime import protocol as p
 from server.background import stop_tasks
+from server.domain.actor import Actor
 from server.domain.events import EventRecord
 
 log = logging.getLogger(__name__)
 
 SnapshotFn = Callable[[int], Awaitable[dict[str, Any]]]
+INTERNAL_EVENTS: frozenset[str] = p.INTERNAL_EVENTS
+# What writing to a client raises when it is gone or its queue is full: it is dropped.
+_WRITE_ERRORS = (OSError, RuntimeError, asyncio.QueueFull)
 
 
 class Subscriber:
@@ -33,14 +42,18 @@ class Subscriber:
     max_queue = 2000  # frames waiting for this client, at most
     max_bytes = 4 * 1024 * 1024  # and bytes
 
-    def __init__(self, hall_id: int):
+    def __init__(self, hall_id: int, flusher: Flusher | None = None):
         self.hall_id = hall_id
         self.last_seq = 0
         self._buffer: list[tuple[EventRecord, bytes]] | None = []
         self._out: deque[bytes] = deque()
         self._out_bytes = 0
         self.on_drop: Callable[[Subscriber], None] | None = None
+        # who the client authenticated as (its session ends it: Fanout.end_session)
+        self.actor: Actor | None = None
+        self.flusher = flusher  # the fanout's (set at attach)
         self._writer: asyncio.Task | None = None
+        self._closing: asyncio.Task | None = None  # abort(reason), kept until it ends
         self._dirty = False  # waiting in the flusher
         self.ring: HallRing | None = None  # the hall's live events, shared (see HallRing)
         self.sent_seq = 0  # the last live event written to this client
@@ -50,6 +63,13 @@ class Subscriber:
         # A room filter (realtime/rooms.py): only matching events are sent; the position
         # (last_seq) still moves with every event of the hall.
         self.accepts: Callable[[EventRecord], bool] | None = None
+        self.internal: frozenset[str] = INTERNAL_EVENTS  # never sent (the fanout's, at attach)
+
+    def _schedule(self, catching_up: bool = False) -> None:
+        if not self._dirty and self._writer is None and not self.closed:
+            self._dirty = True
+            assert self.flusher is not None, "attach the subscriber (Fanout.attach) first"
+            self.flusher.add(self, catching_up=catching_up)
 
     # -- called by the fanout, in sequence order, never blocking --------------------------
     def push(self, rec: EventRecord, frame: bytes) -> None:
@@ -65,15 +85,17 @@ class Subscriber:
             self.drop("gap")  # cannot happen while the fanout fills gaps; resync if it does
             return
         self.last_seq = rec.seq
-        if self._ring_live:
+        ring = self.ring
+        if self._ring_live and ring is not None:
             # the frame is in the hall's ring already: only the position moves
-            if self.sent_seq < self.ring.base - 1:
+            if self.sent_seq < ring.base - 1:
                 self.drop("slow_consumer")  # so far behind that the ring forgot its frames
-            elif not self._dirty and self._writer is None and not self.closed:
-                self._dirty = True
-                _flusher().add(self)
+            else:
+                self._schedule()
             return
-        if self.accepts is None or self.accepts(rec):
+        if self.accepts is None:
+            self.send(self.event_frame(frame))  # an internal event's frame is its skip frame
+        elif rec.type not in self.internal and self.accepts(rec):
             self.send(self.event_frame(frame))
 
     def go_live(self, from_seq: int) -> None:
@@ -92,11 +114,12 @@ class Subscriber:
     # the subscriber's own queue, bounded by max_queue/max_bytes. Live events are read from the
     # hall's ring at the subscriber's own pace (sent_seq), for transports that have one
     # (ring_frame); it is dropped as too slow when it falls out of the ring.
-    # Subscribers are written by the flusher (see _Flusher): everything due since the last
-    # write goes out in ONE write (write_now of pack(frames)). Under light load that is one
-    # frame per write; when events come faster the writes carry several frames each, so the
-    # cost per delivery falls as the load rises and the fan-out keeps up instead of queueing.
-    # A client whose socket buffer is full gets nothing more until it drained.
+    # Subscribers are written by their fanout's flusher (see Flusher): everything due since
+    # the last write goes out in ONE write (write_now of pack(frames)), once per event-loop
+    # turn at most. Under light load that is one event per write; when events come faster than
+    # the loop gets round to the clients, the writes carry several each, so the cost per
+    # delivery falls as the load rises and the fan-out keeps up instead of queueing. A client
+    # whose socket buffer is full gets nothing more until it drained, then all that is due.
 
     def send(self, data: bytes) -> None:
         if self.closed:
@@ -106,9 +129,7 @@ class Subscriber:
             return
         self._out.append(data)
         self._out_bytes += len(data)
-        if not self._dirty and self._writer is None:
-            self._dirty = True
-            _flusher().add(self)
+        self._schedule()
 
     max_write = 256 * 1024  # ring bytes per write, at most
 
@@ -121,8 +142,9 @@ class Subscriber:
         parts = list(self._out)
         self._out.clear()
         self._out_bytes = 0
-        if self._ring_live and self.sent_seq < self.last_seq:
-            frames = self.ring.span(self.sent_seq, self.last_seq, self.max_write)
+        ring = self.ring
+        if self._ring_live and ring is not None and self.sent_seq < self.last_seq:
+            frames = ring.span(self.sent_seq, self.last_seq, self.max_write)
             if frames is None:
                 self.drop("slow_consumer")  # so far behind that the ring forgot its frames
                 return False
@@ -130,24 +152,25 @@ class Subscriber:
             parts += frames
         return self.write_now(self.pack(parts)) if parts else True
 
-    def _flush(self) -> None:
-        """Called by the flusher: one write of everything queued, unless the client is full."""
+    def _flush(self) -> bool:
+        """Called by the flusher: one write of everything queued, unless the client is full.
+        True when something was written."""
         self._dirty = False
         if self.closed or self._writer is not None or not self._pending():
-            return
+            return False
         try:
             writable = self._write_batch()
-        except Exception as exc:  # the peer went away
+        except _WRITE_ERRORS as exc:  # the peer went away
             log.debug("subscriber write failed: %s", exc)
             self.drop("write_failed")
-            return
+            return True
         if self.closed:
-            return
+            return True
         if not writable:
             self._writer = asyncio.create_task(self._drain_loop(), name="subscriber-drain")
         elif self._pending():  # more than one write's worth: go on next turn
-            self._dirty = True
-            _flusher(catching_up=True).add(self)
+            self._schedule(catching_up=True)
+        return True
 
     async def _drain_loop(self) -> None:
         """The client's socket buffer is full: wait until it drained, then go on writing."""
@@ -159,17 +182,14 @@ class Subscriber:
                 if not self._write_batch():
                     continue
                 break
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
+        except _WRITE_ERRORS as exc:
             log.debug("subscriber write failed: %s", exc)
             self.drop("write_failed")
         finally:
             if self._writer is asyncio.current_task():
                 self._writer = None
-        if not self.closed and self._pending() and not self._dirty:
-            self._dirty = True
-            _flusher(catching_up=True).add(self)
+        if self._pending():
+            self._schedule(catching_up=True)
 
     def pack(self, parts: list) -> Any:
         """What one write carries: the frames queued and read from the ring, in order."""
@@ -197,7 +217,9 @@ class Subscriber:
             self._writer.cancel()  # it may be stuck writing to the client that stopped reading
         if self.on_drop is not None:
             self.on_drop(self)
-        asyncio.get_running_loop().create_task(self.abort(reason))
+        self._closing = asyncio.get_running_loop().create_task(
+            self.abort(reason), name=f"subscriber-{reason}"
+        )
 
     def close(self) -> None:
         self.closed = True
@@ -266,53 +288,91 @@ class HallRing:
         return chunk
 
 
-class _Flusher:
-    """Writes the subscribers that got frames: on the next event-loop turn, but at most
-    once per `min_interval`. An event after a quiet spell goes out at once; events closer
-    together than that share one write per client. A write to a socket costs about the same
-    whatever it carries (on loopback the sender also pays for the receiver's TCP processing),
-    so at tens of events a second to a thousand displays this halves the writes and keeps the
-    event loop free for commands, for at most `min_interval` of added delay."""
+class Flusher:
+    """Writes the subscribers that have something due: once per event-loop turn, when the loop
+    comes back to them, each in ONE write of everything due by then. Nothing waits for a
+    clock: an event goes out on the next turn, and events that come while the loop is busy
+    (writing to other clients, answering commands) join the writes still to be made. A write to
+    a socket costs about the same whatever it carries, so under load the writes carry more and
+    the cost per delivery falls.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.loop = loop
-        self.pending: list[Subscriber] = []
-        self.scheduled = False
-        self.min_interval = 0.0
-        self.last_run = float("-inf")
+    At most `writes_per_turn` writes per turn: the rest go on the next turn, after the loop
+    has read its sockets. So a flush to a thousand displays does not hold up the commands
+    whose events come next for its whole length (their database work overlaps it), and what
+    they publish meanwhile goes out in the writes not yet made.
 
-    def add(self, sub: Subscriber) -> None:
-        self.pending.append(sub)
-        if not self.scheduled:
-            self.scheduled = True
-            wait = self.last_run + self.min_interval - self.loop.time()
-            if wait > 0:
-                self.loop.call_later(wait, self.run)
-            else:
-                self.loop.call_soon(self.run)
+    `min_interval` (seconds, default 0: off) additionally spaces the writes of new events
+    (an event after a quiet spell still goes at once); clients catching up are written every
+    turn whatever it says. `loop` needs only time(), call_soon() and call_later() (a test can
+    drive it turn by turn)."""
+
+    def __init__(
+        self,
+        loop: Any = None,
+        *,
+        min_interval: float = 0.0,
+        writes_per_turn: int = 128,
+    ):
+        self._loop = loop  # None: the running loop, at first use
+        self.min_interval = min_interval
+        self.writes_per_turn = max(1, writes_per_turn)
+        self._due: deque[Subscriber] = deque()  # new events: spaced by min_interval
+        self._soon: deque[Subscriber] = deque()  # the next turn, whatever min_interval says
+        self._handle: Any = None  # the scheduled run
+        self._timed = False  # _handle is call_later's
+        self._last = float("-inf")
+        self.turns = 0  # runs that wrote something (for tests and status)
+        self.writes = 0
+
+    @property
+    def loop(self) -> Any:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    def add(self, sub: Subscriber, *, catching_up: bool = False) -> None:
+        (self._soon if catching_up else self._due).append(sub)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._handle is not None and not self._timed:
+            return  # a turn is coming anyway
+        wait = 0.0
+        if not self._soon:
+            if not self._due:
+                return
+            wait = self._last + self.min_interval - self.loop.time()
+        if wait <= 0:
+            if self._handle is not None:
+                self._handle.cancel()
+            self._handle, self._timed = self.loop.call_soon(self.run), False
+        elif self._handle is None:
+            self._handle, self._timed = self.loop.call_later(wait, self.run), True
 
     def run(self) -> None:
-        self.scheduled = False
-        self.last_run = self.loop.time()
-        pending, self.pending = self.pending, []
-        for sub in pending:
-            sub._flush()
+        self._handle = None
+        now = self.loop.time()
+        if self._due and now >= self._last + self.min_interval:
+            self._last = now
+            self._soon.extend(self._due)
+            self._due.clear()
+        # Clients added during this run (catching up) are written on the next turn, after
+        # those still waiting from this one.
+        batch, self._soon = self._soon, deque()
+        budget = self.writes_per_turn
+        wrote = 0
+        while batch and wrote < budget:
+            if batch.popleft()._flush():
+                wrote += 1
+        batch.extend(self._soon)
+        self._soon = batch
+        if wrote:
+            self.turns += 1
+            self.writes += wrote
+        self._schedule()
 
-
-# Per event loop: the flusher of new events (at most once per min_interval) and the one of
-# clients catching up (more than one write's worth pending: written again on the next turn, so
-# a client behind reads at its own speed, not at one write per interval).
-_FLUSHERS: dict[asyncio.AbstractEventLoop, tuple[_Flusher, _Flusher]] = {}
-
-
-def _flusher(catching_up: bool = False) -> _Flusher:
-    loop = asyncio.get_running_loop()
-    pair = _FLUSHERS.get(loop)
-    if pair is None:
-        for old in [lp for lp in _FLUSHERS if lp.is_closed()]:
-            del _FLUSHERS[old]
-        pair = _FLUSHERS[loop] = (_Flusher(loop), _Flusher(loop))
-    return pair[catching_up]
+    def pending(self) -> int:
+        return len(self._due) + len(self._soon)
 
 
 def parse_since(raw: Any) -> int | None:
@@ -335,9 +395,13 @@ class Fanout:
         resume_limit: int = 2000,
         poll_seconds: float = 1.0,
         flush_ms: float = 0.0,
+        writes_per_turn: int = 128,
+        internal_events: frozenset[str] | None = None,
     ):
         self.pool = pool
-        self.flush_interval = flush_ms / 1000
+        # this fanout's own: two apps in one process (tests) do not share it
+        self.flusher = Flusher(min_interval=flush_ms / 1000, writes_per_turn=writes_per_turn)
+        self.internal_events = INTERNAL_EVENTS if internal_events is None else internal_events
         self.snapshot = snapshot
         self.resume_limit = resume_limit
         self.poll_seconds = poll_seconds
@@ -346,12 +410,17 @@ class Fanout:
         self._rings: dict[int, list[HallRing]] = defaultdict(list)  # per hall, per framer
         self._inbox: asyncio.Queue = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
+        # live clients by the session they authenticated under, and by staff / device
+        self._by_key: dict[tuple[str, Any], set[Subscriber]] = defaultdict(set)
+        # sessions ended lately: a client that authenticated just before its session ended
+        # and attaches just after is closed at once (see attach)
+        self._ended: dict[str, None] = {}
         self.delivered = 0
         self.gaps_filled = 0
+        self.sessions_closed = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
-        _flusher().min_interval = self.flush_interval
         async with self.pool.acquire() as conn:
             self._last = await q.all_last_seq(conn)
         self._tasks = [
@@ -419,10 +488,12 @@ class Fanout:
 
     def _deliver(self, rec: EventRecord) -> None:
         self._last[rec.hall_id] = rec.seq
+        if rec.type == p.SESSION_ENDED:
+            self.end_session(rec.payload)
         subs = self._subs.get(rec.hall_id)
         if not subs:
             return
-        frame = rec.encode()  # once, for every client of every transport
+        frame = self._frame(rec)  # once, for every client of every transport
         for ring in self._rings.get(rec.hall_id, ()):
             ring.append(rec.seq, frame)  # before the subscribers move: they read from it
         for sub in list(subs):
@@ -434,23 +505,35 @@ class Fanout:
         """Registers the client and sends what it missed (or a snapshot), then goes live.
 
         Returns "resumed", "snapshot" or "closed"."""
-        if type(sub).ring_frame is not None and sub.accepts is None:
-            sub.ring = self._ring(sub.hall_id, type(sub).ring_frame)
+        framer = type(sub).ring_frame
+        if framer is not None and sub.accepts is None:
+            sub.ring = self._ring(sub.hall_id, framer)
+        sub.flusher = self.flusher
+        sub.internal = self.internal_events
         self._subs[sub.hall_id].add(sub)  # first: from now on nothing live is missed
         sub.on_drop = self.detach
+        keys = _actor_keys(sub.actor)
+        for key in keys:
+            self._by_key[key].add(sub)
+        if sub.actor is not None and sub.actor.session in self._ended:
+            sub.drop("session_ended")  # ended while it authenticated
+            return "closed"
         try:
             async with self.pool.acquire() as conn:
                 head = await q.last_seq(conn, sub.hall_id)
                 backlog = None
+                resume_from = 0
                 # The backlog must fit the client's private queue with the live marker after
                 # it, or the client would be dropped at once and come back with the same since.
                 limit = min(self.resume_limit, sub.max_queue - 2)
                 if since is not None and since <= head and head - since <= limit:
+                    resume_from = since
                     backlog = await q.events_after(conn, sub.hall_id, since, head)
                     frames = [
-                        sub.event_frame(rec.encode())
+                        sub.event_frame(self._frame(rec))
                         for rec in backlog
-                        if sub.accepts is None or sub.accepts(rec)
+                        if sub.accepts is None
+                        or (rec.type not in self.internal_events and sub.accepts(rec))
                     ]
                     if sum(map(len, frames)) > sub.max_bytes // 2:
                         backlog = None  # big events: a snapshot is smaller
@@ -460,7 +543,7 @@ class Fanout:
             if backlog is not None:
                 for frame in frames:
                     sub.send(frame)
-                sub.go_live(since if not backlog else backlog[-1].seq)
+                sub.go_live(backlog[-1].seq if backlog else resume_from)
                 self._send_live_marker(sub)
                 return "resumed"
             snap = await self.snapshot(sub.hall_id)
@@ -488,7 +571,42 @@ class Fanout:
         subs = self._subs.get(sub.hall_id)
         if subs is not None:
             subs.discard(sub)
+        for key in _actor_keys(sub.actor):
+            keyed = self._by_key.get(key)
+            if keyed is not None:
+                keyed.discard(sub)
+                if not keyed:
+                    del self._by_key[key]
         sub.close()
+
+    def _frame(self, rec: EventRecord) -> bytes:
+        if rec.type in self.internal_events:
+            return orjson.dumps({"seq": rec.seq, "type": p.SKIP_FRAME})
+        return rec.encode()
+
+    # -- sessions -------------------------------------------------------------------------
+    max_ended = 10_000  # ended sessions remembered (see attach)
+
+    def end_session(self, payload: dict[str, Any]) -> int:
+        """A session.ended event: closes this process's live clients of that session (or,
+        when it names no session, every client of that staff member or device). Returns how
+        many were closed."""
+        session = payload.get("session")
+        if session:
+            keys = [("session", session)]
+            self._ended[session] = None
+            while len(self._ended) > self.max_ended:
+                del self._ended[next(iter(self._ended))]
+        else:
+            keys = [(k, payload.get(f"{k}_id")) for k in ("staff", "device")]
+            keys = [(k, v) for k, v in keys if v is not None]
+        closing = {s for key in keys for s in self._by_key.get(key, ())}
+        for sub in closing:
+            sub.drop("session_ended")
+        self.sessions_closed += len(closing)
+        if closing:
+            log.info("session ended (%s): closed %d live connection(s)", payload, len(closing))
+        return len(closing)
 
     def subscriber_count(self) -> int:
         return sum(len(s) for s in self._subs.values())
@@ -499,4 +617,16 @@ class Fanout:
             "delivered": self.delivered,
             "gaps_filled": self.gaps_filled,
             "inbox": self._inbox.qsize(),
+            "sessions_closed": self.sessions_closed,
         }
+
+
+def _actor_keys(actor: Actor | None) -> list[tuple[str, Any]]:
+    if actor is None:
+        return []
+    keys: list[tuple[str, Any]] = []
+    if actor.session:
+        keys.append(("session", actor.session))
+    if actor.kind in ("staff", "device") and actor.id is not None:
+        keys.append((actor.kind, actor.id))
+    return keys

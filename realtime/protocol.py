@@ -6,8 +6,18 @@ SOCKET_NAMESPACE: Final = "/hall"
 SOCKET_EVENT: Final = "hall"  # every frame (snapshot, live marker, event) on one event
 AUTH_TIMEOUT: Final = 10.0  # seconds a plain WebSocket has to send its auth message
 
+# The permission both live transports are authorized by (server/domain/permissions.py).
+STREAM_PERMISSION: Final = "hall.stream"
+
+# Events in a hall's log that no client receives. An unfiltered client gets a frame
+# {"seq": N, "type": SKIP_FRAME} in place of each, so its sequence stays gapless (it resumes
+# from N like after any event); a room-filtered one gets nothing, as for events not its rooms'.
+SESSION_ENDED: Final = "session.ended"  # closes that session's live connections (Fanout)
+INTERNAL_EVENTS: Final = frozenset({SESSION_ENDED})
+SKIP_FRAME: Final = "skip"
+
 # Close codes of the plain WebSocket feed (4000-4999 are for applications).
-CLOSE_UNAUTHENTICATED: Final = 4401
+CLOSE_UNAUTHENTICATED: Final = 4401  # also: the session ended (logout, sign-out, revoked)
 CLOSE_FORBIDDEN: Final = 4403
 CLOSE_BAD_REQUEST: Final = 4400
 CLOSE_SLOW: Final = 4408
