@@ -46,6 +46,10 @@ class FeedSubscriber(Subscriber):
 
     high_water = 64 * 1024  # socket buffer bytes: above, wait for the client
     low_water = 16 * 1024  # until it is down to this
+    # A client closed by the server (too slow, session ended, resync) gets a close frame after
+    # whatever it has not read yet; one that does not read it within this many seconds (it
+    # stopped reading altogether) is cut off, so it holds no memory here.
+    close_grace = 10.0
     _frame_of: tuple[bytes | None, bytes] = (None, b"")  # last event -> its frame, shared
 
     def __init__(self, hall_id: int, ws: web.WebSocketResponse, request: web.Request):
@@ -83,11 +87,27 @@ class FeedSubscriber(Subscriber):
             await asyncio.sleep(0.01)
 
     async def abort(self, reason: str) -> None:
-        if reason == "slow_consumer" and self.transport is not None:
-            # It stopped reading: a close frame would only queue behind what it did not read.
-            self.transport.abort()
-            return
-        await self.ws.close(code=p.CLOSE_RESYNC, message=reason.encode())
+        code = _CLOSE_CODES.get(reason, p.CLOSE_RESYNC)
+        t = self.transport
+        try:
+            # The close frame is queued behind the frames already written (whole frames, so it
+            # cannot split one): a slow client reads up to it and learns why it was closed.
+            # drain=True waits until the client has read it, then aiohttp waits for the
+            # client's close reply; both within close_grace.
+            await asyncio.wait_for(
+                self.ws.close(code=code, message=reason.encode()), self.close_grace
+            )
+        except (TimeoutError, ConnectionError) as exc:
+            log.debug("plain-feed client closed abruptly (%s): %r", reason, exc)
+        finally:
+            if t is not None and t.get_write_buffer_size() > 0:
+                t.abort()  # it stopped reading: what it did not take is dropped with it
+
+
+_CLOSE_CODES: dict[str, int] = {
+    "slow_consumer": p.CLOSE_SLOW,
+    "session_ended": p.CLOSE_UNAUTHENTICATED,
+}
 
 
 async def _refuse(
@@ -119,8 +139,9 @@ async def handle_display_feed(request: web.Request) -> web.StreamResponse:
             return ws
         try:
             hello = orjson.loads(msg.data)
-            assert isinstance(hello, dict) and hello.get("type") == "auth"
-        except Exception:
+        except orjson.JSONDecodeError:
+            hello = None
+        if not isinstance(hello, dict) or hello.get("type") != "auth":
             return await _refuse(ws, p.CLOSE_BAD_REQUEST, "bad_message", "第一条消息应为认证消息")
         actor = await app[AUTH].resolve_credential(hello.get("token"))
         if actor is None:
@@ -129,12 +150,13 @@ async def handle_display_feed(request: web.Request) -> web.StreamResponse:
             async with app[STORE].read() as conn:
                 code = hello.get("hall")
                 hall = await visible_hall(
-                    conn, actor, None if code is None else str(code), "events.read"
+                    conn, actor, None if code is None else str(code), p.STREAM_PERMISSION
                 )
         except DomainError as exc:
             return await _refuse(ws, p.CLOSE_FORBIDDEN, exc.code, exc.message)
         await ws.send_frame(orjson.dumps({"type": "auth_ok", "hall": hall.code}), WSMsgType.TEXT)
         sub = FeedSubscriber(hall.id, ws, request)
+        sub.actor = actor
         await fanout.attach(sub, parse_since(hello.get("since")))
         async for msg in ws:  # the feed is one-way; reading keeps pings and close working
             if msg.type == WSMsgType.ERROR:

@@ -55,6 +55,7 @@ class TerminalSubscriber(Subscriber):
         self.sio = sio
         self.sid = sid
         self.eio_sid = eio_sid
+        self.attaching: asyncio.Task | None = None
 
     # live events are kept once per hall as their bare frames; a write packs them
     ring_frame = staticmethod(_bare)
@@ -102,7 +103,7 @@ class HallNamespace(socketio.AsyncNamespace):
             async with self.store.read() as conn:
                 code = auth.get("hall")
                 hall = await visible_hall(
-                    conn, actor, None if code is None else str(code), "hall.read"
+                    conn, actor, None if code is None else str(code), p.STREAM_PERMISSION
                 )
                 accepts = await room_filter(conn, hall.id, auth.get("rooms"))
         except DomainError as exc:
@@ -110,11 +111,14 @@ class HallNamespace(socketio.AsyncNamespace):
         await self.save_session(sid, {"actor": actor, "hall_id": hall.id})
         eio_sid = self.server.manager.eio_sid_from_sid(sid, p.SOCKET_NAMESPACE)
         sub = TerminalSubscriber(hall.id, self.server, sid, eio_sid)
+        sub.actor = actor
         sub.accepts = accepts  # a room filter is served from the private queue, not the ring
         self._subs[sid] = sub
         # Attached in a task of its own: the handshake's CONNECT packet goes out when this
         # handler returns, and must precede the first frame.
-        asyncio.get_running_loop().create_task(self._attach(sub, parse_since(auth.get("since"))))
+        sub.attaching = asyncio.get_running_loop().create_task(
+            self._attach(sub, parse_since(auth.get("since"))), name="terminal-attach"
+        )
 
     async def _attach(self, sub: TerminalSubscriber, since: int | None) -> None:
         try:
