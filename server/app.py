@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from collections.abc import AsyncIterator
@@ -16,19 +17,25 @@ from realtime.fanout import Fanout
 from realtime.led_feed import handle_display_feed
 from realtime.socket_server import create_socket_server
 from realtime.terminals import HallNamespace
-from server.api import auth_api, hall_api, health, queue_api, voice_api  # noqa: F401  (routes)
+from server.api import voice_api  # noqa: F401  (registers GET /api/voice/call)
+from server.api.dispatch import add_routes
 from server.api.errors import error_middleware
+from server.api.health import health_status, legacy_paths
+from server.api.openapi import openapi_document
 from server.api.ratelimit import RateLimiter
 from server.api.registry import api
 from server.api.security import install as install_security
+from server.catalogue import CATALOGUE
 from server.domain import hall as hall_domain
 from server.domain.auth import AuthService
+from server.domain.context import Context
 from server.domain.queueing import QueueService
 from server.domain.snapshot import snapshot
 from server.domain.store import Store
 from server.keys import (
     AUTH,
     BUS,
+    CONTEXT,
     FANOUT,
     KIOSK_LIMIT,
     POOL,
@@ -48,6 +55,7 @@ FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
 
 def create_app(settings: Settings, dsn: str) -> web.Application:
+    """The server, connecting to PostgreSQL with `dsn` (the app role, not the tables' owner)."""
     app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
     install_security(app)  # CSRF refusals, Retry-After, security headers on every response
     app[SETTINGS] = settings
@@ -57,23 +65,19 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     sio = create_socket_server(list(settings.origins()))
     app[SIO] = sio
 
-    async def resources(app: web.Application) -> AsyncIterator[None]:
-        pool = await create_pool(dsn, settings.pool_size)
+    # One cleanup context per resource, in the order they depend on each other: when one fails
+    # to start, those started before it are closed again.
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        app[POOL] = await create_pool(dsn, settings.pool_size)
+        try:
+            yield
+        finally:
+            await app[POOL].close()
+
+    async def services(app: web.Application) -> AsyncIterator[None]:
+        pool = app[POOL]
         bus = create_bus(settings.redis_url, settings.redis_channel)
         store = Store(pool, bus.publish)
-
-        async def snapshot_of(hall_id: int) -> dict:
-            async with store.read() as conn:
-                hall = await hall_domain.hall_by_id(conn, hall_id)
-            return await snapshot(store, hall)
-
-        fanout = Fanout(
-            pool,
-            snapshot_of,
-            resume_limit=settings.resume_limit,
-            poll_seconds=settings.gap_poll_seconds,
-            flush_ms=settings.feed_flush_ms,
-        )
         auth = AuthService(
             store,
             secret=settings.secret,
@@ -81,25 +85,59 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             lockout_attempts=settings.lockout_attempts,
             lockout_minutes=settings.lockout_minutes,
         )
-        app[POOL], app[BUS], app[STORE], app[FANOUT], app[AUTH] = pool, bus, store, fanout, auth
+        app[BUS], app[STORE], app[AUTH] = bus, store, auth
         app[QUEUE] = QueueService(store)
+        app[CONTEXT] = Context(
+            store=store,
+            queue=app[QUEUE],
+            auth=auth,
+            catalogue=CATALOGUE,
+            kiosk_limit=app[KIOSK_LIMIT],
+            session_seconds=int(settings.session_hours * 3600),
+            health=functools.partial(health_status, app),
+            openapi=functools.partial(openapi_document, CATALOGUE, legacy_paths(api.routes)),
+        )
+        yield
+
+    async def fan_out(app: web.Application) -> AsyncIterator[None]:
+        store, bus = app[STORE], app[BUS]
+
+        async def snapshot_of(hall_id: int) -> dict:
+            async with store.read() as conn:
+                hall = await hall_domain.hall_by_id(conn, hall_id)
+            return await snapshot(store, hall)
+
+        fanout = Fanout(
+            app[POOL],
+            snapshot_of,
+            resume_limit=settings.resume_limit,
+            poll_seconds=settings.gap_poll_seconds,
+            flush_ms=settings.feed_flush_ms,
+        )
+        app[FANOUT] = fanout
         await fanout.start()
-        bus.subscribe(fanout.offer, fanout.resync_all)
-        bus.subscribe(auth.observe, auth.forget_all)  # the session cache follows sign-in/out
-        await bus.start()
-        sio.register_namespace(HallNamespace(auth, store, fanout))
-        timers = None
-        if settings.timers:
-            timers = HallTimers(store, dsn, create_sender(settings.sms_webhook_url))
-            await timers.start()
+        try:
+            bus.subscribe(fanout.offer, fanout.resync_all)
+            bus.subscribe(app[AUTH].observe, app[AUTH].forget_all)  # session cache follows
+            await bus.start()
+            try:
+                sio.register_namespace(HallNamespace(app[AUTH], store, fanout))
+                yield
+            finally:
+                await bus.close()
+        finally:
+            await fanout.close()
+
+    async def timers(app: web.Application) -> AsyncIterator[None]:
+        if not settings.timers:
+            yield
+            return
+        hall_timers = HallTimers(app[STORE], dsn, create_sender(settings.sms_webhook_url))
+        await hall_timers.start()
         try:
             yield
         finally:
-            if timers is not None:
-                await timers.close()
-            await bus.close()
-            await fanout.close()
-            await pool.close()
+            await hall_timers.close()
 
     async def close_websockets(app: web.Application) -> None:
         for ws in list(app[WEBSOCKETS]):
@@ -112,8 +150,9 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
                 log.warning("some Socket.IO clients did not close in time")
         await sio.shutdown()
 
-    app.cleanup_ctx.append(resources)
+    app.cleanup_ctx.extend([database, services, fan_out, timers])
     app.on_shutdown.append(close_websockets)
+    add_routes(app, CATALOGUE)
     api.add_to(app)
     app.router.add_get("/ws/display", handle_display_feed)
     sio.attach(app, socketio_path="socket.io")

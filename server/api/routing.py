@@ -99,8 +99,9 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
         raise Invalid("请求体应为 JSON 对象", code="malformed_json")
     nul = _nul_at(data)
     if nul is not None:
-        # PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database
-        raise Invalid(f"字段 {nul} 含有不允许的空字符", code="invalid_field", field=nul)
+        # PostgreSQL text cannot hold U+0000 nor bigint a larger number: refuse it here rather
+        # than fail in the database
+        raise Invalid(f"字段 {nul} 含有不允许的字符或超出范围的数值", code="invalid_field", field=nul)
     try:
         return model.model_validate(data, strict=False)
     except ValidationError as exc:
@@ -109,14 +110,22 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
         raise Invalid(f"字段 {loc} 不合法：{first['msg']}", code="invalid_field", field=loc)
 
 
+_INT8_MIN, _INT8_MAX = -(2**63), 2**63 - 1
+
+
 def _nul_at(data: dict) -> str | None:
-    """The dotted path of the first string (key or value) containing U+0000, else None.
-    Iterative: a body may nest as deep as the JSON parser allows."""
+    """The dotted path of the first string (key or value) containing U+0000, or of the first
+    integer past PostgreSQL's bigint, else None. Iterative: a body may nest as deep as the JSON
+    parser allows."""
     stack: list[tuple[str, Any]] = [("", data)]
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
+                return path
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not _INT8_MIN <= value <= _INT8_MAX:
                 return path
             continue
         if isinstance(value, dict):

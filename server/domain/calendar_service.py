@@ -3,35 +3,37 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from db.queries import calendar as cq
 from db.queries import hall as hq
-from server.domain.actor import Actor
 from server.domain.calendar import WORKING_UNITS
 from server.domain.errors import Invalid, NotFound
+from server.domain.events import EventRecord
 from server.domain.hall import HallRef, get_hall
-from server.domain.permissions import authorize
 from server.domain.store import Store
+
+if TYPE_CHECKING:
+    from server.catalogue.spine import Call
 
 # Limits run to a few hundred working days at most: load the overrides of ~2.5 years.
 _HORIZON = timedelta(days=900)
 
 
 async def set_day(
-    store: Store, actor: Actor, hall_code: str, day: date, is_working: bool, note: str
-) -> dict[str, Any]:
-    async with store.command(actor, "calendar.edit") as tx:
+    call: Call, hall_code: str, day: date, is_working: bool, note: str
+) -> tuple[dict[str, Any], list[EventRecord]]:
+    async with call.command() as tx:
         hall = await get_hall(tx.conn, hall_code)
         tx.detail.update(hall=hall.code, day=day.isoformat(), is_working=is_working)
-        authorize(actor, "calendar.edit", hall.target())
+        call.check(hall.target())
         await cq.set_calendar_day(tx.conn, hall.id, day, is_working, note)
         tx.emit(
             "calendar.day_set",
             {"day": day.isoformat(), "is_working": is_working, "note": note},
             hall_id=hall.id,
         )
-    return {"day": day.isoformat(), "is_working": is_working, "note": note}
+    return {"day": day.isoformat(), "is_working": is_working, "note": note}, tx.records
 
 
 async def deadline(

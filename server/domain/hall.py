@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from db.queries import hall as q
 from server.domain.actor import Actor
 from server.domain.errors import Invalid, NotFound
+from server.domain.events import EventRecord
 from server.domain.permissions import Target, authorize
-from server.domain.store import Store
+
+if TYPE_CHECKING:
+    from server.catalogue.spine import Call
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,19 @@ def window_view(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def set_notice(store: Store, actor: Actor, hall_code: str, text: str) -> dict[str, Any]:
+async def set_notice(
+    call: Call, hall_code: str, text: str
+) -> tuple[dict[str, Any], list[EventRecord]]:
     text = text.strip()
     if len(text) > 500:
         raise Invalid("滚动通知不能超过 500 字", code="too_long", field="text")
-    async with store.command(actor, "notice.set") as tx:
+    async with call.command() as tx:
         hall = await get_hall(tx.conn, hall_code)
         tx.detail["hall"] = hall.code
-        authorize(actor, "notice.set", hall.target())
+        call.check(hall.target())
         await tx.conn.execute(q.SET_NOTICE, hall.id, text)
         tx.emit("hall.notice_set", {"text": text}, hall_id=hall.id)
-    return {"text": text}
+    return {"text": text}, tx.records
 
 
 async def duty_of_day(conn: asyncpg.Connection, hall: HallRef, day: date) -> list[dict]:
@@ -90,12 +95,12 @@ async def duty_of_day(conn: asyncpg.Connection, hall: HallRef, day: date) -> lis
 
 
 async def set_duty(
-    store: Store, actor: Actor, hall_code: str, day: date, staff_ids: list[int]
-) -> list[dict]:
-    async with store.command(actor, "duty.set") as tx:
+    call: Call, hall_code: str, day: date, staff_ids: list[int]
+) -> tuple[list[dict], list[EventRecord]]:
+    async with call.command() as tx:
         hall = await get_hall(tx.conn, hall_code)
         tx.detail.update(hall=hall.code, day=day.isoformat(), staff=staff_ids)
-        authorize(actor, "duty.set", hall.target())
+        call.check(hall.target())
         rows = {r["id"]: r for r in await tx.conn.fetch(q.LEADERS_BY_ID, staff_ids)}
         for sid in staff_ids:
             r = rows.get(sid)
@@ -110,4 +115,4 @@ async def set_duty(
         )
         duty = await duty_of_day(tx.conn, hall, day)
         tx.emit("duty.set", {"day": day.isoformat(), "leaders": duty}, hall_id=hall.id)
-    return duty
+    return duty, tx.records

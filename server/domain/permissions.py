@@ -5,13 +5,14 @@ city supervisor, its county halls), own department, or the window the clerk is s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from server.domain.actor import Actor
 from server.domain.errors import Forbidden
 
-Scope = Literal["hall", "supervised", "department", "own_window", "signed_in"]
+Scope = Literal["self", "hall", "supervised", "department", "own_window", "signed_in"]
 
 
 @dataclass(frozen=True)
@@ -22,59 +23,22 @@ class Target:
     window_id: int | None = None
 
 
-# command -> {role: scope}. A role absent from a command's rule is refused.
+# The permission table is derived from the catalogue (server/catalogue): operation name ->
+# {role: scope}, the rule each operation declares. A role absent from a rule is refused.
+#   self        no target: the actor acts on itself (log out, who am I)
 #   hall        the target is in the actor's own hall
 #   supervised  own hall, or a county hall whose city is the actor's hall
 #   department  own hall and the target's department is the actor's
 #   own_window  the target window is the one the clerk is signed in at
 #   signed_in   the clerk is signed in at some window of this hall (commands without a window)
-POLICY: Final[dict[str, dict[str, Scope]]] = {
-    "hall.read": {
-        "clerk": "hall",
-        "leader": "hall",
-        "supervisor": "supervised",
-        "admin": "hall",
-        "kiosk": "hall",
-        "display": "hall",
-    },
-    "staff.read": {"leader": "department", "supervisor": "supervised", "admin": "hall"},
-    "audit.read": {"supervisor": "supervised", "admin": "hall"},
-    # the live stream (Socket.IO /hall and the plain feed /ws/display): one rule for both
-    "hall.stream": {
-        "clerk": "hall",
-        "leader": "hall",
-        "supervisor": "supervised",
-        "admin": "hall",
-        "display": "hall",
-    },
-    "events.read": {
-        "clerk": "hall",
-        "leader": "hall",
-        "supervisor": "supervised",
-        "admin": "hall",
-        "display": "hall",
-    },
-    "window.sign_in": {"clerk": "department"},
-    "window.sign_out": {"clerk": "own_window", "admin": "hall"},
-    "window.set_status": {"clerk": "own_window", "admin": "hall"},
-    "calendar.edit": {"admin": "hall"},
-    "ticket.register": {"kiosk": "hall", "admin": "hall"},
-    "ticket.call": {"clerk": "own_window"},
-    "window.board": {
-        "clerk": "own_window",
-        "leader": "department",
-        "supervisor": "supervised",
-        "admin": "hall",
-    },
-    "registration.read": {
-        "clerk": "signed_in",
-        "leader": "hall",
-        "supervisor": "supervised",
-        "admin": "hall",
-    },
-    "notice.set": {"admin": "hall"},
-    "duty.set": {"admin": "hall"},
-}
+def rule_of(name: str) -> Mapping[str, Scope]:
+    from server.catalogue import CATALOGUE  # the catalogue imports the domain, not the reverse
+
+    op = CATALOGUE.operations.get(name)
+    if op is None or op.policy is None:
+        raise KeyError(f"no permission rule declared for {name}")
+    return op.policy
+
 
 _MESSAGES: Final = {
     "wrong_role": "当前身份无权执行此操作",
@@ -89,8 +53,12 @@ def _refuse(code: str) -> Forbidden:
     return Forbidden(_MESSAGES[code], code=code)
 
 
-def in_scope(actor: Actor, scope: Scope, target: Target) -> str | None:
+def in_scope(actor: Actor, scope: Scope, target: Target | None) -> str | None:
     """None when allowed, else the refusal code."""
+    if scope == "self":
+        return None
+    if target is None:
+        raise ValueError(f"scope {scope} needs a target")
     if scope == "supervised":
         if target.hall_id == actor.hall_id or target.hall_parent_id == actor.hall_id:
             return None
@@ -110,10 +78,14 @@ def in_scope(actor: Actor, scope: Scope, target: Target) -> str | None:
     raise ValueError(scope)
 
 
-def authorize(actor: Actor, command: str, target: Target) -> None:
+def authorize(actor: Actor, command: str, target: Target | None) -> None:
+    """Refuses (Forbidden) unless the operation's declared rule lets this actor act on target."""
+    authorize_rule(actor, rule_of(command), target)
+
+
+def authorize_rule(actor: Actor, rule: Mapping[str, Scope], target: Target | None) -> None:
     if actor.role == "system":
         return
-    rule = POLICY[command]
     scope = rule.get(actor.role)
     if scope is None:
         raise _refuse("wrong_role")
@@ -122,7 +94,7 @@ def authorize(actor: Actor, command: str, target: Target) -> None:
         raise _refuse(refusal)
 
 
-def allowed(actor: Actor, command: str, target: Target) -> bool:
+def allowed(actor: Actor, command: str, target: Target | None) -> bool:
     try:
         authorize(actor, command, target)
     except Forbidden:

@@ -11,7 +11,7 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -20,11 +20,14 @@ from db.queries import calendar as cq
 from db.queries import hall as hq
 from db.queries import queueing as q
 from server.domain.actor import Actor
-from server.domain.errors import Forbidden, Invalid, NotFound
+from server.domain.errors import Invalid, NotFound
 from server.domain.events import EventRecord
 from server.domain.hall import HallRef, get_hall
-from server.domain.permissions import Target, authorize
+from server.domain.permissions import Target
 from server.domain.store import Store
+
+if TYPE_CHECKING:
+    from server.catalogue.spine import Call
 
 TZ: Final = ZoneInfo("Asia/Shanghai")
 PRIORITIES: Final = ("normal", "elderly", "disabled", "appointment")
@@ -90,20 +93,10 @@ class QueueService:
     def __init__(self, store: Store):
         self.store = store
 
-    async def _authorize(
-        self, actor: Actor, command: str, target: Target, detail: dict[str, Any]
-    ) -> None:
-        """Commands outside store.command: their refusals are audited here."""
-        try:
-            authorize(actor, command, target)
-        except Forbidden as exc:
-            await self.store.audit(None, actor, command, "denied", {**detail, "code": exc.code})
-            raise
-
     # -- kiosk ----------------------------------------------------------------------------
     async def register(
         self,
-        actor: Actor,
+        call: Call,
         hall_code: str,
         item_code: str,
         *,
@@ -117,7 +110,7 @@ class QueueService:
         now = (now or datetime.now(TZ)).astimezone(TZ)
         async with self.store.read() as conn:
             hall = await get_hall(conn, hall_code)
-            await self._authorize(actor, "ticket.register", hall.target(), {"item": item_code})
+            await call.authorize(hall.target(), {"item": item_code})
             item = await conn.fetchrow(q.ITEM_FOR_REGISTRATION, hall.id, item_code)
             if item is None or not item["active"]:
                 raise NotFound(f"事项 {item_code} 不存在", code="unknown_item", field="item")
@@ -136,8 +129,8 @@ class QueueService:
             hall.id,
             q.REGISTER,
             hall.id,
-            actor.kind,
-            actor.id,
+            call.actor.kind,
+            call.actor.id,
             item["id"],
             item["queue_id"],
             service_day(now),
@@ -151,27 +144,28 @@ class QueueService:
 
     # -- window terminal ------------------------------------------------------------------
     async def _window_command(
-        self, actor: Actor, hall_code: str, window_no: int, sql: str, *args: Any
+        self, call: Call, hall_code: str, window_no: int, sql: str, *args: Any
     ) -> list[EventRecord]:
+        actor = call.actor
         target = own_window_target(actor, hall_code, window_no)
         if target is None:  # not the clerk's own window: look it up to refuse precisely
             async with self.store.read() as conn:
                 target = await window_target(conn, actor, None, hall_code, window_no)
-        await self._authorize(actor, "ticket.call", target, {"window_no": window_no})
+        await call.authorize(target, {"window_no": window_no})
         return await self.store.statement(
             target.hall_id, sql, target.hall_id, target.window_id, actor.id, *args
         )
 
-    async def call_next(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
-        return await self._window_command(actor, hall_code, window_no, q.CALL_NEXT, service_day())
+    async def call_next(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
+        return await self._window_command(call, hall_code, window_no, q.CALL_NEXT, service_day())
 
     async def call_ticket(
-        self, actor: Actor, hall_code: str, window_no: int, ticket_no: str, reason: str
+        self, call: Call, hall_code: str, window_no: int, ticket_no: str, reason: str
     ) -> list[EventRecord]:
         if not reason.strip():
             raise Invalid("请填写提前叫号的原因", code="reason_required", field="reason")
         return await self._window_command(
-            actor,
+            call,
             hall_code,
             window_no,
             q.CALL_TICKET,
@@ -180,38 +174,38 @@ class QueueService:
             reason.strip(),
         )
 
-    async def recall(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
-        return await self._window_command(actor, hall_code, window_no, q.RECALL)
+    async def recall(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
+        return await self._window_command(call, hall_code, window_no, q.RECALL)
 
     async def no_show(
-        self, actor: Actor, hall_code: str, window_no: int, requeue: bool
+        self, call: Call, hall_code: str, window_no: int, requeue: bool
     ) -> list[EventRecord]:
-        return await self._window_command(actor, hall_code, window_no, q.NO_SHOW, requeue)
+        return await self._window_command(call, hall_code, window_no, q.NO_SHOW, requeue)
 
-    async def start(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
-        return await self._window_command(actor, hall_code, window_no, q.START)
+    async def start(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
+        return await self._window_command(call, hall_code, window_no, q.START)
 
-    async def finish(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
-        return await self._window_command(actor, hall_code, window_no, q.FINISH)
+    async def finish(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
+        return await self._window_command(call, hall_code, window_no, q.FINISH)
 
     async def cancel(
-        self, actor: Actor, hall_code: str, window_no: int, reason: str
+        self, call: Call, hall_code: str, window_no: int, reason: str
     ) -> list[EventRecord]:
         if not reason.strip():
             raise Invalid("请填写取消的原因", code="reason_required", field="reason")
-        return await self._window_command(actor, hall_code, window_no, q.CANCEL, reason.strip())
+        return await self._window_command(call, hall_code, window_no, q.CANCEL, reason.strip())
 
-    async def park(self, actor: Actor, hall_code: str, window_no: int) -> list[EventRecord]:
-        return await self._window_command(actor, hall_code, window_no, q.PARK)
+    async def park(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
+        return await self._window_command(call, hall_code, window_no, q.PARK)
 
     async def resume(
-        self, actor: Actor, hall_code: str, window_no: int, ticket_id: int
+        self, call: Call, hall_code: str, window_no: int, ticket_id: int
     ) -> list[EventRecord]:
-        return await self._window_command(actor, hall_code, window_no, q.RESUME, ticket_id)
+        return await self._window_command(call, hall_code, window_no, q.RESUME, ticket_id)
 
     async def transfer(
         self,
-        actor: Actor,
+        call: Call,
         hall_code: str,
         window_no: int,
         *,
@@ -245,7 +239,7 @@ class QueueService:
             ):
                 raise NotFound("目标工作人员不存在", code="unknown_clerk", field="to_clerk_id")
         return await self._window_command(
-            actor,
+            call,
             hall_code,
             window_no,
             q.TRANSFER,
@@ -262,13 +256,21 @@ class QueueService:
             rows = await conn.fetch(q.QUEUE_STATUS, hall.id, day or service_day())
         return [queue_view(r) for r in rows]
 
+    async def queue_status_of(self, hall_code: str) -> dict[str, Any]:
+        """The public queue board: each queue's waiting count and estimated wait."""
+        async with self.store.read() as conn:
+            hall = await get_hall(conn, hall_code)
+        queues = await self.queue_status(hall)
+        return {"hall": {"code": hall.code, "name": hall.name}, "queues": queues}
+
     async def window_board(
-        self, actor: Actor, hall_code: str, window_no: int, limit: int = 50
+        self, call: Call, hall_code: str, window_no: int, limit: int = 50
     ) -> dict[str, Any]:
         async with self.store.read() as conn:
             hall = await get_hall(conn, hall_code)
+            actor = call.actor
             target = await window_target(conn, actor, hall, hall_code, window_no)
-            authorize(actor, "window.board", target)
+            call.check(target)
             current = await conn.fetch(
                 q.TICKET_JSON_OF_WINDOW, target.window_id, ["called", "serving"]
             )
@@ -287,11 +289,11 @@ class QueueService:
         }
 
     async def registration_by_barcode(
-        self, actor: Actor, hall_code: str, reg_no: str
+        self, call: Call, hall_code: str, reg_no: str
     ) -> dict[str, Any]:
         async with self.store.read() as conn:
             hall = await get_hall(conn, hall_code)
-            authorize(actor, "registration.read", hall.target())
+            call.check(hall.target())
             row = await conn.fetchrow(q.REGISTRATION_BY_REG_NO, hall.id, reg_no.strip())
         if row is None:
             raise NotFound(f"登记号 {reg_no} 不存在", code="unknown_registration", field="reg_no")

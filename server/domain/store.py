@@ -28,6 +28,9 @@ class Tx:
         self.action = action
         self.detail: dict[str, Any] = {}
         self._pending: dict[int, list[dict]] = defaultdict(list)
+        # the committed events, set once the transaction committed (the command's answer
+        # carries their sequence numbers)
+        self.records: list[EventRecord] = []
 
     def emit(
         self,
@@ -77,6 +80,7 @@ class Store:
                 async with conn.transaction():
                     yield tx
                     records = await tx._flush()
+                tx.records = records
             except Forbidden as exc:
                 # Refusals are attributable too; written after the rollback, on their own.
                 await self.audit(conn, actor, action, "denied", {"code": exc.code, **tx.detail})

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from db.queries import hall as q
 from server.domain.actor import Actor
 from server.domain.errors import Conflict, Invalid, NotFound
+from server.domain.events import EventRecord
 from server.domain.hall import get_hall
-from server.domain.permissions import authorize
 from server.domain.queueing import service_day
-from server.domain.store import Store, Tx
+from server.domain.store import Tx
+
+if TYPE_CHECKING:
+    from server.catalogue.spine import Call
 
 STATUSES: Final = ("open", "paused", "closed")
 
@@ -35,19 +38,16 @@ async def _close_unattended(tx: Tx, window_id: int, window_no: int, status: str)
         )
 
 
-async def sign_in(store: Store, actor: Actor, hall_code: str, window_no: int) -> Actor:
+async def sign_in(call: Call, hall_code: str, window_no: int) -> tuple[Actor, list[EventRecord]]:
     """Signs the clerk in at a window of their department (moving them from another window)."""
-    async with store.command(actor, "window.sign_in") as tx:
+    actor = call.actor
+    async with call.command() as tx:
         tx.detail["window_no"] = window_no
         hall = await get_hall(tx.conn, hall_code)
         window = await _lock_window(tx, hall.id, window_no)
-        authorize(
-            actor,
-            "window.sign_in",
-            hall.target(department_id=window["department_id"], window_id=window["id"]),
-        )
+        call.check(hall.target(department_id=window["department_id"], window_id=window["id"]))
         if window["clerk_id"] == actor.id:
-            return replace(actor, window_id=window["id"], window_no=window_no)
+            return replace(actor, window_id=window["id"], window_no=window_no), []
         if window["clerk_id"] is not None:
             raise Conflict(
                 f"{window_no} 号窗口已有工作人员签到", code="window_taken", field="window_no"
@@ -67,19 +67,15 @@ async def sign_in(store: Store, actor: Actor, hall_code: str, window_no: int) ->
             {"window_no": window_no, "clerk_id": actor.id, "clerk_name": actor.name},
             window_id=window["id"],
         )
-    return replace(actor, window_id=window["id"], window_no=window_no)
+    return replace(actor, window_id=window["id"], window_no=window_no), tx.records
 
 
-async def sign_out(store: Store, actor: Actor, hall_code: str, window_no: int) -> None:
-    async with store.command(actor, "window.sign_out") as tx:
+async def sign_out(call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
+    async with call.command() as tx:
         tx.detail["window_no"] = window_no
         hall = await get_hall(tx.conn, hall_code)
         window = await _lock_window(tx, hall.id, window_no)
-        authorize(
-            actor,
-            "window.sign_out",
-            hall.target(department_id=window["department_id"], window_id=window["id"]),
-        )
+        call.check(hall.target(department_id=window["department_id"], window_id=window["id"]))
         clerk = await tx.conn.fetchval(q.DELETE_SIGNIN_OF_WINDOW, window["id"])
         if clerk is None:
             raise Conflict(f"{window_no} 号窗口无人签到", code="not_signed_in", field="window_no")
@@ -87,24 +83,21 @@ async def sign_out(store: Store, actor: Actor, hall_code: str, window_no: int) -
             "window.signed_out", {"window_no": window_no, "clerk_id": clerk}, window_id=window["id"]
         )
         await _close_unattended(tx, window["id"], window_no, window["status"])
+    return tx.records
 
 
 async def set_status(
-    store: Store, actor: Actor, hall_code: str, window_no: int, status: str
-) -> dict[str, Any]:
+    call: Call, hall_code: str, window_no: int, status: str
+) -> tuple[dict[str, Any], list[EventRecord]]:
     if status not in STATUSES:
         raise Invalid(
             "窗口状态只能是 open、paused 或 closed", code="invalid_status", field="status"
         )
-    async with store.command(actor, "window.set_status") as tx:
+    async with call.command() as tx:
         tx.detail.update(window_no=window_no, status=status)
         hall = await get_hall(tx.conn, hall_code)
         window = await _lock_window(tx, hall.id, window_no)
-        authorize(
-            actor,
-            "window.set_status",
-            hall.target(department_id=window["department_id"], window_id=window["id"]),
-        )
+        call.check(hall.target(department_id=window["department_id"], window_id=window["id"]))
         if status != "closed" and window["clerk_id"] is None:
             raise Conflict("窗口无人签到，不能开放", code="no_clerk", field="status")
         if window["status"] != status:
@@ -119,4 +112,4 @@ async def set_status(
                 {"window_no": window_no, "status": status, "previous": window["status"]},
                 window_id=window["id"],
             )
-    return {"window_no": window_no, "status": status}
+    return {"window_no": window_no, "status": status}, tx.records

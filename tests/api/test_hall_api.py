@@ -193,7 +193,8 @@ async def test_set_calendar_day_moves_the_deadline(api: Api, db):
         H + "/calendar/2026-12-02",
         json={"is_working": False, "note": "系统升级停办"},
     )
-    assert body == {"day": "2026-12-02", "is_working": False, "note": "系统升级停办"}
+    # the answer names the event it committed
+    assert body == {"day": "2026-12-02", "is_working": False, "note": "系统升级停办", "seq": [1]}
     days = (
         await api.ok(
             "admin", "GET", H + "/calendar", params={"from": "2026-12-02", "to": "2026-12-02"}
@@ -520,7 +521,7 @@ async def test_deeply_nested_body_is_400(api: Api, db):
 
 async def test_notice_put_is_trimmed_and_read_back(api: Api):
     body = await api.ok("admin", "PUT", H + "/notice", json={"text": "  今日下午系统维护  "})
-    assert body == {"text": "今日下午系统维护"}
+    assert body == {"text": "今日下午系统维护", "seq": [1]}
     assert (await api.ok("admin", "GET", H))["notice_line"] == "今日下午系统维护"
     assert (await api.ok("admin", "GET", H + "/snapshot"))["notice_line"] == "今日下午系统维护"
 

@@ -28,6 +28,7 @@ from aiohttp import ClientSession, DummyCookieJar
 
 from server import demo_hall
 from server.api.registry import api
+from server.catalogue import CATALOGUE
 from server.app import create_app  # noqa: F401  (importing the app registers every route)
 from server.keys import AUTH
 
@@ -277,7 +278,6 @@ class RouteCase:
     expect: dict[tuple[str, str], str]
     kind: str = "hall"  # "hall" | "window" | "none" (no hall in the path)
     command: str | None = None  # audit action of a refusal, for state-changing routes
-    ok_action: str | None = None  # audit action when allowed (default: command)
     query: str = ""
     body: Callable[[dict, str], dict] | None = None  # (ids, hall code) -> JSON body
 
@@ -332,7 +332,7 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ),
     **{
         ("POST", WINDOW + "/" + action): RouteCase(
-            TICKET_CALL, kind="window", command="ticket.call", ok_action=f"ticket.{name}", body=body
+            TICKET_CALL, kind="window", command=f"ticket.{name}", body=body
         )
         for action, name, body in [
             ("call-next", "call_next", None),
@@ -352,7 +352,8 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
 
 # ------------------------------------------------------------------------------ helpers
 def authenticated_routes() -> set[tuple[str, str]]:
-    return {(r.method, r.path) for r in api.routes if not r.public}
+    declared = {op.http for op in CATALOGUE.operations.values() if op.http and not op.public}
+    return declared | {(r.method, r.path) for r in api.routes if not r.public}
 
 
 class Matrix:
@@ -541,7 +542,7 @@ class Matrix:
                 self.mismatches.append(f"{where}: denied, audit should be {expected}, is {got}")
         elif want == "ok":
             got = [(a["actor_kind"], a["actor_id"], a["action"], a["outcome"]) for a in audit]
-            action = case.ok_action or case.command
+            action = case.command  # one name: the policy key is the audit action
             if got != [(kind, actor_id, action, "ok")]:
                 self.mismatches.append(
                     f"{where}: allowed, audit should have one 'ok' row "

@@ -18,12 +18,12 @@ from tests.queue_helpers import (
 async def test_kiosk_registration_gives_ticket_and_notice(http, db):
     kiosk = await kiosk_token(http)
     item = await item_of_window(db, 1)
-    notice = await register(http, kiosk, item, phone="13800138000", id_number="37110219800101123X")
+    notice = await register(http, kiosk, item, phone="13800138000", id_number="371102198001011238")
     ticket = notice["ticket"]
     assert ticket["ticket_no"][0].isalpha() and ticket["ticket_no"].endswith("001")
     assert ticket["status"] == "waiting"
     assert len(notice["reg_no"]) == 14 and notice["reg_no"].isdigit()
-    assert notice["phone"] == "138****8000" and notice["id_number"] == "3711**********123X"
+    assert notice["phone"] == "138****8000" and notice["id_number"] == "3711**********1238"
     assert notice["materials"] and any(m["is_key"] for m in notice["materials"])
     assert notice["windows"] and notice["hall"]["name"] == "日照市政务服务中心"
     second = await register(http, kiosk, item)
@@ -50,7 +50,8 @@ async def test_registration_input_errors(http, db):
     kiosk = await kiosk_token(http)
     for body, code in [
         ({"item": "nope"}, "unknown_item"),
-        ({"item": "amr-001", "phone": "123"}, "invalid_field"),
+        ({"item": "amr-001", "phone": "123"}, "invalid_phone"),
+        ({"item": "amr-001", "id_number": "37110219800101123X"}, "invalid_id_number"),
         ({"item": "amr-001", "priority": "vip"}, "invalid_field"),
         ({}, "invalid_field"),
     ]:

@@ -42,17 +42,20 @@ async def window_id(db, no: int, hall: str = "rizhao") -> int:
 
 async def test_sign_in_at_a_window_of_own_department(api: Api, db):
     me = await api.login("clerk005")  # amr; windows 1–14 are amr
-    assert await api.ok("clerk005", "POST", f"{W}/5/sign-in") == {"window_no": 5}
+    assert await api.ok("clerk005", "POST", f"{W}/5/sign-in") == {"window_no": 5, "seq": [1]}
     w = await api.window("clerk005", 5)
     assert w["clerk"] == {"id": me["id"], "name": me["name"]} and w["status"] == "closed"
     session = await api.ok("clerk005", "GET", "/api/session")
     assert session["actor"]["window_no"] == 5
     # signing in again at the same window is a no-op, not a conflict, and emits nothing
     head = await api.head("clerk005")
-    assert await api.ok("clerk005", "POST", f"{W}/5/sign-in") == {"window_no": 5}
+    assert await api.ok("clerk005", "POST", f"{W}/5/sign-in") == {"window_no": 5, "seq": []}
     assert await api.head("clerk005") == head
     # any window of the own department, not only the usual one
-    assert await api.ok("clerk005", "POST", f"{W}/9/sign-in") == {"window_no": 9}
+    assert await api.ok("clerk005", "POST", f"{W}/9/sign-in") == {
+        "window_no": 9,
+        "seq": [head + 1, head + 2],  # signed out at 5 (closed already), signed in at 9
+    }
     # another department's window is refused
     await api.error("clerk005", "POST", f"{W}/30/sign-in", 403, "other_department")
     assert (await api.window("clerk005", 9))["clerk"]["id"] == me["id"]
@@ -104,9 +107,9 @@ async def test_open_pause_close(api: Api, db):
     me = await api.login("clerk001")
     await api.ok("clerk001", "POST", f"{W}/1/sign-in")
     head = await api.head("clerk001")
-    for status in ("open", "paused", "open", "closed"):
+    for n, status in enumerate(("open", "paused", "open", "closed"), start=1):
         body = await api.ok("clerk001", "POST", f"{W}/1/status", json={"status": status})
-        assert body == {"window_no": 1, "status": status}
+        assert body == {"window_no": 1, "status": status, "seq": [head + n]}
         assert (await api.window("clerk001", 1))["status"] == status
     # setting the status it already has changes nothing and emits nothing
     await api.ok("clerk001", "POST", f"{W}/1/status", json={"status": "closed"})
@@ -138,6 +141,7 @@ async def test_opening_without_a_clerk_is_409(api: Api):
     assert await api.ok("admin", "POST", f"{W}/7/status", json={"status": "closed"}) == {
         "window_no": 7,
         "status": "closed",
+        "seq": [],  # nothing changed, nothing committed
     }
 
 
@@ -146,7 +150,10 @@ async def test_sign_out_closes_the_window(api: Api, db):
     await api.ok("clerk001", "POST", f"{W}/1/sign-in")
     await api.ok("clerk001", "POST", f"{W}/1/status", json={"status": "paused"})
     head = await api.head("clerk001")
-    assert await api.ok("clerk001", "POST", f"{W}/1/sign-out") == {"ok": True}
+    assert await api.ok("clerk001", "POST", f"{W}/1/sign-out") == {
+        "ok": True,
+        "seq": [head + 1, head + 2],  # signed out, and the window closed
+    }
     w = await api.window("clerk001", 1)
     assert w["clerk"] is None and w["status"] == "closed"
     events = await api.events_since("clerk001", head)
@@ -186,7 +193,8 @@ async def test_unknown_window_is_404(api: Api):
     await api.login("clerk001")
     await api.login("admin")
     await api.error("clerk001", "POST", f"{W}/999/sign-in", 404, "unknown_window", "window_no")
-    await api.error("clerk001", "POST", f"{W}/0/sign-in", 404, "unknown_window", "window_no")
+    # 0 is not a window number at all: bad input, not an unknown window
+    await api.error("clerk001", "POST", f"{W}/0/sign-in", 400, "invalid_path", "window_no")
     await api.error("admin", "POST", f"{W}/131/sign-out", 404, "unknown_window", "window_no")
     await api.error(
         "admin",

@@ -1,0 +1,161 @@
+"""The HTTP face of the catalogue: one route per declared operation, all served by one
+dispatcher that authenticates, validates the typed parameters and the body, checks the role,
+calls the handler and shapes the answer. Handlers never see a request.
+
+With `Settings.strict_contracts` (the tests) an answer that breaks its declaration fails: an
+error code the operation does not declare, or a response its schema refuses, becomes a 500."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from server.api.routing import (
+    SESSION_COOKIE,
+    bearer_token,
+    current_actor,
+    json_response,
+    parse_body,
+)
+from server.catalogue.spine import Call, Catalogue, Operation, Reply
+from server.domain.errors import DomainError, Forbidden, Invalid
+from server.domain.permissions import authorize_rule
+from server.keys import CONTEXT, SETTINGS
+
+log = logging.getLogger(__name__)
+
+_STATUS_OF_KIND = {
+    "invalid": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "locked": 423,
+    "rate_limited": 429,
+}
+
+
+class ContractBroken(AssertionError):
+    """An answer outside its operation's declaration (strict mode only)."""
+
+
+def add_routes(app: web.Application, catalogue: Catalogue) -> None:
+    for op in catalogue.operations.values():
+        if op.http is not None:
+            method, path = op.http
+            app.router.add_route(method, path, _handler(op), name=op.name)
+
+
+def _handler(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        strict = request.app[SETTINGS].strict_contracts
+        try:
+            return await _dispatch(op, request, strict)
+        except DomainError as exc:
+            if strict:
+                _check_error(op, exc)
+            raise
+
+    handle.__name__ = f"handle_{op.name.replace('.', '_')}"
+    return handle
+
+
+async def _dispatch(op: Operation, request: web.Request, strict: bool) -> web.StreamResponse:
+    ctx = request.app[CONTEXT]
+    credential = bearer_token(request)
+    actor = None
+    if not op.public:
+        actor = await current_actor(request)
+        assert op.policy is not None
+        if actor.role not in op.policy and actor.role != "system":
+            # refused before anything is read; a command's refusal is audited under its name
+            try:
+                authorize_rule(actor, op.policy, None)
+            except Forbidden as exc:
+                if op.kind == "command":
+                    await ctx.store.audit(None, actor, op.name, "denied", {"code": exc.code})
+                raise
+    params = parse_params(op, request)
+    body = await parse_body(request, op.body) if op.body is not None else None
+    assert op.handler is not None
+    reply = await op.handler(Call(op, actor, ctx, credential), params, body)
+    if not isinstance(reply, Reply):
+        reply = Reply(reply)
+    return _respond(op, reply, request, strict)
+
+
+def parse_params(op: Operation, request: web.Request) -> BaseModel | None:
+    """The operation's path and query parameters as its typed model (400 naming the field)."""
+    if op.params is None:
+        return None
+    path = dict(request.match_info)
+    raw: dict[str, Any] = {**{k: v for k, v in request.query.items()}, **path}
+    for name, value in raw.items():
+        if "\x00" in value:
+            where = "path" if name in path else "query"
+            raise Invalid(f"参数 {name} 含有不允许的空字符", code=f"invalid_{where}", field=name)
+    try:
+        return op.params.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else ""
+        where = "path" if name in path else "query"
+        label = "路径参数" if where == "path" else "参数"
+        if first["type"].startswith("date_"):
+            raise Invalid(
+                f"{name} 应为 YYYY-MM-DD 格式的日期", code="invalid_date", field=name or None
+            ) from None
+        raise Invalid(
+            f"{label} {name} 不合法：{first['msg']}", code=f"invalid_{where}", field=name or None
+        ) from None
+
+
+def _respond(op: Operation, reply: Reply, request: web.Request, strict: bool) -> web.StreamResponse:
+    status = reply.status or op.status
+    if reply.media_type is not None:
+        headers = {}
+        if reply.cache_seconds:
+            headers["Cache-Control"] = f"public, max-age={reply.cache_seconds}"
+        return web.Response(
+            body=reply.data, status=status, content_type=reply.media_type, headers=headers
+        )
+    data = reply.data
+    if op.kind == "command" and isinstance(data, dict):
+        # every command's answer names the events it committed, in order
+        data = {**data, "seq": [r.seq for r in reply.events]}
+    if strict and op.response is not None and status < 300:
+        try:
+            op.response.model_validate(data)
+        except ValidationError as exc:
+            raise ContractBroken(f"{op.name} answered outside its response schema: {exc}")
+    resp = json_response(data, status=status)
+    if reply.session_token is not None:
+        resp.set_cookie(
+            SESSION_COOKIE,
+            reply.session_token,
+            httponly=True,
+            samesite="Strict",
+            path="/",
+            secure=request.app[SETTINGS].cookie_secure,
+            max_age=reply.session_max_age,
+        )
+    if reply.session_ended:
+        resp.del_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+def _check_error(op: Operation, exc: DomainError) -> None:
+    status = _STATUS_OF_KIND[exc.kind]
+    declared = op.all_errors().get(status, set())
+    if exc.code not in declared:
+        raise ContractBroken(
+            f"{op.name} answered {status} {exc.code}, which it does not declare "
+            f"(declared for {status}: {sorted(declared)})"
+        ) from exc
+
+
+__all__ = ["ContractBroken", "add_routes", "parse_params"]

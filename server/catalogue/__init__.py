@@ -1,0 +1,13 @@
+"""The catalogue: every capability's declared operations, event types and timer jobs.
+
+Adding a command or an event type means declaring it in its capability's module; the routes,
+the permission table, OpenAPI, the browser's event schema and the contract tests follow."""
+
+from __future__ import annotations
+
+from server.catalogue import auth, hall, queue
+from server.catalogue.spine import Catalogue
+
+CATALOGUE = Catalogue([auth.CAPABILITY, hall.CAPABILITY, queue.CAPABILITY])
+
+__all__ = ["CATALOGUE"]

@@ -1,0 +1,213 @@
+"""Logging in and out, declared; and the operational reads (health, the API's and the events'
+own descriptions)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.catalogue.params import Params
+from server.catalogue.spine import Call, Capability, EventType, Operation, Reply
+from server.domain.actor import Actor
+from server.domain.policies import ANYONE
+
+
+class SessionEnded(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session: str | None = Field(description="the ended session; null: every session of the actor")
+    staff_id: int | None = None
+    device_id: int | None = None
+    reason: Literal["logout", "forced_sign_out", "revoked"]
+
+
+EVENTS = (
+    EventType(
+        "session.ended",
+        "A login session ended: its live connections close in every process (internal)",
+        SessionEnded,
+        (),
+        {"session": "3f9a0c1d2e4b5a69", "staff_id": 15, "device_id": None, "reason": "logout"},
+    ),
+)
+
+
+class LoginBody(BaseModel):
+    username: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=1, max_length=200)
+    bearer: bool = Field(
+        False, description="also return the token in the body (non-browser clients)"
+    )
+
+
+class DeviceLoginBody(BaseModel):
+    code: str = Field(min_length=1, max_length=40)
+    secret: str = Field(min_length=1, max_length=200)
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ActorView(_Open):
+    kind: str
+    id: int | None
+    role: str
+    name: str
+    hall_id: int
+
+
+class LoginReply(_Open):
+    actor: ActorView
+    expires_at: str
+
+
+class DeviceLoginReply(LoginReply):
+    token: str
+
+
+class SessionReply(_Open):
+    actor: ActorView
+    socket_ticket: str
+
+
+class OkReply(_Open):
+    ok: bool
+
+
+class HealthReply(_Open):
+    ok: bool
+    database: dict[str, Any]
+    bus: dict[str, Any]
+
+
+def actor_view(actor: Actor) -> dict[str, Any]:
+    return {
+        "kind": actor.kind,
+        "id": actor.id,
+        "role": actor.role,
+        "name": actor.name,
+        "hall_id": actor.hall_id,
+        "department_id": actor.department_id,
+        "window_no": actor.window_no,
+    }
+
+
+async def login(call: Call, p: Params, body: LoginBody) -> Reply:
+    result = await call.ctx.auth.login_staff(body.username, body.password)
+    data = {"actor": actor_view(result.actor), "expires_at": result.expires_at.isoformat()}
+    if body.bearer:
+        data["token"] = result.token
+    return Reply(data, session_token=result.token, session_max_age=call.ctx.session_seconds)
+
+
+async def device_login(call: Call, p: Params, body: DeviceLoginBody) -> Reply:
+    result = await call.ctx.auth.login_device(body.code, body.secret)
+    data = {
+        "actor": actor_view(result.actor),
+        "token": result.token,
+        "expires_at": result.expires_at.isoformat(),
+    }
+    return Reply(data)
+
+
+async def logout(call: Call, p: Params, body: None) -> Reply:
+    await call.ctx.auth.logout(call.credential or "", call.actor)
+    return Reply({"ok": True}, session_ended=True)
+
+
+async def session(call: Call, p: Params, body: None) -> Any:
+    ticket = call.ctx.auth.socket_ticket(call.credential or "")
+    return {"actor": actor_view(call.actor), "socket_ticket": ticket}
+
+
+async def health(call: Call, p: Params, body: None) -> Reply:
+    status = await call.ctx.health()
+    return Reply(status, status=200 if status["ok"] else 503)
+
+
+async def openapi(call: Call, p: Params, body: None) -> Any:
+    return call.ctx.openapi()
+
+
+async def event_schema(call: Call, p: Params, body: None) -> Any:
+    return call.ctx.catalogue.event_schema()
+
+
+OPERATIONS = (
+    Operation(
+        "auth.login",
+        "Staff login with password",
+        "command",
+        login,
+        None,
+        http=("POST", "/api/auth/login"),
+        body=LoginBody,
+        response=LoginReply,
+        errors={401: ("bad_credentials",), 423: ("account_locked",)},
+        tag="auth",
+    ),
+    Operation(
+        "auth.device_login",
+        "Kiosk or display device login",
+        "command",
+        device_login,
+        None,
+        http=("POST", "/api/auth/device"),
+        body=DeviceLoginBody,
+        response=DeviceLoginReply,
+        errors={401: ("bad_credentials",), 423: ("account_locked",)},
+        tag="auth",
+    ),
+    Operation(
+        "auth.logout",
+        "End this session",
+        "command",
+        logout,
+        ANYONE,
+        http=("POST", "/api/auth/logout"),
+        response=OkReply,
+        emits=("session.ended",),
+        tag="auth",
+    ),
+    Operation(
+        "auth.session",
+        "Who am I, and a ticket for the live connection",
+        "query",
+        session,
+        ANYONE,
+        http=("GET", "/api/session"),
+        response=SessionReply,
+        tag="auth",
+    ),
+    Operation(
+        "ops.health",
+        "Database and bus status (503 when the database is unreachable)",
+        "query",
+        health,
+        None,
+        http=("GET", "/healthz"),
+        response=HealthReply,
+        tag="ops",
+    ),
+    Operation(
+        "ops.openapi",
+        "This document",
+        "query",
+        openapi,
+        None,
+        http=("GET", "/api/openapi.json"),
+        tag="ops",
+    ),
+    Operation(
+        "ops.event_schema",
+        "Every live event type: payload JSON Schema, rooms, personal fields, an example",
+        "query",
+        event_schema,
+        None,
+        http=("GET", "/api/events/schema"),
+        tag="ops",
+    ),
+)
+
+CAPABILITY = Capability("auth", operations=OPERATIONS, events=EVENTS)

@@ -1,0 +1,58 @@
+"""The permission rules the declarations use: role -> scope (see permissions.in_scope). Each
+operation in the catalogue names one of these as its rule, under its own name; the permission
+table is derived from the catalogue, so a rule here is written once however many operations
+share it."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from server.domain.permissions import Scope
+
+Rule = dict[str, Scope]
+
+# every logged-in actor, about itself (log out, who am I, which halls it sees)
+ANYONE: Final[Rule] = {
+    "clerk": "self",
+    "leader": "self",
+    "supervisor": "self",
+    "admin": "self",
+    "kiosk": "self",
+    "display": "self",
+}
+HALL_READ: Final[Rule] = {
+    "clerk": "hall",
+    "leader": "hall",
+    "supervisor": "supervised",
+    "admin": "hall",
+    "kiosk": "hall",
+    "display": "hall",
+}
+# the hall's event stream, live (Socket.IO and the plain feed) or read back: kiosks have no
+# business with it (it tells every call and window change)
+HALL_STREAM: Final[Rule] = {
+    "clerk": "hall",
+    "leader": "hall",
+    "supervisor": "supervised",
+    "admin": "hall",
+    "display": "hall",
+}
+STAFF_READ: Final[Rule] = {"leader": "department", "supervisor": "supervised", "admin": "hall"}
+AUDIT_READ: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}
+HALL_ADMIN: Final[Rule] = {"admin": "hall"}
+WINDOW_SIGN_IN: Final[Rule] = {"clerk": "department"}
+WINDOW_OWN_OR_ADMIN: Final[Rule] = {"clerk": "own_window", "admin": "hall"}
+KIOSK_REGISTER: Final[Rule] = {"kiosk": "hall", "admin": "hall"}
+TICKET_WINDOW: Final[Rule] = {"clerk": "own_window"}
+WINDOW_BOARD: Final[Rule] = {
+    "clerk": "own_window",
+    "leader": "department",
+    "supervisor": "supervised",
+    "admin": "hall",
+}
+REGISTRATION_READ: Final[Rule] = {
+    "clerk": "signed_in",
+    "leader": "hall",
+    "supervisor": "supervised",
+    "admin": "hall",
+}
