@@ -1,6 +1,10 @@
-"""Hall timers: parked tickets expire, tickets still open at closing time are closed, the SMS
-outbox is sent. Everything they act on is in the database, so after a restart (or kill -9)
-they fire as if nothing happened.
+"""Hall timers: every declared timer job runs for every hall this process owns, once a tick; the
+SMS outbox is sent beside them. Everything the jobs act on is in the database (timestamps such
+as parked_at and the hall's closes_at), so after a restart (or kill -9) they fire as if nothing
+happened.
+
+A capability declares its jobs as data (TimerJob; the queue's are QUEUE_TIMER_JOBS) and
+HallTimers runs them: a later capability adds a job by declaring it, not by editing a loop.
 
 With several processes exactly one owns each hall's timers: the owner holds a session-level
 PostgreSQL advisory lock per hall on a connection of its own. If the owner dies its
@@ -11,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Final
 
@@ -22,11 +28,29 @@ from server.background import stop_tasks
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ
 from server.domain.store import Store
-from server.outbox import SmsSender, send_due
+from server.outbox import SEND_CONCURRENCY, SmsDispatcher, SmsSender
 
 log = logging.getLogger(__name__)
 
 LOCK_CLASS: Final = 0x4A12  # advisory lock key space of hall timers: (LOCK_CLASS, hall_id)
+
+
+@dataclass(frozen=True)
+class TimerContext:
+    """What a timer job gets besides its hall and the time."""
+
+    store: Store
+
+
+@dataclass(frozen=True)
+class TimerJob:
+    """A per-hall job, driven by timestamps in the database: run(ctx, hall row, now) commits
+    what is due at `now` and returns the events it committed (already published)."""
+
+    name: str  # also the audit action of what it commits
+    summary: str
+    run: Callable[..., Awaitable[list[EventRecord]]]
+    emits: tuple[str, ...] = ()
 
 
 def last_closing(now: datetime, closes_at: time) -> datetime:
@@ -35,21 +59,63 @@ def last_closing(now: datetime, closes_at: time) -> datetime:
     return today if now >= today else today - timedelta(days=1)
 
 
+async def expire_parked(
+    ctx: TimerContext, hall: asyncpg.Record, now: datetime
+) -> list[EventRecord]:
+    return await ctx.store.statement(hall["id"], qq.EXPIRE_PARKED, hall["id"])
+
+
+async def close_day(ctx: TimerContext, hall: asyncpg.Record, now: datetime) -> list[EventRecord]:
+    closed_at = last_closing(now, hall["closes_at"])
+    return await ctx.store.statement(hall["id"], qq.CLOSE_DAY, hall["id"], closed_at)
+
+
+QUEUE_TIMER_JOBS: Final[tuple[TimerJob, ...]] = (
+    TimerJob(
+        "ticket.expire_parked",
+        "Parked tickets past the hall's park limit end as parked_expired",
+        expire_parked,
+        emits=("ticket.parked_expired",),
+    ),
+    TimerJob(
+        "queue.close_day",
+        "Tickets still open at the hall's closing time end as closed_unserved",
+        close_day,
+        emits=("queue.day_closed",),
+    ),
+)
+
+
 class HallTimers:
-    def __init__(self, store: Store, dsn: str, sender: SmsSender, tick_seconds: float = 5.0):
+    def __init__(
+        self,
+        store: Store,
+        dsn: str,
+        sender: SmsSender,
+        *,
+        jobs: Sequence[TimerJob] = QUEUE_TIMER_JOBS,
+        tick_seconds: float = 5.0,
+        sms_concurrency: int = SEND_CONCURRENCY,
+    ):
         self.store = store
         self.dsn = dsn
-        self.sender = sender
+        self.ctx = TimerContext(store)
+        self.jobs = tuple(jobs)
+        self.sms = SmsDispatcher(store, sender, sms_concurrency)
         self.tick_seconds = tick_seconds
         self.owned: set[int] = set()
         self._conn: asyncpg.Connection | None = None
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="hall-timers")
+        self._tasks = [
+            asyncio.create_task(self._run(), name="hall-timers"),
+            asyncio.create_task(self._run_sms(), name="hall-sms"),
+        ]
 
     async def close(self) -> None:
-        await stop_tasks(self._task)
+        await stop_tasks(*self._tasks)
+        await self.sms.close()  # cancels sends in flight, closes the webhook client
         if self._conn is not None and not self._conn.is_closed():
             await self._conn.close()  # releases the locks
 
@@ -59,14 +125,25 @@ class HallTimers:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception:  # the loop outlives any one tick's failure
                 log.exception("timer tick failed")
                 if self._conn is not None and self._conn.is_closed():
                     self._conn, self.owned = None, set()
             await asyncio.sleep(self.tick_seconds)
 
+    async def _run_sms(self) -> None:
+        # Sends only start here; the dispatcher's tasks wait for the gateway, this loop never.
+        while True:
+            try:
+                await self.send_sms()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop outlives any one claim's failure
+                log.exception("claiming SMS failed")
+            await asyncio.sleep(self.tick_seconds)
+
     async def tick(self, now: datetime | None = None) -> list[EventRecord]:
-        """Claims unowned halls, then runs every due timer of the owned ones."""
+        """Claims unowned halls, then runs every declared job for each owned hall at `now`."""
         if self._conn is None or self._conn.is_closed():
             self._conn = await asyncpg.connect(
                 self.dsn,
@@ -83,16 +160,17 @@ class HallTimers:
         now = (now or datetime.now(TZ)).astimezone(TZ)
         fired: list[EventRecord] = []
         for h in halls:
-            if h["id"] in self.owned:
-                fired += await self._hall_tick(h, now)
+            if h["id"] not in self.owned:
+                continue
+            for job in self.jobs:
+                try:
+                    fired += await job.run(self.ctx, h, now)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # one job failing must not stop the others
+                    log.exception("timer job %s failed for hall %s", job.name, h["code"])
         return fired
 
-    async def _hall_tick(self, hall: asyncpg.Record, now: datetime) -> list[EventRecord]:
-        hall_id = hall["id"]
-        fired = await self.store.statement(hall_id, qq.EXPIRE_PARKED, hall_id)
-        fired += await self.store.statement(
-            hall_id, qq.CLOSE_DAY, hall_id, last_closing(now, hall["closes_at"])
-        )
-        async with self.store.read() as conn:
-            await send_due(conn, hall_id, self.sender)
-        return fired
+    async def send_sms(self) -> int:
+        """Starts the sends that are due in the owned halls (as many as slots are free)."""
+        return await self.sms.dispatch(sorted(self.owned))

@@ -1,17 +1,27 @@
-"""Hall timers: parked expiry, closing time, the SMS outbox, and one owner per hall."""
+"""Hall timers: declared jobs (parked expiry, closing time) run per owned hall at a `now` the
+test chooses; the SMS outbox is sent beside them, never in their way; one owner per hall."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import datetime, time
+from typing import Self
 
 import asyncpg
+import pytest
 from aiohttp import web
 
 from db.pool import create_pool
 from server.domain.queueing import TZ, service_day
 from server.domain.store import Store
 from server.outbox import LogSender, WebhookSender
-from server.timers import HallTimers, last_closing
+from server.timers import QUEUE_TIMER_JOBS, HallTimers, TimerJob, last_closing
+
+# A service day of the test's choosing, and instants around its closing time (17:30).
+MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
+BEFORE_CLOSING = datetime(2026, 12, 1, 17, 29, tzinfo=TZ)
+AFTER_CLOSING = datetime(2026, 12, 1, 17, 31, tzinfo=TZ)
 
 
 async def _store(dsn: str) -> tuple[Store, list]:
@@ -42,6 +52,25 @@ async def _ticket(db: asyncpg.Connection, phone: str | None = None) -> int:
     return await db.fetchval("select max(id) from ticket")
 
 
+async def _park_long_ago(db: asyncpg.Connection, tid: int) -> None:
+    await db.execute(
+        "update ticket set status = 'parked', parked_at = now() - interval '2 hours', "
+        "window_id = (select id from service_window where window_no = 1 limit 1) "
+        "where id = $1",
+        tid,
+    )
+
+
+async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """A bound on waiting for something to happen, not a pause."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            pytest.fail(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.01)
+
+
 def test_last_closing():
     at = datetime(2026, 12, 1, 18, 0, tzinfo=TZ)
     assert last_closing(at, time(17, 30)) == datetime(2026, 12, 1, 17, 30, tzinfo=TZ)
@@ -49,19 +78,46 @@ def test_last_closing():
     assert last_closing(at, time(17, 30)) == datetime(2026, 11, 30, 17, 30, tzinfo=TZ)
 
 
+def test_the_queue_declares_its_timer_jobs():
+    assert [j.name for j in QUEUE_TIMER_JOBS] == ["ticket.expire_parked", "queue.close_day"]
+    assert [j.emits for j in QUEUE_TIMER_JOBS] == [
+        ("ticket.parked_expired",),
+        ("queue.day_closed",),
+    ]
+
+
+async def test_every_declared_job_runs_for_every_owned_hall_at_the_given_time(db_dsn):
+    """A later capability adds a job by declaring it: HallTimers runs what it is given."""
+    ran: list[tuple[str, str, datetime]] = []
+
+    async def record(name: str, ctx, hall, now):
+        ran.append((name, hall["code"], now))
+        return []
+
+    jobs = [
+        TimerJob("test.one", "first", lambda c, h, n: record("one", c, h, n)),
+        TimerJob("test.two", "second", lambda c, h, n: record("two", c, h, n)),
+    ]
+    store, _ = await _store(db_dsn)
+    timers = HallTimers(store, db_dsn, LogSender(), jobs=jobs)
+    try:
+        await timers.tick(now=MORNING)
+        halls = [r["code"] for r in await store.pool.fetch("select code from hall order by id")]
+    finally:
+        await timers.close()
+        await store.pool.close()
+    assert len(halls) > 1
+    assert ran == [(name, code, MORNING) for code in halls for name in ("one", "two")]
+
+
 async def test_parked_ticket_expires_after_a_restart(db, db_dsn):
     """The timer is derived from parked_at in the database: a fresh process fires it."""
     tid = await _ticket(db)
-    await db.execute(
-        "update ticket set status = 'parked', parked_at = now() - interval '2 hours', "
-        "window_id = (select id from service_window where window_no = 1 limit 1) "
-        "where id = $1",
-        tid,
-    )
+    await _park_long_ago(db, tid)
     store, published = await _store(db_dsn)
     timers = HallTimers(store, db_dsn, LogSender())  # a "restarted" process: no memory of it
     try:
-        await timers.tick()
+        await timers.tick(now=MORNING)
     finally:
         await timers.close()
         await store.pool.close()
@@ -69,26 +125,25 @@ async def test_parked_ticket_expires_after_a_restart(db, db_dsn):
     assert [r.type for r in published] == ["ticket.parked_expired"]
 
 
-async def test_tickets_open_at_closing_time_are_closed(db, db_dsn):
+async def test_tickets_open_at_closing_time_are_closed_and_not_before(db, db_dsn):
     tid = await _ticket(db)
+    await db.execute("update ticket set created_at = $2 where id = $1", tid, MORNING)
     store, published = await _store(db_dsn)
     timers = HallTimers(store, db_dsn, LogSender())
     try:
-        # before the first closing after the ticket: nothing happens
-        await db.execute("update ticket set created_at = now() where id = $1", tid)
-        await timers.tick(now=datetime.now(TZ))
+        await timers.tick(now=BEFORE_CLOSING)
         early = await db.fetchval("select status from ticket where id = $1", tid)
-        # the ticket was created yesterday: today's clock is past yesterday's closing
-        await db.execute(
-            "update ticket set created_at = now() - interval '1 day 2 hours' where id = $1", tid
-        )
-        await timers.tick()
+        early_events = [r.type for r in published]
+        await timers.tick(now=AFTER_CLOSING)
     finally:
         await timers.close()
         await store.pool.close()
-    assert early in ("waiting", "done")  # done only if the test runs after 17:30 in Shanghai
-    assert await db.fetchval("select outcome from ticket where id = $1", tid) == "closed_unserved"
-    assert "queue.day_closed" in [r.type for r in published]
+    assert early == "waiting" and early_events == []
+    row = await db.fetchrow("select status, outcome from ticket where id = $1", tid)
+    assert (row["status"], row["outcome"]) == ("done", "closed_unserved")
+    (closed,) = published
+    assert closed.type == "queue.day_closed"
+    assert closed.payload["closed_at"] == datetime(2026, 12, 1, 17, 30, tzinfo=TZ).isoformat()
 
 
 async def test_exactly_one_process_owns_a_halls_timers_and_another_takes_over(db_dsn):
@@ -97,11 +152,11 @@ async def test_exactly_one_process_owns_a_halls_timers_and_another_takes_over(db
     a = HallTimers(store_a, db_dsn, LogSender())
     b = HallTimers(store_b, db_dsn, LogSender())
     try:
-        await a.tick()
-        await b.tick()
+        await a.tick(now=MORNING)
+        await b.tick(now=MORNING)
         assert a.owned and not b.owned
         await a.close()  # the owner dies: its connection and its locks go
-        await b.tick()
+        await b.tick(now=MORNING)
         assert b.owned == a.owned
     finally:
         await a.close()
@@ -110,45 +165,115 @@ async def test_exactly_one_process_owns_a_halls_timers_and_another_takes_over(db
         await store_b.pool.close()
 
 
-async def test_sms_outbox_retries_with_backoff_and_sends_once(db, db_dsn):
-    received: list[dict] = []
-    fail_first = {"n": 2}
+class Gateway:
+    """A tiny SMS gateway on a real port: fails the first `fail_first` requests with 503,
+    answers the others at once, or only after `answer_after` seconds (a hanging gateway)."""
 
-    async def gateway(request: web.Request) -> web.Response:
-        if fail_first["n"] > 0:
-            fail_first["n"] -= 1
+    def __init__(self, fail_first: int = 0, answer_after: float = 0.0):
+        self.fail_first = fail_first
+        self.answer_after = answer_after
+        self.arrived: list[dict] = []
+        self.received: list[dict] = []
+        self.release = asyncio.Event()  # set by the test when it is done with a hanging one
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = {**(await request.json()), "key": request.headers["Idempotency-Key"]}
+        self.arrived.append(body)
+        if self.fail_first > 0:
+            self.fail_first -= 1
             return web.Response(status=503)
-        received.append({**(await request.json()), "key": request.headers["Idempotency-Key"]})
+        if self.answer_after:
+            try:
+                await asyncio.wait_for(self.release.wait(), self.answer_after)
+            except TimeoutError:
+                pass
+        self.received.append(body)
         return web.json_response({"ok": True})
 
-    app = web.Application()
-    app.router.add_post("/sms", gateway)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        app.router.add_post("/sms", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/sms"
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.release.set()
+        await self.runner.cleanup()
+
+
+async def test_sms_outbox_retries_with_backoff_and_sends_once(db, db_dsn):
     tid = await _ticket(db, phone="13900000000")
     await db.execute(
         "select hq_notify(hall_id, t, 'called', '请到窗口') from ticket t where id = $1", tid
     )
     store, _ = await _store(db_dsn)
-    sender = WebhookSender(f"http://127.0.0.1:{port}/sms")
-    timers = HallTimers(store, db_dsn, sender)
-    try:
-        for _ in range(3):
-            await timers.tick()
-            # let the backoff pass without waiting for it
-            await db.execute(
-                "update notification set next_attempt = now() where status = 'pending'"
-            )
-        await timers.tick()
-    finally:
-        await timers.close()
-        await sender.close()
-        await store.pool.close()
-        await runner.cleanup()
+    async with Gateway(fail_first=2) as gateway:
+        sender = WebhookSender(gateway.url)
+        timers = HallTimers(store, db_dsn, sender)
+        try:
+            await timers.tick(now=MORNING)  # claims the halls
+            for expected in (1, 1, 1, 0):
+                assert await timers.send_sms() == expected
+                await timers.sms.idle()
+                # let the backoff pass without waiting for it
+                await db.execute(
+                    "update notification set next_attempt = now() where status = 'pending'"
+                )
+        finally:
+            await timers.close()
+            await store.pool.close()
     row = await db.fetchrow("select status, attempts, sent_at from notification")
     assert row["status"] == "sent" and row["attempts"] == 3
-    assert len(received) == 1 and received[0]["to"] == "13900000000"
-    assert received[0]["key"].startswith("called:")
+    assert len(gateway.received) == 1 and gateway.received[0]["to"] == "13900000000"
+    assert gateway.received[0]["key"].startswith("called:")
+    assert sender.closed  # HallTimers.close closed the webhook client
+
+
+async def test_a_hanging_gateway_delays_no_other_timer_job(db, db_dsn):
+    """The gateway answers only after 30 s. Eight sends hang, no more than eight are claimed,
+    and meanwhile the timer jobs still fire on every tick; the test never waits for the 30 s:
+    closing the timers cancels the sends and closes the webhook client."""
+    hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
+    await db.execute(
+        "insert into notification (hall_id, dedupe_key, recipient, body) "
+        "select $1, 'test:' || g, '139' || lpad(g::text, 8, '0'), '测试短信' "
+        "from generate_series(1, 12) g",
+        hall_id,
+    )
+    parked, open_ = await _ticket(db), await _ticket(db)
+    await db.execute("update ticket set created_at = $1", MORNING)
+    store, published = await _store(db_dsn)  # a pool of 2: a send holding one would show
+    async with Gateway(answer_after=30) as gateway:
+        sender = WebhookSender(gateway.url, timeout=60)
+        timers = HallTimers(store, db_dsn, sender, sms_concurrency=8)
+        try:
+            await timers.tick(now=MORNING)
+            assert await timers.send_sms() == 8
+            await _until(lambda: len(gateway.arrived) == 8, 10, "eight sends at the gateway")
+            assert await timers.send_sms() == 0  # every slot busy: nothing more is claimed
+            claimed = await db.fetchval("select count(*) from notification where attempts = 1")
+            assert claimed == 8 and timers.sms.in_flight == 8
+
+            # while they hang: a ticket's parking runs out, and the hall closes
+            await _park_long_ago(db, parked)
+            fired = await asyncio.wait_for(timers.tick(now=BEFORE_CLOSING), 5)
+            assert [r.type for r in fired] == ["ticket.parked_expired"]
+            fired = await asyncio.wait_for(timers.tick(now=AFTER_CLOSING), 5)
+            assert [r.type for r in fired] == ["queue.day_closed"]
+            assert timers.sms.in_flight == 8 and gateway.received == []
+        finally:
+            await timers.close()
+            await store.pool.close()
+        assert sender.closed and timers.sms.in_flight == 0
+    outcomes = dict(
+        await db.fetch("select id, outcome from ticket where id = any($1)", [parked, open_])
+    )
+    assert outcomes == {parked: "parked_expired", open_: "closed_unserved"}
+    assert [r.type for r in published] == ["ticket.parked_expired", "queue.day_closed"]
