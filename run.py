@@ -43,7 +43,8 @@ def database(settings: Settings) -> Iterator[str]:
         print("embedded PostgreSQL stopped", flush=True)
 
 
-async def prepare_database(dsn: str, seed: bool = True) -> None:
+async def prepare_database(dsn: str, settings: Settings, seed: bool = True) -> None:
+    """Migrate (and seed) as the owner of the tables: `dsn` is the owner's."""
     import asyncpg
 
     from db.migrate import migrate
@@ -53,7 +54,7 @@ async def prepare_database(dsn: str, seed: bool = True) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         await _init_connection(conn)
-        applied = await migrate(conn)
+        applied = await migrate(conn, settings.db_app_role, settings.db_app_password)
         if applied:
             print(f"applied migrations: {', '.join(applied)}", flush=True)
         if seed and not await demo_hall.is_seeded(conn):
@@ -91,13 +92,23 @@ def print_banner(settings: Settings) -> None:
     print("\nCtrl-C stops the server.", flush=True)
 
 
+def server_dsn(settings: Settings, owner_dsn: str) -> str:
+    """The server's DSN: it connects as the app role, which cannot alter the tables nor change
+    the audit trail or the event log, never as their owner."""
+    from db.pool import app_dsn
+
+    if settings.app_database_url:
+        return settings.app_database_url
+    return app_dsn(owner_dsn, settings.db_app_role, settings.db_app_password)
+
+
 async def serve(settings: Settings, dsn: str, seed: bool = True) -> None:
     from aiohttp import web
 
     from server.app import create_app
 
-    await prepare_database(dsn, seed=seed)
-    app = create_app(settings, dsn)
+    await prepare_database(dsn, settings, seed=seed)
+    app = create_app(settings, server_dsn(settings, dsn))
     # Open connections are closed at shutdown; 5 s is what a straggler gets, not aiohttp's 60.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
     await runner.setup()
@@ -183,9 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         if command == "serve":
             _run(serve(settings, dsn, seed=not getattr(args, "no_seed", False)))
         elif command == "migrate":
-            _run(prepare_database(dsn, seed=False))
+            _run(prepare_database(dsn, settings, seed=False))
         elif command == "seed-demo":
-            _run(prepare_database(dsn, seed=True))
+            _run(prepare_database(dsn, settings, seed=True))
         else:
             parser.error(f"unknown command {command}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import orjson
@@ -29,6 +30,24 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     connections of their own). asyncpg still rolls back a transaction left open and drops
     listeners before this is called. Keep it that way, or pass reset=None."""
     return
+
+
+def app_dsn(owner_dsn: str, role: str, password: str | None = None) -> str:
+    """The server's DSN: the owner's, with the user replaced by the app role and the password by
+    the app role's (none when None). Host, port, database and options stay."""
+    parts = urlsplit(owner_dsn)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError(
+            "DATABASE_URL must be a postgresql:// URL to derive the server's DSN from it; "
+            "or set HALLOPS_APP_DATABASE_URL"
+        )
+    host = parts.netloc.rpartition("@")[2]
+    auth = quote(role, safe="") + (":" + quote(password, safe="") if password else "")
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(k in ("user", "password") for k, _ in pairs):
+        query = urlencode([(k, v) for k, v in pairs if k not in ("user", "password")])
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}", query=query))
 
 
 async def create_pool(dsn: str, size: int = 8) -> asyncpg.Pool:

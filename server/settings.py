@@ -15,6 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None  # None: start the embedded PostgreSQL under data_dir
+    # The server connects as this role, not as the tables' owner (migrate creates it and grants
+    # it what the server needs); its DSN is app_database_url, or database_url with this user.
+    db_app_role: str = "hallops_app"
+    db_app_password: str | None = None  # set on the role by migrate; None: no password
+    app_database_url: str | None = None
     redis_url: str | None = None  # None: in-process bus (one server process)
     redis_channel: str = "hallops:events"  # pub/sub channel; one per deployment sharing a Redis
     host: str = "127.0.0.1"
@@ -59,6 +64,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     origins = tuple(o.strip() for o in e.get("HALLOPS_ALLOWED_ORIGINS", "").split(",") if o.strip())
     return Settings(
         database_url=e.get("DATABASE_URL") or None,
+        db_app_role=e.get("HALLOPS_DB_APP_ROLE") or "hallops_app",
+        db_app_password=e.get("HALLOPS_DB_APP_PASSWORD") or None,
+        app_database_url=e.get("HALLOPS_APP_DATABASE_URL") or None,
         redis_url=e.get("REDIS_URL") or None,
         redis_channel=e.get("HALLOPS_REDIS_CHANNEL") or "hallops:events",
         host=e.get("HALLOPS_HOST") or "127.0.0.1",

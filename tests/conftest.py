@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from db.migrate import migrate
-from db.pool import _init_connection
+from db.pool import _init_connection, app_dsn
 from server import demo_hall
 from server.app import create_app
 from server.settings import Settings
@@ -127,12 +127,14 @@ def test_settings(**changes) -> Settings:
 
 
 class LiveServer:
-    """The real app on a real port, in this test's event loop."""
+    """The real app on a real port, in this test's event loop. `dsn` is the owner's (tests set
+    up data with it); the app connects as the app role, as a deployed server does."""
 
     def __init__(self, settings: Settings, dsn: str):
         self.settings = settings
         self.dsn = dsn
-        self.app = create_app(settings, dsn)
+        self.app_dsn = app_dsn(dsn, settings.db_app_role, settings.db_app_password)
+        self.app = create_app(settings, self.app_dsn)
         self.runner = web.AppRunner(self.app, access_log=None)
         self.url = f"http://127.0.0.1:{settings.port}"
         self.ws_url = f"ws://127.0.0.1:{settings.port}"

@@ -1,4 +1,6 @@
--- The event log: each hall's gapless sequence and the one way to append to it.
+-- The event log: each hall's gapless sequence and the one way to append to it. The log is
+-- append-only: a trigger refuses UPDATE, DELETE and TRUNCATE for every role, the owner
+-- included (the server's role has no such privileges in the first place).
 
 -- Appends events to a hall's log in one statement: takes the next n sequence numbers
 -- (locking the hall's counter row until commit) and inserts the events numbered in order.
@@ -31,3 +33,13 @@ begin
 end $$;
 create or replace trigger hall_seq_init after insert on hall
     for each row execute function hall_seq_init();
+
+create or replace function event_is_append_only() returns trigger language plpgsql as $$
+begin
+    raise exception 'events are append-only' using errcode = 'insufficient_privilege';
+end $$;
+
+create or replace trigger event_no_update before update or delete on event
+    for each row execute function event_is_append_only();
+create or replace trigger event_no_truncate before truncate on event
+    for each statement execute function event_is_append_only();

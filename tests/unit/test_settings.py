@@ -11,6 +11,9 @@ from server.settings import ROOT, Settings, from_env
 # Every variable from_env reads, with a value other than its default.
 EVERY = {
     "DATABASE_URL": "postgresql://db.example/hall",
+    "HALLOPS_DB_APP_ROLE": "hall_server",
+    "HALLOPS_DB_APP_PASSWORD": "app-s3cret",
+    "HALLOPS_APP_DATABASE_URL": "postgresql://server@db.example/hall",
     "REDIS_URL": "redis://bus.example/1",
     "HALLOPS_REDIS_CHANNEL": "hallops:test",
     "HALLOPS_HOST": "0.0.0.0",
@@ -31,6 +34,9 @@ EVERY = {
 
 EXPECTED = Settings(
     database_url="postgresql://db.example/hall",
+    db_app_role="hall_server",
+    db_app_password="app-s3cret",
+    app_database_url="postgresql://server@db.example/hall",
     redis_url="redis://bus.example/1",
     redis_channel="hallops:test",
     host="0.0.0.0",
