@@ -21,8 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import asyncpg
-
+from db.conn import Conn
 from server import demo_catalogue as cat
 from server.domain.calendar import calendar_from_library
 from server.domain.passwords import hash_password
@@ -271,7 +270,7 @@ def password_for(username: str) -> str:
 
 
 # ---------------------------------------------------------------- calendar
-async def seed_calendar(conn: asyncpg.Connection, hall_id: int, years: Iterable[int]) -> int:
+async def seed_calendar(conn: Conn, hall_id: int, years: Iterable[int]) -> int:
     """Insert the hall's statutory holidays on weekdays (is_working false, note e.g. 国庆节) and
     adjusted working weekend days (调休上班) for `years`, from chinese_calendar via
     server.domain.calendar.calendar_from_library; years it has no data for are skipped. Days
@@ -304,11 +303,11 @@ def _demo_hashes() -> dict[str, str]:
     return {role: hash_password(pw) for role, pw in DEMO_PASSWORDS.items()}
 
 
-async def is_seeded(conn: asyncpg.Connection) -> bool:
+async def is_seeded(conn: Conn) -> bool:
     return await conn.fetchval("select exists (select 1 from hall where code = $1)", CITY_CODE)
 
 
-async def seed_demo(conn: asyncpg.Connection) -> dict:
+async def seed_demo(conn: Conn) -> dict:
     """Seed the demo halls in one transaction. Does nothing when the city hall already exists
     (the summary then says created=False)."""
     hashes = await asyncio.to_thread(_demo_hashes)
@@ -326,7 +325,7 @@ async def seed_demo(conn: asyncpg.Connection) -> dict:
 
 
 async def _seed_hall(
-    conn: asyncpg.Connection, hall: _Hall, hall_ids: dict[str, int], hashes: dict[str, str]
+    conn: Conn, hall: _Hall, hall_ids: dict[str, int], hashes: dict[str, str]
 ) -> int:
     hall_id = await conn.fetchval(
         "insert into hall (code, name, level, parent_id, notice_line) values ($1, $2, $3, $4, $5)"
@@ -500,7 +499,7 @@ def _working_days(first: date, last: date) -> list[date]:
     return days
 
 
-async def _summary(conn: asyncpg.Connection) -> dict:
+async def _summary(conn: Conn) -> dict:
     rows = await conn.fetch(
         """
         select h.code, h.name, h.level, p.code as parent,

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import asyncpg
-
+from db.conn import Conn
 from server.domain.calendar import HallCalendar, parse_work_periods
 from server.domain.errors import NotFound
 
@@ -35,9 +34,7 @@ order by day
 """
 
 
-async def load_hall_calendar(
-    conn: asyncpg.Connection, hall_id: int, start: date, end: date
-) -> HallCalendar:
+async def load_hall_calendar(conn: Conn, hall_id: int, start: date, end: date) -> HallCalendar:
     """The hall's calendar with the overrides in [start, end] (take `end` generously past the
     longest limit: days beyond it fall back to the default Mon–Fri rule)."""
     raw = await conn.fetchval(SELECT_WORK_PERIODS, hall_id)
@@ -51,13 +48,11 @@ async def load_hall_calendar(
 
 
 async def set_calendar_day(
-    conn: asyncpg.Connection, hall_id: int, day: date, is_working: bool, note: str
+    conn: Conn, hall_id: int, day: date, is_working: bool, note: str
 ) -> None:
     await conn.execute(UPSERT_CALENDAR_DAY, hall_id, day, is_working, note or "")
 
 
-async def list_calendar_days(
-    conn: asyncpg.Connection, hall_id: int, start: date, end: date
-) -> list[dict]:
+async def list_calendar_days(conn: Conn, hall_id: int, start: date, end: date) -> list[dict]:
     rows = await conn.fetch(SELECT_CALENDAR_DAYS, hall_id, start, end)
     return [dict(r) for r in rows]
