@@ -3,14 +3,15 @@ departments only ("window:15", "queue:amr", "department:amr").
 
 A room is a filter on the hall's one sequenced stream, not a stream of its own: the client
 still resumes with the hall sequence number of the last event it saw, and its backlog is
-filtered the same way, so nothing it should see is missed or repeated. Window changes
-(status, sign-in) and hall-wide announcements reach every room: every terminal shows the
-window board and the notice line."""
+filtered the same way, so nothing it should see is missed or repeated. Which rooms an event
+reaches is declared with its type in the catalogue (EventType.rooms): window changes and
+hall-wide announcements reach every room (every terminal shows the window board and the notice
+line), internal events none."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import asyncpg
@@ -18,7 +19,6 @@ import asyncpg
 from server.domain.errors import Invalid
 from server.domain.events import EventRecord
 
-ALWAYS: Final = frozenset({"hall.notice_set", "calendar.day_set", "duty.set", "queue.day_closed"})
 _ROOM = re.compile(r"^(window|queue|department):([a-z0-9_-]{1,40})$")
 MAX_ROOMS: Final = 20
 
@@ -38,19 +38,33 @@ from department d where d.hall_id = $1 and d.code = $2
 """
 
 
+def _routes() -> dict[str, frozenset[str]]:
+    """Event type -> the rooms it is declared to reach (server/catalogue)."""
+    from server.catalogue import CATALOGUE
+
+    return {name: frozenset(ev.rooms) for name, ev in CATALOGUE.events.items()}
+
+
 @dataclass
 class RoomFilter:
     window_ids: set[int]
     window_nos: set[int]
     queues: set[str]
+    routes: dict[str, frozenset[str]] = field(default_factory=_routes)
 
     def __call__(self, rec: EventRecord) -> bool:
-        if rec.type in ALWAYS or rec.type.startswith("window."):
+        rooms = self.routes.get(rec.type, frozenset())
+        if "all" in rooms:
             return True
-        if rec.window_id in self.window_ids:
+        if "window" in rooms and rec.window_id in self.window_ids:
             return True
         data = rec.payload
-        return data.get("queue") in self.queues or data.get("target_window_no") in self.window_nos
+        if "queue" in rooms and (
+            data.get("queue") in self.queues
+            or any(q.get("code") in self.queues for q in data.get("queues") or ())
+        ):
+            return True
+        return "target_window" in rooms and data.get("target_window_no") in self.window_nos
 
 
 async def room_filter(conn: asyncpg.Connection, hall_id: int, rooms: Any) -> RoomFilter | None:

@@ -5,6 +5,7 @@ describes; it is published only after that transaction committed."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,13 +24,22 @@ class EventRecord:
     at: datetime
 
     def to_wire(self) -> dict[str, Any]:
+        """The event as every client sees it: its declared personal fields are kept in the log
+        but never leave the server (every client of the stream is a screen: a display, a
+        kiosk, another clerk)."""
+        personal = _personal_fields().get(self.type)
+        data = (
+            {k: v for k, v in self.payload.items() if k not in personal}
+            if personal
+            else self.payload
+        )
         return {
             "seq": self.seq,
             "hall_id": self.hall_id,
             "type": self.type,
             "at": self.at.isoformat(),
             "window_id": self.window_id,
-            "data": self.payload,
+            "data": data,
         }
 
     def encode(self) -> bytes:
@@ -48,6 +58,13 @@ class EventRecord:
             window_id=wire.get("window_id"),
             at=datetime.fromisoformat(wire["at"]),
         )
+
+
+@functools.cache
+def _personal_fields() -> dict[str, frozenset[str]]:
+    from server.catalogue import CATALOGUE  # declared there; the domain is imported first
+
+    return CATALOGUE.personal_fields()
 
 
 class Publisher(Protocol):

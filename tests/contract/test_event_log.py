@@ -1,0 +1,177 @@
+"""A morning at the hall through the HTTP API, then the whole event log held against the
+catalogue: every event's payload validates against its declared schema (which refuses any
+undeclared field), every declared event type happened, the answers carried their events'
+sequence numbers, and no citizen's query code, phone or ID number is in any event a screen
+can read."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import ClientSession
+
+from db.queries import queueing as qq
+from server.catalogue import CATALOGUE
+from server.domain import events as events_module
+from server.domain.events import EventRecord
+from server.domain.queueing import TZ
+from server.keys import STORE
+from tests.api_client import Api
+from tests.queue_helpers import item_of_window, kiosk_token
+
+H = "/api/halls/rizhao"
+W = H + "/windows"
+# names under which personal data would travel; none may appear unless declared personal
+PERSONAL_NAMES = {"query_code", "phone", "id_number", "applicant", "mobile"}
+PHONE, ID_NUMBER = "13800138000", "371102198001011238"
+
+
+def keys_in(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in keys_in(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in keys_in(v)}
+    return set()
+
+
+async def a_morning(api: Api, http: ClientSession, db) -> dict[str, list[int]]:
+    """Every command of the queue and hall capabilities at least once; returns each answer's
+    `seq` by command."""
+    answers: dict[str, list[int]] = {}
+    for who in ("admin", "clerk001", "clerk002", "display-01"):
+        if who.startswith("display"):
+            resp = await http.post("/api/auth/device", json={"code": who, "secret": "demo-display"})
+            if resp.status == 200:
+                api.tokens[who] = (await resp.json())["token"]
+        else:
+            await api.login(who)
+
+    async def ok(who: str, name: str, method: str, url: str, **kw: Any) -> dict:
+        status, body = await api.call(who, method, url, **kw)
+        assert 200 <= status < 300, (name, status, body)
+        answers.setdefault(name, []).extend(body["seq"])
+        return body
+
+    for n in (1, 2):
+        await ok(f"clerk00{n}", "window.sign_in", "POST", f"{W}/{n}/sign-in")
+        await ok(
+            f"clerk00{n}", "window.set_status", "POST", f"{W}/{n}/status", json={"status": "open"}
+        )
+    kiosk = await kiosk_token(http)
+    api.tokens["kiosk"] = kiosk
+    item = await item_of_window(db, 1)
+    tickets = []
+    for _ in range(6):
+        body = await ok(
+            "kiosk",
+            "ticket.register",
+            "POST",
+            f"{H}/registrations",
+            json={"item": item, "phone": PHONE, "id_number": ID_NUMBER},
+        )
+        tickets.append(body["ticket"]["ticket_no"])
+    # first ticket: called, recalled twice, no-show, requeued
+    await ok("clerk001", "ticket.call_next", "POST", f"{W}/1/call-next")
+    for _ in range(2):
+        await ok("clerk001", "ticket.recall", "POST", f"{W}/1/recall")
+    await ok("clerk001", "ticket.no_show", "POST", f"{W}/1/no-show", json={"requeue": True})
+    # second: served with a pause to fetch a document
+    await ok("clerk001", "ticket.call_next", "POST", f"{W}/1/call-next")
+    await ok("clerk001", "ticket.start", "POST", f"{W}/1/start")
+    await ok("clerk001", "ticket.park", "POST", f"{W}/1/park")
+    board = await api.ok("clerk001", "GET", f"{W}/1/board")
+    parked_id = board["parked"][0]["id"]
+    await ok("clerk001", "ticket.resume", "POST", f"{W}/1/resume", json={"ticket_id": parked_id})
+    await ok("clerk001", "ticket.finish", "POST", f"{W}/1/finish")
+    # third: transferred to window 2, which cancels it at the citizen's wish
+    await ok("clerk001", "ticket.call_next", "POST", f"{W}/1/call-next")
+    await ok("clerk001", "ticket.transfer", "POST", f"{W}/1/transfer", json={"to_window_no": 2})
+    await ok("clerk002", "ticket.call_next", "POST", f"{W}/2/call-next")
+    await ok("clerk002", "ticket.cancel", "POST", f"{W}/2/cancel", json={"reason": "群众撤回"})
+    # the last one called out of order, then parked and left to expire
+    await ok(
+        "clerk001",
+        "ticket.call_ticket",
+        "POST",
+        f"{W}/1/call",
+        json={"ticket_no": tickets[-1], "reason": "预约时间已到"},
+    )
+    await ok("clerk001", "ticket.park", "POST", f"{W}/1/park")
+    # the admin's hall-wide commands
+    await ok("admin", "notice.set", "PUT", f"{H}/notice", json={"text": "今天下午社保窗口暂停受理"})
+    await ok(
+        "admin",
+        "calendar.edit",
+        "PUT",
+        f"{H}/calendar/2027-01-04",
+        json={"is_working": False, "note": "测试"},
+    )
+    leader = await db.fetchval("select id from staff where username = 'leader.amr'")
+    await ok("admin", "duty.set", "PUT", f"{H}/duty/2026-12-01", json={"staff_ids": [leader]})
+    await ok("admin", "window.sign_out", "POST", f"{W}/2/sign-out")  # forced
+    await ok("clerk001", "auth.logout", "POST", "/api/auth/logout")
+    return answers
+
+
+async def run_timers(live, db) -> None:
+    """The hall timers' jobs, as the owning process runs them (parked expiry, closing time)."""
+    await db.execute(
+        "update ticket set parked_at = now() - interval '1 day' where status = 'parked'"
+    )
+    hall = await db.fetchrow("select * from hall where code = 'rizhao'")
+    store = live.app[STORE]
+    await store.statement(hall["id"], qq.EXPIRE_PARKED, hall["id"])
+    closing = datetime.now(TZ) + timedelta(minutes=1)
+    await store.statement(hall["id"], qq.CLOSE_DAY, hall["id"], closing)
+
+
+async def test_a_morning_of_events_keeps_to_the_catalogue(live, http, db):
+    api = Api(http)
+    answers = await a_morning(api, http, db)
+    await run_timers(live, db)
+    hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
+    rows = await db.fetch(
+        "select seq, type, payload, window_id, at from event where hall_id = $1 order by seq",
+        hall_id,
+    )
+    assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))  # gapless
+    wrong = []
+    for r in rows:
+        ev = CATALOGUE.events.get(r["type"])
+        if ev is None:
+            wrong.append(f"{r['seq']} {r['type']}: not declared")
+            continue
+        try:
+            ev.payload.model_validate(r["payload"])
+        except ValueError as exc:
+            wrong.append(f"{r['seq']} {r['type']}: {exc}")
+        leaked = keys_in(r["payload"]) & PERSONAL_NAMES - ev.personal
+        if leaked:
+            wrong.append(f"{r['seq']} {r['type']}: personal data {sorted(leaked)}")
+        text = str(r["payload"])
+        if PHONE in text or ID_NUMBER in text:
+            wrong.append(f"{r['seq']} {r['type']}: a citizen's number in the payload")
+    assert not wrong, "\n".join(wrong)
+    assert {r["type"] for r in rows} == set(CATALOGUE.events), "declared but not seen: " + str(
+        sorted(set(CATALOGUE.events) - {r["type"] for r in rows})
+    )
+    # every command's answer named exactly the events it committed, registration included
+    by_seq = {r["seq"]: r["type"] for r in rows}
+    for name, seqs in answers.items():
+        op = CATALOGUE.operations[name]
+        assert seqs, f"{name} answered no sequence numbers"
+        assert {by_seq[s] for s in seqs} <= set(op.emits), (name, [by_seq[s] for s in seqs])
+
+
+async def test_declared_personal_fields_never_leave_the_server(monkeypatch):
+    """A field declared personal stays in the log (the payload) and out of every frame."""
+    monkeypatch.setattr(
+        events_module, "_personal_fields", lambda: {"ticket.registered": frozenset({"phone"})}
+    )
+    rec = EventRecord(
+        1, 7, "ticket.registered", {"ticket_no": "A001", "phone": PHONE}, None, datetime.now(TZ)
+    )
+    assert rec.to_wire()["data"] == {"ticket_no": "A001"}
+    assert PHONE.encode() not in rec.encode()
+    assert rec.payload["phone"] == PHONE
