@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "db" / "functions"
 
 _SQL_TYPE = re.compile(r"'type',\s*'([a-z_]+\.[a-z_]+)'")
-_SQL_FUNCTION = re.compile(r"create\s+or\s+replace\s+function\s+(\w+)\s*\(", re.I)
-_SQL_COMMIT_ACTION = re.compile(r"hq_commit\((?:[^;]*?),\s*'([a-z_]+\.[a-z_]+)'", re.S)
+_SQL_FUNCTION = re.compile(r"create\s+or\s+replace\s+function\s+(\w+)\s*\(", re.IGNORECASE)
+_SQL_COMMIT_ACTION = re.compile(r"hq_commit\((?:[^;]*?),\s*'([a-z_]+\.[a-z_]+)'", re.DOTALL)
 _PY_EMIT = re.compile(r"\.emit\(\s*(\"[a-z_]+\.[a-z_]+\"|[A-Z_][A-Z0-9_]*)")
-_PY_CONST = re.compile(r"^([A-Z_][A-Z0-9_]*)\s*(?::[^=]+)?=\s*\"([a-z_]+\.[a-z_]+)\"", re.M)
-_PY_AUDIT = re.compile(r"(?:_audit|write_audit|\.audit)\([^)]*?\"([a-z_]+\.[a-z_]+)\"", re.S)
+_PY_CONST = re.compile(r"^([A-Z_][A-Z0-9_]*)\s*(?::[^=]+)?=\s*\"([a-z_]+\.[a-z_]+)\"", re.MULTILINE)
+_PY_AUDIT = re.compile(r"(?:_audit|write_audit|\.audit)\([^)]*?\"([a-z_]+\.[a-z_]+)\"", re.DOTALL)
 
 
 def sql_functions() -> dict[str, str]:
