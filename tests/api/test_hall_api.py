@@ -3,9 +3,12 @@ bad input on them: always a 4xx with an error code, never a 500, never a partial
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from aiohttp import ClientSession, DummyCookieJar
 
+from server.keys import CONTEXT
 from tests.api_client import Api
 
 H = "/api/halls/rizhao"
@@ -142,6 +145,18 @@ async def test_unknown_item_is_404(api: Api):
 
 
 # ------------------------------------------------------------------------------ calendar
+async def test_defaults_follow_the_halls_service_day_not_the_servers(api: Api, live):
+    """Without dates, the calendar lists the service day's year and the duty roster shows the
+    service day: the hall's (Asia/Shanghai), from the server's clock, whatever the machine's
+    zone. At 16:30 UTC on 31 Dec it is already 1 Jan in the hall."""
+    live.app[CONTEXT].clock = lambda: datetime(2025, 12, 31, 16, 30, tzinfo=UTC)
+    days = [d["day"] for d in (await api.ok("admin", "GET", H + "/calendar"))["days"]]
+    assert days[0] == "2026-01-01" and days[-1].startswith("2026-")
+    live.app[CONTEXT].clock = lambda: datetime(2026, 1, 4, 16, 30, tzinfo=UTC)
+    duty = await api.ok("admin", "GET", H + "/duty")
+    assert (duty["date"], len(duty["leaders"])) == ("2026-01-05", 25)  # a Monday
+
+
 async def test_calendar_range(api: Api):
     days = (
         await api.ok(
