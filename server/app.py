@@ -17,7 +17,6 @@ from realtime.fanout import Fanout
 from realtime.led_feed import handle_display_feed
 from realtime.socket_server import create_socket_server
 from realtime.terminals import HallNamespace
-from server.api import voice_api  # noqa: F401  (registers GET /api/voice/call)
 from server.api.dispatch import add_routes
 from server.api.errors import error_middleware
 from server.api.health import health_status, legacy_paths

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from server.api.errors import STATUS_OF_KIND
 from server.api.routing import (
     SESSION_COOKIE,
     bearer_token,
@@ -27,16 +28,6 @@ from server.domain.permissions import authorize_rule
 from server.keys import CONTEXT, SETTINGS
 
 log = logging.getLogger(__name__)
-
-_STATUS_OF_KIND = {
-    "invalid": 400,
-    "unauthenticated": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "locked": 423,
-    "rate_limited": 429,
-}
 
 
 class ContractBroken(AssertionError):
@@ -149,7 +140,7 @@ def _respond(op: Operation, reply: Reply, request: web.Request, strict: bool) ->
 
 
 def _check_error(op: Operation, exc: DomainError) -> None:
-    status = _STATUS_OF_KIND[exc.kind]
+    status = STATUS_OF_KIND[exc.kind]
     declared = op.all_errors().get(status, set())
     if exc.code not in declared:
         raise ContractBroken(

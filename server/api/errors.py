@@ -20,6 +20,7 @@ STATUS_OF_KIND: Final = {
     "conflict": 409,
     "locked": 423,
     "rate_limited": 429,
+    "unavailable": 503,
 }
 
 HTTP_ERRORS: Final = {

@@ -58,3 +58,10 @@ class Locked(DomainError):
 class RateLimited(DomainError):
     kind = "rate_limited"
     default_code = "rate_limited"
+
+
+class Unavailable(DomainError):
+    """A service the server depends on is missing or failing (503)."""
+
+    kind = "unavailable"
+    default_code = "unavailable"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from server.api import voice_api
-from server.api.voice_api import VoiceRenderer, VoiceUnavailable, call_phrase
+from server.domain import voice
+from server.domain.voice import VoiceRenderer, VoiceUnavailable, call_phrase
 from tests.conftest import missing
 
 
@@ -39,35 +39,35 @@ async def test_a_call_is_served_as_wav(live, http):
 
 
 @pytest.mark.parametrize(
-    ("ticket_no", "window_no", "code"),
+    ("ticket_no", "window_no", "field"),
     [
-        ("a012", "15", "bad_ticket_no"),
-        ("A012\x00", "15", "bad_ticket_no"),
-        ("请到后台", "15", "bad_ticket_no"),
-        ("A012 --stdout", "15", "bad_ticket_no"),
-        ("A" + "1" * 40, "15", "bad_ticket_no"),
-        ("", "15", "bad_ticket_no"),
-        ("A012", "0", "bad_window_no"),
-        ("A012", "1000", "bad_window_no"),
-        ("A012", "9223372036854775808", "bad_window_no"),
-        ("A012", "1.5", "bad_window_no"),
-        ("A012", "", "bad_window_no"),
+        ("a012", "15", "ticket_no"),
+        ("A012\x00", "15", "ticket_no"),
+        ("请到后台", "15", "ticket_no"),
+        ("A012 --stdout", "15", "ticket_no"),
+        ("A" + "1" * 40, "15", "ticket_no"),
+        ("", "15", "ticket_no"),
+        ("A012", "0", "window_no"),
+        ("A012", "1000", "window_no"),
+        ("A012", "9223372036854775808", "window_no"),
+        ("A012", "1.5", "window_no"),
+        ("A012", "", "window_no"),
     ],
 )
 async def test_anything_but_a_ticket_and_a_window_is_refused(
-    live, http, ticket_no, window_no, code
+    live, http, ticket_no, window_no, field
 ):
     resp = await http.get(
         "/api/voice/call", params={"ticket_no": ticket_no, "window_no": window_no}
     )
     assert resp.status == 400
     body = await resp.json()
-    assert body["error"]["code"] == code
+    assert (body["error"]["code"], body["error"]["field"]) == ("invalid_query", field)
     assert body["error"]["message"]
 
 
 async def test_without_espeak_the_server_answers_503_with_a_code(live, http, monkeypatch):
-    monkeypatch.setattr(voice_api.voice, "executable", "/nonexistent/espeak-ng")
+    monkeypatch.setattr(voice.renderer, "executable", "/nonexistent/espeak-ng")
     resp = await http.get("/api/voice/call", params={"ticket_no": "Z999", "window_no": "7"})
     assert resp.status == 503
     assert (await resp.json())["error"]["code"] == "voice_unavailable"
