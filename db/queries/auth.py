@@ -19,9 +19,22 @@ returning locked_until
 
 LOGIN_OK = "update staff set failed_logins = 0, locked_until = null where id = $1"
 
-DEVICE_BY_CODE = (
-    "select id, hall_id, code, kind, name, secret_hash, active from device where code = $1"
-)
+DEVICE_BY_CODE = """
+select id, hall_id, code, kind, name, secret_hash, active, failed_logins, locked_until,
+       now() as now
+from device where code = $1
+"""
+
+DEVICE_LOGIN_FAILED = """
+update device set
+    failed_logins = case when failed_logins + 1 >= $2 then 0 else failed_logins + 1 end,
+    locked_until  = case when failed_logins + 1 >= $2
+                         then now() + make_interval(secs => $3) else locked_until end
+where id = $1
+returning locked_until
+"""
+
+DEVICE_LOGIN_OK = "update device set failed_logins = 0, locked_until = null where id = $1"
 
 CREATE_SESSION = """
 insert into auth_session (token_hash, staff_id, device_id, expires_at)
@@ -31,7 +44,18 @@ returning expires_at
 
 REVOKE_SESSION = """
 update auth_session set revoked_at = now() where token_hash = $1 and revoked_at is null
+returning staff_id, device_id
 """
+
+# every live session of one staff member ($1) or device ($2)
+REVOKE_SESSIONS_OF = """
+update auth_session set revoked_at = now()
+where (staff_id = $1 or device_id = $2) and revoked_at is null and expires_at > now()
+returning token_hash
+"""
+
+STAFF_IN_HALL = "select id, hall_id, department_id from staff where id = $1"
+DEVICE_IN_HALL = "select id, hall_id from device where id = $1"
 
 RESOLVE_SESSION = """
 select s.expires_at,

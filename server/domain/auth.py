@@ -1,7 +1,19 @@
 """Logins, sessions and the short-lived tickets that browsers hand to the socket handshake.
 
 Staff log in with a password (argon2); devices (kiosks, displays) with their code and secret.
-Both get an opaque session token; only its SHA-256 is stored."""
+Both get an opaque session token; only its SHA-256 is stored. Both are audited, success and
+failure, and locked out after repeated failures.
+
+A session is named by a prefix of its token's SHA-256 (Actor.session): enough to tell sessions
+apart, useless as a credential. When a session ends (logout, revocation) or a clerk is signed
+out by an admin, the command appends a `session.ended` event in its transaction:
+
+    {"session": "<16 hex>" | null, "staff_id": <id>  or  "device_id": <id>,
+     "reason": "logout" | "forced_sign_out" | "revoked"}
+
+session null means every session of that staff member or device. Every process closes the
+live connections it names when the event reaches it over the bus, and drops its cached
+sessions."""
 
 from __future__ import annotations
 
@@ -11,22 +23,42 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any, Final, Literal, Protocol
 
 import asyncpg
 
 from db.queries import auth as q
 from db.queries.events import write_audit
 from server.domain.actor import Actor
-from server.domain.errors import Locked, Unauthenticated
+from server.domain.errors import Invalid, Locked, NotFound, Unauthenticated
 from server.domain.events import EventRecord
+from server.domain.hall import hall_by_id
 from server.domain.passwords import verify_password
-from server.domain.store import Store
+from server.domain.permissions import Target
+from server.domain.store import Store, Tx
 
 BAD_CREDENTIALS = "用户名或密码错误"
+BAD_DEVICE_CREDENTIALS = "设备编号或密钥错误"
+SESSION_ENDED: Final = "session.ended"
+SESSION_ID_HEX: Final = 16  # 64 bits: no two live sessions share it by chance
 _SIGNIN_EVENTS = frozenset({"window.signed_in", "window.signed_out"})
 _CACHE_MAX = 50_000
+
+EndReason = Literal["logout", "forced_sign_out", "revoked"]
+
+
+class CommandCall(Protocol):
+    """What a command needs of its invocation (server.catalogue.spine.Call provides it)."""
+
+    @property
+    def actor(self) -> Actor: ...
+
+    def command(self) -> AbstractAsyncContextManager[Tx]: ...
+
+    def check(self, target: Target) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -38,6 +70,40 @@ class LoginResult:
 
 def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def session_id(digest: bytes) -> str:
+    """The session's public name, from its token's SHA-256."""
+    return digest.hex()[:SESSION_ID_HEX]
+
+
+def session_ended(
+    session: str | None,
+    reason: EndReason,
+    *,
+    staff_id: int | None = None,
+    device_id: int | None = None,
+) -> dict[str, Any]:
+    """The payload of a session.ended event (exactly one of staff_id, device_id)."""
+    who = {"staff_id": staff_id} if staff_id is not None else {"device_id": device_id}
+    return {"session": session, **who, "reason": reason}
+
+
+def emit_forced_sign_out(tx: Tx, clerk_id: int, hall_id: int) -> None:
+    """In a window sign-out's transaction: when someone other than the clerk (an admin) signed
+    them out, every live connection of the clerk closes (session null: all their sessions)."""
+    if tx.actor.kind == "staff" and tx.actor.id == clerk_id:
+        return
+    tx.emit(
+        SESSION_ENDED, session_ended(None, "forced_sign_out", staff_id=clerk_id), hall_id=hall_id
+    )
+
+
+def _locked_minutes(row: asyncpg.Record) -> int | None:
+    """Minutes left of a lock-out, or None when the account or device is not locked."""
+    if row["locked_until"] and row["locked_until"] > row["now"]:
+        return max(1, int((row["locked_until"] - row["now"]).total_seconds() // 60) + 1)
+    return None
 
 
 def actor_from_row(row: asyncpg.Record) -> Actor:
@@ -88,8 +154,9 @@ class AuthService:
     async def login_staff(self, username: str, password: str) -> LoginResult:
         async with self.store.read() as conn:
             row = await conn.fetchrow(q.STAFF_BY_USERNAME, username)
-            if row is not None and row["locked_until"] and row["locked_until"] > row["now"]:
-                minutes = max(1, int((row["locked_until"] - row["now"]).total_seconds() // 60) + 1)
+            who = {"username": username}
+            if row is not None and (minutes := _locked_minutes(row)) is not None:
+                await self._audit_row(conn, row, "staff", "auth.login", "account_locked", who)
                 raise Locked(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试")
             # argon2 costs tens of milliseconds of CPU: keep it off the event loop.
             ok = await asyncio.to_thread(
@@ -97,51 +164,126 @@ class AuthService:
             )
             if row is None or not row["active"] or not ok:
                 if row is not None:
-                    await conn.execute(
-                        q.LOGIN_FAILED, row["id"], self.lockout_attempts, self.lockout_seconds
-                    )
-                    await self._audit(
-                        conn,
-                        row["hall_id"],
-                        "staff",
-                        row["id"],
-                        "auth.login",
-                        "denied",
-                        {"username": username},
-                    )
+                    async with conn.transaction():
+                        await conn.execute(
+                            q.LOGIN_FAILED, row["id"], self.lockout_attempts, self.lockout_seconds
+                        )
+                        await self._audit_row(
+                            conn, row, "staff", "auth.login", "bad_credentials", who
+                        )
                 raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
-            await conn.execute(q.LOGIN_OK, row["id"])
-            token, expires_at = await self._create_session(conn, staff_id=row["id"])
-            await self._audit(conn, row["hall_id"], "staff", row["id"], "auth.login", "ok", {})
+            async with conn.transaction():
+                await conn.execute(q.LOGIN_OK, row["id"])
+                token, expires_at = await self._create_session(conn, staff_id=row["id"])
+                await self._audit(
+                    conn,
+                    row["hall_id"],
+                    "staff",
+                    row["id"],
+                    "auth.login",
+                    "ok",
+                    {"session": session_id(token_hash(token))},
+                )
         actor = await self.resolve(token)
         assert actor is not None
         return LoginResult(token, expires_at, actor)
 
     async def login_device(self, code: str, secret: str) -> LoginResult:
+        """Like a staff login: audited either way, locked out after lockout_attempts failures
+        for lockout_minutes (a kiosk's secret is typed on a public screen)."""
         async with self.store.read() as conn:
             row = await conn.fetchrow(q.DEVICE_BY_CODE, code)
+            who = {"device": code}
+            if row is not None and (minutes := _locked_minutes(row)) is not None:
+                await self._audit_row(
+                    conn, row, "device", "auth.device_login", "account_locked", who
+                )
+                raise Locked(f"设备登录失败次数过多，已锁定，请 {minutes} 分钟后再试")
             ok = await asyncio.to_thread(
                 verify_password, row["secret_hash"] if row else None, secret
             )
             if row is None or not row["active"] or not ok:
-                raise Unauthenticated("设备编号或密钥错误", code="bad_credentials")
-            token, expires_at = await self._create_session(
-                conn, device_id=row["id"], seconds=30 * 86400
-            )
-            await self._audit(
-                conn, row["hall_id"], "device", row["id"], "auth.device_login", "ok", {}
-            )
+                if row is not None:
+                    async with conn.transaction():
+                        await conn.execute(
+                            q.DEVICE_LOGIN_FAILED,
+                            row["id"],
+                            self.lockout_attempts,
+                            self.lockout_seconds,
+                        )
+                        await self._audit_row(
+                            conn, row, "device", "auth.device_login", "bad_credentials", who
+                        )
+                raise Unauthenticated(BAD_DEVICE_CREDENTIALS, code="bad_credentials")
+            async with conn.transaction():
+                await conn.execute(q.DEVICE_LOGIN_OK, row["id"])
+                token, expires_at = await self._create_session(
+                    conn, device_id=row["id"], seconds=30 * 86400
+                )
+                await self._audit(
+                    conn,
+                    row["hall_id"],
+                    "device",
+                    row["id"],
+                    "auth.device_login",
+                    "ok",
+                    {"session": session_id(token_hash(token))},
+                )
         actor = await self.resolve(token)
         assert actor is not None
         return LoginResult(token, expires_at, actor)
 
     async def logout(self, token: str, actor: Actor) -> None:
+        """Ends this session: revoked, audited and announced (session.ended) in one
+        transaction, so its live connections close in every process."""
         digest = token_hash(token)
         self._forget(digest)
-        async with self.store.read() as conn:
-            await conn.execute(q.REVOKE_SESSION, digest)
-            await self._audit(conn, actor.hall_id, actor.kind, actor.id, "auth.logout", "ok", {})
+        async with self.store.command(actor, "auth.logout") as tx:
+            tx.detail["session"] = session_id(digest)
+            row = await tx.conn.fetchrow(q.REVOKE_SESSION, digest)
+            if row is not None:
+                tx.emit(
+                    SESSION_ENDED,
+                    session_ended(
+                        session_id(digest),
+                        "logout",
+                        staff_id=row["staff_id"],
+                        device_id=row["device_id"],
+                    ),
+                )
         self._forget(digest)  # a request resolving it meanwhile must not keep it cached
+
+    async def revoke_sessions(
+        self, call: CommandCall, *, staff_id: int | None = None, device_id: int | None = None
+    ) -> int:
+        """Revokes every live session of one staff member or device (a lost kiosk, a clerk who
+        left): their live connections close everywhere. Returns how many were live."""
+        if (staff_id is None) == (device_id is None):
+            raise Invalid("请指定一名工作人员或一台设备", code="invalid_target", field="staff_id")
+        async with call.command() as tx:
+            if staff_id is not None:
+                row = await tx.conn.fetchrow(q.STAFF_IN_HALL, staff_id)
+                if row is None:
+                    raise NotFound("工作人员不存在", code="unknown_staff", field="staff_id")
+                department_id = row["department_id"]
+            else:
+                row = await tx.conn.fetchrow(q.DEVICE_IN_HALL, device_id)
+                if row is None:
+                    raise NotFound("设备不存在", code="unknown_device", field="device_id")
+                department_id = None
+            hall = await hall_by_id(tx.conn, row["hall_id"])
+            call.check(hall.target(department_id=department_id))
+            revoked = await tx.conn.fetch(q.REVOKE_SESSIONS_OF, staff_id, device_id)
+            tx.detail.update(staff_id=staff_id, device_id=device_id, sessions=len(revoked))
+            # also when none was live: a connection may have outlived an expired session
+            tx.emit(
+                SESSION_ENDED,
+                session_ended(None, "revoked", staff_id=staff_id, device_id=device_id),
+                hall_id=hall.id,
+            )
+        for r in revoked:
+            self._forget(r["token_hash"])
+        return len(revoked)
 
     async def resolve(self, token: str | None) -> Actor | None:
         if not token or len(token) > 200:
@@ -160,7 +302,7 @@ class AuthService:
             row = await conn.fetchrow(q.RESOLVE_SESSION, digest)
         if row is None:
             return None
-        actor = actor_from_row(row)
+        actor = replace(actor_from_row(row), session=session_id(digest))
         # Cached only if nothing was invalidated while we read (the row may predate it).
         if self.cache_seconds > 0 and epoch == self._epoch:
             left = (row["expires_at"] - datetime.now(UTC)).total_seconds()
@@ -179,17 +321,28 @@ class AuthService:
     #     over the bus (observe). In one process the bus calls observe before the sign-in's
     #     HTTP answer is sent. Even a stale window never acts: every window command's SQL
     #     function checks window_signin itself (hq_window);
-    #   - logout: dropped at once in this process; other processes keep it at most
-    #     cache_seconds;
+    #   - logout or revocation: dropped at once in this process, and in every other one when
+    #     the session.ended event reaches it (at most cache_seconds if the bus is slower);
     #   - the bus reconnected (events may have been missed): everything is dropped.
     def observe(self, records: list[EventRecord]) -> None:
-        """Bus handler: drops the cached sessions of clerks who signed in or out."""
-        staff = {r.payload.get("clerk_id") for r in records if r.type in _SIGNIN_EVENTS}
-        staff.discard(None)
-        if staff:
+        """Bus handler: drops the cached sessions of clerks who signed in or out and of
+        sessions that ended."""
+        who: set[tuple[str, Any]] = set()
+        sessions: set[str] = set()
+        for r in records:
+            if r.type in _SIGNIN_EVENTS and r.payload.get("clerk_id") is not None:
+                who.add(("staff", r.payload["clerk_id"]))
+            elif r.type == SESSION_ENDED:
+                if r.payload.get("session"):
+                    sessions.add(r.payload["session"])
+                elif r.payload.get("staff_id") is not None:
+                    who.add(("staff", r.payload["staff_id"]))
+                elif r.payload.get("device_id") is not None:
+                    who.add(("device", r.payload["device_id"]))
+        if who or sessions:
             self._epoch += 1
             for digest, (actor, _) in list(self._cache.items()):
-                if actor.kind == "staff" and actor.id in staff:
+                if (actor.kind, actor.id) in who or actor.session in sessions:
                     del self._cache[digest]
 
     def forget_all(self) -> None:
@@ -249,3 +402,17 @@ class AuthService:
 
     async def _audit(self, conn, hall_id, kind, actor_id, action, outcome, detail) -> None:
         await write_audit(conn, hall_id, kind, actor_id, None, action, outcome, detail)
+
+    async def _audit_row(
+        self,
+        conn: asyncpg.Connection,
+        row: asyncpg.Record,
+        kind: str,
+        action: str,
+        code: str,
+        who: dict[str, Any],
+    ) -> None:
+        """A refused login of a known account or device."""
+        await self._audit(
+            conn, row["hall_id"], kind, row["id"], action, "denied", {**who, "code": code}
+        )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from db.queries import hall as q
 from server.domain.actor import Actor
+from server.domain.auth import emit_forced_sign_out
 from server.domain.errors import Conflict, Invalid, NotFound
 from server.domain.events import EventRecord
 from server.domain.hall import get_hall
@@ -82,6 +83,7 @@ async def sign_out(call: Call, hall_code: str, window_no: int) -> list[EventReco
         tx.emit(
             "window.signed_out", {"window_no": window_no, "clerk_id": clerk}, window_id=window["id"]
         )
+        emit_forced_sign_out(tx, clerk, hall.id)  # an admin's: the clerk's live sockets close
         await _close_unattended(tx, window["id"], window_no, window["status"])
     return tx.records
 
