@@ -101,7 +101,9 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     if nul is not None:
         # PostgreSQL text cannot hold U+0000 nor bigint a larger number: refuse it here rather
         # than fail in the database
-        raise Invalid(f"字段 {nul} 含有不允许的字符或超出范围的数值", code="invalid_field", field=nul)
+        raise Invalid(
+            f"字段 {nul} 含有不允许的字符或超出范围的数值", code="invalid_field", field=nul
+        )
     try:
         return model.model_validate(data, strict=False)
     except ValidationError as exc:
