@@ -1,7 +1,7 @@
 """The hall admin's screen in a real browser: log in through /login and land on /admin; the
 notice line published there scrolls on the lobby display at once; pausing a window and forcing a
 clerk's sign-out show on the display's board and on the admin's own table; a call made at a
-window appears on the admin's table without a reload."""
+window appears on the admin's table without a reload, and a cancelled one leaves it."""
 
 from __future__ import annotations
 
@@ -60,6 +60,18 @@ async def test_admin_sets_notice_pauses_window_and_signs_out_clerk_live(
     await command(http, clerk, 3, "start")
     await command(http, clerk, 3, "finish")
     await expect(row3).not_to_contain_text(ticket_no, timeout=2000)
+
+    # a cancelled ticket leaves its window, here and on the lobby display
+    ticket_no = (await register(http, kiosk, await item_of_window(db, 3)))["ticket"]["ticket_no"]
+    await command(http, clerk, 3, "call-next")
+    tile3 = display.locator("#window-board .d-tile[data-window='3']")
+    await expect(row3).to_contain_text(f"{ticket_no} 已呼叫", timeout=2000)
+    await expect(tile3).to_contain_text(ticket_no)
+    await expect(display.locator("#current-ticket")).to_have_text(ticket_no)
+    await command(http, clerk, 3, "cancel", {"reason": "群众撤回"})
+    await expect(row3).not_to_contain_text(ticket_no, timeout=2000)
+    await expect(tile3).to_have_class("d-tile t-open")
+    await expect(display.locator("#current-call")).not_to_contain_text(ticket_no)
 
     # pause window 3: the display's board shows 暂停
     await row3.get_by_role("button", name="暂停").click()

@@ -1,5 +1,6 @@
 """The live queue in a real browser, asserting what a person sees: a citizen registers at the
-kiosk, the clerk presses 叫号, the lobby display shows the call within a second; a transfer
+kiosk, the clerk presses 叫号, the lobby display shows the call within a second, and stops
+showing it as 正在呼叫 once the citizen is served; a transfer
 reaches the receiving window's terminal without a reload; the display marks itself 离线 when the
 server goes away and catches up with the missed calls when it is back."""
 
@@ -95,15 +96,19 @@ async def test_kiosk_registration_then_call_shows_on_display_within_a_second(
     await expect(terminal.locator("#message")).to_contain_text("请先重呼")
     await terminal.get_by_role("button", name="重呼").click()
     await expect(terminal.locator("#message")).to_contain_text(f"已重呼 {ticket_no} 号")
-    await display.wait_for_function("window.hallopsSpoken.length >= 2", timeout=2000)
+    await display.wait_for_function("() => window.hallopsSpoken.length >= 2", timeout=2000)
     await expect(display.locator("#current-call")).to_contain_text("重复呼叫")
 
-    # the citizen arrives: start, finish; today's count goes up
+    # the citizen arrives: start, finish; today's count goes up. 正在呼叫 stops showing the
+    # ticket (it is no longer being called); 最近叫号 keeps nothing but older calls
     await terminal.get_by_role("button", name="开始办理").click()
     await expect(terminal.locator("#current-state")).to_have_text("办理中")
     await expect(display.locator("#window-board .d-tile[data-window='1']")).to_have_class(
         "d-tile t-serving"
     )
+    await expect(display.locator("#current-call")).not_to_contain_text(ticket_no)
+    await expect(display.locator("#current-call")).to_contain_text("请留意叫号")
+    await expect(display.locator("#recent-calls")).to_contain_text(ticket_no)
     await terminal.get_by_role("button", name="办结").click()
     await expect(terminal.locator("#count-served")).to_have_text("1")
     await expect(terminal.locator("#current-no")).to_have_text("—")
