@@ -56,3 +56,57 @@ export function snapshot(changes = {}) {
     ...changes,
   };
 }
+
+/**
+ * A clock the test moves: replaces setTimeout/setInterval/their clears and Date.now until
+ * uninstall(). (node:test's mock.timers would do, but not on the Node 18 Debian 12 ships.)
+ */
+export class FakeClock {
+  constructor(now = Date.parse("2026-12-01T10:00:00+08:00")) {
+    this.now = now;
+    this.timers = new Map();   // id -> {at, fn, every}
+    this.nextId = 1;
+    this.saved = null;
+  }
+
+  install() {
+    const g = globalThis;
+    this.saved = { setTimeout: g.setTimeout, clearTimeout: g.clearTimeout, setInterval: g.setInterval,
+      clearInterval: g.clearInterval, now: Date.now };
+    g.setTimeout = (fn, ms = 0) => this.#add(fn, ms, null);
+    g.setInterval = (fn, ms = 0) => this.#add(fn, ms, Math.max(1, ms));
+    g.clearTimeout = (id) => { this.timers.delete(id); };
+    g.clearInterval = (id) => { this.timers.delete(id); };
+    Date.now = () => this.now;
+    return this;
+  }
+
+  uninstall() {
+    if (!this.saved) return;
+    Object.assign(globalThis, { setTimeout: this.saved.setTimeout, clearTimeout: this.saved.clearTimeout,
+      setInterval: this.saved.setInterval, clearInterval: this.saved.clearInterval });
+    Date.now = this.saved.now;
+    this.saved = null;
+  }
+
+  /** Moves time on by `ms`, running every timer that falls due, in time order. */
+  tick(ms) {
+    const end = this.now + ms;
+    for (;;) {
+      let due = null;
+      for (const [id, t] of this.timers) if (t.at <= end && (!due || t.at < due[1].at)) due = [id, t];
+      if (!due) break;
+      const [id, t] = due;
+      this.now = t.at;
+      if (t.every) t.at += t.every; else this.timers.delete(id);
+      t.fn();
+    }
+    this.now = end;
+  }
+
+  #add(fn, ms, every) {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.now + Math.max(0, ms), fn, every });
+    return id;
+  }
+}

@@ -1,8 +1,9 @@
-// The plain feed's client against a scripted socket, on node's mock clock.
+// The plain feed's client against a scripted socket, on a fake clock.
 import assert from "node:assert/strict";
-import { beforeEach, afterEach, mock, test } from "node:test";
+import { afterEach, beforeEach, test } from "node:test";
 
 import { connectFeed, OFFLINE_AFTER_MS, PING_EVERY_MS, SILENT_AFTER_MS } from "../shared/live.js";
+import { FakeClock } from "./helpers.mjs";
 
 class FakeSocket {
   static all = [];
@@ -46,11 +47,12 @@ function connect(sock, frames, liveSeq) {
 
 const ev = (seq) => ({ seq, type: "hall.notice_set", hall_id: 1, at: "", window_id: null, data: { text: "" } });
 
+let clock;
 beforeEach(() => {
   FakeSocket.all = [];
-  mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  clock = new FakeClock().install();
 });
-afterEach(() => mock.timers.reset());
+afterEach(() => clock.uninstall());
 
 test("events before the live marker are backlog, after it live; onLive marks the turn", () => {
   const { conn, log } = feed();
@@ -70,7 +72,7 @@ test("a reconnect resumes after the last event and its catch-up is backlog again
   connect(FakeSocket.last, [{ type: "snapshot", seq: 10, data: {} }], 10);
   FakeSocket.last.frame(ev(11));
   FakeSocket.last.onclose();
-  mock.timers.tick(6000);
+  clock.tick(6000);
   const again = FakeSocket.all[1];
   assert.ok(again, "reconnected");
   connect(again, [ev(12), ev(13)], 13);
@@ -86,7 +88,7 @@ test("heartbeat: pings while live; a connection silent too long is dropped and s
   connect(sock, [{ type: "snapshot", seq: 10, data: {} }], 10);
   // a quiet hall: the server answers each ping, so the connection lives on
   for (let t = 0; t < 60_000; t += PING_EVERY_MS) {
-    mock.timers.tick(PING_EVERY_MS);
+    clock.tick(PING_EVERY_MS);
     assert.deepEqual(sock.sent.at(-1), { type: "ping" });
     sock.frame({ type: "pong" });
   }
@@ -94,11 +96,11 @@ test("heartbeat: pings while live; a connection silent too long is dropped and s
   assert.equal(log.statuses.at(-1), "online");
 
   // the link dies silently: no close, no frame
-  mock.timers.tick(SILENT_AFTER_MS + PING_EVERY_MS);
+  clock.tick(SILENT_AFTER_MS + PING_EVERY_MS);
   assert.deepEqual(sock.closedWith, [4000, "silent"]);
   assert.equal(log.statuses.at(-1), "connecting");
   // the reconnect finds no server either (a socket that never answers)
-  mock.timers.tick(OFFLINE_AFTER_MS);
+  clock.tick(OFFLINE_AFTER_MS);
   assert.equal(log.statuses.at(-1), "offline");
   assert.ok(FakeSocket.all.length >= 2, "it keeps trying");
   conn.close();
@@ -108,9 +110,9 @@ test("before the live marker the heartbeat does not run; a socket that never goe
   const { conn } = feed();
   const sock = FakeSocket.last;
   sock.frame({ type: "auth_required" });
-  mock.timers.tick(9_000);
+  clock.tick(9_000);
   assert.deepEqual(sock.sent.map((m) => m.type), ["auth"]);
-  mock.timers.tick(1_000);
+  clock.tick(1_000);
   assert.deepEqual(sock.closedWith, [4000, "no live marker"]);
   conn.close();
 });
