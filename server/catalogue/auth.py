@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.catalogue.params import Params
+from server.catalogue.params import HallParams, Int4Id, Params
 from server.catalogue.spine import Call, Capability, EventType, Operation, Reply
 from server.domain.actor import Actor
-from server.domain.policies import ANYONE
+from server.domain.policies import ANYONE, HALL_ADMIN
 
 
 class SessionEnded(BaseModel):
@@ -45,6 +45,11 @@ class DeviceLoginBody(BaseModel):
     secret: str = Field(min_length=1, max_length=200)
 
 
+class RevokeBody(BaseModel):
+    staff_id: Int4Id | None = Field(None, description="every session of this staff member")
+    device_id: Int4Id | None = Field(None, description="or of this device (a lost kiosk)")
+
+
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -73,6 +78,11 @@ class SessionReply(_Open):
 
 class OkReply(_Open):
     ok: bool
+
+
+class RevokeReply(_Open):
+    revoked: int
+    seq: list[int]
 
 
 class HealthReply(_Open):
@@ -114,6 +124,13 @@ async def device_login(call: Call, p: Params, body: DeviceLoginBody) -> Reply:
 async def logout(call: Call, p: Params, body: None) -> Reply:
     await call.ctx.auth.logout(call.credential or "", call.actor)
     return Reply({"ok": True}, session_ended=True)
+
+
+async def revoke_sessions(call: Call, p: HallParams, body: RevokeBody) -> Reply:
+    revoked = await call.ctx.auth.revoke_sessions(
+        call, staff_id=body.staff_id, device_id=body.device_id
+    )
+    return Reply({"revoked": revoked}, events=call.records)
 
 
 async def session(call: Call, p: Params, body: None) -> Any:
@@ -168,6 +185,20 @@ OPERATIONS = (
         http=("POST", "/api/auth/logout"),
         response=OkReply,
         emits=("session.ended",),
+        tag="auth",
+    ),
+    Operation(
+        "auth.revoke_sessions",
+        "End every session of a staff member or a device (admin); their live connections close",
+        "command",
+        revoke_sessions,
+        HALL_ADMIN,
+        http=("POST", "/api/halls/{hall}/sessions/revoke"),
+        params=HallParams,
+        body=RevokeBody,
+        response=RevokeReply,
+        emits=("session.ended",),
+        errors={400: ("invalid_target",), 404: ("unknown_staff", "unknown_device")},
         tag="auth",
     ),
     Operation(

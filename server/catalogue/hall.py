@@ -608,7 +608,7 @@ OPERATIONS = (
         http=("POST", WINDOW + "/sign-out"),
         params=WindowParams,
         response=CommandReply,
-        emits=("window.signed_out", "window.status_changed"),
+        emits=("window.signed_out", "window.status_changed", "session.ended"),
         errors={404: ("unknown_window",), 409: ("not_signed_in",)},
         tag="windows",
     ),

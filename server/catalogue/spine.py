@@ -9,8 +9,8 @@ handler cannot check or audit under another one."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -203,6 +203,7 @@ class Call:
         self.ctx = ctx
         # the session token the caller presented (logout ends it, a socket ticket is cut from it)
         self.credential = credential
+        self.records: list[EventRecord] = []  # what command() committed
 
     @property
     def name(self) -> str:
@@ -234,6 +235,10 @@ class Call:
                 )
             raise
 
-    def command(self) -> AbstractAsyncContextManager[Tx]:
-        """The command's transaction, audited under its name."""
-        return self.ctx.store.command(self.actor, self.op.name)
+    @asynccontextmanager
+    async def command(self) -> AsyncIterator[Tx]:
+        """The command's transaction, audited under its name; its committed events are in
+        `records` afterwards."""
+        async with self.ctx.store.command(self.actor, self.op.name) as tx:
+            yield tx
+        self.records = tx.records

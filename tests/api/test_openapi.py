@@ -148,6 +148,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
         )
         tokens["kiosk-01"] = (await resp.json())["token"]
         leader = await db.fetchval("select id from staff where username = 'leader.amr'")
+        display = await db.fetchval("select id from device where code = 'display-03'")
         await s.post(
             "/api/halls/rizhao/windows/1/sign-in",
             headers={"Authorization": f"Bearer {tokens['clerk001']}"},
@@ -175,6 +176,14 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 None,
                 {"code": "display-01", "secret": demo_hall.password_for("display-01")},
                 {"code": "display-01", "secret": ""},
+                True,
+            ),
+            (
+                "POST",
+                "/api/halls/{hall}/sessions/revoke",
+                "admin",
+                {"device_id": display},
+                {"device_id": "display-03"},
                 True,
             ),
             (

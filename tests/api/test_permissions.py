@@ -314,6 +314,11 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         command="duty.set",
         body=lambda ids, hall: {"staff_ids": [ids[f"{hall}.leader"]]},
     ),
+    ("POST", HALL + "/sessions/revoke"): RouteCase(
+        HALL_ADMIN,
+        command="auth.revoke_sessions",
+        body=lambda ids, hall: {"device_id": ids[f"{hall}.spare_display"]},
+    ),
     ("PUT", HALL + "/notice"): RouteCase(
         HALL_ADMIN, command="notice.set", body=lambda ids, hall: {"text": f"权限矩阵 {hall}"}
     ),
@@ -395,6 +400,11 @@ class Matrix:
             prefix = "" if hall == "rizhao" else f"{hall}."
             self.ids[f"{hall}.leader"] = await self.db.fetchval(
                 "select id from staff where username = $1", f"{prefix}leader.amr"
+            )
+            # a display no actor of the matrix uses: revoking its sessions locks nobody out
+            self.ids[f"{hall}.spare_display"] = await self.db.fetchval(
+                "select id from device where code = $1",
+                "display-02" if hall == "rizhao" else f"{prefix}display-01",
             )
         self.audit_mark = await self.db.fetchval("select coalesce(max(id), 0) from audit")
         return self
