@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Self
 
 import orjson
 import websockets
@@ -19,7 +20,7 @@ class FeedClient(FrameReader):
         self.ws = None
         self.frames: list[dict] = []
 
-    async def __aenter__(self) -> FeedClient:
+    async def __aenter__(self) -> Self:
         self.ws = await websockets.connect(self.url)
         first = orjson.loads(await self.ws.recv())
         assert first == {"type": "auth_required"}

@@ -22,8 +22,15 @@ class SioClient(FrameReader):
         self.frames: list[dict] = []
         self.errors: list[Any] = []
         self.packets = 0  # Socket.IO events received (each carries 1+ frames)
+        self.disconnected = asyncio.Event()  # the namespace was disconnected (by either side)
+        self.disconnect_reasons: list[Any] = []
         self.sio.on(EVENT, self._on_frames, namespace=NAMESPACE)
         self.sio.on("connect_error", self.errors.append, namespace=NAMESPACE)
+        self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
+
+    def _on_disconnect(self, reason: Any = None) -> None:
+        self.disconnect_reasons.append(reason)
+        self.disconnected.set()
 
     def _on_frames(self, *frames: dict) -> None:
         self.packets += 1

@@ -5,137 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import signal
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
-import pytest
 import redis.asyncio as redis
-from aiohttp import ClientSession, ClientTimeout
+from aiohttp import ClientSession
 
 from realtime.bus import RedisBus
 from server.domain.events import EventRecord
-from tests.conftest import ROOT, free_port, login, redis_url
+from tests.conftest import login, redis_url
+from tests.realtime.cluster import ServerProcess, set_notice
 from tests.realtime.feed import FeedClient
 from tests.realtime.sio import SioClient
-
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
-
-
-class ServerProcess:
-    """`run.py serve` in a process of its own; its output goes to a log file."""
-
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path):
-        self.name = name
-        self.port = free_port()
-        self.env = env
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"server-{name}.log"
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with open(self.log_path, "wb") as out:  # the child keeps its own descriptor
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "run.py",
-                "serve",
-                "--port",
-                str(self.port),
-                "--no-seed",
-                cwd=ROOT,
-                env=self.env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
-
-    async def health(self, session: ClientSession) -> dict:
-        async with session.get(self.url + "/healthz") as resp:
-            return await resp.json()
-
-    async def wait_ready(self, timeout: float = START_TIMEOUT) -> dict:
-        """Until /healthz says the database is fine and the Redis bus is subscribed."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        body: dict | str = "no answer"
-        async with ClientSession(timeout=ClientTimeout(total=2)) as session:
-            while loop.time() < deadline:
-                if self.proc.returncode is not None:
-                    pytest.fail(
-                        f"server {self.name} exited with {self.proc.returncode}:\n{self.log()}"
-                    )
-                try:
-                    body = await self.health(session)
-                    if body.get("ok") and body["bus"] == {"kind": "redis", "ok": True}:
-                        return body
-                except Exception as exc:  # not listening yet
-                    body = repr(exc)
-                await asyncio.sleep(0.1)
-        pytest.fail(f"server {self.name} not ready in {timeout}s ({body}):\n{self.log()}")
-
-    async def stop(self) -> None:
-        proc = self.proc
-        if proc is None or proc.returncode is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT)
-        except TimeoutError:
-            proc.kill()
-            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT)
-
-
-@pytest.fixture
-async def redis_channel() -> str:
-    # A channel of this test's own: other test databases publish their own halls' seqs.
-    return f"hallops:test:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-@pytest.fixture
-async def cluster(db_dsn: str, redis_channel: str, tmp_path: Path):
-    url = redis_url()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("HALLOPS_") and k not in ("DATABASE_URL", "REDIS_URL")
-    }
-    env.update(
-        DATABASE_URL=db_dsn,
-        REDIS_URL=url,
-        HALLOPS_SECRET=secrets.token_urlsafe(24),
-        HALLOPS_REDIS_CHANNEL=redis_channel,
-        HALLOPS_DATA_DIR=str(tmp_path),
-        PYTHONUNBUFFERED="1",
-    )
-    servers = [ServerProcess("A", env, tmp_path), ServerProcess("B", env, tmp_path)]
-    try:
-        for s in servers:
-            await s.start()
-        await asyncio.gather(*(s.wait_ready() for s in servers))
-        yield servers
-    finally:
-        await asyncio.gather(*(s.stop() for s in servers), return_exceptions=True)
-
-
-async def _set_notice(http: ClientSession, token: str, text: str) -> None:
-    async with http.put(
-        "/api/halls/rizhao/notice",
-        json={"text": text},
-        headers={"Authorization": f"Bearer {token}"},
-    ) as resp:
-        assert resp.status == 200, await resp.text()
 
 
 async def _sio_on(server: ServerProcess, token: str) -> tuple[SioClient, int]:
@@ -194,7 +76,7 @@ async def test_a_command_on_one_process_reaches_clients_of_the_other_exactly_onc
             sio, sio_head = await _sio_on(b, clerk)
             try:
                 assert sio_head == head
-                await _set_notice(on_a, admin, "来自 A 的通知")
+                await set_notice(on_a, admin, "来自 A 的通知")
                 (event,) = await _notices(feed, 1, head, timeout=2)
                 assert await _notices(sio, 1, head, timeout=2) == [event]
                 assert event == (head + 1, "来自 A 的通知")
@@ -216,7 +98,7 @@ async def test_commands_alternating_between_processes_arrive_in_order_on_each(cl
             sio, _ = await _sio_on(b, clerk)
             try:
                 await asyncio.gather(
-                    *(_set_notice(on_a if i % 2 else on_b, admin, f"交替 {i}") for i in range(n))
+                    *(set_notice(on_a if i % 2 else on_b, admin, f"交替 {i}") for i in range(n))
                 )
                 got_b, got_a, got_sio = await asyncio.gather(
                     _notices(feed_b, n, head), _notices(feed_a, n, head), _notices(sio, n, head)
@@ -247,7 +129,7 @@ async def test_a_process_that_loses_redis_fills_the_gap_from_the_log(cluster):
                     for i in range(n):
                         if i in (5, 6, 7, 20, 21, 39):  # repeatedly, also right before the end
                             killed += await _kill_pubsub_of(admin_redis, b.proc.pid)
-                        await _set_notice(on_a, admin, f"断线 {i}")
+                        await set_notice(on_a, admin, f"断线 {i}")
                     got, got_sio = await asyncio.gather(
                         _notices(feed, n, head), _notices(sio, n, head)
                     )

@@ -165,7 +165,7 @@ async def test_a_clerk_cannot_watch_another_hall_but_a_supervisor_can(live, http
     supervisor = (await login(http, "supervisor1"))["token"]
     client = await SioClient().connect(live.url, auth={"token": supervisor, "hall": "juxian"})
     try:
-        snap, marker = await client.until_live()
+        snap, _ = await client.until_live()
         assert snap["type"] == "snapshot" and snap["data"]["hall"]["code"] == "juxian"
     finally:
         await client.close()

@@ -1,0 +1,97 @@
+"""Two real server processes sharing one PostgreSQL and one Redis (`run.py serve` each), for
+the tests that need every process to see every event: the `cluster` fixture (conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, ClientTimeout
+
+from tests.conftest import ROOT, free_port
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+class ServerProcess:
+    """`run.py serve` in a process of its own; its output goes to a log file."""
+
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path):
+        self.name = name
+        self.port = free_port()
+        self.env = env
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"server-{name}.log"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        out = self.log_path.open("wb")
+        with out:  # the child keeps its own descriptor
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "run.py",
+                "serve",
+                "--port",
+                str(self.port),
+                "--no-seed",
+                cwd=ROOT,
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    async def health(self, session: ClientSession) -> dict:
+        async with session.get(self.url + "/healthz") as resp:
+            return await resp.json()
+
+    async def wait_ready(self, timeout: float = START_TIMEOUT) -> dict:
+        """Until /healthz says the database is fine and the Redis bus is subscribed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        body: dict | str = "no answer"
+        async with ClientSession(timeout=ClientTimeout(total=2)) as session:
+            while loop.time() < deadline:
+                if self.proc.returncode is not None:
+                    pytest.fail(
+                        f"server {self.name} exited with {self.proc.returncode}:\n{self.log()}"
+                    )
+                try:
+                    body = await self.health(session)
+                    if body.get("ok") and body["bus"] == {"kind": "redis", "ok": True}:
+                        return body
+                except (OSError, ValueError) as exc:  # not listening yet (or not JSON)
+                    body = repr(exc)
+                await asyncio.sleep(0.1)
+        pytest.fail(f"server {self.name} not ready in {timeout}s ({body}):\n{self.log()}")
+
+    async def stop(self) -> None:
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            proc.kill()
+            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT)
+
+
+async def set_notice(http: ClientSession, token: str, text: str) -> None:
+    async with http.put(
+        "/api/halls/rizhao/notice",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as resp:
+        assert resp.status == 200, await resp.text()
