@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from server import logmask
+
+    logmask.install()  # phone and ID numbers never reach the log, from any module
     settings = from_env()
     overrides = {
         k: v

@@ -1,14 +1,30 @@
 """Security found by trying: cross-site request forgery with the admin's cookie, the headers on
-every response, Retry-After on 429."""
+every response, Retry-After on 429, personal data in the log."""
 
 from __future__ import annotations
 
+import io
+import logging
+import random
+import re
+
 from aiohttp import ClientSession, CookieJar
 
+from server import logmask
 from server.api.ratelimit import RateLimiter, RetryLater
+from server.domain.identity import id_check_char, mask_phone
+from server.keys import STORE
+from server.outbox import LogSender, SmsDispatcher
 from tests.conftest import LiveServer, login
 from tests.conftest import test_settings as settings_for_test
-from tests.queue_helpers import bearer, clerk_at_window, item_of_window, kiosk_token
+from tests.queue_helpers import (
+    bearer,
+    clerk_at_window,
+    command,
+    item_of_window,
+    kiosk_token,
+    register,
+)
 
 STATUS_15 = "/api/halls/rizhao/windows/15/status"
 
@@ -192,3 +208,56 @@ def test_retry_after_is_the_time_until_a_token():
     assert waits == [3, 2, 1, 1]  # the last at 2.9 s: 0.1 s left, rounded up
     now[0] += 0.2  # 3.1 s after the burst was spent: a token
     limiter.check("k")
+
+
+async def test_a_burst_of_registrations_and_sms_leaves_no_personal_data_in_the_log(live, http, db):
+    """Citizens register with phone and ID numbers, are called and served; the SMS go out
+    through the log sender. The log, as run.py sets it up, holds no full number."""
+    root = logging.getLogger()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logmask.install()  # what run.py does once logging is configured
+    rng = random.Random(11)
+    phones = [f"1{rng.choice('3589')}{rng.randrange(10**9):09d}" for _ in range(8)]
+    ids = []
+    for _ in range(8):
+        body = f"371102{rng.randrange(1950, 2005)}{rng.randrange(1, 13):02d}"
+        body += f"{rng.randrange(1, 29):02d}{rng.randrange(1000):03d}"
+        ids.append(body + id_check_char(body))
+    sender = LogSender()
+    try:
+        kiosk = await kiosk_token(http)
+        clerk = await clerk_at_window(db, 1)
+        item = await item_of_window(db, 1)
+        for phone, id_number in zip(phones, ids, strict=True):
+            await register(http, kiosk, item, phone=phone, id_number=id_number)
+        for _ in range(3):
+            await command(http, clerk, 1, "call-next")
+            await command(http, clerk, 1, "start")
+            await command(http, clerk, 1, "finish")
+        hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
+        sms = SmsDispatcher(live.app[STORE], sender)
+        while await sms.dispatch([hall_id]):
+            await sms.idle()
+        try:  # a failure that names the citizen, as a gateway error might
+            raise RuntimeError(f"gateway refused {phones[0]} ({ids[0]})")
+        except RuntimeError:
+            logging.getLogger("hallops.sms").exception("sending to %s failed", phones[1])
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    log = stream.getvalue()
+    # the SMS went out to the real numbers, and the log says so, masked
+    assert len(sender.sent) >= 4, sender.sent
+    for recipient, _, _ in sender.sent:
+        assert recipient in phones
+        assert f"SMS to {mask_phone(recipient)}:" in log
+    assert "Traceback" in log and mask_phone(phones[0]) in log
+    assert not re.search(r"(?<!\d)1\d{10}(?!\d)", log), log
+    assert not re.search(r"(?<!\d)\d{17}[\dXx]", log), log
+    for number in phones + ids:
+        assert number not in log
