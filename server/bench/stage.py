@@ -11,9 +11,10 @@
   has the database (argon2 logins of 130 clerks would cost the server seconds of CPU before
   the measurement); otherwise through POST /api/auth/login and /api/auth/device
 - every clerk signs in at their window and opens it through the HTTP API
-- queues are pre-filled so calls never hit queue_empty: registrations, tickets and their
-  ticket.registered events written in bulk in one transaction per queue (the rows hq_register
-  writes, numbered the same way), the events appended with the same append_events()
+- queues are pre-filled so calls never hit queue_empty, through the product's own path: POST
+  /api/halls/{hall}/registrations from the hall's kiosk, as a kiosk registers a citizen (the
+  bench's own server is started with a kiosk rate limit that lets it; against --url the
+  server's limit applies and refusals are counted)
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ import asyncpg
 ROOT = Path(__file__).resolve().parent.parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
 CITY = "rizhao"
+PREFILL_KIOSK_PER_MINUTE = 10_000_000
+PREFILL_CONCURRENCY = 16  # registrations in flight during the pre-fill
 
 
 def free_port() -> int:
@@ -118,6 +121,9 @@ class ServerProcess:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        # the pre-fill registers thousands of citizens through one kiosk before the phases
+        env["HALLOPS_KIOSK_PER_MINUTE"] = str(PREFILL_KIOSK_PER_MINUTE)
+        env["HALLOPS_KIOSK_BURST"] = str(PREFILL_KIOSK_PER_MINUTE)
         if redis_url:
             env["REDIS_URL"] = redis_url
             env["HALLOPS_REDIS_CHANNEL"] = f"hallops:bench:{secrets.token_hex(4)}"
@@ -218,10 +224,11 @@ class HallInfo:
     id: int
     windows: list[WindowInfo]
     queues: dict[str, int]  # code -> id
-    items: dict[int, int]  # queue id -> an item id of that queue
+    items: dict[int, str]  # queue id -> the code of an item registered into that queue
     kiosk_id: int | None
     display_code: str
     display_token: str = ""
+    kiosk_token: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -311,9 +318,9 @@ async def hall_info(conn: asyncpg.Connection, code: str, windows: int) -> HallIn
         )
     }
     items = {
-        r["queue_id"]: r["id"]
+        r["queue_id"]: r["code"]
         for r in await conn.fetch(
-            "select distinct on (queue_id) queue_id, id from item "
+            "select distinct on (queue_id) queue_id, code from item "
             "where hall_id = $1 and active and queue_id is not null order by queue_id, id",
             hall_id,
         )
@@ -364,6 +371,8 @@ async def db_sessions(conn: asyncpg.Connection, hall: HallInfo) -> None:
         w.token = await db_session(conn, staff_id=w.staff_id)
     device = await conn.fetchval("select id from device where code = $1", hall.display_code)
     hall.display_token = await db_session(conn, device_id=device)
+    if hall.kiosk_id is not None:
+        hall.kiosk_token = await db_session(conn, device_id=hall.kiosk_id)
 
 
 async def api_sessions(http: aiohttp.ClientSession, base: str, hall: HallInfo) -> None:
@@ -437,96 +446,79 @@ async def head_of(http: aiohttp.ClientSession, base: str, hall: HallInfo) -> int
 
 
 # ------------------------------------------------------------------------ pre-fill
-PREFILL_TICKETS = """
-with num as (
-    insert into queue_day (queue_id, service_day, last_number) values ($2, $3, $4)
-    on conflict (queue_id, service_day) do update set last_number = queue_day.last_number + $4
-    returning last_number - $4 as base),
-ids as (
-    select nextval(pg_get_serial_sequence('registration', 'id')) as id, g
-    from generate_series(1, $4) g),
-reg as (
-    insert into registration (id, hall_id, reg_no, query_code, item_id, queue_id, priority,
-                              device_id)
-    select ids.id, $1, to_char($3::date, 'YYMMDD') || lpad(ids.id::text, 8, '0'),
-           'B' || lpad(ids.id::text, 9, '0'), $5, $2, 'normal', $6
-    from ids
-    returning id)
-insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, rank, queued_at)
-select $1, $3, $2, (select prefix from queue where id = $2)
-                   || lpad((num.base + ids.g)::text, greatest(3, length((num.base + ids.g)::text)), '0'),
-       ids.id, 2, clock_timestamp() + ids.g * interval '1 microsecond'
-from ids, num
-order by ids.g
-returning id
-"""
-
-PREFILL_EVENTS = """
-select count(*) from append_events($1, 'device', $2, (
-    select jsonb_agg(jsonb_build_object('type', 'ticket.registered', 'payload',
-               hq_ticket_json(t) || jsonb_build_object('waiting', $4::int, 'reg_no', r.reg_no,
-                                                       'query_code', r.query_code))
-           order by t.id)
-    from ticket t join registration r on r.id = t.registration_id
-    where t.id = any($3::bigint[])))
-"""
-
 WAITING = """
 select count(*)::int from ticket where queue_id = $1 and service_day = $2 and status = 'waiting'
 """
 
 
-async def top_up(conn: asyncpg.Connection, hall: HallInfo, per_window: int) -> int:
+@dataclass
+class Registered:
+    made: int = 0
+    refused: dict[str, int] = field(default_factory=dict)  # error code -> count
+
+    def add(self, other: Registered) -> None:
+        self.made += other.made
+        for k, v in other.refused.items():
+            self.refused[k] = self.refused.get(k, 0) + v
+
+
+async def register(
+    http: aiohttp.ClientSession,
+    base: str,
+    hall: HallInfo,
+    kiosk_token: str,
+    item_codes: list[str],
+    count: int,
+) -> Registered:
+    """`count` registrations through the kiosk API (the product's path: the same validation,
+    numbering, events and audit as at a real kiosk), PREFILL_CONCURRENCY in flight, items
+    taken in turn."""
+    out = Registered()
+    todo = iter(range(count))
+    headers = {"Authorization": f"Bearer {kiosk_token}"}
+    url = f"{base}/api/halls/{hall.code}/registrations"
+
+    async def worker() -> None:
+        for i in todo:
+            async with http.post(
+                url, json={"item": item_codes[i % len(item_codes)]}, headers=headers
+            ) as resp:
+                if resp.status == 201:
+                    out.made += 1
+                    continue
+                try:
+                    code = (await resp.json()).get("code") or str(resp.status)
+                except (aiohttp.ContentTypeError, ValueError):
+                    code = str(resp.status)
+                out.refused[code] = out.refused.get(code, 0) + 1
+
+    await asyncio.gather(*(worker() for _ in range(min(PREFILL_CONCURRENCY, count))))
+    return out
+
+
+async def top_up(
+    conn: asyncpg.Connection,
+    http: aiohttp.ClientSession,
+    base: str,
+    hall: HallInfo,
+    per_window: int,
+) -> Registered:
     """Makes each queue hold at least per_window waiting tickets for every window that serves
-    it first. Returns the tickets added."""
+    it first, by registering citizens at the hall's kiosk."""
     day = service_day()
     need: dict[int, int] = {}
     for w in hall.windows:
         if w.first_queue is not None:
             need[w.first_queue] = need.get(w.first_queue, 0) + per_window
-    added = 0
+    out = Registered()
     for queue_id, wanted in sorted(need.items()):
         item = hall.items.get(queue_id)
         if item is None:
             continue
-        waiting = await conn.fetchval(WAITING, queue_id, day)
-        n = wanted - waiting
-        if n <= 0:
-            continue
-        async with conn.transaction():
-            ids = [
-                r["id"]
-                for r in await conn.fetch(
-                    PREFILL_TICKETS, hall.id, queue_id, day, n, item, hall.kiosk_id
-                )
-            ]
-            await conn.fetchval(PREFILL_EVENTS, hall.id, hall.kiosk_id, ids, waiting + n)
-        added += n
-    return added
-
-
-async def api_top_up(
-    http: aiohttp.ClientSession,
-    base: str,
-    hall: HallInfo,
-    kiosk_tokens: list[str],
-    item_codes: list[str],
-    count: int,
-) -> tuple[int, int]:
-    """Registrations through the kiosks (rate-limited by the server): (made, refused)."""
-    made = refused = 0
-    for i in range(count):
-        token = kiosk_tokens[i % len(kiosk_tokens)]
-        async with http.post(
-            f"{base}/api/halls/{hall.code}/registrations",
-            json={"item": item_codes[i % len(item_codes)]},
-            headers={"Authorization": f"Bearer {token}"},
-        ) as resp:
-            if resp.status == 201:
-                made += 1
-            else:
-                refused += 1
-    return made, refused
+        n = wanted - await conn.fetchval(WAITING, queue_id, day)
+        if n > 0:
+            out.add(await register(http, base, hall, hall.kiosk_token, [item], n))
+    return out
 
 
 async def keep_hall_open(conn: asyncpg.Connection) -> None:
