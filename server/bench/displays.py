@@ -303,9 +303,12 @@ class DisplayWorker(BaseHandler):
         )
         return {"behind": behind, "ahead": ahead, "waited": time.monotonic() - t0, **self._health()}
 
-    async def op_latencies(self, sends: dict[int, dict[int, float]]) -> dict[str, Any]:
+    async def op_latencies(
+        self, sends: dict[int, dict[int, float]], keep: bool = False
+    ) -> dict[str, Any]:
         """Latency of every recorded arrival whose command send time is known, and per event
-        the latest arrival in this process (the parent takes the max over processes)."""
+        the latest arrival in this process (the parent takes the max over processes). `keep`:
+        the recording stays for another call (with other start times)."""
         lat = array("d")
         last_arrival: dict[tuple[int, int], float] = {}
         count: dict[tuple[int, int], int] = {}
@@ -320,7 +323,8 @@ class DisplayWorker(BaseHandler):
                 if t > last_arrival.get(key, 0.0):
                     last_arrival[key] = t
                 count[key] = count.get(key, 0) + 1
-        self.rec = {}
+        if not keep:
+            self.rec = {}
         return {"lat": lat.tobytes(), "last_arrival": last_arrival, "count": count}
 
     async def op_close(self) -> None:

@@ -47,7 +47,10 @@ TARGETS = {
     "lost": 0,
     "duplicated": 0,
     "cmd_vs_pg": 0.50,
-    "fanout_vs_raw": 0.60,
+    # issue 7: the fan-out at saturation delivers at least what the raw broadcast does, and
+    # its p99 command -> display is at most twice the raw broadcast's p99, in the same run
+    "fanout_vs_raw": 1.0,
+    "p99_vs_raw": 2.0,
     "p99_ms": 100.0,
     "rss_mb": 400.0,
 }
@@ -853,10 +856,19 @@ class Bench:
         dres = await asyncio.gather(*(d.call("end") for d in self.displays))
         del dres
         sends: dict[int, dict[int, float]] = {}
+        answers: dict[int, dict[int, float]] = {}
         for r in self._wres:
             for hall_id, s in r["sends"].items():
                 sends.setdefault(int(hall_id), {}).update(s)
-        out.update(await self._latency_stats(sends, self.subs_of_hall))
+            for hall_id, s in r.get("answers", {}).items():
+                answers.setdefault(int(hall_id), {}).update(s)
+        out.update(await self._latency_stats(sends, self.subs_of_hall, keep=True))
+        # the same deliveries counted from the command's answer (after its commit): the part
+        # the fan-out adds, whatever the disk did
+        after = await self._latency_stats(answers, self.subs_of_hall)
+        out["after_answer_p50_ms"] = after["p50_ms"]
+        out["after_answer_p99_ms"] = after["p99_ms"]
+        out["after_answer_every_display_p99_ms"] = after["every_display_p99_ms"]
         out["settle_s"] = settle["waited_s"]
         return out
 
@@ -899,9 +911,11 @@ class Bench:
         }
 
     async def _latency_stats(
-        self, sends: dict[int, dict[int, float]], subs_of_hall: dict[int, int]
+        self, sends: dict[int, dict[int, float]], subs_of_hall: dict[int, int], keep: bool = False
     ) -> dict[str, Any]:
-        res = await asyncio.gather(*(d.call("latencies", sends=sends) for d in self.displays))
+        res = await asyncio.gather(
+            *(d.call("latencies", sends=sends, keep=keep) for d in self.displays)
+        )
         lat = array("d")
         last: dict[tuple[int, int], float] = {}
         count: dict[tuple[int, int], int] = {}
@@ -1075,6 +1089,15 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
     s["p99_ms"] = lat.get("p99_ms")
     s["every_display_p99_ms"] = lat.get("every_display_p99_ms")
     s["bare_commit_p99_ms"] = lat.get("bare_commit_p99_ms")
+    rawlat = P.get("raw_broadcast_latency", {})
+    s["raw_p99_ms"] = rawlat.get("p99_ms")
+    s["raw_every_display_p99_ms"] = rawlat.get("every_display_p99_ms")
+    if s["p99_ms"] is not None and s["raw_p99_ms"]:
+        s["p99_vs_raw"] = round(s["p99_ms"] / s["raw_p99_ms"], 2)
+    if s["every_display_p99_ms"] is not None and s["raw_every_display_p99_ms"]:
+        s["every_display_p99_vs_raw"] = round(
+            s["every_display_p99_ms"] / s["raw_every_display_p99_ms"], 2
+        )
     chk = P.get("check", {})
     s["lost"] = chk.get("lost")
     s["duplicated"] = chk.get("duplicated")
@@ -1101,6 +1124,8 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
         verdict["fanout_vs_raw"] = True if ok else (False if s["fanout_saturated"] else None)
     if s["p99_ms"] is not None:
         verdict["p99"] = s["p99_ms"] <= t["p99_ms"]
+    if "p99_vs_raw" in s:
+        verdict["p99_vs_raw"] = s["p99_vs_raw"] <= t["p99_vs_raw"]
     if s["server_rss_mb"]:
         verdict["rss"] = s["server_rss_mb"] <= t["rss_mb"]
     s["pass"] = verdict
@@ -1188,6 +1213,11 @@ def table(result: dict[str, Any]) -> str:
                 f"{'  meanwhile in PostgreSQL':<34}"
                 f"{_f(r['pg_checkpoints']) + ' checkpoints, ' + _f(r['other_db_tx']) + ' tx elsewhere':>36}"
             )
+        if r.get("after_answer_p99_ms") is not None:
+            lines.append(
+                f"{'  counted from the HTTP answer':<34}"
+                f"{'p50 ' + _f(r['after_answer_p50_ms'], '{:.1f}') + ' / p99 ' + _f(r['after_answer_p99_ms'], '{:.1f}') + ' ms':>36}"
+            )
         if r.get("bare_commit_p99_ms") is not None:
             lines.append(
                 f"{'  a bare one-row commit meanwhile':<34}"
@@ -1246,7 +1276,10 @@ def table(result: dict[str, Any]) -> str:
         "cmd_vs_pg_no_displays",
     )
     tgt(
-        "display fan-out vs raw broadcast", _pct(s.get("fanout_vs_raw")), ">= 60 %", "fanout_vs_raw"
+        "display fan-out vs raw broadcast",
+        _pct(s.get("fanout_vs_raw")),
+        f">= {100 * TARGETS['fanout_vs_raw']:.0f} %",
+        "fanout_vs_raw",
     )
     if s.get("fanout_vs_raw") is not None and not s.get("fanout_saturated"):
         lines.append("  (the displays kept up with everything the windows offered: a lower bound)")
@@ -1256,6 +1289,17 @@ def table(result: dict[str, Any]) -> str:
         "<= 100 ms",
         "p99",
     )
+    tgt(
+        "p99 command -> display vs raw broadcast p99",
+        f"{_f(s.get('p99_vs_raw'), '{:.2f}')} x",
+        f"<= {TARGETS['p99_vs_raw']:.0f} x",
+        "p99_vs_raw",
+    )
+    if s.get("every_display_p99_vs_raw") is not None:
+        lines.append(
+            f"  (time until every display had it: {s['every_display_p99_vs_raw']:.2f} x the raw"
+            " broadcast's)"
+        )
     if v.get("p99") is False and (s.get("bare_commit_p99_ms") or 0) >= TARGETS["p99_ms"] / 2:
         lines.append(
             f"  (the disk: a bare one-row commit alone had p99 {s['bare_commit_p99_ms']:.1f} ms"

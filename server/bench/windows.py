@@ -114,6 +114,7 @@ class WindowWorker(BaseHandler):
         self.errors: Counter[str] = Counter()
         self.http_lat = array("d")
         self.sends: dict[int, dict[int, float]] = {}
+        self.answers: dict[int, dict[int, float]] = {}  # when the command's answer came
         self.max_seq: dict[int, int] = {}
         self.missed_ticks = 0
         self.verbs: Counter[str] = Counter()
@@ -152,12 +153,15 @@ class WindowWorker(BaseHandler):
             sent = self.sends.get(w.hall_id)
             if sent is None:
                 sent = self.sends[w.hall_id] = {}
+                self.answers[w.hall_id] = {}
+            answered = self.answers[w.hall_id]
             events = data.get("events", ())
             if self.sample is None and verb == "call-next" and events:
                 self.sample = orjson.dumps(events[0]).decode()  # the frame a display gets
             for ev in events:
                 seq = ev["seq"]
                 sent[seq] = t0
+                answered[seq] = t1
                 if seq > self.max_seq.get(w.hall_id, 0):
                     self.max_seq[w.hall_id] = seq
         else:
@@ -223,6 +227,7 @@ class WindowWorker(BaseHandler):
             "http_p99": percentile(lat, 0.99),
             "max_seq": self.max_seq,
             "sends": self.sends if keep_sends else {},
+            "answers": self.answers if keep_sends else {},
             "sample": self.sample,
         }
 
