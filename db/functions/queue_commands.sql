@@ -3,7 +3,8 @@
 
 -- Register at the kiosk: the registration and its ticket, numbered per queue per day.
 -- The registration number (the barcode) is the day and the registration's id: unique, and
--- never reused.
+-- never reused. The query code, phone and ID number are stored, never put in the event: every
+-- screen of the hall receives it, and the query code opens the citizen's notice.
 create or replace function hq_register(p_hall int, p_actor_kind text, p_actor_id int, p_item int,
                                        p_queue int, p_day date,
                                        p_query_code text, p_phone text, p_id_number text,
@@ -11,7 +12,7 @@ create or replace function hq_register(p_hall int, p_actor_kind text, p_actor_id
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare
-    n int; prefix text; reg_id bigint; t ticket; waiting int; qcode text; p_reg_no text;
+    n int; prefix text; reg_id bigint; t ticket; figures jsonb; qcode text; p_reg_no text;
 begin
     reg_id := nextval(pg_get_serial_sequence('registration', 'id'));
     p_reg_no := to_char(p_day, 'YYMMDD') || lpad(reg_id::text, greatest(8, length(reg_id::text)), '0');
@@ -28,11 +29,11 @@ begin
     values (p_hall, p_day, p_queue, prefix || lpad(n::text, greatest(3, length(n::text)), '0'), reg_id,
             case when p_priority = 'normal' then 2 else 1 end)
     returning * into t;
-    waiting := hq_waiting(p_queue, p_day);
+    figures := hq_queue_figures(p_queue, p_day);
     return query select * from hq_commit(p_hall, p_actor_kind, p_actor_id, null, 'ticket.register',
         jsonb_build_array(jsonb_build_object('type', 'ticket.registered', 'payload',
-            hq_ticket_json(t) || jsonb_build_object('waiting', waiting,
-                'reg_no', p_reg_no, 'query_code', p_query_code))),
+            hq_ticket_json(t) || jsonb_build_object('waiting', figures->'waiting',
+                'reg_no', p_reg_no, 'queues', jsonb_build_array(figures)))),
         jsonb_build_object('ticket_no', t.ticket_no, 'reg_no', p_reg_no));
 end $$;
 
@@ -93,7 +94,7 @@ create or replace function hq_call_next(p_hall int, p_window int, p_clerk int, p
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare
-    w service_window; t ticket; waiting int; attempt int := 0;
+    w service_window; t ticket; figures jsonb; attempt int := 0;
 begin
     w := hq_window(p_hall, p_window, p_clerk);
     if w.status <> 'open' then
@@ -116,47 +117,68 @@ begin
         perform hq_fail('HQ409', 'queue_empty', '当前没有等候的群众');
     end if;
     perform hq_idle_end(p_window);
-    waiting := hq_waiting(t.queue_id, p_day);
+    figures := hq_queue_figures(t.queue_id, p_day);
     perform hq_notify(p_hall, t, 'called', format('【%s】请 %s 号到 %s 办理。',
         (select name from hall where id = p_hall), t.ticket_no, w.display_name));
     perform hq_notify_near(p_hall, t.queue_id, p_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.call_next',
         jsonb_build_array(jsonb_build_object('type', 'ticket.called', 'window_id', p_window,
             'payload', hq_ticket_json(t) || jsonb_build_object(
-                'window_name', w.display_name, 'waiting', waiting, 'out_of_order', false))),
+                'window_name', w.display_name, 'waiting', figures->'waiting',
+                'out_of_order', false, 'queues', jsonb_build_array(figures)))),
         jsonb_build_object('ticket_no', t.ticket_no));
 end $$;
 
--- Call a specific waiting ticket out of order, with a reason (logged).
+-- Call a specific waiting ticket out of order, with a reason (logged). Out of order, not out of
+-- bounds: the window may call exactly the tickets its call-next could give it (hq_pick_next):
+-- one transferred to this window, or one of the queues it serves that is transferred to no
+-- window and to no other clerk.
 create or replace function hq_call_ticket(p_hall int, p_window int, p_clerk int, p_day date,
                                           p_ticket_no text, p_reason text)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
-declare w service_window; t ticket; waiting int;
+declare w service_window; t ticket; figures jsonb;
 begin
     w := hq_window(p_hall, p_window, p_clerk);
     if w.status <> 'open' then
         perform hq_fail('HQ409', 'window_not_open', '窗口未开放，不能叫号');
     end if;
     perform hq_require_free(p_window);
-    update ticket set status = 'called', window_id = p_window, clerk_id = p_clerk,
-                      called_at = now(), recalls = 0, out_of_order_reason = p_reason
-    where id = (select id from ticket where hall_id = p_hall and service_day = p_day
-                and ticket_no = p_ticket_no and status = 'waiting'
-                order by id desc limit 1 for update)
-    returning * into t;
+    select * into t from ticket
+    where hall_id = p_hall and service_day = p_day and ticket_no = p_ticket_no
+      and status = 'waiting'
+    order by id desc limit 1 for update;
     if not found then
         perform hq_fail('HQ404', 'unknown_ticket', format('没有等候中的 %s 号', p_ticket_no));
     end if;
+    if t.target_window_id is not null then
+        if t.target_window_id <> p_window then
+            perform hq_fail('HQ409', 'ticket_for_other_window',
+                format('%s 号已转给 %s 号窗口办理，本窗口不能呼叫', t.ticket_no,
+                       (select sw.window_no from service_window sw where sw.id = t.target_window_id)));
+        end if;
+    elsif t.target_clerk_id is not null and t.target_clerk_id <> p_clerk then
+        perform hq_fail('HQ409', 'ticket_for_other_clerk',
+            format('%s 号已转给其他工作人员办理，本窗口不能呼叫', t.ticket_no));
+    elsif not exists (select 1 from window_queue wq
+                      where wq.window_id = p_window and wq.queue_id = t.queue_id) then
+        perform hq_fail('HQ409', 'queue_not_served',
+            format('%s 号属于本窗口不办理的队列，不能呼叫', t.ticket_no));
+    end if;
+    update ticket set status = 'called', window_id = p_window, clerk_id = p_clerk,
+                      called_at = now(), recalls = 0, out_of_order_reason = p_reason
+    where id = t.id
+    returning * into t;
     perform hq_idle_end(p_window);
-    waiting := hq_waiting(t.queue_id, p_day);
+    figures := hq_queue_figures(t.queue_id, p_day);
     perform hq_notify(p_hall, t, 'called', format('【%s】请 %s 号到 %s 办理。',
         (select name from hall where id = p_hall), t.ticket_no, w.display_name));
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.call_ticket',
         jsonb_build_array(jsonb_build_object('type', 'ticket.called', 'window_id', p_window,
             'payload', hq_ticket_json(t) || jsonb_build_object(
-                'window_name', w.display_name, 'waiting', waiting, 'out_of_order', true,
-                'reason', p_reason))),
+                'window_name', w.display_name, 'waiting', figures->'waiting',
+                'out_of_order', true, 'reason', p_reason,
+                'queues', jsonb_build_array(figures)))),
         jsonb_build_object('ticket_no', t.ticket_no, 'reason', p_reason));
 end $$;
 
@@ -182,7 +204,7 @@ end $$;
 create or replace function hq_no_show(p_hall int, p_window int, p_clerk int, p_requeue boolean)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
-declare w service_window; t ticket; nxt ticket; needed int; events jsonb; waiting int;
+declare w service_window; t ticket; nxt ticket; needed int; events jsonb; figures jsonb;
 begin
     w := hq_window(p_hall, p_window, p_clerk);
     t := hq_current(p_window);
@@ -203,9 +225,10 @@ begin
         values (t.hall_id, t.service_day, t.queue_id, t.ticket_no, t.registration_id, t.id, 2,
                 '过号重排')
         returning * into nxt;
-        waiting := hq_waiting(t.queue_id, t.service_day);
+        figures := hq_queue_figures(t.queue_id, t.service_day);
         events := events || jsonb_build_array(jsonb_build_object('type', 'ticket.requeued',
-            'payload', hq_ticket_json(nxt) || jsonb_build_object('waiting', waiting)));
+            'payload', hq_ticket_json(nxt) || jsonb_build_object('waiting', figures->'waiting',
+                'queues', jsonb_build_array(figures))));
     end if;
     perform hq_idle_start(p_window, t.service_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.no_show',
@@ -235,7 +258,7 @@ end $$;
 create or replace function hq_finish(p_hall int, p_window int, p_clerk int)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
-declare w service_window; t ticket; secs int;
+declare w service_window; t ticket; secs int; figures jsonb;
 begin
     w := hq_window(p_hall, p_window, p_clerk);
     t := hq_current(p_window);
@@ -249,9 +272,11 @@ begin
         least(3600, greatest(30, (avg_service_seconds * 4 + secs) / 5))
     where id = t.queue_id;
     perform hq_idle_start(p_window, t.service_day);
+    figures := hq_queue_figures(t.queue_id, t.service_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.finish',
         jsonb_build_array(jsonb_build_object('type', 'ticket.finished', 'window_id', p_window,
-            'payload', hq_ticket_json(t) || jsonb_build_object('service_seconds', secs))),
+            'payload', hq_ticket_json(t) || jsonb_build_object('service_seconds', secs,
+                'queues', jsonb_build_array(figures)))),
         jsonb_build_object('ticket_no', t.ticket_no));
 end $$;
 
@@ -262,7 +287,7 @@ create or replace function hq_transfer(p_hall int, p_window int, p_clerk int, p_
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare
-    w service_window; t ticket; nxt ticket; target_queue int; waiting int; tw service_window;
+    w service_window; t ticket; nxt ticket; target_queue int; figures jsonb; tw service_window;
 begin
     w := hq_window(p_hall, p_window, p_clerk);
     t := hq_current(p_window);
@@ -301,13 +326,16 @@ begin
             case when p_front then 0 else 2 end, now(), p_target_window, p_target_clerk,
             coalesce(p_note, ''))
     returning * into nxt;
-    waiting := hq_waiting(target_queue, t.service_day);
+    figures := jsonb_build_array(hq_queue_figures(target_queue, t.service_day));
+    if target_queue <> t.queue_id then
+        figures := figures || jsonb_build_array(hq_queue_figures(t.queue_id, t.service_day));
+    end if;
     perform hq_idle_start(p_window, t.service_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.transfer',
         jsonb_build_array(jsonb_build_object('type', 'ticket.transferred', 'window_id', p_window,
             'payload', hq_ticket_json(nxt) || jsonb_build_object(
                 'from_window_no', w.window_no, 'from_ticket_id', t.id, 'front', p_front,
-                'waiting', waiting))),
+                'waiting', figures->0->'waiting', 'queues', figures))),
         jsonb_build_object('ticket_no', t.ticket_no, 'to_queue', target_queue,
                            'to_window', p_target_window, 'to_clerk', p_target_clerk,
                            'note', p_note));

@@ -27,6 +27,40 @@ begin
             where queue_id = p_queue and service_day = p_day and status = 'waiting');
 end $$;
 
+-- The estimated wait of someone with p_ahead people before them: the open windows serving the
+-- queue share those people, each taking the queue's average service time:
+-- ceil(ahead / max(1, open windows)) × average service time. (SQL, immutable: inlined where
+-- it is used.)
+create or replace function hq_estimated_wait(p_ahead int, p_open_windows int,
+                                             p_avg_service_seconds int) returns int
+language sql immutable as $$
+    select (p_ahead + greatest(1, p_open_windows) - 1) / greatest(1, p_open_windows)
+           * p_avg_service_seconds
+$$;
+
+-- A queue's figures, the one place they are computed (the events that change them carry them,
+-- the queue-status read and the snapshot return them): its waiting tickets of the day, the open
+-- windows serving it, its average service time (the moving average hq_finish keeps) and the
+-- estimated wait of the last in line.
+-- Read on the hot path of every command that changes them: the queue's entries of the
+-- ticket_waiting index (as many as wait), its few window_queue rows, one row of queue.
+create or replace function hq_queue_figures(p_queue int, p_day date) returns jsonb
+language plpgsql stable as $$
+declare waiting int := hq_waiting(p_queue, p_day); open_windows int;
+begin
+    -- (counted into variables: in one query the planner would inline the counts once per use)
+    select count(*)::int into open_windows
+    from window_queue wq join service_window w on w.id = wq.window_id
+    where wq.queue_id = p_queue and w.status = 'open';
+    return (
+    select jsonb_build_object(
+        'code', q.code, 'waiting', waiting, 'open_windows', open_windows,
+        'avg_service_seconds', q.avg_service_seconds,
+        'estimated_wait_seconds',
+            hq_estimated_wait(waiting, open_windows, q.avg_service_seconds))
+    from queue q where q.id = p_queue);
+end $$;
+
 create or replace function hq_ticket_json(t ticket) returns jsonb
 language plpgsql stable as $$
 begin

@@ -21,7 +21,9 @@ begin
 end $$;
 
 -- Tickets still open at closing time end as closed_unserved: every ticket created before the
--- most recent closing instant (p_closed_at) that is not done.
+-- most recent closing instant (p_closed_at) that is not done. The event carries the figures of
+-- every queue of the hall for the current day (the session's date: the server's connections
+-- keep the hall's zone, Asia/Shanghai).
 create or replace function hq_close_day(p_hall int, p_closed_at timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
@@ -35,7 +37,10 @@ begin
     if n > 0 then
         return query select * from hq_commit(p_hall, 'system', null, null, 'queue.close_day',
             jsonb_build_array(jsonb_build_object('type', 'queue.day_closed',
-                'payload', jsonb_build_object('closed_at', p_closed_at, 'closed', n))),
+                'payload', jsonb_build_object('closed_at', p_closed_at, 'closed', n,
+                    'queues', (select jsonb_agg(hq_queue_figures(q.id, current_date)
+                                                order by q.prefix)
+                               from queue q where q.hall_id = p_hall)))),
             jsonb_build_object('closed_at', p_closed_at, 'closed', n));
     end if;
 end $$;

@@ -25,16 +25,26 @@ from item i join department d on d.id = i.department_id left join queue q on q.i
 where i.hall_id = $1 and i.code = $2
 """
 
-# Queue status: waiting counts, service rate and open windows, for estimated waits.
+# Every queue of a hall ($1) on a day ($2): its figures as hq_queue_figures computes them for
+# the events (waiting, open_windows, avg_service_seconds, estimated_wait_seconds), and more.
 QUEUE_STATUS = """
-select q.id, q.code, q.name, q.prefix, q.avg_service_seconds,
-       (select count(*) from ticket t where t.queue_id = q.id and t.service_day = $2
-          and t.status = 'waiting')::int as waiting,
-       (select count(*) from window_queue wq join service_window w on w.id = wq.window_id
-          where wq.queue_id = q.id and w.status = 'open')::int as open_windows,
+select q.id, q.code, q.name, q.prefix,
+       (f->>'waiting')::int as waiting, (f->>'open_windows')::int as open_windows,
+       (f->>'avg_service_seconds')::int as avg_service_seconds,
+       (f->>'estimated_wait_seconds')::int as estimated_wait_seconds,
        (select count(*) from ticket t where t.queue_id = q.id and t.service_day = $2
           and t.outcome = 'served')::int as served_today
-from queue q where q.hall_id = $1 order by q.prefix
+from queue q, hq_queue_figures(q.id, $2) f
+where q.hall_id = $1 order by q.prefix
+"""
+
+# The figures of every queue window $1 serves on day $2, as one jsonb array in serving order:
+# the `queues` of an event that changes a window's status (run it in the command's transaction,
+# after the change, so that the open-window counts include it).
+QUEUE_FIGURES_OF_WINDOW = """
+select coalesce(jsonb_agg(hq_queue_figures(wq.queue_id, $2) order by wq.position, wq.queue_id),
+                '[]'::jsonb)
+from window_queue wq where wq.window_id = $1
 """
 
 RECENT_CALLS = """
@@ -109,6 +119,20 @@ select count(*)::int from ticket t, ticket me
 where me.id = $1 and t.queue_id = me.queue_id and t.service_day = me.service_day
   and t.status = 'waiting' and t.target_window_id is null
   and (t.rank, t.queued_at, t.id) < (me.rank, me.queued_at, me.id)
+"""
+
+# Ticket $1: the people ahead of it (as WAITING_AHEAD) and its estimated wait, by the rule of
+# hq_queue_figures (hq_estimated_wait over its queue's open windows and average service time).
+TICKET_WAIT = """
+select a.ahead, hq_estimated_wait(a.ahead, (f->>'open_windows')::int,
+                                  (f->>'avg_service_seconds')::int) as estimated_wait_seconds
+from ticket me,
+lateral (select count(*)::int as ahead from ticket t
+         where t.queue_id = me.queue_id and t.service_day = me.service_day
+           and t.status = 'waiting' and t.target_window_id is null
+           and (t.rank, t.queued_at, t.id) < (me.rank, me.queued_at, me.id)) a,
+hq_queue_figures(me.queue_id, me.service_day) f
+where me.id = $1
 """
 
 QUEUE_BY_CODE = "select id from queue where hall_id = $1 and code = $2"

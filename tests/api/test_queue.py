@@ -373,3 +373,164 @@ async def test_cancel_ends_the_ticket_with_a_reason(http, db):
         await db.fetchval("select detail->>'reason' from audit where action = 'ticket.cancel'")
         == "群众主动放弃"
     )
+
+
+async def qts_item(db) -> str:
+    """An item of the qts queue, which windows 15 and 16 serve."""
+    return await item_of_window(db, 15)
+
+
+async def test_out_of_order_call_of_a_ticket_transferred_to_another_window_is_refused(http, db):
+    kiosk = await kiosk_token(http)
+    clerk15 = await clerk_at_window(db, 15)
+    clerk16 = await clerk_at_window(db, 16)
+    reg = await register(http, kiosk, await qts_item(db))
+    ticket_no = reg["ticket"]["ticket_no"]
+    await command(http, clerk15, 15, "call-next")
+    await command(http, clerk15, 15, "transfer", {"to_window_no": 16, "note": "请到16号"})
+    # window 15 serves the ticket's queue, but the ticket is now window 16's
+    refused = await command(
+        http, clerk15, 15, "call", {"ticket_no": ticket_no, "reason": "插队"}, expect=409
+    )
+    assert refused["error"]["code"] == "ticket_for_other_window"
+    assert "16 号窗口" in refused["error"]["message"]
+    assert (
+        await db.fetchval(
+            "select status from ticket where ticket_no = $1 and previous_id is not null", ticket_no
+        )
+        == "waiting"
+    )
+    called = await command(http, clerk16, 16, "call", {"ticket_no": ticket_no, "reason": "转办"})
+    assert called["ticket"]["ticket_no"] == ticket_no
+
+
+async def test_out_of_order_call_of_a_ticket_transferred_to_another_clerk_is_refused(http, db):
+    kiosk = await kiosk_token(http)
+    clerk15 = await clerk_at_window(db, 15)
+    clerk16 = await clerk_at_window(db, 16)
+    clerk16_id = await db.fetchval("select id from staff where username = 'clerk016'")
+    reg = await register(http, kiosk, await qts_item(db))
+    ticket_no = reg["ticket"]["ticket_no"]
+    await command(http, clerk15, 15, "call-next")
+    await command(http, clerk15, 15, "transfer", {"to_clerk_id": clerk16_id})
+    refused = await command(
+        http, clerk15, 15, "call", {"ticket_no": ticket_no, "reason": "插队"}, expect=409
+    )
+    assert refused["error"]["code"] == "ticket_for_other_clerk" and refused["error"]["message"]
+    called = await command(http, clerk16, 16, "call", {"ticket_no": ticket_no, "reason": "转办"})
+    assert called["ticket"]["ticket_no"] == ticket_no
+
+
+async def test_out_of_order_call_of_a_ticket_of_a_queue_the_window_does_not_serve_is_refused(
+    http, db
+):
+    kiosk = await kiosk_token(http)
+    clerk1 = await clerk_at_window(db, 1)  # amr
+    reg = await register(http, kiosk, await qts_item(db))  # another department's queue
+    refused = await command(
+        http,
+        clerk1,
+        1,
+        "call",
+        {"ticket_no": reg["ticket"]["ticket_no"], "reason": "插队"},
+        expect=409,
+    )
+    assert refused["error"]["code"] == "queue_not_served" and refused["error"]["message"]
+    assert await db.fetchval("select count(*) from ticket where status = 'called'") == 0
+
+
+async def test_no_event_carries_the_query_code_phone_or_id_number(http, db):
+    kiosk = await kiosk_token(http)
+    clerk = await clerk_at_window(db, 1)
+    phone, id_number = "13912345678", "11010519491231002X"
+    notice = await register(
+        http, kiosk, await item_of_window(db, 1), phone=phone, id_number=id_number
+    )
+    assert notice["query_code"]  # the kiosk's answer has it: it is printed on the notice
+    for verb in ("call-next", "start", "finish"):
+        await command(http, clerk, 1, verb)
+    events = await db.fetch("select type, payload::text as text from event order by seq")
+    assert {"ticket.registered", "ticket.called", "ticket.finished"} <= {e["type"] for e in events}
+    for e in events:
+        for secret in (notice["query_code"], phone, id_number, "query_code"):
+            assert secret not in e["text"], (e["type"], secret)
+
+
+def figures_of(payload: dict) -> dict[str, dict]:
+    return {q["code"]: q for q in payload["queues"]}
+
+
+async def queue_status(http) -> dict[str, dict]:
+    body = await (await http.get("/api/halls/rizhao/queue-status")).json()
+    return {q["code"]: q for q in body["queues"]}
+
+
+async def test_queue_events_carry_the_figures_the_queue_status_shows(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    queue = await db.fetchval(
+        "select q.code from item i join queue q on q.id = i.queue_id where i.code = $1 "
+        "and q.hall_id = (select id from hall where code = 'rizhao')",
+        item,
+    )
+    await db.execute("update service_window set status = 'closed'")
+    await db.execute("update queue set avg_service_seconds = 300")
+    clerk1 = await clerk_at_window(db, 1)
+    await clerk_at_window(db, 2)  # two open windows serve the queue
+    for _ in range(3):
+        await register(http, kiosk, item)
+    registered = await db.fetchval(
+        "select payload from event where type = 'ticket.registered' order by seq desc limit 1"
+    )
+    # ceil(3 waiting / 2 open windows) x 300 s
+    assert registered["queues"] == [
+        {
+            "code": queue,
+            "waiting": 3,
+            "open_windows": 2,
+            "avg_service_seconds": 300,
+            "estimated_wait_seconds": 600,
+        }
+    ]
+    assert registered["waiting"] == 3 and "query_code" not in registered
+    status = await queue_status(http)  # the same numbers: one function computes both
+    assert {k: status[queue][k] for k in registered["queues"][0]} == registered["queues"][0]
+
+    called = (await command(http, clerk1, 1, "call-next"))["events"][0]["data"]
+    assert figures_of(called)[queue]["waiting"] == 2 == called["waiting"]
+    assert figures_of(called)[queue]["estimated_wait_seconds"] == 300
+    await command(http, clerk1, 1, "start")
+    await db.execute(
+        "update ticket set service_started_at = now() - interval '800 seconds' "
+        "where status = 'serving'"
+    )
+    finished = (await command(http, clerk1, 1, "finish"))["events"][0]["data"]
+    # the moving average learnt from 800 s: (4 x 300 + 800) / 5 = 400
+    assert figures_of(finished)[queue] == {
+        "code": queue,
+        "waiting": 2,
+        "open_windows": 2,
+        "avg_service_seconds": 400,
+        "estimated_wait_seconds": 400,
+    }
+    status = await queue_status(http)
+    assert {k: status[queue][k] for k in figures_of(finished)[queue]} == figures_of(finished)[queue]
+
+    # a transfer to another queue changes both
+    await command(http, clerk1, 1, "call-next")
+    other = await db.fetchval(
+        "select code from queue where prefix = 'B' and hall_id = "
+        "(select id from hall where code = 'rizhao')"
+    )
+    moved = (await command(http, clerk1, 1, "transfer", {"queue": other}))["events"][0]["data"]
+    assert [q["code"] for q in moved["queues"]] == [other, queue]
+    assert figures_of(moved)[other]["waiting"] == moved["waiting"] == 1
+    assert figures_of(moved)[queue]["waiting"] == 1
+
+    # a requeued no-show is waiting again
+    await command(http, clerk1, 1, "call-next")
+    for _ in range(2):
+        await command(http, clerk1, 1, "recall")
+    gone = await command(http, clerk1, 1, "no-show", {"requeue": True})
+    requeued = gone["events"][1]["data"]
+    assert figures_of(requeued)[queue]["waiting"] == requeued["waiting"] == 1
