@@ -7,6 +7,7 @@ drop messages, so consumers treat the bus as a hint and the PostgreSQL log as th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -119,17 +120,16 @@ class RedisBus:
                         handler(records)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (whatever broke the link: reconnect)
                 if self.ok:
                     log.warning("Redis bus lost (%s); retrying", exc)
                 self.ok = False
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
-                try:
+                # closing a link that already broke may fail too; it is gone either way
+                with contextlib.suppress(self._redis_mod.RedisError, OSError):
                     await pubsub.aclose()
-                except Exception:
-                    pass
 
     async def close(self) -> None:
         await stop_tasks(self._task)

@@ -11,8 +11,4 @@ async def stop_tasks(*tasks: asyncio.Task | None) -> None:
     live = [t for t in tasks if t is not None]
     for t in live:
         t.cancel()
-    for t in live:
-        try:
-            await t
-        except (asyncio.CancelledError, Exception):
-            pass
+    await asyncio.gather(*live, return_exceptions=True)

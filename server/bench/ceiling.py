@@ -71,6 +71,7 @@ class CeilingWorker(BaseHandler):
         pool_size: int = 8,
     ) -> dict[str, Any]:
         pool = self.pool
+        assert pool is not None, "op_open first"
         stop = False
         done = 0
         lat = array("d")

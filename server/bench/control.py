@@ -8,6 +8,7 @@ carries the worker's CPU seconds so far, so each phase can say how busy the gene
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
 import time
@@ -58,7 +59,7 @@ async def _serve(conn, factory) -> None:
         try:
             result = await getattr(handler, f"op_{op}")(**msg)
             reply = {"ok": result}
-        except Exception as exc:  # reported to the parent, which raises it there
+        except Exception as exc:  # noqa: BLE001 (reported to the parent, which raises it there)
             reply = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
         reply["cpu"] = cpu_seconds(me)
         conn.send(reply)
@@ -87,7 +88,9 @@ class Worker:
 
     @property
     def pid(self) -> int:
-        return self.proc.pid
+        pid = self.proc.pid
+        assert pid is not None, "the worker was started in __init__"
+        return pid
 
     async def call(self, op: str, _timeout: float = 600.0, **args: Any) -> Any:
         async with self._lock:
@@ -106,10 +109,9 @@ class Worker:
 
     async def stop(self) -> None:
         if self.proc.is_alive():
-            try:
+            # it may be gone already; it is killed below if not
+            with contextlib.suppress(RuntimeError, TimeoutError, OSError, EOFError):
                 await self.call("exit", _timeout=10)
-            except Exception:
-                pass
         self.proc.join(timeout=5)
         if self.proc.is_alive():
             self.proc.kill()

@@ -115,7 +115,7 @@ class Sub:
             hello = {"type": "auth", "token": self.token, "hall": self.hall_code}
             if self.since is not None:
                 hello["since"] = self.since
-            self.ws.send_text(orjson.dumps(hello))
+            self._send(orjson.dumps(hello))
         elif t == "auth_invalid":
             self.fail(f"auth_invalid {frame.get('code')}")
 
@@ -146,12 +146,12 @@ class Sub:
                     self.control(frame)
             return
         if payload == b"2":  # Engine.IO ping
-            self.ws.send_text(b"3")
+            self._send(b"3")
         elif payload[:1] == b"0":  # Engine.IO open: connect to the namespace with auth
             auth = {"token": self.token, "hall": self.hall_code}
             if self.since is not None:
                 auth["since"] = self.since
-            self.ws.send_text(b"40" + SIO_NS.encode() + b"," + orjson.dumps(auth))
+            self._send(b"40" + SIO_NS.encode() + b"," + orjson.dumps(auth))
         elif payload[:2] == b"44":
             self.fail("connect_error " + payload[2:200].decode(errors="replace"))
         elif payload[:2] == b"41":  # the server left the namespace (too slow): come back
@@ -159,7 +159,11 @@ class Sub:
             self.w.reconnects += 1
             self.live = False
             auth = {"token": self.token, "hall": self.hall_code, "since": self.last}
-            self.ws.send_text(b"40" + SIO_NS.encode() + b"," + orjson.dumps(auth))
+            self._send(b"40" + SIO_NS.encode() + b"," + orjson.dumps(auth))
+
+    def _send(self, data: bytes) -> None:
+        assert self.ws is not None, "connected before the server speaks"
+        self.ws.send_text(data)
 
     def fail(self, why: str) -> None:
         self.error = why
@@ -188,7 +192,7 @@ class Sub:
         await asyncio.sleep(0.2)
         try:
             await self.connect(self.host, self.port, 30.0)
-        except Exception as exc:
+        except (OSError, TimeoutError, RuntimeError, ValueError) as exc:
             self.closed = True
             self.error = f"reconnect failed: {exc}"
 
@@ -238,7 +242,7 @@ class DisplayWorker(BaseHandler):
             async with sem:
                 try:
                     await s.connect(host, port, timeout)
-                except Exception as exc:
+                except (OSError, TimeoutError, RuntimeError, ValueError) as exc:
                     s.error = s.error or f"{type(exc).__name__}: {exc}"
 
         await asyncio.gather(*(one(s) for s in new))

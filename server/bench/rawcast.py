@@ -50,7 +50,7 @@ async def _broadcast(app: web.Application, rest: bytes, rate: float) -> None:
         for ws in list(socks):
             try:
                 await ws.send_frame(frame, WSMsgType.TEXT)
-            except Exception:
+            except (OSError, RuntimeError):  # the client went away
                 socks.discard(ws)
         n += 1
         state["sent"] += 1

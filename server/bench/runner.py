@@ -81,13 +81,11 @@ class Options:
 # ------------------------------------------------------------------------ machine facts
 def machine_facts(pg_version: str | None = None) -> dict[str, Any]:
     model = ""
-    try:
-        for line in open("/proc/cpuinfo"):
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     versions = {}
     for mod in (
         "aiohttp",
@@ -203,7 +201,10 @@ def _mb(n: int | None) -> float | None:
 
 # ------------------------------------------------------------------------ the bench
 class Bench:
-    def __init__(self, opts: Options, progress: Callable[[str], None]):
+    server: stage.ServerProcess | None
+    conn: asyncpg.Connection | None
+
+    def __init__(self, opts: Options, progress: Callable[..., None]):
         self.o = opts
         self.progress = progress
         self.result: dict[str, Any] = {"config": asdict(opts), "phases": {}, "notes": []}
@@ -270,6 +271,8 @@ class Bench:
         return self.result
 
     async def _stop_server(self) -> None:
+        if self.server is None:
+            return
         await self.server.stop()
         if not self.o.keep_server_log:
             self.server.cleanup_files()
@@ -342,13 +345,13 @@ class Bench:
         specs = []
         for h in self.halls:
             codes = sorted(h.queues)
-            for w in h.windows:
+            for win in h.windows:
                 specs.append(
                     {
                         "hall_code": h.code,
                         "hall_id": h.id,
-                        "window_no": w.no,
-                        "token": w.token,
+                        "window_no": win.no,
+                        "token": win.token,
                         "transfer_queues": codes,
                     }
                 )
@@ -547,6 +550,7 @@ class Bench:
                 " (select coalesce(sum(xact_commit + xact_rollback), 0) from pg_stat_database"
                 "  where datname is distinct from current_database())"
             )
+            assert row is not None  # one row, always
             return int(row[0]), int(row[1])
         except asyncpg.PostgresError:
             return None
@@ -570,6 +574,7 @@ class Bench:
             if server is not None:
                 try:
                     now_cpu = server.cpu_times()
+                    assert last_cpu is not None  # read when server was set
                     used = (now_cpu.user + now_cpu.system) - (last_cpu.user + last_cpu.system)
                     last_cpu = now_cpu
                     extra = f"  server CPU {100 * used:4.0f} %"
@@ -972,7 +977,7 @@ class Bench:
         try:
             async with self.http.get(self.base + "/healthz") as resp:
                 out["server_health"] = await resp.json()
-        except Exception as exc:  # diagnostics only
+        except (aiohttp.ClientError, OSError, ValueError, TimeoutError) as exc:  # diagnostics
             out["server_health"] = {"error": repr(exc)}
         m = self.meter.mark()
         self._rss(m)
@@ -1148,11 +1153,16 @@ def table(result: dict[str, Any]) -> str:
     s = result.get("summary", {})
     mix = result.get("display_mix", {})
     lines = [
-        f"hallops bench: {c['halls']} hall(s) x {c['windows']} windows, {c['displays']} displays "
-        f"({mix.get('feed', 0)} plain feed, {mix.get('sio', 0)} Socket.IO), {c['duration']:.0f} s phases",
-        f"machine: {f.get('nproc')} x {f.get('cpu_model')}, {f.get('memory_gb')} GB, Python "
-        f"{f.get('python')}, PostgreSQL {f.get('postgresql')}, bus {f.get('bus')}, "
-        f"load average at start {', '.join(f'{x:.2f}' for x in f.get('loadavg_at_start', ()))}",
+        (
+            f"hallops bench: {c['halls']} hall(s) x {c['windows']} windows, {c['displays']} "
+            f"displays ({mix.get('feed', 0)} plain feed, {mix.get('sio', 0)} Socket.IO), "
+            f"{c['duration']:.0f} s phases"
+        ),
+        (
+            f"machine: {f.get('nproc')} x {f.get('cpu_model')}, {f.get('memory_gb')} GB, Python "
+            f"{f.get('python')}, PostgreSQL {f.get('postgresql')}, bus {f.get('bus')}, "
+            f"load average at start {', '.join(f'{x:.2f}' for x in f.get('loadavg_at_start', ()))}"
+        ),
         "versions: " + ", ".join(f"{k} {v}" for k, v in (f.get("versions") or {}).items()),
         "",
         f"{'phase':<34}{'result':>36}{'server':>8}{'PG':>6}{'gen':>6}{'other':>7}  (CPU % of one core)",

@@ -132,8 +132,9 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
 
     async def start(self, timeout: float = 180.0) -> None:
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
+        # the log stays open for the child until stop(); Popen returns at once
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(  # noqa: ASYNC220
             [
                 sys.executable,
                 str(ROOT / "run.py"),

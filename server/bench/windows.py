@@ -28,7 +28,7 @@ TRANSFER_SHARE = 0.05
 def percentile(sorted_values, q: float) -> float:
     if not sorted_values:
         return float("nan")
-    k = min(len(sorted_values) - 1, max(0, int(round(q * (len(sorted_values) - 1)))))
+    k = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
     return sorted_values[k]
 
 
@@ -137,7 +137,7 @@ class WindowWorker(BaseHandler):
             t0 = time.monotonic()
             status, body = await w.conn.send(req)
             t1 = time.monotonic()
-        except Exception as exc:
+        except (OSError, TimeoutError, RuntimeError, ValueError) as exc:
             self.errors[f"io:{type(exc).__name__}"] += 1
             w.conn = None
             await asyncio.sleep(0.05)

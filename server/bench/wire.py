@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import struct
 import time
 from collections.abc import Callable
+from typing import cast
 
 _monotonic = time.monotonic
 _PACK_H = struct.Struct("!H").pack
@@ -65,7 +67,8 @@ class WsClient(asyncio.Protocol):
         self.on_message = on_message
         self.on_close = on_close
         self.headers = headers or {}
-        self.transport: asyncio.Transport | None = None
+        # set by connection_made, before anything uses it
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self.opened: asyncio.Future = asyncio.get_running_loop().create_future()
         self._upgraded = False
         self._buf = b""
@@ -77,7 +80,7 @@ class WsClient(asyncio.Protocol):
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # a stream's is a Transport
         key = base64.b64encode(os.urandom(16)).decode()
         extra = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
         self.transport.write(
@@ -150,10 +153,8 @@ class WsClient(asyncio.Protocol):
         elif opcode == OP_CLOSE:
             self.close_code = _UNPACK_H(payload, 0)[0] if len(payload) >= 2 else None
             if not self.closed:
-                try:
+                with contextlib.suppress(OSError, RuntimeError):  # it may be closing already
                     self.transport.write(client_frame(payload[:2], OP_CLOSE))
-                except Exception:
-                    pass
             self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -172,10 +173,8 @@ class WsClient(asyncio.Protocol):
 
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
-            try:
+            with contextlib.suppress(OSError, RuntimeError):  # it may be closing already
                 self.transport.write(client_frame(_PACK_H(1000), OP_CLOSE))
-            except Exception:
-                pass
             self.transport.close()
 
 
@@ -214,13 +213,14 @@ class HttpConn(asyncio.Protocol):
 
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
-        self.transport: asyncio.Transport | None = None
+        # set by connection_made, before anything uses it
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self._waiter: asyncio.Future | None = None
         self._buf = b""
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # a stream's is a Transport
 
     def data_received(self, data: bytes) -> None:
         buf = self._buf + data if self._buf else data
