@@ -220,7 +220,9 @@ class SnapshotReply(_Open):
     hall: dict[str, Any]
     windows: list[dict[str, Any]]
     queues: list[dict[str, Any]]
-    calls: list[dict[str, Any]]
+    calls: list[dict[str, Any]]  # being called now (ticket still called at its window)
+    recent_calls: list[dict[str, Any]]
+    calls_kept: int  # how many recent calls a screen keeps: one number, the server's
     notice_line: str
 
 
