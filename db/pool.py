@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import orjson
+from asyncpg.pool import PoolConnectionProxy
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
 
 log = logging.getLogger(__name__)
+
+# A connection of its own or one lent by the pool: the queries take either. (A string: asyncpg's
+# classes are generic for the type checker only.)
+Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 
 def _dumps(value) -> str:
@@ -66,7 +75,7 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path):
         self.path = data_dir / "pg"
-        self._server = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> str:
         import pgserver  # imported here: only the embedded mode needs it

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
-
+from db.pool import Conn
 from server.domain.events import EventRecord
 
 APPEND_EVENTS = "select seq, type, payload, window_id, at from append_events($1, $2, $3, $4)"
@@ -37,7 +36,7 @@ def record(hall_id: int, row) -> EventRecord:
 
 
 async def append_events(
-    conn: asyncpg.Connection,
+    conn: Conn,
     hall_id: int,
     actor_kind: str,
     actor_id: int | None,
@@ -50,23 +49,23 @@ async def append_events(
 
 
 async def events_after(
-    conn: asyncpg.Connection, hall_id: int, after: int, upto: int = 2**62
+    conn: Conn, hall_id: int, after: int, upto: int = 2**62
 ) -> list[EventRecord]:
     rows = await conn.fetch(EVENTS_AFTER, hall_id, after, upto)
     return [record(hall_id, r) for r in rows]
 
 
-async def last_seq(conn: asyncpg.Connection, hall_id: int) -> int:
+async def last_seq(conn: Conn, hall_id: int) -> int:
     value = await conn.fetchval(LAST_SEQ, hall_id)
     return int(value or 0)
 
 
-async def all_last_seq(conn: asyncpg.Connection) -> dict[int, int]:
+async def all_last_seq(conn: Conn) -> dict[int, int]:
     return {r["hall_id"]: r["last_seq"] for r in await conn.fetch(ALL_LAST_SEQ)}
 
 
 async def write_audit(
-    conn: asyncpg.Connection,
+    conn: Conn,
     hall_id: int | None,
     actor_kind: str,
     actor_id: int | None,
