@@ -5,6 +5,7 @@ import {
   $, api, fill, formatClock, formatDate, formatWait, h, limitText, param, ranges,
 } from "../shared/api.js";
 import { deviceLogin, forgetDevice } from "../shared/device.js";
+import { idNumberProblem, phoneProblem } from "./identity.js";
 
 const IDLE_MS = 90_000;          // back to the start after this long without a touch
 const DONE_SECONDS = 60;         // the ticket screen stays this long
@@ -196,6 +197,7 @@ async function chooseItem(item) {
   $("#phone").value = "";
   $("#id-number").value = "";
   $("#reg-error").hidden = true;
+  clearFieldErrors();
   renderPriority();
   renderItem();
   showStep("item");
@@ -237,6 +239,22 @@ $("#priority").addEventListener("click", (ev) => {
 let activeField = null;
 for (const input of [$("#phone"), $("#id-number")]) {
   input.addEventListener("focus", () => { activeField = input; });
+  input.addEventListener("input", () => fieldError(input, null));
+}
+
+// The API's field names -> the inputs; an error is shown next to its field.
+const FIELDS = { phone: "#phone", id_number: "#id-number" };
+
+function fieldError(input, message) {
+  const note = $(`#${input.id}-error`);
+  note.textContent = message || "";
+  note.hidden = !message;
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+function clearFieldErrors() {
+  for (const sel of Object.values(FIELDS)) fieldError($(sel), null);
 }
 fill($("#keypad"), ["1", "2", "3", "⌫", "4", "5", "6", "X", "7", "8", "9", "清空", "", "0", "", "下一项"].map((k) => {
   if (!k) return h("span");
@@ -249,6 +267,7 @@ function keypad(k) {
   else if (k === "下一项") activeField = field === $("#phone") ? $("#id-number") : $("#phone");
   else if (k === "X" && field !== $("#id-number")) return;
   else if (field.value.length < Number(field.maxLength)) field.value += k;
+  fieldError(field, null);
   (activeField || field).focus({ preventScroll: true });
 }
 
@@ -260,8 +279,18 @@ $("#reg-form").addEventListener("submit", async (ev) => {
   const phone = $("#phone").value.trim();
   const idNumber = $("#id-number").value.trim().toUpperCase();
   const error = $("#reg-error");
-  if (phone && !/^1\d{10}$/.test(phone)) return showError("手机号码应为 11 位数字，以 1 开头");
-  if (idNumber && !/^\d{17}[\dX]$/.test(idNumber)) return showError("身份证号码应为 18 位");
+  // checked here first, with the server's rules, so a typo is shown before anything is sent
+  const problems = [
+    [$("#phone"), phone && phoneProblem(phone)],
+    [$("#id-number"), idNumber && idNumberProblem(idNumber)],
+  ];
+  for (const [input, problem] of problems) fieldError(input, problem || null);
+  const wrong = problems.find(([, problem]) => problem);
+  if (wrong) {
+    activeField = wrong[0];
+    wrong[0].focus({ preventScroll: true });
+    return;
+  }
   error.hidden = true;
   state.busy = true;
   $("#submit").disabled = true;
@@ -274,7 +303,12 @@ $("#reg-form").addEventListener("submit", async (ev) => {
     showDone(notice);
   } catch (err) {
     if (err.status === 401) return deviceRefused();
-    showError(err.message);   // 429: the server's "too many requests" message, as it is
+    if (FIELDS[err.field]) {
+      fieldError($(FIELDS[err.field]), err.message);
+      activeField = $(FIELDS[err.field]);
+    } else {
+      showError(err.message);   // 429: the server's "too many requests" message, as it is
+    }
   } finally {
     state.busy = false;
     $("#submit").disabled = false;

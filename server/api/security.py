@@ -52,6 +52,16 @@ HEADERS: Final = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
 }
+# The kiosk prints the notice through a hidden frame of its own page: the notice may be framed
+# by this origin (and only by it).
+FRAMED_BY_SELF: Final = frozenset({"/notice"})
+_SELF_FRAMED_HEADERS: Final = {
+    **HEADERS,
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'none'", "frame-ancestors 'self'"
+    ),
+    "X-Frame-Options": "SAMEORIGIN",
+}
 
 
 def _has_bearer(request: web.Request) -> bool:
@@ -95,7 +105,8 @@ async def security_middleware(request: web.Request, handler) -> web.StreamRespon
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: every response (pages, static files, API answers, errors made by
     any middleware, WebSocket handshakes) gets the headers."""
-    for name, value in HEADERS.items():
+    headers = _SELF_FRAMED_HEADERS if request.path in FRAMED_BY_SELF else HEADERS
+    for name, value in headers.items():
         response.headers.setdefault(name, value)
 
 
