@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from db.conn import Conn
+from db.pool import Conn
 from server import demo_catalogue as cat
 from server.domain.calendar import calendar_from_library
 from server.domain.passwords import hash_password

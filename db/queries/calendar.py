@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from db.conn import Conn
+from db.pool import Conn
 from server.domain.calendar import HallCalendar, parse_work_periods
 from server.domain.errors import NotFound
 
