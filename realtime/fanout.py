@@ -139,10 +139,20 @@ class Subscriber:
     def _write_batch(self) -> bool:
         """One write: the private queue, then the ring from sent_seq on. False when the
         client's socket buffer is full (or the client fell out of the ring: dropped)."""
+        ring = self.ring
+        if not self._out and ring is not None and self._ring_live and self.sent_seq < self.last_seq:
+            # The usual case, live and nothing private: what is due is the same for every
+            # client at this position, and the ring packs it once for all of them.
+            packed = ring.packed(self.sent_seq, self.last_seq, self.max_write, self.pack)
+            if packed is None:
+                self.drop("slow_consumer")  # so far behind that the ring forgot its frames
+                return False
+            data, n = packed
+            self.sent_seq += n
+            return self.write_now(data)
         parts = list(self._out)
         self._out.clear()
         self._out_bytes = 0
-        ring = self.ring
         if self._ring_live and ring is not None and self.sent_seq < self.last_seq:
             frames = ring.span(self.sent_seq, self.last_seq, self.max_write)
             if frames is None:
@@ -156,8 +166,10 @@ class Subscriber:
         """Called by the flusher: one write of everything queued, unless the client is full.
         True when something was written."""
         self._dirty = False
-        if self.closed or self._writer is not None or not self._pending():
+        if self.closed or self._writer is not None:
             return False
+        if not self._out and not (self._ring_live and self.sent_seq < self.last_seq):
+            return False  # nothing due (it was written meanwhile)
         try:
             writable = self._write_batch()
         except _WRITE_ERRORS as exc:  # the peer went away
@@ -246,13 +258,17 @@ class HallRing:
     max_events = 20_000
     max_bytes = 8 * 1024 * 1024
 
+    max_packed = 64  # writes kept for the clients at the same position (see packed)
+
     def __init__(self, framer: Callable[[bytes], Any]):
         self.framer = framer
         self.frames: list = []  # framed events (bytes, or str for Socket.IO)
         self.base = 0  # seq of frames[0]
         self.bytes = 0
+        self._packed: dict[tuple[int, int, int, Any], tuple[Any, int]] = {}
 
     def append(self, seq: int, frame: bytes) -> None:
+        self._packed.clear()
         framed = self.framer(frame)
         if not self.frames or seq != self.base + len(self.frames):
             if self.frames:
@@ -268,6 +284,23 @@ class HallRing:
             self.bytes -= sum(map(len, self.frames[:cut]))
             del self.frames[:cut]
             self.base += cut
+
+    def packed(
+        self, after: int, upto: int, limit: int, pack: Callable[[list], Any]
+    ) -> tuple[Any, int] | None:
+        """One write of span(after, upto, limit) as `pack` makes it, and how many events it
+        holds; made once for all the clients at the same position until the ring moves on.
+        `pack` must give the same write for the same frames (it is one transport's)."""
+        key = (after, upto, limit, getattr(pack, "__func__", pack))
+        hit = self._packed.get(key)
+        if hit is None:
+            frames = self.span(after, upto, limit)
+            if frames is None:
+                return None
+            if len(self._packed) >= self.max_packed:
+                self._packed.clear()
+            hit = self._packed[key] = (pack(frames), len(frames))
+        return hit
 
     def span(self, after: int, upto: int, limit: int) -> list[bytes] | None:
         """The frames of seqs after+1 .. upto (at least one, about `limit` bytes at most);

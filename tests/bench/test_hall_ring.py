@@ -50,3 +50,22 @@ def test_a_discontinuity_restarts_the_ring():
     r.append(9, b"b")  # 6..8 never came: nobody can be served across the hole
     assert r.base == 9 and r.frames == [b"<b>"]
     assert r.span(5, 9, 100) is None and r.span(8, 9, 100) == [b"<b>"]
+
+
+def test_clients_at_the_same_position_share_one_packed_write_until_the_ring_moves():
+    r = ring()
+    for seq in range(1, 4):
+        r.append(seq, str(seq).encode())
+    packs: list[list[bytes]] = []
+
+    def pack(frames: list[bytes]) -> bytes:
+        packs.append(frames)
+        return b"".join(frames)
+
+    first = r.packed(1, 3, 1_000, pack)
+    assert first == (b"<2><3>", 2)
+    assert r.packed(1, 3, 1_000, pack) is first and len(packs) == 1  # packed once
+    assert r.packed(0, 3, 1_000, pack) == (b"<1><2><3>", 3)  # another position, its own
+    r.append(4, b"4")
+    assert r.packed(1, 4, 1_000, pack) == (b"<2><3><4>", 3) and len(packs) == 3
+    assert r.packed(-5, 4, 1_000, pack) is None  # forgotten: the client must resync
