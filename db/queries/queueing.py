@@ -114,14 +114,8 @@ left join window_signin ws on ws.window_id = w.id left join staff st on st.id = 
 where wq.queue_id = $1 order by wq.position, w.window_no
 """
 
-WAITING_AHEAD = """
-select count(*)::int from ticket t, ticket me
-where me.id = $1 and t.queue_id = me.queue_id and t.service_day = me.service_day
-  and t.status = 'waiting' and t.target_window_id is null
-  and (t.rank, t.queued_at, t.id) < (me.rank, me.queued_at, me.id)
-"""
-
-# Ticket $1: the people ahead of it (as WAITING_AHEAD) and its estimated wait, by the rule of
+# Ticket $1: the people ahead of it (waiting in its queue before it, not transferred to a
+# window) and its estimated wait, by the rule of
 # hq_queue_figures (hq_estimated_wait over its queue's open windows and average service time).
 TICKET_WAIT = """
 select a.ahead, hq_estimated_wait(a.ahead, (f->>'open_windows')::int,

@@ -78,6 +78,7 @@ class SessionReply(_Open):
 
 class OkReply(_Open):
     ok: bool
+    seq: list[int]
 
 
 class RevokeReply(_Open):
@@ -122,8 +123,8 @@ async def device_login(call: Call, p: Params, body: DeviceLoginBody) -> Reply:
 
 
 async def logout(call: Call, p: Params, body: None) -> Reply:
-    await call.ctx.auth.logout(call.credential or "", call.actor)
-    return Reply({"ok": True}, session_ended=True)
+    events = await call.ctx.auth.logout(call.credential or "", call.actor)
+    return Reply({"ok": True}, events=events, session_ended=True)
 
 
 async def revoke_sessions(call: Call, p: HallParams, body: RevokeBody) -> Reply:

@@ -233,9 +233,9 @@ class AuthService:
         assert actor is not None
         return LoginResult(token, expires_at, actor)
 
-    async def logout(self, token: str, actor: Actor) -> None:
+    async def logout(self, token: str, actor: Actor) -> list[EventRecord]:
         """Ends this session: revoked, audited and announced (session.ended) in one
-        transaction, so its live connections close in every process."""
+        transaction, so its live connections close in every process. Returns that event."""
         digest = token_hash(token)
         self._forget(digest)
         async with self.store.command(actor, "auth.logout") as tx:
@@ -252,6 +252,7 @@ class AuthService:
                     ),
                 )
         self._forget(digest)  # a request resolving it meanwhile must not keep it cached
+        return tx.records
 
     async def revoke_sessions(
         self, call: CommandCall, *, staff_id: int | None = None, device_id: int | None = None

@@ -1,13 +1,13 @@
 """The live queue: registration at the kiosk, calling, recalls, no-shows, transfers, parking.
 
-The commands themselves are database functions (db/migrations/0003_queue_commands.sql): each
-is one statement that changes the tickets, appends its events and audits itself, so a call is
-one round trip and 130 windows calling at once never get the same ticket (SKIP LOCKED). This
-module authorizes, validates, and shapes what the screens need."""
+The commands themselves are database functions (db/functions/queue_commands.sql; declared in
+server/catalogue/queue.py): each is one statement that changes the tickets, appends its events
+and audits itself, so a call is one round trip and 130 windows calling at once never get the
+same ticket (SKIP LOCKED). This module authorizes, validates, and shapes what the screens
+need."""
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -51,12 +51,6 @@ def mask_id_number(id_number: str | None) -> str | None:
     if not id_number:
         return id_number
     return f"{id_number[:4]}{'*' * (len(id_number) - 8)}{id_number[-4:]}"
-
-
-def estimated_wait_seconds(ahead: int, open_windows: int, avg_service_seconds: int) -> int:
-    """People ahead shared by the windows serving the queue, each taking the queue's recent
-    average service time (an EWMA kept by hq_finish)."""
-    return math.ceil(ahead / max(1, open_windows)) * avg_service_seconds
 
 
 def own_window_target(actor: Actor, hall_code: str, window_no: int) -> Target | None:
@@ -308,10 +302,10 @@ class QueueService:
             materials = await conn.fetch(hq.ITEM_MATERIALS, row["item_id"])
             windows = await conn.fetch(q.WINDOWS_OF_QUEUE, row["queue_id"])
             ticket = row["ticket"] or {}
-            waiting = ticket.get("status") == "waiting"
-            ahead = await conn.fetchval(q.WAITING_AHEAD, ticket["id"]) if waiting else 0
-        open_windows = sum(1 for w in windows if w["status"] == "open")
-        wait = estimated_wait_seconds(ahead, open_windows, row["avg_service_seconds"])
+            ahead, wait = 0, 0
+            if ticket.get("status") == "waiting":
+                # the estimated wait is computed in one place, the database (hq_estimated_wait)
+                ahead, wait = await conn.fetchrow(q.TICKET_WAIT, ticket["id"])
         return {
             **registration_view(row),
             "hall": {"code": row["hall_code"], "name": row["hall_name"]},
@@ -322,7 +316,7 @@ class QueueService:
             "materials": [dict(m) for m in materials],
             "windows": [dict(w) for w in windows],
             "ahead": ahead,
-            "estimated_wait_seconds": wait if waiting else 0,
+            "estimated_wait_seconds": wait,
         }
 
 
@@ -336,9 +330,7 @@ def queue_view(r: asyncpg.Record) -> dict[str, Any]:
         "open_windows": r["open_windows"],
         "served_today": r["served_today"],
         "avg_service_seconds": r["avg_service_seconds"],
-        "estimated_wait_seconds": estimated_wait_seconds(
-            r["waiting"], r["open_windows"], r["avg_service_seconds"]
-        ),
+        "estimated_wait_seconds": r["estimated_wait_seconds"],
     }
 
 

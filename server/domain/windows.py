@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from db.queries import hall as q
+from db.queries import queueing as qq
 from server.domain.actor import Actor
 from server.domain.auth import emit_forced_sign_out
 from server.domain.errors import Conflict, Invalid, NotFound
@@ -27,16 +28,25 @@ async def _lock_window(tx: Tx, hall_id: int, window_no: int):
     return row
 
 
+async def _status_changed(
+    tx: Tx, window_id: int, window_no: int, status: str, previous: str
+) -> None:
+    """The event of a window's new status, with the figures of the queues it serves as the
+    database computes them after the change (open windows, hence estimated waits, moved)."""
+    queues = await tx.conn.fetchval(qq.QUEUE_FIGURES_OF_WINDOW, window_id, service_day())
+    tx.emit(
+        "window.status_changed",
+        {"window_no": window_no, "status": status, "previous": previous, "queues": queues},
+        window_id=window_id,
+    )
+
+
 async def _close_unattended(tx: Tx, window_id: int, window_no: int, status: str) -> None:
     """Nobody at the counter any more: the window closes with the clerk's leaving."""
     if status != "closed":
         await tx.conn.execute(q.SET_WINDOW_STATUS, window_id, "closed")
         await tx.conn.execute(q.END_IDLE, window_id)
-        tx.emit(
-            "window.status_changed",
-            {"window_no": window_no, "status": "closed", "previous": status},
-            window_id=window_id,
-        )
+        await _status_changed(tx, window_id, window_no, "closed", status)
 
 
 async def sign_in(call: Call, hall_code: str, window_no: int) -> tuple[Actor, list[EventRecord]]:
@@ -109,9 +119,5 @@ async def set_status(
                 await tx.conn.execute(q.START_IDLE, window["id"], service_day())
             else:
                 await tx.conn.execute(q.END_IDLE, window["id"])
-            tx.emit(
-                "window.status_changed",
-                {"window_no": window_no, "status": status, "previous": window["status"]},
-                window_id=window["id"],
-            )
+            await _status_changed(tx, window["id"], window_no, status, window["status"])
     return {"window_no": window_no, "status": status}, tx.records

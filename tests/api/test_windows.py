@@ -120,6 +120,15 @@ async def test_open_pause_close(api: Api, db):
         ("window.status_changed", "paused", "open"),
         ("window.status_changed", "open", "closed"),
     ]
+    # each carries its queues' figures after the change: window 1 is amr's only open window
+    assert [
+        [q["open_windows"] for q in e["data"]["queues"] if q["code"] == "amr"] for e in events
+    ] == [
+        [1],
+        [0],
+        [1],
+        [0],
+    ]
     wid = await window_id(db, 1)
     rows = await db.fetch(
         "select actor_kind, actor_id, window_id from event "
@@ -159,7 +168,24 @@ async def test_sign_out_closes_the_window(api: Api, db):
     events = await api.events_since("clerk001", head)
     assert [(e["type"], e["data"]) for e in events] == [
         ("window.signed_out", {"window_no": 1, "clerk_id": me["id"]}),
-        ("window.status_changed", {"window_no": 1, "status": "closed", "previous": "paused"}),
+        (
+            "window.status_changed",
+            {
+                "window_no": 1,
+                "status": "closed",
+                "previous": "paused",
+                # the figures of the queues it served, as the database computes them now
+                "queues": [
+                    {
+                        "code": "amr",
+                        "waiting": 0,
+                        "open_windows": 0,
+                        "avg_service_seconds": 300,
+                        "estimated_wait_seconds": 0,
+                    }
+                ],
+            },
+        ),
     ]
     assert (await api.ok("clerk001", "GET", "/api/session"))["actor"]["window_no"] is None
     # signed out, the clerk cannot act on the window any more
