@@ -107,8 +107,6 @@ def _operation(op: Operation, path: str, schemas: dict[str, Any]) -> dict[str, A
                 }
             },
         }
-    if op.body is not None or (op.http is not None and op.http[0] != "GET"):
-        responses.setdefault("415", {"description": _REASON[415]})
     if not op.public:
         doc["security"] = [{"bearer": []}, {"cookie": []}]
     doc["responses"] = responses

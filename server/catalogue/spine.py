@@ -96,6 +96,10 @@ class Operation:
             if self.public and status in (401, 403):
                 continue
             out.setdefault(status, set()).update(codes)
+        if self.http is not None and self.http[0] != "GET":
+            # server/api/security.py: a state change from a foreign page, or not in JSON
+            out.setdefault(403, set()).add("bad_origin")
+            out.setdefault(415, set()).add("unsupported_media_type")
         return out
 
 
