@@ -17,20 +17,26 @@ duty roster, the event log) and must be in the audit trail with outcome 'denied'
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Self
 from datetime import date
 
 import asyncpg
+import orjson
+import socketio
+import websockets
 from aiohttp import ClientSession, DummyCookieJar
 
 from server import demo_hall
 from server.api.registry import api
-from server.catalogue import CATALOGUE
 from server.app import create_app  # noqa: F401  (importing the app registers every route)
+from server.catalogue import CATALOGUE
 from server.keys import AUTH
+from tests.realtime.sio import SioClient
 
 FORBIDDEN_CODES = {
     "wrong_role",
@@ -374,7 +380,7 @@ class Matrix:
         self.baseline: str | None = None  # fingerprint of the baseline state, while it holds
         self.audit_mark = 0  # audit rows up to this id are accounted for
 
-    async def __aenter__(self) -> Matrix:
+    async def __aenter__(self) -> Self:
         # no cookie jar: every request carries exactly the bearer token it names
         self.session = ClientSession(base_url=self.live.url, cookie_jar=DummyCookieJar())
         for label, (username, kind) in ACTORS.items():
@@ -652,3 +658,48 @@ async def test_every_authenticated_route_refuses_without_a_session(live):
                 if resp.status != 401 or body["error"]["code"] != "unauthenticated":
                     wrong.append(f"{method} {path} {headers}: {resp.status} {body}")
         assert not wrong, "\n".join(wrong)
+
+
+# ------------------------------------------------------------------------------ live stream
+# Both live transports are authorized by one rule (hall.stream), the same as reading the event
+# log back: the expectations are EVENTS_READ's.
+STREAM = EVENTS_READ
+
+
+async def _feed_outcome(ws_url: str, token: str, hall: str) -> str:
+    async with websockets.connect(ws_url + "/ws/display") as ws:
+        assert orjson.loads(await ws.recv()) == {"type": "auth_required"}
+        await ws.send(orjson.dumps({"type": "auth", "token": token, "hall": hall}).decode())
+        frame = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+    return "ok" if frame.get("type") == "auth_ok" else str(frame.get("code"))
+
+
+async def _socketio_outcome(url: str, token: str, hall: str) -> str:
+    client = SioClient()
+    try:
+        await client.connect(url, auth={"token": token, "hall": hall})
+    except socketio.exceptions.ConnectionError:
+        error = client.errors[-1] if client.errors else None
+        return str(error["data"]["code"]) if isinstance(error, dict) else "transport refused"
+    await client.close()
+    return "ok"
+
+
+async def test_stream_matrix_on_both_transports(live, db):
+    """Socket.IO /hall and the plain feed /ws/display: role × hall -> allowed or the exact
+    refusal, the same for both."""
+    async with Matrix(live, db) as m:
+        for actor in ACTORS:
+            for target, hall in HALLS.items():
+                want = STREAM[(actor, target)]
+                for transport, outcome in (
+                    ("plain feed", _feed_outcome(live.ws_url, m.tokens[actor], hall)),
+                    ("socket.io", _socketio_outcome(live.url, m.tokens[actor], hall)),
+                ):
+                    got = await outcome
+                    m.cases += 1
+                    if got != want:
+                        m.mismatches.append(
+                            f"{actor:15} {transport} [{target}]: want {want}, got {got}"
+                        )
+        assert not m.mismatches, m.report()
