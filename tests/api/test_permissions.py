@@ -22,8 +22,8 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Self
 from datetime import date
+from typing import Self
 
 import asyncpg
 import orjson
