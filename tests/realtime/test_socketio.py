@@ -264,3 +264,12 @@ async def test_a_bad_room_is_refused(live, http):
         with pytest.raises(socketio.exceptions.ConnectionError):
             await client.connect(live.url, auth={"token": token, "rooms": rooms})
         assert client.errors and client.errors[-1]["data"]["code"] == "invalid_room", rooms
+
+
+@pytest.mark.parametrize("path", ["/socket.io/?EIO=4&transport=websocket", "/ws/display"])
+async def test_no_live_transport_negotiates_per_message_deflate(live, path):
+    """Browsers always offer it; for small JSON frames it only costs CPU on every delivery."""
+    async with websockets.connect(live.ws_url + path, compression="deflate") as ws:
+        assert ws.request.headers.get("Sec-WebSocket-Extensions")  # offered ...
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None  # ... not taken
+        await ws.recv()  # the transport works: Engine.IO's open packet / auth_required
