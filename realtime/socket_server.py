@@ -9,12 +9,18 @@ it comes back), and nobody else waits.
 Engine.IO's aiohttp driver opens its WebSockets with aiohttp's default, per-message deflate on,
 and browsers always offer it: every frame to every terminal would be compressed, about three
 times the CPU of a delivery for small JSON frames that gain nothing from it (the plain feed
-never negotiates it either)."""
+never negotiates it either).
+
+A direct write path (DirectWriter) lets the fan-out write a terminal's frames straight to its
+socket, like the plain feed, instead of through Engine.IO's queue and writer task: one packet
+through Engine.IO costs a task switch, a wait_for task, a Packet and aiohttp's framing, several
+times a plain write. Order is kept: it writes directly only when everything queued for that
+connection has been written (the queue counts what goes in, the WebSocket what goes out)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Final
+from typing import Any, Final
 
 import engineio
 import orjson
@@ -25,8 +31,35 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 ENGINEIO_QUEUE: Final = 64
 
 
+class _CountingQueue(asyncio.Queue):
+    """An Engine.IO socket's send queue that counts the packets put into it."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self.puts = 0
+
+    def _put(self, item: Any) -> None:
+        if item is not None:  # None is the writer's stop sign, never sent
+            self.puts += 1
+        super()._put(item)
+
+
+class DirectWriter:
+    """A terminal's WebSocket transport, for writes that bypass Engine.IO's queue."""
+
+    def __init__(self, transport: asyncio.Transport, queue: _CountingQueue):
+        self.transport = transport
+        self.queue = queue
+        self.sent = 0  # packets Engine.IO's writer has written
+
+    def ready(self) -> bool:
+        """True when nothing queued is still to be written: a direct write keeps the order."""
+        return self.queue.puts == self.sent and not self.transport.is_closing()
+
+
 class _UncompressedWebSocket(engineio_aiohttp.WebSocket):
-    """The driver's WebSocket, opened with compress=False (what its __call__ does otherwise)."""
+    """The driver's WebSocket, opened with compress=False (what its __call__ does otherwise),
+    which also counts what Engine.IO writes and offers its socket a DirectWriter."""
 
     async def __call__(self, environ: dict) -> web.WebSocketResponse:
         request = environ["aiohttp.request"]
@@ -35,8 +68,28 @@ class _UncompressedWebSocket(engineio_aiohttp.WebSocket):
         )
         await self._sock.prepare(request)
         self.environ = environ
+        self.direct: DirectWriter | None = None
+        eio_socket = getattr(self.handler, "__self__", None)
+        queue = getattr(eio_socket, "queue", None)
+        # Only a connection that is a WebSocket from the start: an upgrade from long-polling
+        # writes packets of its own (the probe) outside the queue.
+        if (
+            eio_socket is not None
+            and not eio_socket.connected
+            and isinstance(queue, _CountingQueue)
+            and request.transport is not None
+        ):
+            self.direct = DirectWriter(request.transport, queue)
+            eio_socket.hall_direct = self.direct
         await self.handler(self)
         return self._sock
+
+    async def send(self, message: Any) -> None:
+        # Counted before: aiohttp writes the frame before it could wait for the transport, so
+        # nothing can run between this count and the frame being in the transport.
+        if self.direct is not None:
+            self.direct.sent += 1
+        await super().send(message)
 
 
 class _BoundedEngineIO(engineio.AsyncServer):
@@ -46,7 +99,7 @@ class _BoundedEngineIO(engineio.AsyncServer):
 
     def create_queue(self, *args, **kwargs) -> asyncio.Queue:
         if not args and not kwargs:
-            return asyncio.Queue(maxsize=ENGINEIO_QUEUE)
+            return _CountingQueue(maxsize=ENGINEIO_QUEUE)
         return super().create_queue(*args, **kwargs)
 
 

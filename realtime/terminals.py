@@ -18,7 +18,9 @@ import socketio
 
 from realtime import protocol as p
 from realtime.fanout import Fanout, Subscriber, parse_since
+from realtime.led_feed import ws_text_frame
 from realtime.rooms import room_filter
+from realtime.socket_server import DirectWriter
 from server.domain.auth import AuthService
 from server.domain.errors import DomainError
 from server.domain.hall import visible_hall
@@ -39,16 +41,27 @@ def _bare(frame: bytes) -> bytes:
     return frame
 
 
+def _payload(frame: bytes) -> bytes:
+    """The payload of an unmasked WebSocket frame made by ws_text_frame."""
+    n = frame[1]
+    return frame[2:] if n < 126 else frame[4:] if n == 126 else frame[10:]
+
+
 class TerminalSubscriber(Subscriber):
     max_queue = 1000
-    # A write is one packet of up to max_write bytes of frames, into the connection's Engine.IO
-    # queue (socket_server.ENGINEIO_QUEUE packets): above high_water packets queued, wait until
-    # its writer is down to low_water. So a terminal holds at most ~64 kB here (a hundred
-    # terminals far behind would otherwise hold tens of MB), and the queue keeps room for
-    # Engine.IO's own packets (pings, disconnect).
+    # A write is one Socket.IO packet of up to max_write bytes of frames, built once as a whole
+    # WebSocket frame for all the terminals at the same position. It is written straight to the
+    # connection's socket when Engine.IO has nothing queued for it (socket_server.DirectWriter),
+    # else put into its Engine.IO queue (socket_server.ENGINEIO_QUEUE packets), behind what is
+    # there. Above high_water packets queued or high_water_bytes in the socket buffer, wait until
+    # it is down to low_water / low_water_bytes. So a terminal holds at most ~64 kB here (a
+    # hundred terminals far behind would otherwise hold tens of MB), and the queue keeps room
+    # for Engine.IO's own packets (pings, disconnect).
     max_write = 16 * 1024
     high_water = 4
     low_water = 1
+    high_water_bytes = 64 * 1024
+    low_water_bytes = 16 * 1024
 
     def __init__(self, hall_id: int, sio: socketio.AsyncServer, sid: str, eio_sid: str):
         super().__init__(hall_id)
@@ -60,24 +73,37 @@ class TerminalSubscriber(Subscriber):
     # live events are kept once per hall as their bare frames; a write packs them
     ring_frame = staticmethod(_bare)
 
-    def pack(self, parts: list[bytes]) -> str:
-        return (_PREFIX + b",".join(parts) + b"]").decode()
+    def pack(self, parts: list[bytes]) -> bytes:
+        """The WebSocket frame of Engine.IO message '4' carrying Socket.IO event 'hall'."""
+        return ws_text_frame(b"4" + _PREFIX + b",".join(parts) + b"]")
 
-    def _queue(self) -> asyncio.Queue:
+    def _socket(self) -> Any:
         sock = self.sio.eio.sockets.get(self.eio_sid)
         if sock is None or sock.closed:
             raise ConnectionResetError("the terminal's Engine.IO socket is gone")
-        return sock.queue
+        return sock
 
-    def write_now(self, data: str) -> bool:
-        # What AsyncSocket.send does, without a task switch per packet (python-engineio 4.x)
-        queue = self._queue()
-        queue.put_nowait(engineio.packet.Packet(engineio.packet.MESSAGE, data=data))
+    def write_now(self, data: bytes) -> bool:
+        sock = self._socket()
+        direct: DirectWriter | None = getattr(sock, "hall_direct", None)
+        if direct is not None and direct.ready():
+            direct.transport.write(data)
+            return direct.transport.get_write_buffer_size() <= self.high_water_bytes
+        # Behind what Engine.IO has queued: what AsyncSocket.send does, without a task switch
+        # per packet (python-engineio 4.x); the packet's data is the frame's text after "4".
+        queue = sock.queue
+        queue.put_nowait(
+            engineio.packet.Packet(engineio.packet.MESSAGE, data=_payload(data)[1:].decode())
+        )
         return queue.qsize() < self.high_water
 
     async def wait_writable(self) -> None:
         while not self.closed:
-            if self._queue().qsize() <= self.low_water:
+            sock = self._socket()
+            direct: DirectWriter | None = getattr(sock, "hall_direct", None)
+            if sock.queue.qsize() <= self.low_water and (
+                direct is None or direct.transport.get_write_buffer_size() <= self.low_water_bytes
+            ):
                 return
             await asyncio.sleep(0.01)
 

@@ -11,7 +11,8 @@ from server.bench.runner import Bench, Options
 from server.bench.stage import PREFILL_KIOSK_PER_MINUTE
 from server.simulate import Options as SimOptions
 from server.simulate import simulate
-from tests.conftest import LiveServer, test_settings
+from tests.conftest import LiveServer
+from tests.conftest import test_settings as settings_for_test
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ async def bench_server(db_dsn: str):
     queues are filled by registering at the kiosk, through the API."""
     limit = PREFILL_KIOSK_PER_MINUTE
     server = await LiveServer(
-        test_settings(kiosk_per_minute=float(limit), kiosk_burst=limit), db_dsn
+        settings_for_test(kiosk_per_minute=float(limit), kiosk_burst=limit), db_dsn
     ).start()
     yield server
     await server.stop()

@@ -9,6 +9,7 @@ import websockets
 from aiohttp import ClientSession, CookieJar
 from websockets.exceptions import InvalidStatus
 
+from server.keys import SIO
 from tests.conftest import login
 from tests.realtime.feed import FeedClient
 from tests.realtime.sio import SioClient
@@ -273,3 +274,33 @@ async def test_no_live_transport_negotiates_per_message_deflate(live, path):
         assert ws.request.headers.get("Sec-WebSocket-Extensions")  # offered ...
         assert ws.response.headers.get("Sec-WebSocket-Extensions") is None  # ... not taken
         await ws.recv()  # the transport works: Engine.IO's open packet / auth_required
+
+
+@pytest.mark.parametrize("transports", [None, ["websocket"]], ids=["polling+upgrade", "websocket"])
+async def test_live_events_reach_a_terminal_in_order_whichever_way_they_are_written(
+    live, http, transports
+):
+    """A WebSocket-first terminal is written straight to its socket once Engine.IO has written
+    what it queued (socket_server.DirectWriter); an upgraded one through Engine.IO's queue.
+    Either way every event arrives once, in order, after the handshake and the live marker."""
+    admin = (await login(http, "admin"))["token"]
+    clerk = (await login(http, "clerk001"))["token"]
+    client = await SioClient().connect(live.url, auth={"token": clerk}, transports=transports)
+    try:
+        head = (await client.until_live())[-1]["seq"]
+        (sock,) = live.app[SIO].eio.sockets.values()
+        direct = getattr(sock, "hall_direct", None)
+        through_engineio = direct.sent if direct is not None else None
+        n = 40
+        for i in range(n):
+            await _set_notice(http, admin, f"顺序 {i}")
+        got = await client.events(n, timeout=5)
+        assert [e["seq"] for e in got] == list(range(head + 1, head + n + 1))
+        assert [e["data"]["text"] for e in got] == [f"顺序 {i}" for i in range(n)]
+        if transports == ["websocket"]:
+            # the events went straight to the socket: Engine.IO wrote none of them
+            assert direct is not None and direct.sent == through_engineio
+        else:
+            assert direct is None
+    finally:
+        await client.close()
