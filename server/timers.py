@@ -3,8 +3,9 @@ SMS outbox is sent beside them. Everything the jobs act on is in the database (t
 as parked_at and the hall's closes_at), so after a restart (or kill -9) they fire as if nothing
 happened.
 
-A capability declares its jobs as data (TimerJob; the queue's are QUEUE_TIMER_JOBS) and
-HallTimers runs them: a later capability adds a job by declaring it, not by editing a loop.
+A capability declares its jobs in the catalogue (TimerJob in server/catalogue; the queue's are
+parked expiry and closing time) and HallTimers runs every declared one: a later capability adds
+a job by declaring it, not by editing a loop.
 
 With several processes exactly one owns each hall's timers: the owner holds a session-level
 PostgreSQL advisory lock per hall on a connection of its own. If the owner dies its
@@ -15,16 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Final
 
 import asyncpg
 
-from db.queries import queueing as qq
 from db.queries import timers as q
 from server.background import stop_tasks
+from server.catalogue import CATALOGUE
+from server.catalogue.spine import TimerContext, TimerJob
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ
 from server.domain.store import Store
@@ -35,57 +36,6 @@ log = logging.getLogger(__name__)
 LOCK_CLASS: Final = 0x4A12  # advisory lock key space of hall timers: (LOCK_CLASS, hall_id)
 
 
-@dataclass(frozen=True)
-class TimerContext:
-    """What a timer job gets besides its hall and the time."""
-
-    store: Store
-
-
-@dataclass(frozen=True)
-class TimerJob:
-    """A per-hall job, driven by timestamps in the database: run(ctx, hall row, now) commits
-    what is due at `now` and returns the events it committed (already published)."""
-
-    name: str  # also the audit action of what it commits
-    summary: str
-    run: Callable[..., Awaitable[list[EventRecord]]]
-    emits: tuple[str, ...] = ()
-
-
-def last_closing(now: datetime, closes_at: time) -> datetime:
-    """The most recent closing instant at or before now (closing every day at closes_at)."""
-    today = datetime.combine(now.date(), closes_at, now.tzinfo)
-    return today if now >= today else today - timedelta(days=1)
-
-
-async def expire_parked(
-    ctx: TimerContext, hall: asyncpg.Record, now: datetime
-) -> list[EventRecord]:
-    return await ctx.store.statement(hall["id"], qq.EXPIRE_PARKED, hall["id"])
-
-
-async def close_day(ctx: TimerContext, hall: asyncpg.Record, now: datetime) -> list[EventRecord]:
-    closed_at = last_closing(now, hall["closes_at"])
-    return await ctx.store.statement(hall["id"], qq.CLOSE_DAY, hall["id"], closed_at)
-
-
-QUEUE_TIMER_JOBS: Final[tuple[TimerJob, ...]] = (
-    TimerJob(
-        "ticket.expire_parked",
-        "Parked tickets past the hall's park limit end as parked_expired",
-        expire_parked,
-        emits=("ticket.parked_expired",),
-    ),
-    TimerJob(
-        "queue.close_day",
-        "Tickets still open at the hall's closing time end as closed_unserved",
-        close_day,
-        emits=("queue.day_closed",),
-    ),
-)
-
-
 class HallTimers:
     def __init__(
         self,
@@ -93,14 +43,15 @@ class HallTimers:
         dsn: str,
         sender: SmsSender,
         *,
-        jobs: Sequence[TimerJob] = QUEUE_TIMER_JOBS,
+        jobs: Sequence[TimerJob] | None = None,
         tick_seconds: float = 5.0,
         sms_concurrency: int = SEND_CONCURRENCY,
     ):
         self.store = store
         self.dsn = dsn
         self.ctx = TimerContext(store)
-        self.jobs = tuple(jobs)
+        # every timer job the catalogue declares, unless a test hands its own
+        self.jobs = tuple(CATALOGUE.timers.values() if jobs is None else jobs)
         self.sms = SmsDispatcher(store, sender, sms_concurrency)
         self.tick_seconds = tick_seconds
         self.owned: set[int] = set()

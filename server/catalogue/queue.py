@@ -7,12 +7,24 @@ name in one statement. Their Python side only authorizes and validates."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from db.queries import queueing as qq
 from server.catalogue.params import HallParams, Int4Id, Int8Id, Params, WindowParams
-from server.catalogue.spine import Call, Capability, EventType, Operation, Reply
+from server.catalogue.spine import (
+    Call,
+    Capability,
+    EventType,
+    Operation,
+    Reply,
+    TimerContext,
+    TimerJob,
+)
+from server.domain import queueing
+from server.domain.events import EventRecord
 from server.domain.identity import validate_id_number, validate_phone
 from server.domain.notice import barcode_svg
 from server.domain.policies import KIOSK_REGISTER, REGISTRATION_READ, TICKET_WINDOW, WINDOW_BOARD
@@ -685,4 +697,33 @@ OPERATIONS = (
     ),
 )
 
-CAPABILITY = Capability("queue", operations=OPERATIONS, events=EVENTS)
+# ------------------------------------------------------------------------ timer jobs
+
+
+async def expire_parked(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
+    return await ctx.store.statement(hall["id"], qq.EXPIRE_PARKED, hall["id"])
+
+
+async def close_day(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
+    closed_at = queueing.last_closing(now, hall["closes_at"])
+    return await ctx.store.statement(hall["id"], qq.CLOSE_DAY, hall["id"], closed_at)
+
+
+TIMERS = (
+    TimerJob(
+        "ticket.expire_parked",
+        "Parked tickets past the hall's park limit end as parked_expired",
+        expire_parked,
+        emits=("ticket.parked_expired",),
+        sql="hq_expire_parked",
+    ),
+    TimerJob(
+        "queue.close_day",
+        "Tickets still open at the hall's closing time end as closed_unserved",
+        close_day,
+        emits=("queue.day_closed",),
+        sql="hq_close_day",
+    ),
+)
+
+CAPABILITY = Capability("queue", operations=OPERATIONS, events=EVENTS, timers=TIMERS)

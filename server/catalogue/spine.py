@@ -23,7 +23,7 @@ from server.domain.permissions import Scope, Target, authorize
 
 if TYPE_CHECKING:
     from server.domain.context import Context
-    from server.domain.store import Tx
+    from server.domain.store import Store, Tx
 
 Kind = Literal["command", "query", "stream"]
 # Where a live event goes: "all" reaches every room of its hall (window changes, hall-wide
@@ -119,6 +119,13 @@ class EventType:
 
 
 @dataclass(frozen=True)
+class TimerContext:
+    """What a timer job gets besides its hall row and the time."""
+
+    store: Store
+
+
+@dataclass(frozen=True)
 class TimerJob:
     """A per-hall job of the hall timers, driven by timestamps in the database; run by the one
     process that owns the hall's timers, every tick."""
@@ -127,6 +134,7 @@ class TimerJob:
     summary: str
     run: Callable[..., Awaitable[list[EventRecord]]]  # (ctx, hall row, now) -> committed events
     emits: tuple[str, ...] = ()
+    sql: str | None = None  # the database function that is the job, where there is one
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,12 @@ def mask_id_number(id_number: str | None) -> str | None:
     if not id_number:
         return id_number
     return f"{id_number[:4]}{'*' * (len(id_number) - 8)}{id_number[-4:]}"
+
+
+def last_closing(now: datetime, closes_at: time) -> datetime:
+    """The most recent closing instant at or before now (closing every day at closes_at)."""
+    today = datetime.combine(now.date(), closes_at, now.tzinfo)
+    return today if now >= today else today - timedelta(days=1)
 
 
 def own_window_target(actor: Actor, hall_code: str, window_no: int) -> Target | None:

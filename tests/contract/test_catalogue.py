@@ -84,10 +84,10 @@ def test_every_emitted_event_type_is_declared_and_every_declared_one_is_emitted(
     assert not declared - emitted, f"declared but never emitted: {sorted(declared - emitted)}"
 
 
-def test_sql_commands_audit_under_their_name_and_emit_what_they_declare():
+def test_sql_commands_and_timer_jobs_audit_under_their_name_and_emit_what_they_declare():
     bodies = sql_functions()
     wrong = []
-    for op in CATALOGUE.operations.values():
+    for op in [*CATALOGUE.operations.values(), *CATALOGUE.timers.values()]:
         if op.sql is None:
             continue
         body = bodies.get(op.sql)

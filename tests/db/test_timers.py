@@ -13,10 +13,12 @@ import pytest
 from aiohttp import web
 
 from db.pool import create_pool
-from server.domain.queueing import TZ, service_day
+from server.catalogue.queue import TIMERS as QUEUE_TIMER_JOBS
+from server.catalogue.spine import TimerJob
+from server.domain.queueing import TZ, last_closing, service_day
 from server.domain.store import Store
 from server.outbox import LogSender, WebhookSender
-from server.timers import QUEUE_TIMER_JOBS, HallTimers, TimerJob, last_closing
+from server.timers import HallTimers
 
 # A service day of the test's choosing, and instants around its closing time (17:30).
 MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
