@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import ClientSession
 
-from db.queries import queueing as qq
 from server.catalogue import CATALOGUE
+from server.catalogue.spine import TimerContext
 from server.domain import events as events_module
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ
@@ -115,15 +115,18 @@ async def a_morning(api: Api, http: ClientSession, db) -> dict[str, list[int]]:
 
 
 async def run_timers(live, db) -> None:
-    """The hall timers' jobs, as the owning process runs them (parked expiry, closing time)."""
+    """Every declared timer job, as the owning process runs it, after closing time with a
+    ticket parked for a day."""
     await db.execute(
         "update ticket set parked_at = now() - interval '1 day' where status = 'parked'"
     )
     hall = await db.fetchrow("select * from hall where code = 'rizhao'")
-    store = live.app[STORE]
-    await store.statement(hall["id"], qq.EXPIRE_PARKED, hall["id"])
-    closing = datetime.now(TZ) + timedelta(minutes=1)
-    await store.statement(hall["id"], qq.CLOSE_DAY, hall["id"], closing)
+    ctx = TimerContext(live.app[STORE])
+    # tomorrow's closing instant is after every ticket of this test, whatever the hour now
+    tomorrow = datetime.now(TZ).date() + timedelta(days=1)
+    after_closing = datetime.combine(tomorrow, hall["closes_at"], TZ) + timedelta(minutes=1)
+    for job in CATALOGUE.timers.values():
+        await job.run(ctx, hall, after_closing)
 
 
 async def test_a_morning_of_events_keeps_to_the_catalogue(live, http, db):
