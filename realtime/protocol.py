@@ -2,6 +2,9 @@
 
 from typing import Final
 
+from server.catalogue import CATALOGUE
+from server.domain.auth import SESSION_ENDED as SESSION_ENDED  # the fan-out acts on it
+
 SOCKET_NAMESPACE: Final = "/hall"
 SOCKET_EVENT: Final = "hall"  # every frame (snapshot, live marker, event) on one event
 AUTH_TIMEOUT: Final = 10.0  # seconds a plain WebSocket has to send its auth message
@@ -9,11 +12,14 @@ AUTH_TIMEOUT: Final = 10.0  # seconds a plain WebSocket has to send its auth mes
 # The permission both live transports are authorized by (server/domain/permissions.py).
 STREAM_PERMISSION: Final = "hall.stream"
 
-# Events in a hall's log that no client receives. An unfiltered client gets a frame
-# {"seq": N, "type": SKIP_FRAME} in place of each, so its sequence stays gapless (it resumes
-# from N like after any event); a room-filtered one gets nothing, as for events not its rooms'.
-SESSION_ENDED: Final = "session.ended"  # closes that session's live connections (Fanout)
-INTERNAL_EVENTS: Final = frozenset({SESSION_ENDED})
+# Events in a hall's log that no client receives: those the catalogue declares with no rooms
+# (session.ended, which closes that session's live connections in Fanout). An unfiltered
+# client gets a frame {"seq": N, "type": SKIP_FRAME} in place of each, so its sequence stays
+# gapless (it resumes from N like after any event); a room-filtered one gets nothing, as for
+# events not its rooms'.
+INTERNAL_EVENTS: Final = frozenset(
+    name for name, ev in CATALOGUE.events.items() if not ev.delivered
+)
 SKIP_FRAME: Final = "skip"
 
 # Close codes of the plain WebSocket feed (4000-4999 are for applications).
