@@ -3,7 +3,7 @@
 from typing import Final
 
 from server.catalogue import CATALOGUE
-from server.domain.auth import SESSION_ENDED as SESSION_ENDED  # the fan-out acts on it
+from server.domain.auth import SESSION_ENDED  # noqa: F401  (re-exported: the fan-out acts on it)
 
 SOCKET_NAMESPACE: Final = "/hall"
 SOCKET_EVENT: Final = "hall"  # every frame (snapshot, live marker, event) on one event
