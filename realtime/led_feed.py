@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Final
 
 import orjson
 from aiohttp import WSMsgType, web
@@ -26,6 +27,9 @@ from server.domain.hall import visible_hall
 from server.keys import AUTH, FANOUT, SETTINGS, STORE, WEBSOCKETS
 
 log = logging.getLogger(__name__)
+
+PING: Final = '{"type":"ping"}'  # exactly what frontend/shared/live.js sends
+PONG: Final = b'{"type":"pong"}'
 
 
 def ws_text_frame(payload: bytes) -> bytes:
@@ -158,9 +162,13 @@ async def handle_display_feed(request: web.Request) -> web.StreamResponse:
         sub = FeedSubscriber(hall.id, ws, request)
         sub.actor = actor
         await fanout.attach(sub, parse_since(hello.get("since")))
-        async for msg in ws:  # the feed is one-way; reading keeps pings and close working
+        # The feed is one-way, but for the client's heartbeat: a browser cannot see WebSocket
+        # pings, so a lobby display sends {"type":"ping"} and takes a silent link for dead.
+        async for msg in ws:
             if msg.type == WSMsgType.ERROR:
                 break
+            if msg.type == WSMsgType.TEXT and msg.data == PING:
+                await ws.send_frame(PONG, WSMsgType.TEXT)
     finally:
         if sub is not None:
             fanout.detach(sub)

@@ -67,3 +67,13 @@ async def test_a_display_and_a_clerk_are_accepted_on_both_transports(live, http,
         assert snap["type"] == "snapshot" and marker == {"type": "live", "seq": snap["seq"]}
     finally:
         await client.close()
+
+
+async def test_the_plain_feed_answers_the_displays_heartbeat(live, http):
+    """A browser cannot see WebSocket pings: the lobby display sends {"type":"ping"} and counts
+    the link dead when nothing comes back (frontend/shared/live.js)."""
+    token = (await _tokens(http))["display"]
+    async with FeedClient(live.ws_url, token) as feed:
+        await feed.until_live()
+        await feed.ws.send('{"type":"ping"}')
+        assert await feed.next() == {"type": "pong"}
