@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -148,6 +149,7 @@ class AuthService:
         self.lockout_attempts = lockout_attempts
         self.lockout_seconds = lockout_minutes * 60
         self.cache_seconds = cache_seconds
+        self.monotonic: Callable[[], float] = time.monotonic  # the cache's clock (tests set it)
         self._cache: dict[bytes, tuple[Actor, float]] = {}  # token hash -> (actor, until)
         self._epoch = 0  # bumped by every invalidation
 
@@ -292,7 +294,7 @@ class AuthService:
         return await self.resolve_hash(token_hash(token))
 
     async def resolve_hash(self, digest: bytes) -> Actor | None:
-        now = time.monotonic()
+        now = self.monotonic()
         hit = self._cache.get(digest)
         if hit is not None:
             if hit[1] > now:
@@ -310,7 +312,7 @@ class AuthService:
             if left > 0:
                 if len(self._cache) >= _CACHE_MAX:
                     self._cache.clear()
-                self._cache[digest] = (actor, time.monotonic() + min(self.cache_seconds, left))
+                self._cache[digest] = (actor, self.monotonic() + min(self.cache_seconds, left))
         return actor
 
     # -- the session cache ----------------------------------------------------------------

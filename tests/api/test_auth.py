@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 from datetime import UTC, datetime
@@ -97,17 +96,27 @@ async def test_logout_revokes_the_session(live, http: ClientSession):
     assert (await http.get("/api/session")).status == 401
 
 
-async def test_expired_session_is_refused(http: ClientSession, db):
-    """A session works until its expiry and not a moment later (the session cache included)."""
+async def test_expired_session_is_refused(live, http: ClientSession, db):
+    """A session works until its expiry and not a moment later, the session cache included:
+    the cache keeps an entry no longer than the session has left (its clock is the test's)."""
+    clock = [1000.0]
+    live.app[AUTH].monotonic = lambda: clock[0]
     token = secrets.token_urlsafe(24)
+    digest = hashlib.sha256(token.encode()).digest()
     await db.execute(
         "insert into auth_session (token_hash, staff_id, expires_at) select $1, id, "
         "now() + interval '1 second' from staff where username = 'clerk004'",
-        hashlib.sha256(token.encode()).digest(),
+        digest,
     )
     headers = {"Authorization": f"Bearer {token}"}
-    assert (await http.get("/api/session", headers=headers)).status == 200
-    await asyncio.sleep(1.2)
+    assert (await http.get("/api/session", headers=headers)).status == 200  # now cached
+    # the session runs out (in the database) and the cache's clock passes its last second
+    await db.execute(
+        "update auth_session set expires_at = now() - interval '1 millisecond' "
+        "where token_hash = $1",
+        digest,
+    )
+    clock[0] += 1.0
     resp = await http.get("/api/session", headers=headers)
     assert resp.status == 401
     assert (await resp.json())["error"]["code"] == "unauthenticated"
