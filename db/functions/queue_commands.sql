@@ -27,7 +27,7 @@ begin
     returning id into reg_id;
     insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, rank)
     values (p_hall, p_day, p_queue, prefix || lpad(n::text, greatest(3, length(n::text)), '0'), reg_id,
-            case when p_priority = 'normal' then 2 else 1 end)
+            hq_rank(p_priority))
     returning * into t;
     figures := hq_queue_figures(p_queue, p_day);
     return query select * from hq_commit(p_hall, p_actor_kind, p_actor_id, null, 'ticket.register',
@@ -222,8 +222,8 @@ begin
     if p_requeue then
         insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id,
                             previous_id, rank, note)
-        values (t.hall_id, t.service_day, t.queue_id, t.ticket_no, t.registration_id, t.id, 2,
-                '过号重排')
+        values (t.hall_id, t.service_day, t.queue_id, t.ticket_no, t.registration_id, t.id,
+                hq_rank('normal'), '过号重排')
         returning * into nxt;
         figures := hq_queue_figures(t.queue_id, t.service_day);
         events := events || jsonb_build_array(jsonb_build_object('type', 'ticket.requeued',
@@ -323,7 +323,7 @@ begin
     insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, previous_id,
                         rank, queued_at, target_window_id, target_clerk_id, note)
     values (t.hall_id, t.service_day, target_queue, t.ticket_no, t.registration_id, t.id,
-            case when p_front then 0 else 2 end, now(), p_target_window, p_target_clerk,
+            hq_rank('normal', p_front), now(), p_target_window, p_target_clerk,
             coalesce(p_note, ''))
     returning * into nxt;
     figures := jsonb_build_array(hq_queue_figures(target_queue, t.service_day));

@@ -20,6 +20,14 @@ begin
     return query select * from append_events(p_hall, p_actor_kind, p_actor_id, p_events);
 end $$;
 
+-- A ticket's rank in its queue, the first key of the queue's order (rank, queued_at, id; the
+-- index ticket_waiting): 0 transferred to the front, 1 a priority citizen (elderly, disabled,
+-- appointment), 2 everyone else. The one place the numbers are written.
+create or replace function hq_rank(p_priority text, p_front boolean default false)
+returns smallint language sql immutable as $$
+    select (case when p_front then 0 when p_priority <> 'normal' then 1 else 2 end)::smallint
+$$;
+
 create or replace function hq_waiting(p_queue int, p_day date) returns int
 language plpgsql stable as $$
 begin

@@ -278,7 +278,7 @@ class RegistrationBody(BaseModel):
         description="resident ID number (GB 11643, check character verified)",
         json_schema_extra={"pattern": r"^\d{17}[\dXx]$"},
     )
-    priority: Literal["normal", "elderly", "disabled", "appointment"] = "normal"
+    priority: queueing.Priority = "normal"
 
 
 class QueryCodeParams(Params):

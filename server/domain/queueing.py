@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from server.catalogue.spine import Call
 
 TZ: Final = ZoneInfo("Asia/Shanghai")
-PRIORITIES: Final = ("normal", "elderly", "disabled", "appointment")
+# who is served ahead of arrival order (their rank: hq_rank in db/functions/queue_core.sql)
+Priority = Literal["normal", "elderly", "disabled", "appointment"]
+PRIORITIES: Final = get_args(Priority)
 # Query codes avoid look-alike characters (0/O, 1/I/L): they are read off paper and typed.
 _CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
