@@ -24,6 +24,7 @@ from server.api.openapi import openapi_document
 from server.api.ratelimit import RateLimiter
 from server.api.registry import api
 from server.api.security import install as install_security
+from server.background import settle_gc_on_startup
 from server.catalogue import CATALOGUE
 from server.domain import hall as hall_domain
 from server.domain.auth import AuthService
@@ -150,6 +151,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         await sio.shutdown()
 
     app.cleanup_ctx.extend([database, services, fan_out, timers])
+    app.on_startup.append(settle_gc_on_startup)  # after the resources: see server/background.py
     app.on_shutdown.append(close_websockets)
     add_routes(app, CATALOGUE)
     api.add_to(app)
