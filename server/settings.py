@@ -33,7 +33,8 @@ class Settings:
     resume_limit: int = 2000  # a client further behind than this gets a snapshot
     max_body_bytes: int = 64 * 1024
     gap_poll_seconds: float = 1.0  # how often each process checks the log for lost events
-    feed_flush_ms: float = 40.0  # plain-feed writes at most this often (events share them)
+    # live clients are written once per event-loop turn; >0 also spaces their writes (ms)
+    feed_flush_ms: float = 0.0
     cookie_secure: bool = False
     pool_size: int = 8
     kiosk_per_minute: float = 20.0  # registrations per kiosk per minute (burst below)
@@ -78,7 +79,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         lockout_attempts=int(e.get("HALLOPS_LOCKOUT_ATTEMPTS") or 5),
         lockout_minutes=float(e.get("HALLOPS_LOCKOUT_MINUTES") or 15),
         resume_limit=int(e.get("HALLOPS_RESUME_LIMIT") or 2000),
-        feed_flush_ms=_float(e, "HALLOPS_FEED_FLUSH_MS", 40.0),
+        feed_flush_ms=_float(e, "HALLOPS_FEED_FLUSH_MS", 0.0),
         cookie_secure=(e.get("HALLOPS_COOKIE_SECURE") or "0") == "1",
         kiosk_per_minute=_float(e, "HALLOPS_KIOSK_PER_MINUTE", 20.0),
         kiosk_burst=int(e.get("HALLOPS_KIOSK_BURST") or 10),
