@@ -122,6 +122,8 @@ def test_settings(**changes) -> Settings:
         host="127.0.0.1",
         port=free_port(),
         timers=False,
+        # an answer outside its operation's declaration fails the test that caused it
+        strict_contracts=True,
     )
     return base.with_(**changes)
 
