@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from db.pool import Conn
 from db.queries import events as q
 from server.domain.actor import Actor
 from server.domain.errors import Conflict, DomainError, Forbidden, NotFound
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 class Tx:
     """What a command sees: the connection inside its transaction and a place to put events."""
 
-    def __init__(self, conn: asyncpg.Connection, actor: Actor, action: str):
+    def __init__(self, conn: Conn, actor: Actor, action: str):
         self.conn = conn
         self.actor = actor
         self.action = action
@@ -117,19 +118,19 @@ class Store:
             )
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[asyncpg.Connection]:
+    async def read(self) -> AsyncIterator[Conn]:
         async with self.pool.acquire() as conn:
             yield conn
 
     async def audit(
         self,
-        conn: asyncpg.Connection | None,
+        conn: Conn | None,
         actor: Actor,
         action: str,
         outcome: str,
         detail: dict[str, Any],
     ) -> None:
-        async def write(c: asyncpg.Connection) -> None:
+        async def write(c: Conn) -> None:
             await q.write_audit(
                 c,
                 actor.hall_id or None,
