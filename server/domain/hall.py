@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from db.pool import Conn
 from db.queries import hall as q
 from server.domain.actor import Actor
 from server.domain.errors import Invalid, NotFound
@@ -30,14 +31,14 @@ class HallRef:
         return Target(hall_id=self.id, hall_parent_id=self.parent_id, **more)
 
 
-async def get_hall(conn: asyncpg.Connection, code: str) -> HallRef:
+async def get_hall(conn: Conn, code: str) -> HallRef:
     row = await conn.fetchrow(q.HALL_BY_CODE, code)
     if row is None:
         raise NotFound(f"服务中心 {code} 不存在", code="unknown_hall", field="hall")
     return HallRef(row["id"], row["code"], row["name"], row["level"], row["parent_id"])
 
 
-async def hall_by_id(conn: asyncpg.Connection, hall_id: int) -> HallRef:
+async def hall_by_id(conn: Conn, hall_id: int) -> HallRef:
     row = await conn.fetchrow(q.HALL_BY_ID, hall_id)
     if row is None:
         raise NotFound(f"服务中心 {hall_id} 不存在", code="unknown_hall", field="hall")
@@ -45,7 +46,7 @@ async def hall_by_id(conn: asyncpg.Connection, hall_id: int) -> HallRef:
 
 
 async def visible_hall(
-    conn: asyncpg.Connection, actor: Actor, code: str | None, command: str = "hall.read"
+    conn: Conn, actor: Actor, code: str | None, command: str = "hall.read"
 ) -> HallRef:
     """The hall named by code (the actor's own when None), if the actor may do `command` there."""
     hall = await (get_hall(conn, code) if code is not None else hall_by_id(conn, actor.hall_id))
@@ -81,7 +82,7 @@ async def set_notice(
     return {"text": text}, tx.records
 
 
-async def duty_of_day(conn: asyncpg.Connection, hall: HallRef, day: date) -> list[dict]:
+async def duty_of_day(conn: Conn, hall: HallRef, day: date) -> list[dict]:
     return [
         {
             "staff_id": r["staff_id"],
