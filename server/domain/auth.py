@@ -31,6 +31,7 @@ from typing import Any, Final, Literal, Protocol
 
 import asyncpg
 
+from db.pool import Conn
 from db.queries import auth as q
 from db.queries.events import write_audit
 from server.domain.actor import Actor
@@ -387,7 +388,7 @@ class AuthService:
 
     async def _create_session(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         *,
         staff_id: int | None = None,
         device_id: int | None = None,
@@ -408,7 +409,7 @@ class AuthService:
 
     async def _audit_row(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         row: asyncpg.Record,
         kind: str,
         action: str,
