@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import asyncpg
-
+from db.pool import Conn
 from server.domain.errors import Invalid
 from server.domain.events import EventRecord
 
@@ -67,7 +66,7 @@ class RoomFilter:
         return "target_window" in rooms and data.get("target_window_no") in self.window_nos
 
 
-async def room_filter(conn: asyncpg.Connection, hall_id: int, rooms: Any) -> RoomFilter | None:
+async def room_filter(conn: Conn, hall_id: int, rooms: Any) -> RoomFilter | None:
     """The filter for the rooms a client asked for; None for the whole hall."""
     if rooms is None:
         return None
