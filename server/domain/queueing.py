@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from db.pool import Conn
 from db.queries import calendar as cq
 from db.queries import hall as hq
 from db.queries import queueing as q
@@ -71,7 +72,7 @@ def own_window_target(actor: Actor, hall_code: str, window_no: int) -> Target | 
 
 
 async def window_target(
-    conn: asyncpg.Connection, actor: Actor, hall: HallRef | None, hall_code: str, window_no: int
+    conn: Conn, actor: Actor, hall: HallRef | None, hall_code: str, window_no: int
 ) -> Target:
     """The target of a window command (a lookup only when it is not the clerk's own)."""
     own = own_window_target(actor, hall_code, window_no)
@@ -282,6 +283,7 @@ class QueueService:
                 q.WAITING_FOR_WINDOW, hall.id, target.window_id, service_day(), clerk, limit
             )
             counts = await conn.fetchrow(q.WINDOW_DAY_COUNTS, target.window_id, service_day())
+        assert counts is not None  # an aggregate without GROUP BY: always one row
         return {
             "window_no": window_no,
             "current": current[-1]["ticket"] if current else None,
@@ -313,7 +315,9 @@ class QueueService:
             ahead, wait = 0, 0
             if ticket.get("status") == "waiting":
                 # the estimated wait is computed in one place, the database (hq_estimated_wait)
-                ahead, wait = await conn.fetchrow(q.TICKET_WAIT, ticket["id"])
+                figures = await conn.fetchrow(q.TICKET_WAIT, ticket["id"])
+                assert figures is not None  # the ticket was just read; tickets are never deleted
+                ahead, wait = figures
         return {
             **registration_view(row),
             "hall": {"code": row["hall_code"], "name": row["hall_name"]},
