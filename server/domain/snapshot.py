@@ -48,6 +48,7 @@ async def snapshot(store: Store, hall: HallRef) -> dict[str, Any]:
     ):
         seq = await eq.last_seq(conn, hall.id)
         row = await conn.fetchrow(hq.HALL_BY_ID, hall.id)
+        assert row is not None  # `hall` was resolved from this table; halls are never deleted
         windows = [window_view(r) for r in await conn.fetch(hq.WINDOWS, hall.id)]
         queues = [queue_view(r) for r in await conn.fetch(qq.QUEUE_STATUS, hall.id, day)]
         at_windows = await conn.fetch(qq.WINDOW_CURRENT, hall.id, day)
