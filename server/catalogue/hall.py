@@ -271,15 +271,17 @@ async def list_halls(call: Call, p: Params, body: None) -> Any:
 async def get_hall(call: Call, p: HallParams, body: None) -> Any:
     async with call.ctx.store.read() as conn:
         hall = await hall_domain.visible_hall(conn, call.actor, p.hall, call.name)
-        counts = dict(await conn.fetchrow(q.COUNTS, hall.id))
+        counts = await conn.fetchrow(q.COUNTS, hall.id)
         row = await conn.fetchrow(q.HALL_BY_ID, hall.id)
+    # COUNTS is one row of scalar subqueries; the hall was just resolved and is never deleted
+    assert counts is not None and row is not None
     return {
         "code": hall.code,
         "name": hall.name,
         "level": hall.level,
         "work_periods": row["work_periods"],
         "notice_line": row["notice_line"],
-        "counts": counts,
+        "counts": dict(counts),
     }
 
 
