@@ -140,7 +140,8 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             await hall_timers.close()
 
     async def close_websockets(app: web.Application) -> None:
-        for ws in list(app[WEBSOCKETS]):
+        sockets = app[WEBSOCKETS]  # not inside list(): mypy would match the key to Iterable
+        for ws in list(sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
         # Socket.IO terminals too, or aiohttp waits for their connections until its timeout.
         if sio.eio.sockets:
