@@ -95,7 +95,7 @@ class _UncompressedWebSocket(engineio_aiohttp.WebSocket):
 class _BoundedEngineIO(engineio.AsyncServer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._async = {**self._async, "websocket": _UncompressedWebSocket}
+        self._async: dict[str, Any] = {**self._async, "websocket": _UncompressedWebSocket}
 
     def create_queue(self, *args, **kwargs) -> asyncio.Queue:
         if not args and not kwargs:
