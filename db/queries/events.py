@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from db.pool import Conn
 from server.domain.events import EventRecord
 
@@ -77,7 +75,3 @@ async def write_audit(
     await conn.execute(
         INSERT_AUDIT, hall_id, actor_kind, actor_id, window_id, action, outcome, detail
     )
-
-
-def as_of(at: datetime) -> str:
-    return at.isoformat()

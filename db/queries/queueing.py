@@ -131,4 +131,3 @@ where me.id = $1
 
 QUEUE_BY_CODE = "select id from queue where hall_id = $1 and code = $2"
 STAFF_IN_HALL = "select id from staff where hall_id = $1 and id = $2 and role = 'clerk'"
-HALLS_TIMERS = "select id, code, closes_at from hall order by id"

@@ -156,31 +156,3 @@ def _default(value: Any) -> Any:
     if isinstance(value, set):
         return sorted(value)
     raise TypeError(type(value).__name__)
-
-
-def query_int(
-    request: web.Request,
-    name: str,
-    default: int | None = None,
-    *,
-    minimum: int = 0,
-    maximum: int = 2**62,
-) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid(f"参数 {name} 应为整数", code="invalid_query", field=name)
-    if not minimum <= value <= maximum:
-        raise Invalid(f"参数 {name} 超出范围", code="invalid_query", field=name)
-    return value
-
-
-def path_int(request: web.Request, name: str) -> int:
-    raw = request.match_info[name]
-    # ASCII only: str.isdigit() also accepts '１' (int() reads it as 1) and '²' (int() fails)
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
-        raise Invalid(f"路径参数 {name} 应为整数", code="invalid_path", field=name)
-    return int(raw)

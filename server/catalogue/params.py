@@ -24,10 +24,6 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class NoParams(Params):
-    pass
-
-
 class HallParams(Params):
     hall: HallCode
 

@@ -227,10 +227,6 @@ class Call:
             raise Unauthenticated("请先登录", code="unauthenticated")
         return self._actor
 
-    @property
-    def anonymous(self) -> bool:
-        return self._actor is None
-
     def check(self, target: Target) -> None:
         """Authorizes under this operation's name (a refusal inside `command()` is audited by
         the transaction; use `authorize` outside one)."""

@@ -32,8 +32,5 @@ class Actor:
         return f"{self.kind}:{self.id}:{self.role}"
 
 
-SYSTEM = Actor(kind="system", id=None, hall_id=0, role="system", name="system")
-
-
 def system_actor(hall_id: int) -> Actor:
     return Actor(kind="system", id=None, hall_id=hall_id, role="system", name="system")

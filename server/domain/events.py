@@ -9,7 +9,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
@@ -65,10 +65,6 @@ def _personal_fields() -> dict[str, frozenset[str]]:
     from server.catalogue import CATALOGUE  # declared there; the domain is imported first
 
     return CATALOGUE.personal_fields()
-
-
-class Publisher(Protocol):
-    async def publish(self, records: list[EventRecord]) -> None: ...
 
 
 PublishFn = Callable[[list[EventRecord]], Awaitable[None]]

@@ -92,11 +92,3 @@ def authorize_rule(actor: Actor, rule: Mapping[str, Scope], target: Target | Non
     refusal = in_scope(actor, scope, target)
     if refusal:
         raise _refuse(refusal)
-
-
-def allowed(actor: Actor, command: str, target: Target | None) -> bool:
-    try:
-        authorize(actor, command, target)
-    except Forbidden:
-        return False
-    return True
