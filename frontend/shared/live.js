@@ -27,6 +27,7 @@ export const PING_EVERY_MS = 5000;
 export const SILENT_AFTER_MS = 15000;
 const LIVE_TIMEOUT_MS = 10000;          // connected but no "live" marker by then: start over
 const PING = JSON.stringify({ type: "ping" });
+export const SKIP = "skip";  // realtime/protocol.py SKIP_FRAME
 const SOCKET_IO_SRC = "/static/node_modules/socket.io-client/dist/socket.io.min.js";
 const FATAL_FEED_CODES = new Set([
   "unauthenticated", "wrong_role", "other_hall", "unknown_hall", "origin_not_allowed",
@@ -39,7 +40,7 @@ export function backoff(attempt, max = 5000, base = 500) {
 }
 
 /** Applies frames in sequence order; answers "gap" when one is missing (then: reconnect). */
-class SeqTracker {
+export class SeqTracker {
   // scoped: a room subscription gets only some of the hall's events, so its sequence numbers
   // rise with gaps by design; the server's live marker tells the position to resume from.
   constructor(since, onSnapshot, onEvent, scoped = false) {
@@ -64,7 +65,8 @@ class SeqTracker {
     if (this.seq !== null && frame.seq <= this.seq) return "ok";     // already applied
     if (this.seq !== null && frame.seq !== this.seq + 1 && !this.scoped) return "gap";
     this.seq = frame.seq;
-    this.onEvent(frame, { backlog });
+    // a skip frame holds the place of an event no screen receives: its number is all it says
+    if (frame.type !== SKIP) this.onEvent(frame, { backlog });
     return "ok";
   }
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 
-import { connectFeed, OFFLINE_AFTER_MS, PING_EVERY_MS, SILENT_AFTER_MS } from "../shared/live.js";
+import { connectFeed, OFFLINE_AFTER_MS, PING_EVERY_MS, SeqTracker, SILENT_AFTER_MS, SKIP } from "../shared/live.js";
 import { FakeClock } from "./helpers.mjs";
 
 class FakeSocket {
@@ -115,4 +115,15 @@ test("before the live marker the heartbeat does not run; a socket that never goe
   clock.tick(1_000);
   assert.deepEqual(sock.closedWith, [4000, "no live marker"]);
   conn.close();
+});
+
+test("a skip frame moves the sequence on and reaches no reducer; a real gap still reconnects", () => {
+  const seen = [];
+  const tracker = new SeqTracker(41, () => {}, (frame) => seen.push(frame.seq));
+  assert.equal(tracker.apply({ seq: 42, type: "ticket.called", data: {} }, false), "ok");
+  assert.equal(tracker.apply({ seq: 43, type: SKIP }, false), "ok");  // e.g. session.ended
+  assert.equal(tracker.apply({ seq: 44, type: "ticket.recalled", data: {} }, false), "ok");
+  assert.deepEqual(seen, [42, 44]);
+  assert.equal(tracker.seq, 44);
+  assert.equal(tracker.apply({ seq: 46, type: "ticket.finished", data: {} }, false), "gap");
 });
