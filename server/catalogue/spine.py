@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from server.domain.actor import Actor
 from server.domain.errors import Forbidden, Unauthenticated
 from server.domain.events import EventRecord
-from server.domain.permissions import Scope, Target, authorize
+from server.domain.permissions import Scope, Target, authorize_rule
 
 if TYPE_CHECKING:
     from server.domain.context import Context
@@ -227,15 +227,20 @@ class Call:
             raise Unauthenticated("请先登录", code="unauthenticated")
         return self._actor
 
+    def _rule(self) -> Mapping[str, Scope]:
+        if self.op.policy is None:
+            raise KeyError(f"{self.op.name} is public: it declares no permission rule")
+        return self.op.policy
+
     def check(self, target: Target) -> None:
         """Authorizes under this operation's name (a refusal inside `command()` is audited by
         the transaction; use `authorize` outside one)."""
-        authorize(self.actor, self.op.name, target)
+        authorize_rule(self.actor, self._rule(), target)
 
     async def authorize(self, target: Target, detail: Mapping[str, Any] | None = None) -> None:
         """Authorizes under this operation's name; a refused command is audited under it."""
         try:
-            authorize(self.actor, self.op.name, target)
+            authorize_rule(self.actor, self._rule(), target)
         except Forbidden as exc:
             if self.op.kind == "command":
                 await self.ctx.store.audit(
