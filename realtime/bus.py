@@ -57,11 +57,11 @@ class LocalBus:
 
 
 def encode_batch(records: list[EventRecord]) -> bytes:
-    return orjson.dumps([r.to_wire() for r in records])
+    return orjson.dumps([r.to_bus() for r in records])
 
 
 def decode_batch(raw: bytes) -> list[EventRecord]:
-    return [EventRecord.from_wire(w) for w in orjson.loads(raw)]
+    return [EventRecord.from_bus(w) for w in orjson.loads(raw)]
 
 
 class RedisBus:

@@ -613,9 +613,7 @@ class Fanout:
         sub.close()
 
     def _frame(self, rec: EventRecord) -> bytes:
-        if rec.type in self.internal_events:
-            return orjson.dumps({"seq": rec.seq, "type": p.SKIP_FRAME})
-        return rec.encode()
+        return rec.encode()  # an internal event's is its skip frame (EventRecord.to_wire)
 
     # -- sessions -------------------------------------------------------------------------
     max_ended = 10_000  # ended sessions remembered (see attach)

@@ -3,6 +3,7 @@
 from typing import Final
 
 from server.catalogue import CATALOGUE
+from server.domain import events
 from server.domain.auth import SESSION_ENDED  # noqa: F401  (re-exported: the fan-out acts on it)
 
 SOCKET_NAMESPACE: Final = "/hall"
@@ -17,10 +18,8 @@ STREAM_PERMISSION: Final = "hall.stream"
 # client gets a frame {"seq": N, "type": SKIP_FRAME} in place of each, so its sequence stays
 # gapless (it resumes from N like after any event); a room-filtered one gets nothing, as for
 # events not its rooms'.
-INTERNAL_EVENTS: Final = frozenset(
-    name for name, ev in CATALOGUE.events.items() if not ev.delivered
-)
-SKIP_FRAME: Final = "skip"
+INTERNAL_EVENTS: Final = CATALOGUE.internal
+SKIP_FRAME: Final = events.SKIP_FRAME
 
 # Close codes of the plain WebSocket feed (4000-4999 are for applications).
 CLOSE_UNAUTHENTICATED: Final = 4401  # also: the session ended (logout, sign-out, revoked)

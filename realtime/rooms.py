@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from db.pool import Conn
+from server.catalogue import CATALOGUE
 from server.domain.errors import Invalid
 from server.domain.events import EventRecord
 
@@ -37,19 +38,13 @@ from department d where d.hall_id = $1 and d.code = $2
 """
 
 
-def _routes() -> dict[str, frozenset[str]]:
-    """Event type -> the rooms it is declared to reach (server/catalogue)."""
-    from server.catalogue import CATALOGUE
-
-    return {name: frozenset(ev.rooms) for name, ev in CATALOGUE.events.items()}
-
-
 @dataclass
 class RoomFilter:
     window_ids: set[int]
     window_nos: set[int]
     queues: set[str]
-    routes: dict[str, frozenset[str]] = field(default_factory=_routes)
+    # event type -> the rooms it is declared to reach (derived once by the catalogue)
+    routes: dict[str, frozenset[str]] = field(default_factory=lambda: CATALOGUE.rooms)
 
     def __call__(self, rec: EventRecord) -> bool:
         rooms = self.routes.get(rec.type, frozenset())

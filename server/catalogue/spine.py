@@ -163,6 +163,13 @@ class Catalogue:
                 _add(self.events, ev.name, ev)
             for job in cap.timers:
                 _add(self.timers, job.name, job)
+        # derived once: which rooms each event type reaches, and the types no client receives
+        self.rooms: dict[str, frozenset[str]] = {
+            name: frozenset(ev.rooms) for name, ev in self.events.items()
+        }
+        self.internal: frozenset[str] = frozenset(
+            name for name, ev in self.events.items() if not ev.delivered
+        )
         for op in self.operations.values():
             for t in op.emits:
                 if t not in self.events:

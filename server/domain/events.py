@@ -24,10 +24,14 @@ class EventRecord:
     at: datetime
 
     def to_wire(self) -> dict[str, Any]:
-        """The event as every client sees it: its declared personal fields are kept in the log
-        but never leave the server (every client of the stream is a screen: a display, a
-        kiosk, another clerk)."""
-        personal = _personal_fields().get(self.type)
+        """The event as every client sees it (every client of the stream is a screen: a
+        display, a kiosk, another clerk): its declared personal fields are kept in the log but
+        never leave the server, and an internal event (declared with no rooms) is only a skip
+        frame holding its number, so a client's sequence stays gapless."""
+        internal, personal_of = _client_view()
+        if self.type in internal:
+            return {"seq": self.seq, "type": SKIP_FRAME}
+        personal = personal_of.get(self.type)
         data = (
             {k: v for k, v in self.payload.items() if k not in personal}
             if personal
@@ -48,8 +52,20 @@ class EventRecord:
         # 2,000), which would cost ~9x what their bytes count.
         return bytes(memoryview(orjson.dumps(self.to_wire())))
 
+    def to_bus(self) -> dict[str, Any]:
+        """The whole event, for the other server processes (they act on internal events and
+        may need what screens must not see)."""
+        return {
+            "seq": self.seq,
+            "hall_id": self.hall_id,
+            "type": self.type,
+            "at": self.at.isoformat(),
+            "window_id": self.window_id,
+            "data": self.payload,
+        }
+
     @classmethod
-    def from_wire(cls, wire: dict[str, Any]) -> EventRecord:
+    def from_bus(cls, wire: dict[str, Any]) -> EventRecord:
         return cls(
             hall_id=wire["hall_id"],
             seq=wire["seq"],
@@ -60,11 +76,15 @@ class EventRecord:
         )
 
 
+SKIP_FRAME = "skip"  # the type of the frame that stands in for an internal event
+
+
 @functools.cache
-def _personal_fields() -> dict[str, frozenset[str]]:
+def _client_view() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """(internal event types, personal fields by type), as the catalogue declares them."""
     from server.catalogue import CATALOGUE  # declared there; the domain is imported first
 
-    return CATALOGUE.personal_fields()
+    return CATALOGUE.internal, CATALOGUE.personal_fields()
 
 
 PublishFn = Callable[[list[EventRecord]], Awaitable[None]]

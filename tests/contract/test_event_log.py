@@ -181,7 +181,9 @@ async def test_a_morning_of_events_keeps_to_the_catalogue(live, http, db):
 async def test_declared_personal_fields_never_leave_the_server(monkeypatch):
     """A field declared personal stays in the log (the payload) and out of every frame."""
     monkeypatch.setattr(
-        events_module, "_personal_fields", lambda: {"ticket.registered": frozenset({"phone"})}
+        events_module,
+        "_client_view",
+        lambda: (frozenset(), {"ticket.registered": frozenset({"phone"})}),
     )
     rec = EventRecord(
         1, 7, "ticket.registered", {"ticket_no": "A001", "phone": PHONE}, None, datetime.now(TZ)
@@ -189,3 +191,4 @@ async def test_declared_personal_fields_never_leave_the_server(monkeypatch):
     assert rec.to_wire()["data"] == {"ticket_no": "A001"}
     assert PHONE.encode() not in rec.encode()
     assert rec.payload["phone"] == PHONE
+    assert rec.to_bus()["data"]["phone"] == PHONE  # the other server processes get it whole
