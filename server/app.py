@@ -19,10 +19,9 @@ from realtime.socket_server import create_socket_server
 from realtime.terminals import HallNamespace
 from server.api.dispatch import add_routes
 from server.api.errors import error_middleware
-from server.api.health import health_status, legacy_paths
+from server.api.health import health_status
 from server.api.openapi import openapi_document
 from server.api.ratelimit import RateLimiter
-from server.api.registry import api
 from server.api.security import install as install_security
 from server.background import settle_gc_on_startup
 from server.catalogue import CATALOGUE
@@ -40,7 +39,6 @@ from server.keys import (
     KIOSK_LIMIT,
     POOL,
     QUEUE,
-    ROUTES,
     SETTINGS,
     SIO,
     STORE,
@@ -60,7 +58,6 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     install_security(app)  # CSRF refusals, Retry-After, security headers on every response
     app[SETTINGS] = settings
     app[WEBSOCKETS] = weakref.WeakSet()
-    app[ROUTES] = api.routes
     app[KIOSK_LIMIT] = RateLimiter(settings.kiosk_per_minute, settings.kiosk_burst)
     sio = create_socket_server(list(settings.origins()))
     app[SIO] = sio
@@ -95,7 +92,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             kiosk_limit=app[KIOSK_LIMIT],
             session_seconds=int(settings.session_hours * 3600),
             health=functools.partial(health_status, app),
-            openapi=functools.partial(openapi_document, CATALOGUE, legacy_paths(api.routes)),
+            openapi=functools.partial(openapi_document, CATALOGUE),
         )
         yield
 
@@ -155,7 +152,6 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     app.on_startup.append(settle_gc_on_startup)  # after the resources: see server/background.py
     app.on_shutdown.append(close_websockets)
     add_routes(app, CATALOGUE)
-    api.add_to(app)
     app.router.add_get("/ws/display", handle_display_feed)
     sio.attach(app, socketio_path="socket.io")
     _add_pages(app)

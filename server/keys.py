@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from realtime.bus import Bus
     from realtime.fanout import Fanout
     from server.api.ratelimit import RateLimiter
-    from server.api.routing import Route
     from server.domain.auth import AuthService
     from server.domain.context import Context
     from server.domain.queueing import QueueService
@@ -33,7 +32,6 @@ BUS: web.AppKey[Bus] = web.AppKey("bus")
 FANOUT: web.AppKey[Fanout] = web.AppKey("fanout")
 SIO: web.AppKey[Any] = web.AppKey("sio")  # socketio.AsyncServer: python-socketio is untyped
 WEBSOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("websockets")
-ROUTES: web.AppKey[list[Route]] = web.AppKey("routes")
 QUEUE: web.AppKey[QueueService] = web.AppKey("queue")
 KIOSK_LIMIT: web.AppKey[RateLimiter] = web.AppKey("kiosk_limit")
 CONTEXT: web.AppKey[Context] = web.AppKey("context")  # what every operation's handler gets

@@ -113,7 +113,7 @@ def _operation(op: Operation, path: str, schemas: dict[str, Any]) -> dict[str, A
     return doc
 
 
-def openapi_document(catalogue: Catalogue, extra_paths: dict[str, Any] | None = None) -> dict:
+def openapi_document(catalogue: Catalogue) -> dict:
     schemas: dict[str, Any] = {"Error": _ERROR}
     paths: dict[str, Any] = {}
     for op in catalogue.operations.values():
@@ -121,8 +121,6 @@ def openapi_document(catalogue: Catalogue, extra_paths: dict[str, Any] | None = 
             continue
         method, path = op.http
         paths.setdefault(path, {})[method.lower()] = _operation(op, path, schemas)
-    for path, ops in (extra_paths or {}).items():
-        paths.setdefault(path, {}).update(ops)
     return {
         "openapi": "3.1.0",
         "info": {

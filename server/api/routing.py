@@ -1,12 +1,8 @@
-"""Route registry: each HTTP handler is declared once with its method, path, body model and
-who may call it. The registry builds the aiohttp routes and the OpenAPI document, so the two
-cannot drift apart."""
+"""What every HTTP route shares: who is calling (bearer token or session cookie), the JSON body
+parsed and checked, JSON answers. The routes themselves are the catalogue's (dispatch.py)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -18,59 +14,6 @@ from server.domain.errors import Invalid, Unauthenticated
 from server.keys import AUTH
 
 SESSION_COOKIE = "hallops_session"
-
-
-@dataclass
-class Route:
-    method: str
-    path: str
-    handler: Callable[..., Awaitable[web.StreamResponse]]
-    summary: str
-    tag: str
-    body: type[BaseModel] | None = None
-    query: dict[str, str] = field(default_factory=dict)  # name -> description
-    public: bool = False
-    responses: dict[int, str] = field(default_factory=dict)
-
-
-class Api:
-    def __init__(self) -> None:
-        self.routes: list[Route] = []
-
-    def route(
-        self,
-        method: str,
-        path: str,
-        *,
-        summary: str,
-        tag: str,
-        body: type[BaseModel] | None = None,
-        query: dict[str, str] | None = None,
-        public: bool = False,
-        responses: dict[int, str] | None = None,
-    ):
-        def decorate(fn):
-            @functools.wraps(fn)
-            async def handler(request: web.Request) -> web.StreamResponse:
-                kwargs: dict[str, Any] = {}
-                if not public:
-                    kwargs["actor"] = await current_actor(request)
-                if body is not None:
-                    kwargs["body"] = await parse_body(request, body)
-                return await fn(request, **kwargs)
-
-            self.routes.append(
-                Route(
-                    method, path, handler, summary, tag, body, query or {}, public, responses or {}
-                )
-            )
-            return fn
-
-        return decorate
-
-    def add_to(self, app: web.Application) -> None:
-        for r in self.routes:
-            app.router.add_route(r.method, r.path, r.handler)
 
 
 def bearer_token(request: web.Request) -> str | None:
