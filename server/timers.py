@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -60,8 +60,9 @@ class HallTimers:
 
     async def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._run(), name="hall-timers"),
-            asyncio.create_task(self._run_sms(), name="hall-sms"),
+            asyncio.create_task(self._every_tick(self.tick, "timer tick"), name="hall-timers"),
+            # sends only start there; the dispatcher's tasks wait for the gateway, it never does
+            asyncio.create_task(self._every_tick(self.send_sms, "claiming SMS"), name="hall-sms"),
         ]
 
     async def close(self) -> None:
@@ -70,27 +71,14 @@ class HallTimers:
         if self._conn is not None and not self._conn.is_closed():
             await self._conn.close()  # releases the locks
 
-    async def _run(self) -> None:
+    async def _every_tick(self, step: Callable[[], Awaitable[object]], what: str) -> None:
         while True:
             try:
-                await self.tick()
+                await step()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the loop outlives any one tick's failure
-                log.exception("timer tick failed")
-                if self._conn is not None and self._conn.is_closed():
-                    self._conn, self.owned = None, set()
-            await asyncio.sleep(self.tick_seconds)
-
-    async def _run_sms(self) -> None:
-        # Sends only start here; the dispatcher's tasks wait for the gateway, this loop never.
-        while True:
-            try:
-                await self.send_sms()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the loop outlives any one claim's failure
-                log.exception("claiming SMS failed")
+            except Exception:  # the loop outlives any one step's failure
+                log.exception("%s failed", what)  # a lost connection: tick() reconnects
             await asyncio.sleep(self.tick_seconds)
 
     async def tick(self, now: datetime | None = None) -> list[EventRecord]:
