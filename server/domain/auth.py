@@ -133,6 +133,48 @@ def actor_from_row(row: asyncpg.Record) -> Actor:
     )
 
 
+@dataclass(frozen=True)
+class _LoginKind:
+    """What differs between a staff login and a device login."""
+
+    kind: str  # the audit's actor kind
+    action: str  # the audit action (the operation's name)
+    select_sql: str  # the account by its name (username, device code)
+    secret_column: str
+    failed_sql: str
+    ok_sql: str
+    session_key: str  # staff_id or device_id
+    session_seconds: float | None  # None: the configured session length
+    locked_message: str
+    bad_message: str
+
+
+_STAFF_LOGIN = _LoginKind(
+    "staff",
+    "auth.login",
+    q.STAFF_BY_USERNAME,
+    "password_hash",
+    q.LOGIN_FAILED,
+    q.LOGIN_OK,
+    "staff_id",
+    None,
+    "登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试",
+    BAD_CREDENTIALS,
+)
+_DEVICE_LOGIN = _LoginKind(
+    "device",
+    "auth.device_login",
+    q.DEVICE_BY_CODE,
+    "secret_hash",
+    q.DEVICE_LOGIN_FAILED,
+    q.DEVICE_LOGIN_OK,
+    "device_id",
+    30 * 86400,
+    "设备登录失败次数过多，已锁定，请 {minutes} 分钟后再试",
+    BAD_DEVICE_CREDENTIALS,
+)
+
+
 class AuthService:
     def __init__(
         self,
@@ -155,80 +197,49 @@ class AuthService:
         self._epoch = 0  # bumped by every invalidation
 
     async def login_staff(self, username: str, password: str) -> LoginResult:
-        async with self.store.read() as conn:
-            row = await conn.fetchrow(q.STAFF_BY_USERNAME, username)
-            who = {"username": username}
-            if row is not None and (minutes := _locked_minutes(row)) is not None:
-                await self._audit_row(conn, row, "staff", "auth.login", "account_locked", who)
-                raise Locked(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试")
-            # argon2 costs tens of milliseconds of CPU: keep it off the event loop.
-            ok = await asyncio.to_thread(
-                verify_password, row["password_hash"] if row else None, password
-            )
-            if row is None or not row["active"] or not ok:
-                if row is not None:
-                    async with conn.transaction():
-                        await conn.execute(
-                            q.LOGIN_FAILED, row["id"], self.lockout_attempts, self.lockout_seconds
-                        )
-                        await self._audit_row(
-                            conn, row, "staff", "auth.login", "bad_credentials", who
-                        )
-                raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
-            async with conn.transaction():
-                await conn.execute(q.LOGIN_OK, row["id"])
-                token, expires_at = await self._create_session(conn, staff_id=row["id"])
-                await self._audit(
-                    conn,
-                    row["hall_id"],
-                    "staff",
-                    row["id"],
-                    "auth.login",
-                    "ok",
-                    {"session": session_id(token_hash(token))},
-                )
-        actor = await self.resolve(token)
-        assert actor is not None
-        return LoginResult(token, expires_at, actor)
+        return await self._login(_STAFF_LOGIN, username, password, {"username": username})
 
     async def login_device(self, code: str, secret: str) -> LoginResult:
         """Like a staff login: audited either way, locked out after lockout_attempts failures
         for lockout_minutes (a kiosk's secret is typed on a public screen)."""
+        return await self._login(_DEVICE_LOGIN, code, secret, {"device": code})
+
+    async def _login(
+        self, how: _LoginKind, name: str, secret: str, who: dict[str, str]
+    ) -> LoginResult:
+        """One login, staff or device: refused while locked out, the failures counted toward
+        the lock-out, every outcome audited, the session created in the success's
+        transaction."""
         async with self.store.read() as conn:
-            row = await conn.fetchrow(q.DEVICE_BY_CODE, code)
-            who = {"device": code}
+            row = await conn.fetchrow(how.select_sql, name)
             if row is not None and (minutes := _locked_minutes(row)) is not None:
-                await self._audit_row(
-                    conn, row, "device", "auth.device_login", "account_locked", who
-                )
-                raise Locked(f"设备登录失败次数过多，已锁定，请 {minutes} 分钟后再试")
+                await self._audit_row(conn, row, how.kind, how.action, "account_locked", who)
+                raise Locked(how.locked_message.format(minutes=minutes))
+            # argon2 costs tens of milliseconds of CPU: keep it off the event loop.
             ok = await asyncio.to_thread(
-                verify_password, row["secret_hash"] if row else None, secret
+                verify_password, row[how.secret_column] if row else None, secret
             )
             if row is None or not row["active"] or not ok:
                 if row is not None:
                     async with conn.transaction():
                         await conn.execute(
-                            q.DEVICE_LOGIN_FAILED,
-                            row["id"],
-                            self.lockout_attempts,
-                            self.lockout_seconds,
+                            how.failed_sql, row["id"], self.lockout_attempts, self.lockout_seconds
                         )
                         await self._audit_row(
-                            conn, row, "device", "auth.device_login", "bad_credentials", who
+                            conn, row, how.kind, how.action, "bad_credentials", who
                         )
-                raise Unauthenticated(BAD_DEVICE_CREDENTIALS, code="bad_credentials")
+                raise Unauthenticated(how.bad_message, code="bad_credentials")
             async with conn.transaction():
-                await conn.execute(q.DEVICE_LOGIN_OK, row["id"])
+                await conn.execute(how.ok_sql, row["id"])
                 token, expires_at = await self._create_session(
-                    conn, device_id=row["id"], seconds=30 * 86400
+                    conn, **{how.session_key: row["id"]}, seconds=how.session_seconds
                 )
                 await self._audit(
                     conn,
                     row["hall_id"],
-                    "device",
+                    how.kind,
                     row["id"],
-                    "auth.device_login",
+                    how.action,
                     "ok",
                     {"session": session_id(token_hash(token))},
                 )
