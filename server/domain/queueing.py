@@ -24,6 +24,7 @@ from server.domain.actor import Actor
 from server.domain.errors import Invalid, NotFound
 from server.domain.events import EventRecord
 from server.domain.hall import HallRef, get_hall
+from server.domain.identity import mask_phone
 from server.domain.permissions import Target
 from server.domain.store import Store
 
@@ -44,10 +45,6 @@ def service_day(now: datetime | None = None) -> date:
 
 def new_query_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
-
-
-def mask_phone(phone: str | None) -> str | None:
-    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else phone
 
 
 def mask_id_number(id_number: str | None) -> str | None:
@@ -354,7 +351,7 @@ def registration_view(row: asyncpg.Record) -> dict[str, Any]:
         "department": row["department_name"],
         "queue": row["queue_code"],
         "priority": row["priority"],
-        "phone": mask_phone(row["phone"]),
+        "phone": mask_phone(row["phone"]) if row["phone"] else None,
         "id_number": mask_id_number(row["id_number"]),
         "promised_due": row["promised_due"].isoformat() if row["promised_due"] else None,
         "created_at": row["created_at"].isoformat(),
