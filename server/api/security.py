@@ -24,10 +24,16 @@ from aiohttp import web
 from server.api.errors import error_response
 from server.api.ratelimit import RetryLater
 from server.api.routing import SESSION_COOKIE
+from server.catalogue import CATALOGUE
 from server.keys import SETTINGS
 
 STATE_CHANGING: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-LOGINS: Final = frozenset({"/api/auth/login", "/api/auth/device"})
+# the public commands (no session needed) are the logins: declared in the catalogue
+LOGINS: Final = frozenset(
+    op.http[1]
+    for op in CATALOGUE.operations.values()
+    if op.kind == "command" and op.public and op.http is not None
+)
 
 # 'self' in connect-src covers ws:/wss: to the same host and port (CSP Level 3; Chromium,
 # Firefox and Safari do), which the live transports use. Styles may be inline: several pages
