@@ -20,6 +20,7 @@ from server.domain.errors import Invalid
 from server.domain.events import EventRecord
 
 _ROOM = re.compile(r"^(window|queue|department):([a-z0-9_-]{1,40})$")
+CASE_ROOM_KIND = "case"
 MAX_ROOMS: Final = 20
 
 WINDOW_ROOM = """
@@ -43,6 +44,8 @@ class RoomFilter:
     window_ids: set[int]
     window_nos: set[int]
     queues: set[str]
+    departments: set[str] = field(default_factory=set)
+    case_ids: set[int] = field(default_factory=set)
     # event type -> the rooms it is declared to reach (derived once by the catalogue)
     routes: dict[str, frozenset[str]] = field(default_factory=lambda: CATALOGUE.rooms)
 
@@ -57,6 +60,10 @@ class RoomFilter:
             data.get("queue") in self.queues
             or any(q.get("code") in self.queues for q in data.get("queues") or ())
         ):
+            return True
+        if "department" in rooms and data.get("department") in self.departments:
+            return True
+        if "case" in rooms and data.get("case_id") in self.case_ids:
             return True
         return "target_window" in rooms and data.get("target_window_no") in self.window_nos
 
@@ -91,4 +98,10 @@ async def room_filter(conn: Conn, hall_id: int, rooms: Any) -> RoomFilter | None
             f.window_ids.update(row["window_ids"])
             f.window_nos.update(row["window_nos"])
             f.queues.update(row["queues"])
+            f.departments.add(key)
     return f
+
+
+def case_filter(case_id: int) -> RoomFilter:
+    """The citizen's view: the events of one case only."""
+    return RoomFilter(set(), set(), set(), case_ids={case_id})

@@ -45,7 +45,7 @@ from server.keys import (
     WEBSOCKETS,
 )
 from server.outbox import create_sender
-from server.settings import Settings
+from server.settings import Settings, public_base_url
 from server.timers import HallTimers
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,9 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             session_seconds=int(settings.session_hours * 3600),
             health=functools.partial(health_status, app),
             openapi=functools.partial(openapi_document, CATALOGUE),
+            public_url=public_base_url(settings),
+            # a citizen checks a case a few times a minute; guessing codes needs millions
+            track_limit=RateLimiter(30, 10),
         )
         yield
 

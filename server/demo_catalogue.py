@@ -1357,3 +1357,19 @@ def parse_material(spec: str) -> tuple[str, bool, int, str]:
     spec, _, note = spec.partition("|")
     name, _, copies = spec.partition("#")
     return name, is_key, int(copies or 1), note
+
+
+# A leader signs off (签批) the approvals with the longest statutory limits: licences and
+# permits of 20 working days or more.
+SIGNOFF_MIN_STATUTORY_DAYS = 20
+
+
+def requires_signoff(kind: str, unit: str, statutory: int) -> bool:
+    return kind == "promised" and unit == "working_day" and statutory >= SIGNOFF_MIN_STATUTORY_DAYS
+
+
+def urgent_limit(kind: str, promised: int) -> int | None:
+    """急办 (green channel): half the promised limit, rounded up, where that is shorter."""
+    if kind != "promised" or promised < 2:
+        return None
+    return (promised + 1) // 2

@@ -60,6 +60,8 @@ class _Item:
     promised_limit: int
     materials: list[tuple[str, bool, int, str]]
     fees: list[tuple[str, int, str]]
+    requires_signoff: bool = False
+    urgent_limit: int | None = None
 
 
 @dataclass
@@ -103,6 +105,8 @@ def _item(dept: str, number: int, row: tuple) -> _Item:
         promised_limit=promised,
         materials=[cat.parse_material(m) for m in materials],
         fees=list(cat.FEES.get(name, [])),
+        requires_signoff=cat.requires_signoff(kind, unit, statutory),
+        urgent_limit=cat.urgent_limit(kind, promised),
     )
 
 
@@ -274,14 +278,19 @@ async def seed_calendar(conn: Conn, hall_id: int, years: Iterable[int]) -> int:
     """Insert the hall's statutory holidays on weekdays (is_working false, note e.g. 国庆节) and
     adjusted working weekend days (调休上班) for `years`, from chinese_calendar via
     server.domain.calendar.calendar_from_library; years it has no data for are skipped. Days
-    already in the hall's calendar (edited by hand) are left alone. Returns the rows inserted."""
+    already in the hall's calendar (edited by hand) are left alone. The years it had data for
+    are recorded in calendar_year (source 'library'), so that /healthz warns of the first year
+    it lacks. Returns the rows inserted."""
     rows = sorted(calendar_from_library(years).items())
     if not rows:
         return 0
+    # seed_demo also runs on a schema from before migration 0008 (the upgrade test seeds schema
+    # v5 and then migrates): there 0008 records the years and the rows' source when it runs.
+    recorded = await conn.fetchval("select to_regclass('calendar_year') is not null")
     status = await conn.execute(
-        """
-        insert into calendar_day (hall_id, day, is_working, note)
-        select $1, t.day, t.is_working, t.note
+        f"""
+        insert into calendar_day (hall_id, day, is_working, note{", source" if recorded else ""})
+        select $1, t.day, t.is_working, t.note{", 'library'" if recorded else ""}
         from unnest($2::date[], $3::boolean[], $4::text[]) with ordinality as t(day, is_working, note, ord)
         order by t.ord
         on conflict (hall_id, day) do nothing
@@ -291,7 +300,25 @@ async def seed_calendar(conn: Conn, hall_id: int, years: Iterable[int]) -> int:
         [w for _, (w, _) in rows],
         [n for _, (_, n) in rows],
     )
+    if recorded:
+        # a year the library knows always has holidays on weekdays, so it has rows
+        await conn.execute(
+            """
+            insert into calendar_year (hall_id, year, source, title, loaded_by)
+            select $1, y, 'library', $3, null from unnest($2::int[]) as y
+            on conflict (hall_id, year) do nothing
+            """,
+            hall_id,
+            sorted({day.year for day, _ in rows}),
+            f"chinesecalendar {_library_version()}",
+        )
     return int(status.split()[-1])
+
+
+def _library_version() -> str:
+    import chinese_calendar
+
+    return str(getattr(chinese_calendar, "__version__", ""))
 
 
 # ---------------------------------------------------------------- seeding
@@ -416,13 +443,16 @@ async def _seed_hall(
     rows = await conn.fetch(
         """
         insert into item (hall_id, department_id, code, name, category, kind, limit_unit,
-                          statutory_limit, promised_limit, queue_id)
+                          statutory_limit, promised_limit, queue_id, requires_signoff,
+                          urgent_limit)
         select $1, t.department_id, t.code, t.name, t.category, t.kind, t.limit_unit,
-               t.statutory_limit, t.promised_limit, t.queue_id
+               t.statutory_limit, t.promised_limit, t.queue_id, t.requires_signoff,
+               t.urgent_limit
         from unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                    $8::int[], $9::int[], $10::int[])
+                    $8::int[], $9::int[], $10::int[], $11::bool[], $12::int[])
              with ordinality as t(department_id, code, name, category, kind, limit_unit,
-                                  statutory_limit, promised_limit, queue_id, ord)
+                                  statutory_limit, promised_limit, queue_id, requires_signoff,
+                                  urgent_limit, ord)
         order by t.ord
         returning id, code
         """,
@@ -436,6 +466,8 @@ async def _seed_hall(
         [i.statutory_limit for i in items],
         [i.promised_limit for i in items],
         [queue_ids[i.department] for i in items],
+        [i.requires_signoff for i in items],
+        [i.urgent_limit for i in items],
     )
     item_ids = {r["code"]: r["id"] for r in rows}
     await conn.copy_records_to_table(

@@ -42,6 +42,9 @@ class Settings:
     timers: bool = True  # run the hall timers (end of day, parked expiry, SMS)
     sms_webhook_url: str | None = None  # None: SMS are written to the log
     strict_contracts: bool = False  # tests: an answer outside its declaration becomes a 500
+    # The base URL citizens reach the hall at (QR codes on notices, SMS links); never the
+    # server's loopback address: unset, it is derived from this machine's LAN address.
+    public_url: str = ""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -84,6 +87,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         kiosk_per_minute=_float(e, "HALLOPS_KIOSK_PER_MINUTE", 20.0),
         kiosk_burst=int(e.get("HALLOPS_KIOSK_BURST") or 10),
         sms_webhook_url=e.get("HALLOPS_SMS_WEBHOOK_URL") or None,
+        public_url=(e.get("HALLOPS_PUBLIC_URL") or "").rstrip("/"),
     )
 
 
@@ -98,3 +102,26 @@ def ensure_secret(settings: Settings) -> Settings:
         path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     return settings.with_(secret=path.read_text().strip())
+
+
+def lan_address() -> str:
+    """This machine's address on its LAN (the one a route to the outside leaves from); no packet
+    is sent. 127.0.0.1 only when the machine has no other."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            return str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+def public_base_url(settings: Settings) -> str:
+    """Where phones reach this hall: HALLOPS_PUBLIC_URL, else this machine's LAN address."""
+    if settings.public_url:
+        return settings.public_url
+    host = settings.host
+    if host in ("127.0.0.1", "localhost", "0.0.0.0", "::", ""):
+        host = lan_address()
+    return f"http://{host}:{settings.port}"

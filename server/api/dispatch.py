@@ -38,7 +38,8 @@ def add_routes(app: web.Application, catalogue: Catalogue) -> None:
     for op in catalogue.operations.values():
         if op.http is not None:
             method, path = op.http
-            app.router.add_route(method, path, _handler(op), name=op.name)
+            # aiohttp refuses a Python keyword in a route name ("calendar.import"): underscores
+            app.router.add_route(method, path, _handler(op), name=op.name.replace(".", "__"))
 
 
 def _handler(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -73,7 +74,7 @@ async def _dispatch(op: Operation, request: web.Request, strict: bool) -> web.St
     params = parse_params(op, request)
     body = await parse_body(request, op.body) if op.body is not None else None
     assert op.handler is not None
-    reply = await op.handler(Call(op, actor, ctx, credential), params, body)
+    reply = await op.handler(Call(op, actor, ctx, credential, client=request.remote), params, body)
     if not isinstance(reply, Reply):
         reply = Reply(reply)
     return _respond(op, reply, request, strict)

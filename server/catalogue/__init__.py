@@ -5,9 +5,11 @@ the permission table, OpenAPI, the browser's event schema and the contract tests
 
 from __future__ import annotations
 
-from server.catalogue import auth, display, hall, queue
+from server.catalogue import auth, cases, display, hall, queue
 from server.catalogue.spine import Catalogue
 
-CATALOGUE = Catalogue([auth.CAPABILITY, display.CAPABILITY, hall.CAPABILITY, queue.CAPABILITY])
+CATALOGUE = Catalogue(
+    [auth.CAPABILITY, cases.CAPABILITY, display.CAPABILITY, hall.CAPABILITY, queue.CAPABILITY]
+)
 
 __all__ = ["CATALOGUE"]

@@ -29,9 +29,11 @@ Kind = Literal["command", "query", "stream"]
 # Where a live event goes: "all" reaches every room of its hall (window changes, hall-wide
 # notices); "window" the room of the window it happened at (EventRecord.window_id); "queue"
 # the rooms following the queue(s) it names; "target_window" the room of the window a ticket
-# was transferred to. An event type with no rooms is internal: logged and seen by the
-# processes, never sent to a screen.
-Room = Literal["all", "window", "queue", "target_window"]
+# was transferred to; "department" the rooms of the department it names (payload
+# "department": a leader's page, a leader's window terminal); "case" the citizen following
+# that case on /track (payload "case_id"). An event type with no rooms is internal: logged and
+# seen by the processes, never sent to a screen.
+Room = Literal["all", "window", "queue", "target_window", "department", "case"]
 
 # Error codes every authenticated operation may answer with, besides its own.
 COMMON_ERRORS: Mapping[int, tuple[str, ...]] = {
@@ -215,9 +217,16 @@ class Call:
     """One invocation of an operation: who, under which name, with which services."""
 
     def __init__(
-        self, op: Operation, actor: Actor | None, ctx: Context, credential: str | None = None
+        self,
+        op: Operation,
+        actor: Actor | None,
+        ctx: Context,
+        credential: str | None = None,
+        client: str | None = None,
     ):
         self.op = op
+        # the caller's network address, for per-client limits on public operations
+        self.client = client
         self._actor = actor
         self.ctx = ctx
         # the session token the caller presented (logout ends it, a socket ticket is cut from it)

@@ -38,3 +38,7 @@ class Context:
     # the HTTP API's OpenAPI document (built by the transport from the catalogue)
     openapi: Callable[[], dict[str, Any]]
     clock: Callable[[], datetime] = field(default=_now)
+    # where citizens reach the hall (links in QR codes and SMS), never the loopback address
+    public_url: str = ""
+    # per-client guesses at /track query codes
+    track_limit: Limiter | None = None

@@ -70,3 +70,14 @@ def mask_phone(value: str) -> str:
 def mask_id_number(value: str) -> str:
     """The region (6) and the check character stay; birth date and sequence number go."""
     return value[:6] + "*" * 11 + value[-1:] if len(value) == 18 else "***"
+
+
+def mask_name(value: str) -> str:
+    """张*三 / 李* / 欧阳**: the family name and, for three characters or more, the last one;
+    enough for the applicant to recognise their case on a public screen."""
+    value = value.strip()
+    if len(value) <= 1:
+        return "*"
+    if len(value) == 2:
+        return value[0] + "*"
+    return value[0] + "*" * (len(value) - 2) + value[-1]

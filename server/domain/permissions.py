@@ -12,7 +12,9 @@ from typing import Final, Literal
 from server.domain.actor import Actor
 from server.domain.errors import Forbidden
 
-Scope = Literal["self", "hall", "supervised", "department", "own_window", "signed_in"]
+Scope = Literal[
+    "self", "hall", "supervised", "department", "department_window", "own_window", "signed_in"
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Target:
 #   hall        the target is in the actor's own hall
 #   supervised  own hall, or a county hall whose city is the actor's hall
 #   department  own hall and the target's department is the actor's
+#   department_window  the same, and the actor is signed in at a window (the command is
+#               recorded against it): a case of the department, worked at any of its windows
 #   own_window  the target window is the one the clerk is signed in at
 #   signed_in   the clerk is signed in at some window of this hall (commands without a window)
 def rule_of(name: str) -> Mapping[str, Scope]:
@@ -67,8 +71,12 @@ def in_scope(actor: Actor, scope: Scope, target: Target | None) -> str | None:
         return "other_hall"
     if scope == "hall":
         return None
-    if scope == "department":
-        return None if target.department_id == actor.department_id else "other_department"
+    if scope in ("department", "department_window"):
+        if target.department_id != actor.department_id:
+            return "other_department"
+        if scope == "department_window" and actor.window_id is None:
+            return "not_signed_in"
+        return None
     if scope == "signed_in":
         return None if actor.window_id is not None else "not_signed_in"
     if scope == "own_window":

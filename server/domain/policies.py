@@ -40,7 +40,8 @@ HALL_STREAM: Final[Rule] = {
 STAFF_READ: Final[Rule] = {"leader": "department", "supervisor": "supervised", "admin": "hall"}
 AUDIT_READ: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}
 HALL_ADMIN: Final[Rule] = {"admin": "hall"}
-WINDOW_SIGN_IN: Final[Rule] = {"clerk": "department"}
+# leaders sign in at a window of their department too: they sign off there
+WINDOW_SIGN_IN: Final[Rule] = {"clerk": "department", "leader": "department"}
 WINDOW_OWN_OR_ADMIN: Final[Rule] = {"clerk": "own_window", "admin": "hall"}
 KIOSK_REGISTER: Final[Rule] = {"kiosk": "hall", "admin": "hall"}
 TICKET_WINDOW: Final[Rule] = {"clerk": "own_window"}
@@ -56,3 +57,18 @@ REGISTRATION_READ: Final[Rule] = {
     "supervisor": "supervised",
     "admin": "hall",
 }
+
+# Cases: a clerk of the case's department works it at the window they are signed in at; a
+# clerk accepts at their own window (from the ticket served there).
+CASE_ACCEPT: Final[Rule] = {"clerk": "own_window"}
+CASE_WORK: Final[Rule] = {"clerk": "department_window"}
+# the leader of the case's department signs off (being on duty is checked by the domain)
+CASE_SIGNOFF: Final[Rule] = {"leader": "department"}
+CASE_READ: Final[Rule] = {
+    "clerk": "department",
+    "leader": "department",
+    "supervisor": "supervised",
+    "admin": "hall",
+}
+SIGNOFF_READ: Final[Rule] = {"leader": "department", "supervisor": "supervised", "admin": "hall"}
+METRICS_READ: Final[Rule] = {"leader": "hall", "supervisor": "supervised", "admin": "hall"}

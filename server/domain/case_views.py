@@ -1,0 +1,409 @@
+"""Reading cases: the full case for staff (materials, history, fees, sign-offs, the clock), the
+window's list, the leader's waiting sign-offs, the citizen's /track view and the acceptance
+notice (受理回执). Personal data is shown only to the clerk serving the case."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import segno
+
+from db.pool import Conn
+from db.queries import cases as q
+from server.domain import case_clock as clock
+from server.domain import case_flow as flow
+from server.domain.actor import Actor
+from server.domain.cases import case_target, load_calendar
+from server.domain.errors import NotFound
+from server.domain.hall import get_hall
+from server.domain.identity import mask_id_number, mask_name, mask_phone
+from server.domain.permissions import Target
+from server.domain.queueing import TZ
+
+if TYPE_CHECKING:
+    from server.catalogue.spine import Call
+
+HISTORY_NAMES = {
+    "case.accept": "受理",
+    "case.not_accept": "不予受理",
+    "case.start": "开始办理",
+    "case.decide:approve": "审核通过",
+    "case.decide:refuse": "审核不予许可",
+    "case.request_signoff:decision": "提交领导签批",
+    "case.request_signoff:extension": "申请延期",
+    "case.signoff:approve": "领导签批同意",
+    "case.signoff:reject": "领导签批不同意",
+    "case.signoff:extension": "领导审批延期",
+    "case.complete": "办结",
+    "case.deliver": "领取",
+    "case.withdraw": "撤回",
+    "case.materials": "核对材料",
+    "case.supplement_request": "一次性告知补正",
+    "case.supplement_receive": "补交材料",
+    "case.pause": "特别程序（暂停计时）",
+    "case.escalate": "报批（暂停计时）",
+    "case.resume": "恢复计时",
+    "case.fee": "收费",
+}
+
+
+def serves(actor: Actor | None, row: asyncpg.Record) -> bool:
+    """The clerk at the case's window sees the applicant unmasked; nobody else does."""
+    return actor is not None and actor.role == "clerk" and actor.window_id == row["window_id"]
+
+
+def applicant_view(row: asyncpg.Record, full: bool) -> dict[str, Any]:
+    phone, id_no = row["applicant_phone"], row["applicant_id_no"]
+    return {
+        "name": row["applicant_name"] if full else mask_name(row["applicant_name"]),
+        "phone": (phone if full else mask_phone(phone)) if phone else None,
+        "id_number": (id_no if full else mask_id_number(id_no)) if id_no else None,
+        "masked": not full,
+    }
+
+
+async def case_row(conn: Conn, case_id: int) -> asyncpg.Record:
+    row = await conn.fetchrow(q.CASE_BY_ID, case_id)
+    if row is None:
+        raise NotFound("办件不存在", code="unknown_case", field="case_id")
+    return row
+
+
+def supplement_warning(row: asyncpg.Record, cal: Any, now: datetime) -> dict[str, Any] | None:
+    """§32: a supplement notice must be issued within N working days of the application; the
+    clerk is warned from supplement_warn_days before that while the case is not yet started."""
+    if row["state"] != "accepted":
+        return None
+    due = cal.add_working_time(row["accepted_at"], row["supplement_notice_days"], "working_day")
+    warn_from = due
+    if row["supplement_warn_days"]:
+        # the start of the working day `warn_days` before the due day
+        day = due.date()
+        for _ in range(row["supplement_warn_days"]):
+            day -= timedelta(days=1)
+            while not cal.is_working_day(day):
+                day -= timedelta(days=1)
+        warn_from = datetime.combine(day, cal.work_periods[0][0], tzinfo=cal.tz)
+    if now < warn_from:
+        return None
+    return {
+        "due": due.isoformat(),
+        "overdue": now >= due,
+        "message": (
+            "补正告知期限已过，依法视为受理"
+            if now >= due
+            else f"请在 {due:%m-%d %H:%M} 前完成审查，需补正的须一次性告知"
+        ),
+    }
+
+
+async def detail(call: Call, case_id: int) -> dict[str, Any]:
+    async with call.ctx.store.read() as conn:
+        row = await case_row(conn, case_id)
+        call.check(case_target(row, call.actor))
+        return await _detail(conn, row, call.actor, call.ctx.clock())
+
+
+async def _detail(conn: Conn, row: asyncpg.Record, actor: Actor | None, now: datetime) -> dict:
+    cal = await load_calendar(conn, row["hall_id"], row["accepted_at"])
+    state = clock.ClockState.from_json(row["clock"])
+    materials = await conn.fetch(q.MATERIALS_OF_CASE, row["id"])
+    history = await conn.fetch(q.HISTORY_OF_CASE, row["id"])
+    fees = await conn.fetch(q.FEES_OF_CASE, row["id"])
+    signoffs = await conn.fetch(q.SIGNOFFS_OF_CASE, row["id"])
+    supplements = await conn.fetch(q.SUPPLEMENTS_OF_CASE, row["id"])
+    return {
+        **summary(row, actor, now, cal),
+        "statutory_amount": row["statutory_amount"],
+        "limit": {"amount": row["limit_amount"], "unit": row["limit_unit"]},
+        "materials": [dict(m) for m in materials],
+        "history": [_history_entry(h) for h in history],
+        "fees": [
+            {
+                "name": f["name"],
+                "amount_cents": f["amount_cents"],
+                "receipt_no": f["receipt_no"],
+                "paid_at": f["paid_at"].isoformat(),
+                "window_no": f["window_no"],
+            }
+            for f in fees
+        ],
+        "signoffs": [
+            {
+                "id": s["id"],
+                "purpose": s["purpose"],
+                "extension": s["extension"],
+                "note": s["note"],
+                "requested_at": s["requested_at"].isoformat(),
+                "requested_by": s["requested_by_name"],
+                "window_no": s["window_no"],
+                "decision": s["decision"],
+                "comment": s["comment"],
+                "decided_by": s["decided_by_name"],
+                "decided_at": s["decided_at"].isoformat() if s["decided_at"] else None,
+            }
+            for s in signoffs
+        ],
+        "supplements": [
+            {
+                "id": s["id"],
+                "issued_at": s["issued_at"].isoformat(),
+                "materials": s["materials"],
+                "received_at": s["received_at"].isoformat() if s["received_at"] else None,
+            }
+            for s in supplements
+        ],
+        "clock_paused_kind": state.pause_kind,
+        "actions": flow.allowed_actions(row["state"]),
+        "requires_signoff": row["requires_signoff"],
+        "supplement_warning": supplement_warning(row, cal, now),
+    }
+
+
+def _history_entry(h: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "at": h["at"].isoformat(),
+        "action": h["action"],
+        "label": HISTORY_NAMES.get(h["action"], h["action"]),
+        "from": h["from_state"],
+        "to": h["to_state"],
+        "actor": h["actor_name"],
+        "actor_role": h["actor_role"],
+        "window_no": h["window_no"],
+        "reason": h["reason"],
+        "clock": h["clock"],
+        "detail": h["detail"],
+    }
+
+
+def summary(row: asyncpg.Record, actor: Actor | None, now: datetime, cal: Any) -> dict[str, Any]:
+    view = clock.view(clock.ClockState.from_json(row["clock"]), now, cal)
+    return {
+        "case_id": row["id"],
+        "case_no": row["case_no"],
+        "hall": row["hall_code"],
+        "state": row["state"],
+        "state_name": flow.STATE_NAMES[row["state"]],
+        "kind": row["kind"],
+        "item": row["item_code"],
+        "item_name": row["item_name"],
+        "department": row["department_code"],
+        "department_name": row["department_name"],
+        "window_no": row["window_no"],
+        "clerk_name": row["clerk_name"],
+        "applicant": applicant_view(row, serves(actor, row)),
+        "accepted_at": row["accepted_at"].isoformat(),
+        "clock": view.to_json(),
+        "deficiency_due": row["deficiency_due"].isoformat() if row["deficiency_due"] else None,
+        "visits": row["visits"],
+        "reason": row["reason"],
+        "query_code": row["query_code"] if serves(actor, row) else None,
+    }
+
+
+async def window_cases(call: Call, hall_code: str, window_no: int) -> dict[str, Any]:
+    """The window's open cases (and its department's), with the supplements due back."""
+    now = call.ctx.clock()
+    async with call.ctx.store.read() as conn:
+        hall = await get_hall(conn, hall_code)
+        w = await conn.fetchrow(
+            "select id, department_id from service_window where hall_id = $1 and window_no = $2",
+            hall.id,
+            window_no,
+        )
+        if w is None:
+            raise NotFound(f"窗口 {window_no} 不存在", code="unknown_window", field="window_no")
+        call.check(hall.target(department_id=w["department_id"], window_id=w["id"]))
+        rows = await conn.fetch(q.OPEN_CASES_OF_WINDOW, hall.id, w["id"], w["department_id"])
+        cal = await load_calendar(conn, hall.id, now - timedelta(days=60))
+        cases = []
+        for r in rows:
+            s = summary(r, call.actor, now, cal)
+            s["missing"] = r["missing"]
+            s["supplement_issued_at"] = (
+                r["supplement_issued_at"].isoformat() if r["supplement_issued_at"] else None
+            )
+            s["supplement_warning"] = supplement_warning(r, cal, now)
+            cases.append(s)
+    return {
+        "window_no": window_no,
+        "cases": cases,
+        "supplements_due": [c for c in cases if c["supplement_issued_at"] or c["deficiency_due"]],
+    }
+
+
+async def waiting_signoffs(call: Call, hall_code: str, department: str | None) -> dict[str, Any]:
+    """The sign-off requests waiting for a leader: a leader's own department; supervisors and
+    admins any (or one)."""
+    now = call.ctx.clock()
+    actor = call.actor
+    async with call.ctx.store.read() as conn:
+        hall = await get_hall(conn, hall_code)
+        dept_id: int | None = None
+        if department is not None:
+            dept_id = await conn.fetchval(
+                "select id from department where hall_id = $1 and code = $2", hall.id, department
+            )
+            if dept_id is None:
+                raise NotFound(
+                    f"部门 {department} 不存在", code="unknown_department", field="department"
+                )
+        elif actor.role == "leader":
+            dept_id = actor.department_id
+        call.check(Target(hall.id, hall.parent_id, department_id=dept_id))
+        wait_limit = await conn.fetchval(
+            "select signoff_wait_minutes from hall where id = $1", hall.id
+        )
+        on_duty = (
+            await conn.fetchval(
+                q.ON_DUTY, hall.id, now.astimezone(TZ).date(), actor.id, actor.department_id
+            )
+            if actor.role == "leader"
+            else False
+        )
+        out = []
+        for s in await conn.fetch(q.WAITING_SIGNOFFS, hall.id, dept_id):
+            row = await case_row(conn, s["case_id"])
+            waited = (now - s["requested_at"]).total_seconds()
+            out.append(
+                {
+                    "signoff_id": s["id"],
+                    "purpose": s["purpose"],
+                    "extension": s["extension"],
+                    "note": s["note"],
+                    "requested_at": s["requested_at"].isoformat(),
+                    "requested_by": s["requested_by_name"],
+                    "window_no": s["window_no"],
+                    "waited_seconds": max(0, int(waited)),
+                    "waiting_too_long": waited > wait_limit * 60,
+                    "case": await _detail(conn, row, actor, now),
+                }
+            )
+    return {
+        "department": department or (actor.department_id and None),
+        "on_duty": bool(on_duty),
+        "wait_limit_minutes": wait_limit,
+        "requests": out,
+    }
+
+
+# ------------------------------------------------------------------------------ the citizen
+
+TRACK_STEPS = [
+    ("accepted", "已受理"),
+    ("in_progress", "办理中"),
+    ("awaiting_signoff", "待领导签批"),
+    ("completed", "已办结"),
+    ("delivered", "已领取"),
+]
+
+
+async def track(conn: Conn, code: str, now: datetime) -> dict[str, Any]:
+    """The citizen's view by the case's query code, or the registration notice's code or
+    barcode. Masked throughout; the same answer for a wrong code whether or not it exists."""
+    code = code.strip().upper()
+    row = await conn.fetchrow(q.CASE_BY_QUERY_CODE, code)
+    if row is None:
+        row = await conn.fetchrow(q.CASE_BY_REGISTRATION_CODE, code)
+    if row is None:
+        raise NotFound(
+            "查询码不正确或办件不存在，请核对告知单", code="unknown_query_code", field="code"
+        )
+    cal = await load_calendar(conn, row["hall_id"], row["accepted_at"])
+    view = clock.view(clock.ClockState.from_json(row["clock"]), now, cal)
+    history = await conn.fetch(q.HISTORY_OF_CASE, row["id"])
+    notice = await conn.fetchrow(q.OPEN_SUPPLEMENT, row["id"])
+    timeline = [
+        {
+            "at": h["at"].isoformat(),
+            "label": HISTORY_NAMES.get(h["action"], h["action"]),
+            "state": h["to_state"],
+            "state_name": flow.STATE_NAMES.get(h["to_state"], h["to_state"]),
+            "window_no": h["window_no"],
+        }
+        for h in history
+        # what the citizen cares about: state changes, pauses and their end, materials
+        if h["from_state"] != h["to_state"]
+        or h["clock"] is not None
+        or h["action"] == "case.supplement_receive"
+    ]
+    return {
+        "case_id": row["id"],
+        "case_no": row["case_no"],
+        "hall_name": row["hall_name"],
+        "item_name": row["item_name"],
+        "department_name": row["department_name"],
+        "window_no": row["window_no"],
+        "applicant": mask_name(row["applicant_name"]),
+        "state": row["state"],
+        "state_name": flow.STATE_NAMES[row["state"]],
+        "ready_for_pickup": row["state"] == "completed",
+        "kind": row["kind"],
+        "accepted_at": row["accepted_at"].isoformat(),
+        "clock": view.to_json(),
+        "supplement": (
+            {"issued_at": notice["issued_at"].isoformat(), "materials": notice["materials"]}
+            if notice is not None
+            else None
+        ),
+        "timeline": timeline,
+        "steps": [{"state": s, "name": n} for s, n in TRACK_STEPS],
+        "reason": row["reason"]
+        if row["state"] in ("not_accepted", "refused", "withdrawn")
+        else None,
+    }
+
+
+def track_url(public_url: str, query_code: str) -> str:
+    return f"{public_url}/track?code={query_code}"
+
+
+def qr_svg(data: str) -> str:
+    """The QR code on the notice, as inline SVG (scales to 80 mm and A4 alike)."""
+    return segno.make(data, error="m").svg_inline(scale=4, border=2)
+
+
+async def acceptance_notice(call: Call, case_id: int) -> dict[str, Any]:
+    """受理回执: the case number, the deadline, what is missing, and a QR code to /track
+    built from the public base URL."""
+    async with call.ctx.store.read() as conn:
+        row = await case_row(conn, case_id)
+        call.check(case_target(row, call.actor))
+        cal = await load_calendar(conn, row["hall_id"], row["accepted_at"])
+        materials = await conn.fetch(q.MATERIALS_OF_CASE, case_id)
+        fees = await conn.fetch(q.FEES_OF_CASE, case_id)
+    view = clock.view(clock.ClockState.from_json(row["clock"]), call.ctx.clock(), cal)
+    url = track_url(call.ctx.public_url, row["query_code"])
+    return {
+        "hall_name": row["hall_name"],
+        "case_no": row["case_no"],
+        "query_code": row["query_code"],
+        "item_name": row["item_name"],
+        "department_name": row["department_name"],
+        "window_no": row["window_no"],
+        "clerk_name": row["clerk_name"],
+        "applicant": applicant_view(row, serves(call.actor, row)),
+        "state": row["state"],
+        "state_name": flow.STATE_NAMES[row["state"]],
+        "kind": row["kind"],
+        "accepted_at": row["accepted_at"].isoformat(),
+        "deadline": view.to_json()["deadline"],
+        "limit": {"amount": row["limit_amount"], "unit": row["limit_unit"]},
+        "statutory_amount": row["statutory_amount"],
+        "reason": row["reason"],
+        "submitted": [m["name"] for m in materials if m["status"] in ("submitted", "supplemented")],
+        "missing": [
+            {"name": m["name"], "problem": m["problem"], "deferred": m["deferred"]}
+            for m in materials
+            if m["status"] in ("missing", "faulty")
+        ],
+        "deficiency_due": row["deficiency_due"].isoformat() if row["deficiency_due"] else None,
+        "fees": [
+            {"name": f["name"], "amount_cents": f["amount_cents"], "receipt_no": f["receipt_no"]}
+            for f in fees
+        ],
+        "track_url": url,
+        "qr_svg": qr_svg(url),
+    }
