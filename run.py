@@ -4,6 +4,8 @@
   python run.py [serve]      migrate, seed the demo hall if the database is empty, serve
   python run.py migrate      apply pending database migrations
   python run.py seed-demo    load the demo hall into an empty database
+  python run.py calendar-import --hall CODE FILE
+                             load a year's holiday notice (JSON, docs/calendar.md) into a hall
   python run.py simulate     play a realistic day against a running server (--speed 60)
   python run.py bench        measure: durable commands/s, fan-out, latency (own server)
 
@@ -16,9 +18,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 
 from server.settings import Settings, ensure_secret, from_env
 
@@ -112,6 +116,7 @@ async def serve(settings: Settings, dsn: str, seed: bool = True) -> None:
     # Open connections are closed at shutdown; 5 s is what a straggler gets, not aiohttp's 60.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
     await runner.setup()
+    await warn_calendar_gaps(app)
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     print_banner(settings)
@@ -124,6 +129,90 @@ async def serve(settings: Settings, dsn: str, seed: bool = True) -> None:
     finally:
         print("\nstopping ...", flush=True)
         await runner.cleanup()
+
+
+async def warn_calendar_gaps(app) -> None:
+    """A WARNING line per hall whose calendar has no official holiday data within the next 60
+    days (the hall's today from the server's clock): its deadlines would count those holidays
+    as working days. /healthz lists the same warnings."""
+    from server.domain.calendar_service import coverage_warnings
+    from server.domain.holiday_notice import HORIZON_DAYS
+    from server.domain.queueing import service_day
+    from server.keys import CONTEXT, POOL
+
+    try:
+        async with app[POOL].acquire() as conn:
+            warnings = await coverage_warnings(conn, service_day(app[CONTEXT].clock()))
+    except Exception:  # a warning that cannot be computed must not stop the server
+        log.exception("calendar: could not check the halls' calendars")
+        return
+    for w in warnings:
+        log.warning(
+            "calendar: hall %s has no official holiday data for %s, needed within %d days; "
+            "load the State Council's notice: run.py calendar-import --hall %s FILE (%s)",
+            w["hall"],
+            ", ".join(w["years"]),
+            HORIZON_DAYS,
+            w["hall"],
+            w["message"],
+        )
+
+
+async def calendar_import(
+    settings: Settings, dsn: str, hall_code: str, path: str, now: datetime | None = None
+) -> int:
+    """Loads a holiday notice file into a hall's calendar as the system actor, through the same
+    checks and the same write as the HTTP command calendar.import (audited under that name, one
+    calendar.year_loaded event). Connects as the server does (the app role). With REDIS_URL the
+    event is published to the running servers; without, they read it from the log at their
+    next poll. Returns the exit status."""
+    import json
+
+    import orjson
+
+    from db.pool import create_pool
+    from realtime.bus import create_bus
+    from server.domain import calendar_service
+    from server.domain.actor import system_actor
+    from server.domain.errors import DomainError
+    from server.domain.hall import get_hall
+    from server.domain.holiday_notice import parse_notice
+    from server.domain.queueing import TZ
+    from server.domain.store import Store
+
+    try:
+        raw = orjson.loads(await asyncio.to_thread(_read_bytes, path))
+    except (OSError, orjson.JSONDecodeError) as exc:
+        print(f"calendar-import: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    bus = create_bus(settings.redis_url, settings.redis_channel)
+    pool = await create_pool(server_dsn(settings, dsn), 2)
+    try:
+        notice = parse_notice(raw)
+        store = Store(pool, bus.publish)
+        async with store.read() as conn:
+            hall = await get_hall(conn, hall_code)
+        async with store.command(system_actor(hall.id), "calendar.import") as tx:
+            tx.detail.update(hall=hall.code, file=os.path.basename(path))
+            data = await calendar_service.load_notice(tx, hall, notice, now or datetime.now(TZ))
+    except DomainError as exc:
+        print(
+            f"calendar-import: refused, nothing written: {exc.code}"
+            + (f" ({exc.field})" if exc.field else "")
+            + f": {exc.message}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        await pool.close()
+        await bus.close()
+    print(json.dumps({**data, "seq": [r.seq for r in tx.records]}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def _run(coro) -> None:
@@ -152,6 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve_p.add_argument("--no-seed", action="store_true", help="do not seed the demo hall")
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("seed-demo", help="migrate and load the demo hall if the database is empty")
+    import_p = sub.add_parser(
+        "calendar-import",
+        help="load a year's holiday notice (JSON file, docs/calendar.md) into a hall's calendar",
+    )
+    import_p.add_argument("--hall", required=True, help="hall code, e.g. rizhao")
+    import_p.add_argument(
+        "file", help="the notice as JSON, e.g. docs/examples/holiday-notice-2027.json"
+    )
     sim_p = sub.add_parser("simulate", help="play a realistic day against a running server")
     from server import simulate
 
@@ -200,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             _run(prepare_database(dsn, settings, seed=False))
         elif command == "seed-demo":
             _run(prepare_database(dsn, settings, seed=True))
+        elif command == "calendar-import":
+            return asyncio.run(calendar_import(settings, dsn, args.hall, args.file))
         else:
             parser.error(f"unknown command {command}")
     return 0

@@ -27,6 +27,7 @@ export const HANDLED_EVENTS = Object.freeze([
 export const IGNORED_EVENTS = Object.freeze([
   "hall.notice_set",
   "calendar.day_set",
+  "calendar.year_loaded",
   "duty.set",
   "session.ended",
 ]);

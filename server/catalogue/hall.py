@@ -7,7 +7,8 @@ import functools
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic_core import PydanticCustomError
 from pypinyin import Style, lazy_pinyin
 
 from db.queries import calendar as cq
@@ -16,8 +17,9 @@ from db.queries import hall as q
 from server.catalogue.params import DayParams, HallParams, Int4Id, Params, Seq, WindowParams
 from server.catalogue.queue import QueueFigures
 from server.catalogue.spine import Call, Capability, EventType, Operation, Reply
-from server.domain import calendar_service, windows
+from server.domain import calendar_service, holiday_notice, windows
 from server.domain import hall as hall_domain
+from server.domain.calendar_service import YEAR_LOADED
 from server.domain.errors import Invalid, NotFound
 from server.domain.policies import (
     ANYONE,
@@ -65,6 +67,13 @@ class CalendarDaySet(_Payload):
     day: str
     is_working: bool
     note: str
+
+
+class CalendarYearLoaded(_Payload):
+    year: int
+    title: str
+    days_off: list[str]  # weekdays off (YYYY-MM-DD), in order
+    working_days: list[str]  # adjusted working weekend days (调休上班)
 
 
 class DutyLeader(_Payload):
@@ -115,6 +124,18 @@ EVENTS = (
         CalendarDaySet,
         ("all",),
         {"day": "2027-01-01", "is_working": False, "note": "元旦"},
+    ),
+    EventType(
+        "calendar.year_loaded",
+        "A year's official holiday notice was loaded into the hall calendar",
+        CalendarYearLoaded,
+        ("all",),
+        {
+            "year": 2027,
+            "title": "国务院办公厅关于2027年部分节假日安排的通知",
+            "days_off": ["2027-01-01", "2027-02-05", "2027-02-08"],
+            "working_days": ["2027-01-31", "2027-02-20"],
+        },
     ),
     EventType(
         "duty.set",
@@ -182,6 +203,41 @@ class CalendarDayBody(BaseModel):
     note: str = Field("", max_length=100)
 
 
+class NoticeHolidayBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: StrictStr = Field(description=f"e.g. 春节 (at most {holiday_notice.MAX_NAME} characters)")
+    from_: StrictStr = Field(
+        alias="from", description="first day off, YYYY-MM-DD", json_schema_extra={"format": "date"}
+    )
+    to: StrictStr = Field(
+        description="last day off, YYYY-MM-DD (inclusive)", json_schema_extra={"format": "date"}
+    )
+    working_days: list[StrictStr] = Field(
+        [], description="adjusted working weekend days (调休上班), YYYY-MM-DD"
+    )
+
+
+class HolidayNoticeBody(BaseModel):
+    """The State Council's notice of a year's holidays (国务院办公厅关于XXXX年部分节假日安排的通知);
+    the rules it must keep are server/domain/holiday_notice.parse_notice's (docs/calendar.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(description=f"{holiday_notice.FIRST_YEAR}–{holiday_notice.LAST_YEAR}")
+    title: StrictStr = Field("", description="default: the notice's title for the year")
+    holidays: list[NoticeHolidayBody] = Field(
+        description=f"1–{holiday_notice.MAX_HOLIDAYS} holidays, no day listed twice"
+    )
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        # bodies are validated lax (StrictInt is overridden): "2027" must be refused here as
+        # parse_notice refuses it in a file
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PydanticCustomError("int_type", "year 应为整数年份")
+        return value
+
+
 class DutyBody(BaseModel):
     staff_ids: list[Int4Id] = Field(max_length=100)
 
@@ -247,6 +303,25 @@ class DeadlineReply(_Open):
     amount: int
     unit: str
     due: str
+
+
+class CalendarYearsReply(_Open):
+    years: list[dict[str, Any]]
+    today: str
+    horizon_days: int
+    missing: list[str]  # years within the horizon without official data
+    message: str
+
+
+class CalendarImportReply(_Open):
+    year: int
+    title: str
+    days_off: list[str]
+    working_days: list[str]
+    removed: list[str]  # days of an earlier notice (or the library) the new one no longer lists
+    kept_manual: list[str]  # days of that year set by hand that the notice does not touch
+    changed: list[str]  # days whose working status changed
+    seq: list[int]
 
 
 class DutyReply(_Open):
@@ -369,6 +444,20 @@ async def list_calendar(call: Call, p: CalendarParams, body: None) -> Any:
 
 async def set_calendar_day(call: Call, p: DayParams, body: CalendarDayBody) -> Reply:
     data, events = await calendar_service.set_day(call, p.hall, p.day, body.is_working, body.note)
+    return Reply(data, events=events)
+
+
+async def list_calendar_years(call: Call, p: HallParams, body: None) -> Any:
+    async with call.ctx.store.read() as conn:
+        hall = await hall_domain.visible_hall(conn, call.actor, p.hall, call.name)
+        return await calendar_service.list_years(conn, hall, service_day(call.ctx.clock()))
+
+
+async def import_calendar_notice(call: Call, p: HallParams, body: HolidayNoticeBody) -> Reply:
+    # the domain checks the notice whole, as it does for a file (run.py calendar-import)
+    data, events = await calendar_service.import_notice(
+        call, p.hall, body.model_dump(by_alias=True)
+    )
     return Reply(data, events=events)
 
 
@@ -549,6 +638,14 @@ OPERATIONS = (
         errors={404: ("unknown_item",)},
         tag="calendar",
     ),
+    _read(
+        "calendar.years",
+        HALL + "/calendar/years",
+        "Years of the calendar holding official holiday data, and those missing within 60 days",
+        list_calendar_years,
+        response=CalendarYearsReply,
+        tag="calendar",
+    ),
     _read("duty.get", HALL + "/duty", "Leaders on duty on a day", get_duty, DutyParams, DutyReply),
     Operation(
         "calendar.edit",
@@ -561,6 +658,20 @@ OPERATIONS = (
         body=CalendarDayBody,
         response=CommandReply,
         emits=("calendar.day_set",),
+        tag="calendar",
+    ),
+    Operation(
+        "calendar.import",
+        "Load a year's official holiday notice (国务院办公厅节假日安排通知) into the calendar (admin)",
+        "command",
+        import_calendar_notice,
+        HALL_ADMIN,
+        http=("POST", HALL + "/calendar/notice"),
+        params=HallParams,
+        body=HolidayNoticeBody,
+        response=CalendarImportReply,
+        emits=(YEAR_LOADED,),
+        errors={400: holiday_notice.NOTICE_ERRORS},
         tag="calendar",
     ),
     Operation(

@@ -195,6 +195,25 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 True,
             ),
             (
+                "POST",
+                "/api/halls/{hall}/calendar/notice",
+                "admin",
+                {
+                    "year": 2027,
+                    "title": "国务院办公厅关于2027年部分节假日安排的通知",
+                    "holidays": [
+                        {
+                            "name": "国庆节",
+                            "from": "2027-10-01",
+                            "to": "2027-10-07",
+                            "working_days": ["2027-09-26", "2027-10-09"],
+                        }
+                    ],
+                },
+                {"year": 2027, "holidays": "国庆节"},
+                True,
+            ),
+            (
                 "PUT",
                 "/api/halls/{hall}/duty/{day}",
                 "admin",

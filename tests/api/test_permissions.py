@@ -316,10 +316,20 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         HALL_READ, query="?start=2026-12-01T10:00:00%2B08:00&amount=1&unit=working_day"
     ),
     ("GET", HALL + "/duty"): RouteCase(HALL_READ, query=f"?date={DAY}"),
+    ("GET", HALL + "/calendar/years"): RouteCase(HALL_READ),
     ("PUT", HALL + "/calendar/{day}"): RouteCase(
         HALL_ADMIN,
         command="calendar.edit",
         body=lambda ids, hall: {"is_working": False, "note": "权限矩阵"},
+    ),
+    ("POST", HALL + "/calendar/notice"): RouteCase(
+        HALL_ADMIN,
+        command="calendar.import",
+        body=lambda ids, hall: {
+            "year": 2027,
+            "title": f"权限矩阵 {hall}",
+            "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"}],
+        },
     ),
     ("PUT", HALL + "/duty/{day}"): RouteCase(
         HALL_ADMIN,

@@ -107,6 +107,23 @@ async def a_morning(api: Api, http: ClientSession, db) -> dict[str, list[int]]:
         f"{H}/calendar/2027-01-04",
         json={"is_working": False, "note": "测试"},
     )
+    await ok(
+        "admin",
+        "calendar.import",
+        "POST",
+        f"{H}/calendar/notice",
+        json={
+            "year": 2027,
+            "holidays": [
+                {
+                    "name": "春节",
+                    "from": "2027-02-05",
+                    "to": "2027-02-12",
+                    "working_days": ["2027-01-31", "2027-02-20"],
+                }
+            ],
+        },
+    )
     leader = await db.fetchval("select id from staff where username = 'leader.amr'")
     await ok("admin", "duty.set", "PUT", f"{H}/duty/2026-12-01", json={"staff_ids": [leader]})
     await ok("admin", "window.sign_out", "POST", f"{W}/2/sign-out")  # forced
