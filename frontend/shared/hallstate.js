@@ -31,6 +31,7 @@ export const HANDLED_EVENTS = Object.freeze([
 /** Event types that change nothing a lobby screen shows. */
 export const IGNORED_EVENTS = Object.freeze([
   "calendar.day_set",
+  "calendar.year_loaded",
   "duty.set",
   "session.ended",
 ]);
