@@ -16,6 +16,7 @@ from db.pool import Conn
 from db.queries import calendar as cq
 from db.queries import hall as hq
 from server.domain.calendar import WORKING_UNITS
+from server.domain.cases import reprice_open_cases
 from server.domain.errors import Invalid, NotFound
 from server.domain.events import EventRecord
 from server.domain.hall import HallRef, get_hall
@@ -67,11 +68,16 @@ async def apply_days(
     def working(day: date, row: bool | None) -> bool:
         return row if row is not None else day.weekday() < 5
 
-    return sorted(
+    changed = sorted(
         d
         for d, v in days.items()
         if working(d, before.get(d)) != working(d, v[0] if v is not None else None)
     )
+    if changed:
+        # open cases' deadlines follow the calendar: recomputed from their histories here, in
+        # the same transaction, so no screen ever sees a deadline of the old calendar after it
+        tx.detail["repriced_cases"] = await reprice_open_cases(tx.conn, hall_id)
+    return changed
 
 
 async def set_day(

@@ -91,3 +91,21 @@ async def test_immediate_case(live, http, db):
     await command(http, token, case["case_id"], "decision", {"decision": "approve"})
     done = await command(http, token, case["case_id"], "complete")
     assert done["state"] == "completed"
+
+
+async def test_a_holiday_added_later_reprices_open_cases(live, http, db):
+    use_clock(live, at("2026-12-07 10:00"))
+    token, ticket_id, _ = await serving_ticket(http, db)
+    case = await accept(http, token, ticket_id=ticket_id, item=PROMISED)
+    assert case["clock"]["deadline"] == "2026-12-09T17:00:00+08:00"
+    admin = (await login(http, "admin"))["token"]
+    resp = await http.put(
+        "/api/halls/rizhao/calendar/2026-12-08",
+        json={"is_working": False, "note": "临时闭厅"},
+        headers=bearer(admin),
+    )
+    assert resp.status == 200, await resp.text()
+    resp = await http.get(f"/api/cases/{case['case_id']}", headers=bearer(token))
+    assert (await resp.json())["clock"]["deadline"] == "2026-12-10T17:00:00+08:00"
+    stored = await db.fetchval("select deadline from service_case where id = $1", case["case_id"])
+    assert stored.isoformat() == "2026-12-10T09:00:00+00:00"
