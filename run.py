@@ -117,6 +117,7 @@ async def serve(settings: Settings, dsn: str, seed: bool = True) -> None:
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
     await runner.setup()
     await warn_calendar_gaps(app)
+    warn_public_url(settings)
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     print_banner(settings)
@@ -129,6 +130,19 @@ async def serve(settings: Settings, dsn: str, seed: bool = True) -> None:
     finally:
         print("\nstopping ...", flush=True)
         await runner.cleanup()
+
+
+def warn_public_url(settings: Settings) -> None:
+    """Citizens' phones open the QR code on the acceptance notice: it must name an address they
+    can reach. Unset, it is this machine's LAN address, which is right only on a flat LAN."""
+    from server.settings import public_base_url
+
+    if not settings.public_url:
+        log.warning(
+            "HALLOPS_PUBLIC_URL is not set: QR codes and SMS links use %s; set it to the "
+            "address citizens reach the hall at (e.g. https://zwfw.example.gov.cn)",
+            public_base_url(settings),
+        )
 
 
 async def warn_calendar_gaps(app) -> None:
