@@ -443,16 +443,13 @@ async def _seed_hall(
     rows = await conn.fetch(
         """
         insert into item (hall_id, department_id, code, name, category, kind, limit_unit,
-                          statutory_limit, promised_limit, queue_id, requires_signoff,
-                          urgent_limit)
+                          statutory_limit, promised_limit, queue_id)
         select $1, t.department_id, t.code, t.name, t.category, t.kind, t.limit_unit,
-               t.statutory_limit, t.promised_limit, t.queue_id, t.requires_signoff,
-               t.urgent_limit
+               t.statutory_limit, t.promised_limit, t.queue_id
         from unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                    $8::int[], $9::int[], $10::int[], $11::bool[], $12::int[])
+                    $8::int[], $9::int[], $10::int[])
              with ordinality as t(department_id, code, name, category, kind, limit_unit,
-                                  statutory_limit, promised_limit, queue_id, requires_signoff,
-                                  urgent_limit, ord)
+                                  statutory_limit, promised_limit, queue_id, ord)
         order by t.ord
         returning id, code
         """,
@@ -466,10 +463,24 @@ async def _seed_hall(
         [i.statutory_limit for i in items],
         [i.promised_limit for i in items],
         [queue_ids[i.department] for i in items],
-        [i.requires_signoff for i in items],
-        [i.urgent_limit for i in items],
     )
     item_ids = {r["code"]: r["id"] for r in rows}
+    # seed_demo also runs on a schema from before migration 0007 (the upgrade test seeds schema
+    # v5 and then migrates), which has no sign-off or urgent limit on items yet
+    if await conn.fetchval(
+        "select exists (select 1 from information_schema.columns"
+        " where table_name = 'item' and column_name = 'requires_signoff')"
+    ):
+        await conn.execute(
+            """
+            update item set requires_signoff = t.requires_signoff, urgent_limit = t.urgent_limit
+            from unnest($1::int[], $2::bool[], $3::int[]) as t(id, requires_signoff, urgent_limit)
+            where item.id = t.id
+            """,
+            [item_ids[i.code] for i in items],
+            [i.requires_signoff for i in items],
+            [i.urgent_limit for i in items],
+        )
     await conn.copy_records_to_table(
         "item_material",
         columns=["item_id", "position", "name", "is_key", "copies", "note"],
