@@ -132,7 +132,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
     doc = await fetch_document(live)
     async with ClientSession(base_url=live.url, cookie_jar=DummyCookieJar()) as s:
         tokens = {}
-        for username in ("admin", "clerk001"):
+        for username in ("admin", "clerk001", "leader.amr"):
             resp = await s.post(
                 "/api/auth/login",
                 json={
@@ -155,6 +155,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
         )
 
         W = "/api/halls/{hall}/windows/{window_no}"
+        CASE = "/api/cases/{case_id}"
         # (method, path, who, example, counter-example, must succeed). In request order: the
         # queue examples follow one ticket (register, call, no-show) as far as they get.
         examples = [
@@ -257,6 +258,104 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
             ),
             ("POST", W + "/resume", "clerk001", {"ticket_id": 1}, {"ticket_id": 0}, False),
             ("POST", W + "/cancel", "clerk001", {"reason": "群众放弃"}, {"reason": ""}, False),
+            # a walk-in case at window 1 (case 1), then every case command on it
+            (
+                "POST",
+                "/api/halls/{hall}/cases",
+                "clerk001",
+                {"item": "amr-002", "applicant": {"name": "张三", "phone": "13800138000"}},
+                {"item": "amr-002", "applicant": {"name": ""}},
+                True,
+            ),
+            (
+                "PUT",
+                CASE + "/materials",
+                "clerk001",
+                {"materials": [{"position": 1, "status": "submitted"}]},
+                {"materials": []},
+                False,
+            ),
+            (
+                "POST",
+                CASE + "/supplement",
+                "clerk001",
+                {"materials": [{"position": 1, "status": "missing", "problem": "未带原件"}]},
+                {"materials": [{"position": 0, "status": "missing"}]},
+                False,
+            ),
+            (
+                "POST",
+                CASE + "/supplement/received",
+                "clerk001",
+                {"positions": [1]},
+                {"positions": "all"},
+                False,
+            ),
+            (
+                "POST",
+                CASE + "/pause",
+                "clerk001",
+                {"kind": "testing", "reason": "送检"},
+                {"kind": "nap", "reason": "x"},
+                False,
+            ),
+            ("POST", CASE + "/resume", "clerk001", {"note": "检测完成"}, {"note": ["x"]}, False),
+            (
+                "POST",
+                CASE + "/escalate",
+                "clerk001",
+                {"reason": "报省厅审批"},
+                {"reason": 5},
+                False,
+            ),
+            (
+                "POST",
+                CASE + "/fees",
+                "clerk001",
+                {"fee_id": 1, "amount_cents": 100, "receipt_no": "R0001"},
+                {"fee_id": 0, "amount_cents": 100, "receipt_no": "R0001"},
+                False,
+            ),
+            (
+                "POST",
+                CASE + "/signoff-request",
+                "clerk001",
+                {"purpose": "decision", "note": "请签批"},
+                {"purpose": "coffee"},
+                False,
+            ),
+            (
+                "POST",
+                CASE + "/signoff",
+                "leader.amr",
+                {"decision": "approve", "comment": "同意"},
+                {"decision": "maybe"},
+                False,
+            ),
+            (
+                "POST",
+                CASE + "/decision",
+                "clerk001",
+                {"decision": "approve"},
+                {"decision": "yes"},
+                False,
+            ),
+            (
+                "POST",
+                CASE + "/withdraw",
+                "clerk001",
+                {"reason": "申请人撤回"},
+                {"reason": 1},
+                False,
+            ),
+            (
+                "POST",
+                "/api/halls/{hall}/cases/not-accepted",
+                "clerk001",
+                {"case_id": 1, "reason": "不属于受理范围"},
+                {"case_id": 0, "reason": "x"},
+                False,
+            ),
         ]
         documented = {
             (m.upper(), p)
