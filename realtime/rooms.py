@@ -46,13 +46,16 @@ class RoomFilter:
     queues: set[str]
     departments: set[str] = field(default_factory=set)
     case_ids: set[int] = field(default_factory=set)
+    # Events for every room ("all": window changes, the notice line) reach staff terminals,
+    # which show the window board; not the anonymous citizen following one case.
+    hall_wide: bool = True
     # event type -> the rooms it is declared to reach (derived once by the catalogue)
     routes: dict[str, frozenset[str]] = field(default_factory=lambda: CATALOGUE.rooms)
 
     def __call__(self, rec: EventRecord) -> bool:
         rooms = self.routes.get(rec.type, frozenset())
         if "all" in rooms:
-            return True
+            return self.hall_wide
         if "window" in rooms and rec.window_id in self.window_ids:
             return True
         data = rec.payload
@@ -104,4 +107,4 @@ async def room_filter(conn: Conn, hall_id: int, rooms: Any) -> RoomFilter | None
 
 def case_filter(case_id: int) -> RoomFilter:
     """The citizen's view: the events of one case only."""
-    return RoomFilter(set(), set(), set(), case_ids={case_id})
+    return RoomFilter(set(), set(), set(), case_ids={case_id}, hall_wide=False)

@@ -1,11 +1,13 @@
-"""Socket.IO namespace /hall for browser terminals (window, leader, supervision).
+"""Socket.IO namespace /hall for browser terminals (window, leader, supervision), and for the
+citizen's anonymous /track page following one case (realtime/track_stream.py).
 
-The handshake's auth payload carries {"ticket" or "token", "since", "hall"}; never the URL. The
-Origin is checked by Engine.IO against the allowlist before this code runs. Frames are the same
-bytes the plain feed sends (serialised once however many clients watch). Like the plain feed,
-a terminal is written at most once per flush: everything due goes out as ONE Socket.IO event
-"hall" whose arguments are the frames in order (a client handles `(...frames)`), put straight
-into the connection's Engine.IO queue, so the cost per delivery falls as the load rises."""
+The handshake's auth payload carries {"ticket" or "token", "since", "hall"}, or {"track",
+"since"}; never the URL. The Origin is checked by Engine.IO against the allowlist before this
+code runs. Frames are the same bytes the plain feed sends (serialised once however many clients
+watch). Like the plain feed, a terminal is written at most once per flush: everything due goes
+out as ONE Socket.IO event "hall" whose arguments are the frames in order (a client handles
+`(...frames)`), put straight into the connection's Engine.IO queue, so the cost per delivery
+falls as the load rises."""
 
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ import engineio.packet
 import socketio
 
 from realtime import protocol as p
+from realtime import track_stream as track
 from realtime.fanout import Fanout, Subscriber, parse_since
 from realtime.led_feed import ws_text_frame
-from realtime.rooms import room_filter
+from realtime.rooms import case_filter, room_filter
 from realtime.socket_server import DirectWriter
 from server.domain.auth import AuthService
+from server.domain.context import Context
 from server.domain.errors import DomainError
 from server.domain.hall import visible_hall
 from server.domain.store import Store
@@ -111,17 +115,37 @@ class TerminalSubscriber(Subscriber):
         await self.sio.disconnect(self.sid, namespace=p.SOCKET_NAMESPACE)
 
 
+class TrackSubscriber(TerminalSubscriber):
+    """An anonymous /track connection: its case's events, each as {"seq", "type"} only."""
+
+    def __init__(
+        self, hall_id: int, sio: socketio.AsyncServer, sid: str, eio_sid: str, address: str
+    ):
+        super().__init__(hall_id, sio, sid, eio_sid)
+        self.address = address
+
+    event_frame = staticmethod(track.event_frame)
+    snapshot_frame = staticmethod(track.snapshot_frame)
+
+
 class HallNamespace(socketio.AsyncNamespace):
-    def __init__(self, auth: AuthService, store: Store, fanout: Fanout):
+    def __init__(
+        self, auth: AuthService, store: Store, fanout: Fanout, context: Context | None = None
+    ):
         super().__init__(p.SOCKET_NAMESPACE)
         self.auth = auth
         self.store = store
         self.fanout = fanout
+        self.context = context  # its track_limit, read at each handshake
         self._subs: dict[str, TerminalSubscriber] = {}
+        self._track_open = track.AddressCount()
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         if not isinstance(auth, dict):
             raise _refused({"code": "unauthenticated", "message": "请先登录"})
+        if track.TRACK_AUTH in auth:
+            await self._connect_track(sid, environ, auth)
+            return
         actor = await self.auth.resolve_credential(auth.get("ticket") or auth.get("token"))
         if actor is None:
             raise _refused({"code": "unauthenticated", "message": "登录已失效，请重新登录"})
@@ -146,6 +170,28 @@ class HallNamespace(socketio.AsyncNamespace):
             self._attach(sub, parse_since(auth.get("since"))), name="terminal-attach"
         )
 
+    async def _connect_track(self, sid: str, environ: dict, auth: dict) -> None:
+        request = environ.get("aiohttp.request")
+        address = (request.remote if request is not None else None) or "-"
+        limit = self.context.track_limit if self.context is not None else None
+        try:
+            target = await track.track_target(self.store, limit, address, auth[track.TRACK_AUTH])
+            self._track_open.take(address)
+        except DomainError as exc:
+            raise _refused(exc.as_dict())
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, p.SOCKET_NAMESPACE)
+        sub = TrackSubscriber(target.hall_id, self.server, sid, eio_sid, address)
+        sub.accepts = case_filter(target.case_id)
+        self._subs[sid] = sub
+        since = track.resume_from(
+            parse_since(auth.get("since")),
+            target.head,
+            min(self.fanout.resume_limit, sub.max_queue - 2),
+        )
+        sub.attaching = asyncio.get_running_loop().create_task(
+            self._attach(sub, since), name="track-attach"
+        )
+
     async def _attach(self, sub: TerminalSubscriber, since: int | None) -> None:
         try:
             await self.fanout.attach(sub, since)
@@ -157,3 +203,5 @@ class HallNamespace(socketio.AsyncNamespace):
         sub = self._subs.pop(sid, None)
         if sub is not None:
             self.fanout.detach(sub)
+            if isinstance(sub, TrackSubscriber):
+                self._track_open.give_back(sub.address)

@@ -121,7 +121,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             bus.subscribe(app[AUTH].observe, app[AUTH].forget_all)  # session cache follows
             await bus.start()
             try:
-                sio.register_namespace(HallNamespace(app[AUTH], store, fanout))
+                sio.register_namespace(HallNamespace(app[AUTH], store, fanout, app[CONTEXT]))
                 yield
             finally:
                 await bus.close()

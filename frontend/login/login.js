@@ -3,8 +3,8 @@
 import { api, $, param } from "../shared/api.js";
 import { safeNext } from "./next.js";
 
-// leaders and supervisors land on the start page until their screens (签批, 电子监察) exist
-const HOME_OF_ROLE = { clerk: "/window", admin: "/admin" };
+// supervisors land on the start page until their screen (电子监察) exists
+const HOME_OF_ROLE = { clerk: "/window", leader: "/leader", admin: "/admin" };
 
 function destination(role) {
   return safeNext(param("next"), location.origin) || HOME_OF_ROLE[role] || "/";

@@ -3,7 +3,8 @@
 //   connectFeed(...)      plain WebSocket /ws/display (lobby displays, LED layout); token auth
 //   connectTerminal(...)  Socket.IO namespace "/hall", event "hall" (window terminal and the
 //                         other staff screens); a fresh socket_ticket from GET /api/session
-//                         before every (re)connect, since the session cookie is HttpOnly
+//                         before every (re)connect, since the session cookie is HttpOnly;
+//                         the citizen's /track passes its own credential ({track: code})
 //
 // Both carry the same frames: {"type":"snapshot","seq","data"}, {"type":"live","seq"} and events
 // {"seq","type","hall_id","at","window_id","data"}. The client remembers the last seq it applied
@@ -231,16 +232,26 @@ export function loadSocketIo() {
   return socketIoLoading;
 }
 
+/** A staff screen's handshake credential: a fresh ticket of the cookie session. */
+export async function sessionTicket() {
+  return { ticket: (await api("/api/session")).socket_ticket };
+}
+
 /**
  * The Socket.IO terminal connection (cookie session). Returns {close(), reconnect(), seq}.
  * `rooms` (e.g. ["window:15"]) asks for that window's, queue's or department's events only
  * (plus every window change and hall-wide notice); without it, the whole hall.
+ * `credential` gives the handshake's auth before each (re)connect (default: the session's
+ * ticket); `scoped` says the stream has gaps by design (rooms, one case); a refusal whose code
+ * is in `refusedCodes` ends the retries ("unauthorized").
  * @param {{hall?: string, rooms?: string[], since?: number, onSnapshot: Function,
- *          onEvent: Function, onLive?: Function, onStatus?: Function, maxDelay?: number}} options
+ *          onEvent: Function, onLive?: Function, onStatus?: Function, maxDelay?: number,
+ *          credential?: Function, scoped?: boolean, refusedCodes?: string[]}} options
  */
 export function connectTerminal({ hall = null, rooms = null, since = null, onSnapshot, onEvent,
-  onLive, onStatus, maxDelay = 5000 }) {
-  const tracker = new SeqTracker(since, onSnapshot, onEvent, !!rooms);
+  onLive, onStatus, maxDelay = 5000, credential = sessionTicket, scoped = !!rooms,
+  refusedCodes = [] }) {
+  const tracker = new SeqTracker(since, onSnapshot, onEvent, scoped);
   const status = new StatusTracker(onStatus);
   let socket = null;
   let attempt = 0;
@@ -267,9 +278,9 @@ export function connectTerminal({ hall = null, rooms = null, since = null, onSna
   async function open() {
     retryTimer = null;
     if (closed) return;
-    let ticket;
+    let auth;
     try {
-      ticket = (await api("/api/session")).socket_ticket;
+      auth = await credential();
     } catch (err) {
       if (err.status === 401) { status.refused(err.message); return; }
       retry();
@@ -286,7 +297,7 @@ export function connectTerminal({ hall = null, rooms = null, since = null, onSna
     if (closed) return;
     const sock = io("/hall", {
       path: "/socket.io", transports: ["websocket"], reconnection: false, forceNew: true,
-      timeout: 8000, auth: rooms ? { ticket, since: tracker.seq, hall, rooms } : { ticket, since: tracker.seq, hall },
+      timeout: 8000, auth: { ...auth, since: tracker.seq, hall, ...(rooms ? { rooms } : {}) },
     });
     socket = sock;
     let live = false;
@@ -307,7 +318,18 @@ export function connectTerminal({ hall = null, rooms = null, since = null, onSna
         if (tracker.apply(frame, !live) === "gap") { dropped(sock); return; }
       }
     });
-    sock.on("connect_error", () => dropped(sock));
+    sock.on("connect_error", (err) => {
+      const code = err && err.data && err.data.code;
+      if (socket === sock && refusedCodes.includes(code)) {
+        clearTimeout(liveTimer);
+        socket = null;
+        sock.off();
+        sock.close();
+        status.refused(err.message);
+        return;
+      }
+      dropped(sock);
+    });
     sock.on("disconnect", () => dropped(sock));
   }
 

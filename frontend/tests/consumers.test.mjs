@@ -6,6 +6,7 @@ import { test } from "node:test";
 
 import { HallState, HANDLED_EVENTS as HALL_HANDLED, IGNORED_EVENTS as HALL_IGNORED } from "../shared/hallstate.js";
 import { HANDLED_EVENTS as WINDOW_HANDLED, IGNORED_EVENTS as WINDOW_IGNORED, reduceWindowEvent } from "../window/events.js";
+import { HANDLED_EVENTS as LEADER_HANDLED, IGNORED_EVENTS as LEADER_IGNORED, reduceLeaderEvent } from "../leader/events.js";
 import { FIXTURES_PATH, fixtureEvents, fixtureTypes, snapshot } from "./helpers.mjs";
 
 function windowsOf(snap) {
@@ -31,6 +32,17 @@ const CONSUMERS = [
     ignored: WINDOW_IGNORED,
     apply(ev) {
       return reduceWindowEvent(windowsOf(snapshot()), ev, { windowNo: 15, clerkId: 15 });
+    },
+  },
+  {
+    name: "leader/events.js (/leader)",
+    handled: LEADER_HANDLED,
+    ignored: LEADER_IGNORED,
+    apply(ev) {
+      const d = ev.data || {};
+      // a department's list holding the example's own case and request
+      const requests = [{ signoff_id: d.signoff_id ?? 1, case: { case_id: d.case_id ?? 1 } }];
+      return reduceLeaderEvent(requests, ev, { department: d.department ?? "amr" });
     },
   },
 ];

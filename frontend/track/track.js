@@ -1,54 +1,197 @@
-// /track: a citizen follows their registration by its query code (public, polled).
-import { api, ApiError, $, h, fill, param, formatWait, formatDateTime, limitText } from "/static/shared/api.js";
+// /track: a citizen follows their case (or, before it is accepted, their registration's place
+// in the queue) by a code: the case's query code, or the registration notice's query code or
+// barcode (?code= prefills and loads: the acceptance notice's QR code links here).
+//
+// A case is shown as a live timeline (GET /api/track/{code}, masked). Live: an anonymous
+// Socket.IO connection {track: code} brings the case's events only, as positions ({seq, type});
+// on any of them the page reads the view again. A registration not yet a case keeps the queue
+// view (GET /api/notice/{code}), polled, and becomes the case view once the window accepts.
+import { $, api, ApiError, coalesce, fill, formatDateTime, formatWait, h, limitText, param } from "/static/shared/api.js";
+import { connectTerminal } from "/static/shared/live.js";
+import { adviceText, remainingText, stepStatuses, timelineEntries } from "./timeline.js";
 
-const STATE = {
-  waiting: (t, n) => [`等候中`, n.ahead ? `前面还有 ${n.ahead} 人，预计等候 ${formatWait(n.estimated_wait_seconds)}` : "即将叫号，请留意叫号屏"],
+const QUEUE_STATE = {
+  waiting: (t, n) => ["等候中", n.ahead ? `前面还有 ${n.ahead} 人，预计等候 ${formatWait(n.estimated_wait_seconds)}` : "即将叫号，请留意叫号屏"],
   called: (t) => [`请到 ${t.window_no} 号窗口办理`, "已叫号，请尽快前往"],
   serving: (t) => [`正在 ${t.window_no} 号窗口办理`, ""],
-  parked: (t) => [`业务已挂起`, `请补齐材料后回到 ${t.window_no} 号窗口`],
+  parked: (t) => ["业务已挂起", `请补齐材料后回到 ${t.window_no} 号窗口`],
   done: (t) => [OUTCOME[t.outcome] || "已结束", ""],
 };
 const OUTCOME = {
   served: "窗口办理已完成", transferred: "已转办", no_show: "已过号，请到咨询台重新取号",
   cancelled: "已取消", parked_expired: "挂起已超时，请重新取号", closed_unserved: "当日未办理，请重新取号",
 };
+const QUEUE_POLL_MS = 10000;
+const FALLBACK_POLL_MS = 30000;     // while the live connection is down
+const CONN_TEXT = { online: "实时更新", connecting: "连接中", offline: "离线，稍后自动重试", unauthorized: "无法实时更新" };
+const TRACKED_CLASSES = { done: "done", skipped: "skipped", current: "current", todo: "todo", void: "void" };
 
-let timer = null;
+let current = null;     // the code shown
+let timer = null;       // queue view polling
+let live = null;        // the case's live connection
+let liveState = null;
+let refreshCase = null;
 
-async function show(code) {
+function stopFollowing() {
   clearTimeout(timer);
+  timer = null;
+  if (live) live.close();
+  live = null;
+  liveState = null;
+  refreshCase = null;
+  $("#conn").hidden = true;
+}
+
+function showError(message) {
+  $("#case").hidden = true;
+  $("#status").hidden = true;
   const error = $("#error");
+  error.hidden = false;
+  error.textContent = message;
+  document.body.dataset.view = "error";
+}
+
+// ------------------------------------------------------------------ the case
+function renderCase(v) {
+  document.body.dataset.view = "case";
+  $("#error").hidden = true;
+  $("#status").hidden = true;
+  $("#hall-name").textContent = v.hall_name;
+  const box = $("#case");
+  box.hidden = false;
+  box.dataset.state = v.state;
+  const advice = adviceText(v);
+  const remaining = remainingText(v.clock, v);
+  const deadline = v.clock && v.clock.deadline;
+  fill(box,
+    h("div", { class: "c-top" },
+      h("div", {},
+        h("div", { class: "c-item" }, v.item_name),
+        h("div", { class: "c-meta" }, `${v.department_name} · ${v.window_no} 号窗口受理 · 申请人 ${v.applicant}`)),
+      h("div", { class: "c-no num" }, v.case_no)),
+    h("div", { class: `c-state s-${v.state}`, id: "case-state" }, v.state_name),
+    advice ? h("div", { class: "c-advice", id: "case-advice" }, advice) : null,
+    v.supplement ? h("ul", { class: "c-missing", id: "case-missing" },
+      v.supplement.materials.map((m) => h("li", {},
+        h("b", {}, m.name), m.status === "faulty" ? h("span", { class: "badge amber" }, "有误") : h("span", { class: "badge red" }, "缺少"),
+        m.problem ? h("small", {}, m.problem) : null))) : null,
+    h("ol", { class: "c-steps", id: "case-steps" },
+      stepStatuses(v.steps, v.state, v.timeline).map((s) =>
+        h("li", { class: TRACKED_CLASSES[s.status], dataset: { step: s.state } },
+          h("i", {}), h("span", {}, s.status === "skipped" ? `${s.name}（无需）` : s.name)))),
+    h("dl", { class: "c-rows" },
+      h("dt", {}, "受理时间"), h("dd", {}, formatDateTime(v.accepted_at)),
+      h("dt", {}, "办结期限"), h("dd", { id: "case-deadline" },
+        v.kind === "immediate" ? "即办件" : deadline ? `${formatDateTime(deadline)} 前` : "暂停计时中"),
+      h("dt", {}, "剩余时间"), h("dd", { class: `tone-${remaining.tone}`, id: "case-remaining" }, remaining.text)),
+    h("h2", {}, "办理进程"),
+    h("ol", { class: "c-timeline", id: "case-timeline" },
+      timelineEntries(v.timeline).map((t, i) => h("li", { class: i === 0 ? "latest" : "" },
+        h("time", { class: "num" }, formatDateTime(t.at)),
+        h("b", {}, t.label),
+        h("span", {}, [t.state_name, t.where].filter(Boolean).join(" · "))))));
+}
+
+async function loadCase(code) {
+  const v = await api(`/api/track/${encodeURIComponent(code)}`);
+  if (code === current) renderCase(v);
+  return v;
+}
+
+function follow(code) {
+  // one reading per burst of events (a command may bring two: the change and the sign-off)
+  refreshCase = coalesce(async () => {
+    if (code !== current) return;
+    try {
+      await loadCase(code);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 429) return;  // the next event or poll retries
+      console.error(e);
+    }
+  }, 100);
+  const conn = $("#conn");
+  conn.hidden = false;
+  live = connectTerminal({
+    credential: async () => ({ track: code }),
+    scoped: true,
+    refusedCodes: ["unknown_query_code"],
+    onSnapshot: () => refreshCase(),
+    onEvent: () => refreshCase(),
+    onLive: () => refreshCase(),   // what happened while (re)connecting
+    onStatus: (s) => {
+      liveState = s;
+      conn.dataset.state = s;
+      conn.textContent = CONN_TEXT[s] || s;
+    },
+  });
+  const poll = () => {
+    if (code !== current) return;
+    if (liveState !== "online" && refreshCase) refreshCase();
+    timer = setTimeout(poll, FALLBACK_POLL_MS);
+  };
+  timer = setTimeout(poll, FALLBACK_POLL_MS);
+}
+
+// ------------------------------------------------------------------ the registration
+function renderQueue(n) {
+  document.body.dataset.view = "queue";
+  $("#error").hidden = true;
+  $("#case").hidden = true;
+  const t = n.ticket || {};
+  const [state, detail] = (QUEUE_STATE[t.status] || QUEUE_STATE.done)(t, n);
+  $("#hall-name").textContent = n.hall.name;
+  const box = $("#status");
+  box.hidden = false;
+  fill(box,
+    h("div", { class: "t-ticket num" }, t.ticket_no || "—"),
+    h("div", { class: `t-state ${t.status === "called" ? "called" : t.status === "done" ? "done" : ""}` }, state),
+    detail ? h("div", {}, detail) : "",
+    h("dl", { class: "t-rows" },
+      h("dt", {}, "办理事项"), h("dd", {}, n.item.name),
+      h("dt", {}, "办理部门"), h("dd", {}, n.department),
+      h("dt", {}, "承诺时限"), h("dd", {}, n.promised_due ? `${limitText(n.item_kind, n.promised_limit, n.limit_unit)}，${formatDateTime(n.promised_due)} 前` : "即办件，当场办结"),
+      h("dt", {}, "登记号"), h("dd", { class: "num" }, n.reg_no),
+      h("dt", {}, "登记时间"), h("dd", {}, formatDateTime(n.created_at))));
+  return t.status !== "done";
+}
+
+// ------------------------------------------------------------------ either
+/** The case if the code leads to one, else the registration's queue view. */
+async function show(code) {
+  current = code;
+  try {
+    await loadCase(code);
+    history.replaceState(null, "", `?code=${encodeURIComponent(code)}`);
+    follow(code);
+    return;
+  } catch (e) {
+    if (code !== current) return;
+    if (!(e instanceof ApiError) || e.code !== "unknown_query_code") {
+      showError(e instanceof ApiError ? e.message : "网络异常，请稍后再试");
+      return;
+    }
+  }
   try {
     const n = await api(`/api/notice/${encodeURIComponent(code)}`);
-    error.hidden = true;
-    const t = n.ticket || {};
-    const [state, detail] = (STATE[t.status] || STATE.done)(t, n);
-    $("#hall-name").textContent = n.hall.name;
-    const box = $("#status");
-    box.hidden = false;
-    fill(box,
-      h("div", { class: "t-ticket num" }, t.ticket_no || "—"),
-      h("div", { class: `t-state ${t.status === "called" ? "called" : t.status === "done" ? "done" : ""}` }, state),
-      detail ? h("div", {}, detail) : "",
-      h("dl", { class: "t-rows" },
-        h("dt", {}, "办理事项"), h("dd", {}, n.item.name),
-        h("dt", {}, "办理部门"), h("dd", {}, n.department),
-        h("dt", {}, "承诺时限"), h("dd", {}, n.promised_due ? `${limitText(n.item_kind, n.promised_limit, n.limit_unit)}，${formatDateTime(n.promised_due)} 前` : "即办件，当场办结"),
-        h("dt", {}, "登记号"), h("dd", { class: "num" }, n.reg_no),
-        h("dt", {}, "登记时间"), h("dd", {}, formatDateTime(n.created_at))));
+    if (code !== current) return;
     history.replaceState(null, "", `?code=${encodeURIComponent(code)}`);
-    if (t.status !== "done") timer = setTimeout(() => show(code), 10000);
+    // polled: a registration has no live view of its own; once accepted it is a case
+    if (renderQueue(n)) timer = setTimeout(() => { if (code === current) show(code); }, QUEUE_POLL_MS);
   } catch (e) {
-    $("#status").hidden = true;
-    error.hidden = false;
-    error.textContent = e instanceof ApiError ? e.message : "网络异常，请稍后再试";
+    if (code !== current) return;
+    showError(e instanceof ApiError ? e.message : "网络异常，请稍后再试");
   }
+}
+
+function start(code) {
+  stopFollowing();
+  show(code);
 }
 
 $("#form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const code = $("#code").value.trim().toUpperCase();
-  if (code) show(code);
+  if (code) start(code);
 });
 const initial = param("code");
-if (initial) { $("#code").value = initial; show(initial.toUpperCase()); }
+if (initial) { $("#code").value = initial.toUpperCase(); start(initial.trim().toUpperCase()); }

@@ -20,6 +20,8 @@ from aiohttp import ClientSession
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import device_token
+from tests.cases.helpers import PROMISED, SIGNOFF, accept, at, serving_ticket, use_clock
+from tests.cases.helpers import command as case_command
 from tests.conftest import ROOT, LiveServer, login
 from tests.conftest import test_settings as make_settings
 from tests.queue_helpers import bearer, clerk_at_window, command, item_of_window, register
@@ -213,6 +215,102 @@ async def test_screenshots(db_dsn, db, new_context):
         await expect(queue.locator(".q-card").first).to_be_visible()
         await _settle(queue)
         await queue.screenshot(path=OUT / "queue.png")
+    finally:
+        for ctx in opened:  # before the server stops
+            await ctx.close()
+        await server.stop()
+
+
+async def test_case_screenshots(db_dsn, db, new_context):
+    """/leader with sign-off requests (one waiting too long, one just arrived) and /track with a
+    case in progress after a supplement."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = await LiveServer(make_settings(), db_dsn).start()
+    opened = []
+
+    async def context(*args, **kwargs):
+        ctx = await new_context(*args, **kwargs)
+        opened.append(ctx)
+        return ctx
+
+    try:
+        async with ClientSession(base_url=server.url) as http:
+            clock = use_clock(server, at("2026-12-07 09:20"))
+            # the citizen's case: accepted, started, a supplement asked and brought
+            clerk, ticket_id, _ = await serving_ticket(http, db, window_no=4, item=PROMISED)
+            tracked = await accept(
+                http,
+                clerk,
+                ticket_id=ticket_id,
+                item=PROMISED,
+                applicant={"name": "刘海燕", "phone": "13863312345"},
+            )
+            clock.set(at("2026-12-07 09:35"))
+            await case_command(http, clerk, tracked["case_id"], "start")
+            clock.set(at("2026-12-07 10:10"))
+            await case_command(
+                http,
+                clerk,
+                tracked["case_id"],
+                "supplement",
+                {"materials": [{"position": 2, "status": "missing", "problem": "需全体股东签字"}]},
+            )
+            clock.set(at("2026-12-08 09:15"))
+            await case_command(http, clerk, tracked["case_id"], "supplement/received", {})
+
+            # three sign-off requests from windows 1-3, sent at different times
+            requests = [
+                (1, "日照鲁味食品有限公司", "材料齐全，现场核查合格，请签批", "2026-12-08 09:20"),
+                (
+                    2,
+                    "东港区海之味水产加工厂",
+                    "换证申请，生产条件未变化，请签批",
+                    "2026-12-08 09:43",
+                ),
+                (3, "岚山区福源豆制品坊", "新办许可，现场核查报告附后，请签批", None),
+            ]
+            cases = []
+            for window_no, applicant, note, sent_at in requests:
+                token, ticket_id, _ = await serving_ticket(http, db, window_no, item=SIGNOFF)
+                case = await accept(
+                    http,
+                    token,
+                    ticket_id=ticket_id,
+                    item=SIGNOFF,
+                    applicant={"name": applicant, "phone": "13906331234"},
+                )
+                await case_command(http, token, case["case_id"], "start")
+                cases.append((token, case, note, sent_at))
+            for token, case, note, sent_at in cases:
+                if sent_at:
+                    clock.set(at(sent_at))
+                    await case_command(
+                        http, token, case["case_id"], "signoff-request", {"note": note}
+                    )
+            clock.set(at("2026-12-08 09:51"))
+            leader = (await login(http, "leader.amr"))["token"]
+
+            url = server.url
+            staff = await context(url, leader, viewport=HD)
+            page = await staff.new_page()
+            await page.goto(f"{url}/leader")
+            await expect(page.locator("#conn")).to_have_text("实时")
+            await expect(page.locator("#requests li")).to_have_count(2)
+            token, case, note, _ = cases[-1]
+            await case_command(http, token, case["case_id"], "signoff-request", {"note": note})
+            await expect(page.locator("#requests li.new")).to_have_count(1)
+            await expect(page.locator("#requests li.waiting")).to_have_count(1)
+            await _settle(page)
+            await page.screenshot(path=OUT / "leader.png")
+
+            phone = await context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+            track = await phone.new_page()
+            clock.set(at("2026-12-08 14:30"))
+            await track.goto(f"{url}/track?code={tracked['query_code']}")
+            await expect(track.locator("#case-state")).to_have_text("办理中")
+            await expect(track.locator("#conn")).to_have_text("实时更新")
+            await _settle(track)
+            await track.screenshot(path=OUT / "track-case.png", full_page=True)
     finally:
         for ctx in opened:  # before the server stops
             await ctx.close()

@@ -1,0 +1,109 @@
+// What a live event means to the leader's screen, without a DOM (so node can test it): the
+// screen holds its department's waiting sign-off requests (GET /api/halls/{hall}/signoffs) and
+// reads them again when a request arrives or a waiting case changes; a decision removes its
+// request at once.
+
+/** Event types the leader's screen reacts to. */
+export const HANDLED_EVENTS = Object.freeze([
+  "signoff.requested",
+  "signoff.decided",
+  "case.changed",
+]);
+
+/** Event types that change nothing on it: the queue and the windows (the department room
+ * brings them), a new case (not waiting for a sign-off yet), fees, the calendar, the roster
+ * (today's duty is read with the list), and a session ending (the socket closes, the page goes
+ * to the login). */
+export const IGNORED_EVENTS = Object.freeze([
+  "ticket.registered",
+  "ticket.called",
+  "ticket.recalled",
+  "ticket.service_started",
+  "ticket.resumed",
+  "ticket.finished",
+  "ticket.no_show",
+  "ticket.requeued",
+  "ticket.parked",
+  "ticket.parked_expired",
+  "ticket.cancelled",
+  "ticket.transferred",
+  "queue.day_closed",
+  "window.status_changed",
+  "window.signed_in",
+  "window.signed_out",
+  "hall.notice_set",
+  "calendar.day_set",
+  "calendar.year_loaded",
+  "duty.set",
+  "case.accepted",
+  "case.fee_collected",
+  "session.ended",
+]);
+
+/**
+ * Applies `ev` to `requests` (the waiting requests, as the list answers them; a decision's
+ * request is removed in place) and says what the screen must do:
+ * {refetch: read the list again, removed: the signoff_id taken off or null, arrived: the
+ *  signoff_id of a new request for this department or null}. Null for an ignored or unknown
+ * type.
+ */
+export function reduceLeaderEvent(requests, ev, { department = null } = {}) {
+  const d = ev.data || {};
+  const effect = { refetch: false, removed: null, arrived: null };
+  switch (ev.type) {
+    case "signoff.requested":
+      if (d.department === department) {
+        effect.refetch = true;
+        effect.arrived = d.signoff_id;
+      }
+      return effect;
+    case "signoff.decided": {
+      const i = requests.findIndex((r) => r.signoff_id === d.signoff_id);
+      if (i >= 0) {
+        requests.splice(i, 1);
+        effect.removed = d.signoff_id;
+      }
+      return effect;
+    }
+    case "case.changed":
+      // its materials, history or clock as the leader sees them; withdrawn: no longer waiting
+      effect.refetch = requests.some((r) => r.case && r.case.case_id === d.case_id);
+      return effect;
+    default:
+      return null;
+  }
+}
+
+/** How long a request has waited now, and whether that is longer than the hall allows: the
+ * server's figures at the last read, moved on by the time since (`elapsedMs`). */
+export function waitState(request, limitMinutes, elapsedMs = 0) {
+  const seconds = Math.max(0, Math.floor((request.waited_seconds || 0) + elapsedMs / 1000));
+  const tooLong = !!request.waiting_too_long || (limitMinutes > 0 && seconds > limitMinutes * 60);
+  return { seconds, tooLong };
+}
+
+/** "刚刚", "已等 12 分钟", "已等 1 小时 5 分钟". */
+export function waitedText(seconds) {
+  const minutes = Math.floor(Math.max(0, seconds) / 60);
+  if (minutes < 1) return "刚刚";
+  if (minutes < 60) return `已等 ${minutes} 分钟`;
+  const rest = minutes % 60;
+  return rest ? `已等 ${Math.floor(minutes / 60)} 小时 ${rest} 分钟` : `已等 ${Math.floor(minutes / 60)} 小时`;
+}
+
+/** The request to select after the list changed: the same one if still there, else the one
+ * now at its place (the next), else the last; null for an empty list. */
+export function keepSelection(requests, selectedId, previousIndex = 0) {
+  if (!requests.length) return null;
+  if (requests.some((r) => r.signoff_id === selectedId)) return selectedId;
+  const i = Math.min(Math.max(0, previousIndex), requests.length - 1);
+  return requests[i].signoff_id;
+}
+
+/** The neighbour of `selectedId` in direction `step` (+1 down, -1 up), staying in the list. */
+export function moveSelection(requests, selectedId, step) {
+  if (!requests.length) return null;
+  const i = requests.findIndex((r) => r.signoff_id === selectedId);
+  if (i < 0) return requests[0].signoff_id;
+  return requests[Math.min(requests.length - 1, Math.max(0, i + step))].signoff_id;
+}
