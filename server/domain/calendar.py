@@ -31,6 +31,12 @@ Work periods
       Durations are measured on real elapsed time (UTC), so the rule holds across DST changes in
       zones that have them (Asia/Shanghai has none).
 
+`add_working_seconds(start, seconds)` — the instant at which `seconds` of working time have
+    accrued from `start`: the ``"working_hour"`` rule at one-second resolution (a start outside a
+    period begins accruing at the next period start; a total reached exactly at a period end
+    returns the period end; `seconds == 0` returns `start`). `seconds` is a non-negative int.
+    The case clock (case_clock.py) resumes a paused limit with it.
+
 `working_time_between(start, end)` — working time elapsed in [start, end) by the same rule; zero
     when `end <= start`. `working_time_between(s, add_working_time(s, n, "working_hour"))` is
     exactly n hours. Used by alarms (share of the limit used).
@@ -197,6 +203,32 @@ class HallCalendar:
         # working_hour
         start_utc = start.astimezone(UTC)
         remaining = timedelta(hours=amount)
+        day = local.date()
+        if not self.is_working_day(day):
+            day = self.next_working_day(day)
+        while True:
+            for p_begin, p_end in self._periods_of(day):
+                seg_begin = max(p_begin, start_utc)
+                if seg_begin >= p_end:
+                    continue
+                available = p_end - seg_begin
+                if remaining <= available:
+                    return (seg_begin + remaining).astimezone(self.tz)
+                remaining -= available
+            day = self.next_working_day(day)
+
+    def add_working_seconds(self, start: datetime, seconds: int) -> datetime:
+        """The instant at which `seconds` of working time have accrued from `start`."""
+        _require_aware(start, "start")
+        if isinstance(seconds, bool) or not isinstance(seconds, int):
+            raise Invalid("工作时长必须是整数秒", code="invalid_amount", field="seconds")
+        if seconds < 0:
+            raise Invalid("工作时长不能为负数", code="invalid_amount", field="seconds")
+        local = start.astimezone(self.tz)
+        if seconds == 0:
+            return local
+        start_utc = start.astimezone(UTC)
+        remaining = timedelta(seconds=seconds)
         day = local.date()
         if not self.is_working_day(day):
             day = self.next_working_day(day)

@@ -384,6 +384,67 @@ def test_long_limits_end_on_the_exact_day():
     assert wh(at(2025, 1, 2, 10), 2000) == at(2026, 3, 2, 16)
 
 
+# --- add_working_seconds ---------------------------------------------------------------------
+
+
+def ws(start: datetime, seconds: int) -> datetime:
+    return CAL.add_working_seconds(start, seconds)
+
+
+def test_add_working_seconds_at_second_resolution():
+    # Wed 11:59:30 + 60 s: 30 s before lunch, 30 s after it
+    assert ws(at(2025, 11, 12, 11, 59) + timedelta(seconds=30), 60) == at(
+        2025, 11, 12, 13, 0
+    ) + timedelta(seconds=30)
+    # exactly used up at a period end: that end, not the next period's start
+    assert ws(at(2025, 11, 12, 9), 3 * 3600) == at(2025, 11, 12, 12)
+    assert ws(at(2025, 11, 12, 9), 7 * 3600) == at(2025, 11, 12, 17)
+    # Tue Sep 30 2025 16:59:59 + 2 s: 1 s that day, then the National Day week, then Oct 9
+    assert ws(at(2025, 9, 30, 16, 59) + timedelta(seconds=59), 2) == at(2025, 10, 9, 9) + timedelta(
+        seconds=1
+    )
+    # Fri Feb 13 2026 evening + 1 s: the 调休 Saturday Feb 14 opens at 09:00
+    assert ws(at(2026, 2, 13, 20), 1) == at(2026, 2, 14, 9) + timedelta(seconds=1)
+
+
+def test_add_working_seconds_zero_returns_start_in_hall_tz():
+    utc = datetime(2025, 11, 12, 13, 30, 15, tzinfo=UTC)  # 21:30:15 in Shanghai, after hours
+    out = ws(utc, 0)
+    assert out == utc and out.tzinfo == SH
+
+
+@pytest.mark.parametrize(
+    "start", [at(2025, 9, 26, 16, 45), at(2025, 10, 3, 10), at(2026, 2, 13, 8, 5)]
+)
+def test_add_working_seconds_agrees_with_working_hours_and_inverts_between(start):
+    for n in (1, 3, 7, 14, 50):
+        assert ws(start, n * 3600) == wh(start, n)
+    for seconds in (1, 59, 3599, 10_801, 25_199, 25_201, 1_000_003):
+        end = ws(start, seconds)
+        assert CAL.working_time_between(start, end) == timedelta(seconds=seconds)
+        # the first such instant: one second earlier, one second less has accrued
+        assert CAL.working_time_between(start, end - timedelta(seconds=1)) == timedelta(
+            seconds=seconds - 1
+        )
+
+
+@pytest.mark.parametrize("seconds", [-1, 1.5, True, "60"])
+def test_add_working_seconds_rejects_bad_amounts(seconds):
+    with pytest.raises(Invalid) as err:
+        CAL.add_working_seconds(at(2025, 11, 12, 10), seconds)  # type: ignore[arg-type]
+    assert err.value.code == "invalid_amount"
+
+
+def test_add_working_seconds_rejects_naive_and_dead_calendars():
+    with pytest.raises(Invalid) as err:
+        CAL.add_working_seconds(datetime(2025, 11, 12, 10), 60)
+    assert err.value.code == "naive_datetime"
+    dead = HallCalendar(overrides=_NeverWorking(), work_periods=PERIODS)
+    with pytest.raises(Invalid) as err:
+        dead.add_working_seconds(at(2025, 1, 1, 10), 60)
+    assert err.value.code == "no_working_day"
+
+
 # --- work periods ----------------------------------------------------------------------------
 
 

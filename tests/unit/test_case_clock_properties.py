@@ -1,0 +1,307 @@
+"""Property tests of the case clock (server/domain/case_clock.py), with hypothesis.
+
+Random hall calendars (one to three random work periods; random overrides over a 120-day window,
+i.e. weekday holidays and working weekend days) and random valid histories of one case in all
+three units: a start, then pauses, resumes and extensions in time order, maybe a stop."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server.domain.calendar import HallCalendar
+from server.domain.case_clock import (
+    LIMIT_UNITS,
+    PAUSE_KINDS,
+    ClockEvent,
+    ClockState,
+    replay,
+    step,
+    view,
+)
+
+SH = ZoneInfo("Asia/Shanghai")
+WINDOW = date(2027, 3, 1)  # past the statutory data: only the generated overrides apply
+WINDOW_DAYS = 120
+FAST = settings(max_examples=150, deadline=None)
+
+
+@st.composite
+def calendars(draw) -> HallCalendar:
+    minutes = sorted(draw(st.lists(st.integers(0, 1439), min_size=2, max_size=6, unique=True)))
+    minutes = minutes[: len(minutes) // 2 * 2]
+    periods = tuple(
+        (time(b // 60, b % 60), time(e // 60, e % 60))
+        for b, e in zip(minutes[::2], minutes[1::2], strict=True)
+    )
+    # Each set bit turns a day of the window over: a weekday into a holiday, a weekend day into
+    # an adjusted working day. Three masks and-ed: about one day in eight (cheap to draw).
+    flips = 2**WINDOW_DAYS - 1
+    for _ in range(3):
+        flips &= draw(st.integers(0, 2**WINDOW_DAYS - 1))
+    overrides = {}
+    for i in range(WINDOW_DAYS):
+        if flips >> i & 1:
+            day = WINDOW + timedelta(days=i)
+            overrides[day] = day.weekday() >= 5
+    return HallCalendar(overrides=overrides, work_periods=periods)
+
+
+@dataclass(frozen=True)
+class History:
+    cal: HallCalendar
+    events: tuple[ClockEvent, ...]
+
+    @property
+    def unit(self) -> str:
+        assert self.events[0].unit is not None
+        return self.events[0].unit
+
+    @property
+    def origin(self) -> datetime:
+        """Where the limit starts counting: the acceptance day is day 0 for the day units."""
+        first = self.events[0]
+        if self.unit == "working_hour":
+            return first.at
+        return datetime.combine(first.at.astimezone(SH).date() + timedelta(days=1), time(), SH)
+
+
+GAPS = st.one_of(
+    st.just(0), st.integers(1, 3 * 3600), st.integers(1, 86400), st.integers(1, 6 * 86400)
+)
+
+
+@st.composite
+def histories(draw, units=LIMIT_UNITS, ops=True) -> History:
+    cal = draw(calendars())
+    unit = draw(st.sampled_from(units))
+    amount = draw(st.integers(0, 40 if unit == "working_hour" else 15))
+    t = datetime.combine(WINDOW, time(), tzinfo=SH) + timedelta(
+        seconds=draw(st.integers(0, 50 * 86400))
+    )
+    events = [ClockEvent(at=t, op="start", amount=amount, unit=unit)]  # type: ignore[arg-type]
+    status = "running"
+    for _ in range(draw(st.integers(0, 8)) if ops else 0):
+        t += timedelta(seconds=draw(GAPS))
+        if status == "running":
+            op = draw(st.sampled_from(["pause", "pause", "extend", "stop"]))
+        else:
+            op = draw(st.sampled_from(["resume", "resume", "stop"]))
+        if op == "pause":
+            events.append(ClockEvent(at=t, op="pause", kind=draw(st.sampled_from(PAUSE_KINDS))))
+            status = "paused"
+        elif op == "extend":
+            events.append(ClockEvent(at=t, op="extend", amount=draw(st.integers(1, 10))))
+        else:
+            events.append(ClockEvent(at=t, op=op))  # type: ignore[arg-type]
+            status = "running"
+        if op == "stop":
+            break
+    return History(cal, tuple(events))
+
+
+def worked(cal: HallCalendar, unit: str, a: datetime, b: datetime) -> int:
+    """Working seconds in [a, b), computed here without the clock's helpers."""
+    if unit == "calendar_day":
+        return max(0, int((b - a).total_seconds()))
+    return int(cal.working_time_between(a, b).total_seconds())
+
+
+def intervals(events: tuple[ClockEvent, ...]):
+    """(pause kind or None for running, from, to) for every closed interval of the history."""
+    out = []
+    for ev, nxt in itertools.pairwise(events):
+        if ev.op != "stop":
+            out.append((ev.kind if ev.op == "pause" else None, ev.at, nxt.at))
+    return out
+
+
+def limit_deadline(cal: HallCalendar, unit: str, base: datetime, amount: int) -> datetime:
+    """`amount` of `unit` from `base`, by the rule the module docstring states."""
+    if amount == 0:
+        return base
+    if unit != "calendar_day":
+        return cal.add_working_time(base, amount, unit)  # type: ignore[arg-type]
+    day = base.astimezone(SH).date() + timedelta(days=amount)
+    while not cal.is_working_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, cal.work_periods[-1][1], tzinfo=SH)
+
+
+def _at(t: time) -> datetime:
+    """`t` on an ordinary working Monday outside the window (for the length of a day)."""
+    return datetime.combine(date(2027, 1, 11), t, SH)
+
+
+def signed_remaining(v) -> int:
+    return v.remaining_s - v.overdue_s
+
+
+# --- the server's contract: stepping through JSON == replay ---------------------------------
+
+
+@FAST
+@given(histories())
+def test_stepping_through_json_after_every_event_equals_replay(h: History):
+    state: ClockState | None = None
+    for i, ev in enumerate(h.events):
+        state = step(state, ev, h.cal)
+        blob = json.loads(json.dumps(state.to_json()))
+        state = ClockState.from_json(blob)
+        stored_events = [
+            ClockEvent.from_json(json.loads(json.dumps(e.to_json()))) for e in h.events[: i + 1]
+        ]
+        replayed = replay(stored_events, h.cal)
+        assert replayed == state
+        assert replayed.to_json() == blob  # what the service compares after a calendar change
+        # the state's own invariants
+        assert state.since == ev.at
+        if state.status == "running":
+            assert state.deadline is not None and state.deadline == state.last_deadline
+            if state.remaining_s > 0:
+                counted_from = max(state.since, h.origin)
+                assert state.remaining_s == worked(h.cal, h.unit, counted_from, state.deadline)
+            else:
+                assert state.deadline <= state.since
+        elif state.status == "paused":
+            assert state.deadline is None and state.pause_kind in PAUSE_KINDS
+        else:
+            assert state.deadline == state.last_deadline and state.stopped_at == ev.at
+
+
+# --- a plain limit --------------------------------------------------------------------------
+
+
+@FAST
+@given(histories(ops=False))
+def test_without_pauses_or_extensions_the_deadline_is_the_calendars(h: History):
+    s = replay(h.events, h.cal)
+    first = h.events[0]
+    # working units: cal.add_working_time; calendar days: the date rule, rolled to a working day
+    expected = limit_deadline(h.cal, h.unit, first.at, first.amount)
+    assert s.deadline == expected and s.counts_from == h.origin
+    assert s.remaining_s == worked(h.cal, h.unit, h.origin, expected)
+    if h.unit == "working_day":  # whole working days
+        day = sum(worked(h.cal, h.unit, *map(_at, p)) for p in h.cal.work_periods)
+        assert s.remaining_s == first.amount * day
+    assert s.limit == first.amount and s.elapsed_s == 0 and s.paused_s == {}
+
+
+# --- pauses ---------------------------------------------------------------------------------
+
+
+@FAST
+@given(histories(), st.integers(0, 10 * 86400))
+def test_pauses_never_make_the_deadline_earlier_and_are_counted_by_kind(h: History, later: int):
+    with_pauses = replay(h.events, h.cal)
+    without = replay([e for e in h.events if e.op not in ("pause", "resume")], h.cal)
+    assert with_pauses.last_deadline is not None and without.last_deadline is not None
+    assert with_pauses.last_deadline >= without.last_deadline
+
+    paused: dict[str, int] = {}
+    running = 0
+    for kind, a, b in intervals(h.events):
+        if kind is None:
+            running += worked(h.cal, h.unit, max(a, h.origin), b)
+        else:
+            paused[kind] = paused.get(kind, 0) + worked(h.cal, h.unit, a, b)
+    assert with_pauses.elapsed_s == running
+    assert {k: v for k, v in with_pauses.paused_s.items()} == paused
+    # a screen also counts the pause under way
+    now = with_pauses.since + timedelta(seconds=later)
+    v = view(with_pauses, now, h.cal)
+    if with_pauses.status == "paused":
+        kind = with_pauses.pause_kind
+        assert kind is not None
+        paused[kind] = paused.get(kind, 0) + worked(h.cal, h.unit, with_pauses.since, now)
+    assert v.paused_s == paused and v.paused_total_s == sum(paused.values())
+
+
+@FAST
+@given(histories(), st.lists(st.integers(0, 5 * 86400), min_size=1, max_size=3))
+def test_pauses_do_not_consume_the_limit(h: History, offsets: list[int]):
+    """elapsed + remaining == the working time from where the limit counts to the first
+    deadline, plus each extension's (from the deadline it extended): exactly for working hours,
+    and for the day units when nothing paused; a resume's rounding up to closing may only add
+    to it."""
+    paused = any(e.op == "pause" for e in h.events)
+    budget = 0
+    state: ClockState | None = None
+    for ev in h.events:
+        before, state = state, step(state, ev, h.cal)
+        if before is None:
+            assert state.deadline is not None
+            budget = worked(h.cal, h.unit, h.origin, state.deadline)
+        elif ev.op == "extend":
+            assert before.deadline is not None
+            extended = limit_deadline(h.cal, h.unit, before.deadline, ev.amount)
+            budget += worked(h.cal, h.unit, max(before.deadline, h.origin), extended)
+        elif ev.op == "resume":
+            # a resume never leaves less of the limit than the pause froze
+            assert state.remaining_s >= before.remaining_s
+        if state.status != "running":
+            continue
+        for offset in offsets:
+            v = view(state, state.since + timedelta(seconds=offset), h.cal)
+            used_and_left = v.elapsed_s + signed_remaining(v)
+            if h.unit == "working_hour":
+                assert used_and_left == budget == state.limit * 3600
+            elif not paused:
+                assert used_and_left == budget
+            else:
+                assert used_and_left >= budget
+
+
+# --- view agrees with stop ------------------------------------------------------------------
+
+
+@FAST
+@given(histories(), st.integers(0, 8 * 86400))
+def test_view_at_a_moment_is_what_stopping_then_would_record(h: History, offset: int):
+    state = replay(h.events, h.cal)
+    if state.status == "stopped":
+        return
+    now = state.since + timedelta(seconds=offset)
+    v = view(state, now, h.cal)
+    done = step(state, ClockEvent(at=now, op="stop"), h.cal)
+    assert signed_remaining(v) == done.remaining_s
+    assert v.elapsed_s == done.elapsed_s and v.paused_s == done.paused_s
+    assert min(v.remaining_s, v.overdue_s) == 0
+    if state.status == "running" and state.remaining_s > 0:
+        assert state.deadline is not None
+        # running, remaining is the limit's working time to the deadline, overdue past it
+        left = worked(h.cal, h.unit, max(now, h.origin), state.deadline)
+        assert v.remaining_s == left
+        assert v.overdue_s == worked(h.cal, h.unit, state.deadline, now)
+
+
+# --- repricing ------------------------------------------------------------------------------
+
+
+@FAST
+@given(histories(), st.data())
+def test_one_more_holiday_never_brings_the_deadline_forward(h: History, data):
+    # the day that becomes a holiday: mostly one the history touches (acceptance, a pause, a
+    # resume and the days after them), else any day of the window
+    near = data.draw(st.sampled_from(h.events)).at.astimezone(SH).date()
+    day = data.draw(
+        st.one_of(
+            st.integers(0, 3).map(lambda i: near + timedelta(days=i)),
+            st.integers(0, WINDOW_DAYS - 1).map(lambda i: WINDOW + timedelta(days=i)),
+        )
+    )
+    if not h.cal.is_working_day(day):
+        return
+    holiday = HallCalendar(
+        overrides={**h.cal.overrides, day: False}, work_periods=h.cal.work_periods
+    )
+    before = replay(h.events, h.cal).last_deadline
+    after = replay(h.events, holiday).last_deadline
+    assert before is not None and after is not None
+    assert after >= before
