@@ -80,8 +80,8 @@ order by i.code
 
 ITEM = """
 select i.id, i.code, i.name, i.category, i.kind, i.limit_unit, i.statutory_limit,
-       i.promised_limit, d.code as department_code, d.name as department_name,
-       q.code as queue_code
+       i.promised_limit, i.urgent_limit, i.requires_signoff, d.code as department_code,
+       d.name as department_name, q.code as queue_code
 from item i join department d on d.id = i.department_id
 left join queue q on q.id = i.queue_id
 where i.hall_id = $1 and i.code = $2
@@ -89,7 +89,7 @@ where i.hall_id = $1 and i.code = $2
 ITEM_MATERIALS = """
 select position, name, is_key, copies, note from item_material where item_id = $1 order by position
 """
-ITEM_FEES = "select name, amount_cents, basis from item_fee where item_id = $1 order by id"
+ITEM_FEES = "select id, name, amount_cents, basis from item_fee where item_id = $1 order by id"
 
 QUEUES = """
 select q.code, q.name, q.prefix, d.code as department_code

@@ -1,6 +1,8 @@
 // What a live event means to the window terminal, without a DOM (so node can test it): the
 // terminal keeps every window's status and clerk itself, and fetches its board again when an
-// event touches its window, its queues or its clerk.
+// event touches its window, its queues or its clerk. Case and sign-off events go to the case
+// panel's reducer (case-model.js).
+import { CASE_EVENTS, reduceCaseEvent } from "./case-model.js";
 
 /** Event types the terminal reacts to. */
 export const HANDLED_EVENTS = Object.freeze([
@@ -20,6 +22,7 @@ export const HANDLED_EVENTS = Object.freeze([
   "window.status_changed",
   "window.signed_in",
   "window.signed_out",
+  ...CASE_EVENTS,
 ]);
 
 /** Event types that change nothing on the terminal (a session ending closes the socket and the
@@ -46,11 +49,17 @@ function touchesBoard(d, windowNo, clerkId, windowQueues) {
  * terminal at `windowNo` (null: at the window picker) of clerk `clerkId` must do:
  * {window: the window_no whose status or clerk changed, or null;
  *  signedOutHere: this clerk was signed out of this window (elsewhere, or by an admin);
- *  refreshBoard: fetch the board again}. Returns null for an ignored or unknown type.
+ *  refreshBoard: fetch the board again;
+ *  cases: for a case or sign-off event, what the case panel showing `cases` must do
+ *  (case-model.js reduceCaseEvent)}. Returns null for an ignored or unknown type.
  */
-export function reduceWindowEvent(windows, ev, { windowNo = null, clerkId = null } = {}) {
+export function reduceWindowEvent(windows, ev, { windowNo = null, clerkId = null, cases = {} } = {}) {
   const d = ev.data || {};
   const effect = { window: null, signedOutHere: false, refreshBoard: false };
+  if (CASE_EVENTS.includes(ev.type)) {
+    effect.cases = reduceCaseEvent(ev, { windowNo, ...cases });
+    return effect;
+  }
   const mine = windowNo === null ? null : windows.get(windowNo);
   if (TICKET_EVENTS.has(ev.type)) {
     effect.refreshBoard = !!mine && touchesBoard(d, windowNo, clerkId, mine.queues || []);

@@ -1,12 +1,14 @@
 // Window terminal (窗口终端): a clerk signs in at a window of their department, opens it and
 // serves the queue: call, recall, no-show, start, finish, transfer, park/resume, call a
 // specific ticket, scan a notice's barcode. The board (GET .../board) is the truth; the live
-// Socket.IO connection tells when to fetch it again, so the page never needs a reload.
+// Socket.IO connection tells when to fetch it again, so the page never needs a reload. Cases
+// (accept, work, print, the leader's sign-off) are the case panel's (cases.js).
 import {
   $, api, coalesce, fill, formatWaitShort, h, hallOf, minutesSince, PRIORITY_LABEL, toast,
   WINDOW_STATUS_LABEL,
 } from "../shared/api.js";
 import { connectTerminal } from "../shared/live.js";
+import { createCasePanel } from "./cases.js";
 import { reduceWindowEvent } from "./events.js";
 
 const state = {
@@ -18,6 +20,7 @@ const state = {
   windowNo: null,
   board: null,
   itemCodes: new Map(),   // item name -> code (a ticket carries the item's name)
+  items: [],              // the hall's items (GET .../items)
   materials: new Map(),   // item code -> materials (GET .../items/{code}), cached
   checked: new Map(),     // ticket id -> Set of material positions the clerk ticked
   live: null,
@@ -44,6 +47,23 @@ function failed(err) {
   toast(err.message, "error");
 }
 
+const cases = createCasePanel({
+  hall: () => state.hall,
+  windowNo: () => state.windowNo,
+  actor: () => state.actor,
+  department: () => myDepartment(),
+  items: () => {
+    const dept = myDepartment();
+    return state.items.filter((i) => dept && i.department_code === dept.code);
+  },
+  currentTicket: () => (state.board && state.board.current) || null,
+  received: (ticketId) => state.checked.get(ticketId),
+  say,
+  failed,
+  toLogin,
+});
+const isLeader = () => !!state.actor && state.actor.role === "leader";
+
 // ------------------------------------------------------------------ start
 async function start() {
   let session;
@@ -56,8 +76,9 @@ async function start() {
     return;
   }
   state.actor = session.actor;
-  if (state.actor.role !== "clerk") {
-    fill($("#loading"), h("div", { class: "alert" }, "窗口终端仅供窗口工作人员使用，请使用窗口工作人员账号登录。"));
+  // leaders sign off at a window of their department
+  if (state.actor.role !== "clerk" && state.actor.role !== "leader") {
+    fill($("#loading"), h("div", { class: "alert" }, "窗口终端仅供窗口工作人员和部门负责人使用，请使用相应账号登录。"));
     return;
   }
   state.hall = await hallOf(state.actor);
@@ -66,6 +87,7 @@ async function start() {
     api(`${base()}/items`),
   ]);
   state.itemCodes = new Map(items.map((i) => [i.name, i.code]));
+  state.items = items;
   state.departments = departments;
   state.windows = new Map(windows.map((w) => [w.window_no, w]));
   state.queues = queues;
@@ -83,7 +105,7 @@ function header() {
   $("#head-name").textContent = w ? w.name : "窗口终端";
   const dept = myDepartment();
   $("#head-who").textContent = [state.hall.name, dept && dept.name, state.actor.name].filter(Boolean).join(" · ");
-  $("#status-switch").hidden = !w;
+  $("#status-switch").hidden = !w || isLeader();   // opening the window is the clerks'
   $("#sign-out").hidden = !w;
   for (const b of $("#status-switch").querySelectorAll("button")) {
     b.setAttribute("aria-pressed", String(!!w && w.status === b.dataset.status));
@@ -95,6 +117,7 @@ function header() {
 function showPicker(message) {
   state.windowNo = null;
   state.board = null;
+  cases.hide();
   followWindow();
   $("#loading").hidden = true;
   $("#terminal").hidden = true;
@@ -158,9 +181,10 @@ function showTerminal(windowNo) {
   const w = state.windows.get(windowNo);
   const names = (w ? w.queues : []).map((code) => (state.queues.find((q) => q.code === code) || {}).name || code);
   $("#queue-names").textContent = names.length ? `本窗口服务：${names.join("、")}` : "";
-  say(w && w.status !== "open" ? "窗口未开放：点击右上角“开放”后即可叫号" : "就绪", "info");
+  say(isLeader() ? "请在“待签批”中签批办件" : w && w.status !== "open" ? "窗口未开放：点击右上角“开放”后即可叫号" : "就绪", "info");
   refreshBoard();
   followWindow();
+  cases.show();
 }
 
 const refreshBoard = coalesce(loadBoard, 120);
@@ -233,6 +257,7 @@ function renderBoard() {
   $("#count-avg").textContent = c.avg_service_seconds ? formatWaitShort(c.avg_service_seconds) : "—";
   $("#count-waiting").textContent = b.waiting.length;
   updateButtons();
+  cases.ticketChanged();
 }
 
 /** The one-time list of materials of the current ticket's item, as a checklist for the clerk. */
@@ -290,7 +315,8 @@ function updateButtons() {
   const cur = state.board && state.board.current;
   const called = !!cur && cur.status === "called";
   const serving = !!cur && cur.status === "serving";
-  const set = (id, enabled) => { $(id).disabled = state.busy || !enabled; };
+  // a leader at the window signs off; the queue is the clerks'
+  const set = (id, enabled) => { $(id).disabled = state.busy || isLeader() || !enabled; };
   set("#act-call", open && !cur);
   set("#act-recall", called);
   set("#act-noshow", called);
@@ -535,7 +561,8 @@ function showRegistration(r) {
       h("span", { class: "badge blue" }, TICKET_STATUS[t.status] || t.status || "无排队"),
       t.window_no ? h("span", { class: "badge" }, `${t.window_no}号窗口`) : null,
       r.priority !== "normal" ? h("span", { class: "badge red" }, `${PRIORITY_LABEL[r.priority]}优先`) : null,
-      r.phone ? h("span", {}, `手机 ${r.phone}`) : null),
+      r.phone ? h("span", {}, `手机 ${r.phone}`) : null,
+      isLeader() ? null : h("button", { class: "btn primary", type: "button", onclick: () => cases.acceptRegistration(r) }, "受理")),
     h("div", { class: "row" }, `登记号 ${r.reg_no} · 查询码 ${r.query_code}`,
       h("a", { href: `/notice?code=${encodeURIComponent(r.query_code)}`, target: "_blank" }, "查看告知单")),
     here ? h("div", {}, "该群众正在本窗口办理") : null,
@@ -545,8 +572,11 @@ function showRegistration(r) {
 // ------------------------------------------------------------------ live
 /** One live event: window changes kept here, the board fetched again when it is touched. */
 function onLiveEvent(ev) {
-  const effect = reduceWindowEvent(state.windows, ev, { windowNo: state.windowNo, clerkId: state.actor.id });
+  const effect = reduceWindowEvent(state.windows, ev, {
+    windowNo: state.windowNo, clerkId: state.actor.id, cases: cases.liveView(),
+  });
   if (!effect) return;
+  if (effect.cases) { cases.apply(effect.cases, ev); return; }
   if (effect.signedOutHere) {
     api("/api/session").then((s) => { state.actor = s.actor; showPicker("您已在其他终端签退或被管理员签退"); }).catch(() => {});
     return;
@@ -559,7 +589,8 @@ function onLiveEvent(ev) {
 }
 
 // Signed in at a window, the terminal listens to that window's room (its own events, its
-// queues, transfers to it, every window change); at the picker, to the whole hall.
+// queues, transfers to it, every window change; a leader also their department's, for the
+// sign-off requests); at the picker, to the whole hall.
 function followWindow() {
   const want = state.windowNo || null;
   if (state.live && state.liveWindow === want) return;
@@ -568,11 +599,17 @@ function followWindow() {
   connectLive(want);
 }
 
+function roomsOf(windowNo) {
+  if (!windowNo) return null;
+  const dept = myDepartment();
+  return isLeader() && dept ? [`window:${windowNo}`, `department:${dept.code}`] : [`window:${windowNo}`];
+}
+
 function connectLive(windowNo) {
   const conn = $("#conn");
   state.live = connectTerminal({
     hall: state.hall.code,
-    rooms: windowNo ? [`window:${windowNo}`] : null,
+    rooms: roomsOf(windowNo),
     onSnapshot: (snap) => {
       for (const w of snap.windows) {
         const known = state.windows.get(w.window_no);
@@ -586,7 +623,7 @@ function connectLive(windowNo) {
       conn.dataset.state = s;
       conn.textContent = { online: "实时", connecting: "连接中", offline: "离线", unauthorized: "登录失效" }[s] || s;
       if (s === "unauthorized") toLogin();
-      if (s === "online" && state.windowNo) refreshBoard();
+      if (s === "online" && state.windowNo) { refreshBoard(); cases.refresh(); }
       if (message) say(message, "error");
     },
   });

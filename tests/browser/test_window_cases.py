@@ -1,0 +1,319 @@
+"""Cases at the window terminal in Chromium, by keyboard, asserting what the clerk sees: a
+promised case accepted from the ticket being served with one material missing (case number and
+deadline on screen, the countdown moving in the page without asking the server), the one-time
+supplement notice, the materials received, start, approve, complete; the printed acceptance
+receipt with its QR code; a leader signing at a window and the clerk seeing the decision within
+a second; acceptance refused from a scanned registration. The server's time is the
+controllable clock (app[CONTEXT].clock); the page's clock starts at the same instant."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+
+from playwright.async_api import expect
+
+from server.domain import case_flow
+from tests.browser.conftest import collect_errors
+from tests.cases.helpers import PROMISED, SIGNOFF, accept, at, serving_ticket, use_clock
+from tests.conftest import ROOT, missing
+from tests.queue_helpers import clerk_at_window, item_of_window, kiosk_token, register
+
+HD = {"width": 1920, "height": 1080}
+CASE_NO = re.compile(r"^RIZHAO-20261207-\d{5}$")
+# amr-001 企业设立登记: material 6 (企业名称自主申报告知书) is not a key material
+OPTIONAL = 6
+OPTIONAL_NAME = "企业名称自主申报告知书"
+
+
+async def to_time(page, clock, when: str) -> None:
+    """The server's clock and the page's move to `when` together (the page's timers are not
+    fired: its live connection stays as it is)."""
+    clock.set(at(when))
+    await page.clock.set_system_time(clock.now)
+
+
+async def open_terminal(new_context, live, token: str, clock, errors: list[str]):
+    ctx = await new_context(live.url, token, viewport=HD)
+    page = await ctx.new_page()
+    collect_errors(page, errors)
+    await page.clock.install(time=clock.now)  # the page's time runs on from the server's
+    await page.goto(f"{live.url}/window")
+    await expect(page.locator("#conn")).to_have_text("实时")
+    return ctx, page
+
+
+async def test_clerk_accepts_supplements_and_completes_a_case_by_keyboard(
+    live, http, db, new_context
+):
+    errors: list[str] = []
+    clock = use_clock(live, at("2026-12-07 10:00"))  # a Monday
+    token, _, reg = await serving_ticket(http, db, window_no=1, item=PROMISED)
+    ctx, page = await open_terminal(new_context, live, token, clock, errors)
+    await expect(page.locator("#current-no")).to_have_text(reg["ticket"]["ticket_no"])
+    await expect(page.locator("#case-accept")).to_contain_text(f"受理 {reg['ticket']['ticket_no']}")
+
+    # F8: the registration's item, its materials; one optional material missing
+    await page.keyboard.press("F8")
+    dialog = page.locator("#accept-dialog")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.locator("#accept-item")).to_have_value(PROMISED)
+    await expect(dialog.locator("#accept-urgent-row")).to_contain_text("急办（绿色通道）")
+    await expect(dialog.locator(".c-mat-row")).to_have_count(7)
+    await page.keyboard.type("张小三")
+    await dialog.locator("#accept-phone").fill("13800138000")
+    # the server refuses 容缺 for a key material, in Chinese, in the dialog
+    key = dialog.locator(".c-mat-row[data-position='2']")
+    await key.locator("select").select_option("missing")
+    await dialog.locator("#accept-deficiency").check()
+    await dialog.locator("#accept-due").fill("2026-12-08")
+    await page.keyboard.press("Enter")
+    await expect(dialog.locator("#accept-error")).to_have_text("关键材料不能容缺：公司章程")
+    await key.locator("select").select_option("submitted")
+    await dialog.locator("#accept-deficiency").uncheck()
+    row = dialog.locator(f".c-mat-row[data-position='{OPTIONAL}']")
+    await row.locator("select").select_option("missing")
+    await row.locator("input").fill("未携带")
+    await page.keyboard.press("Enter")
+    await expect(dialog).to_be_hidden()
+
+    case_no = page.locator("#case-no")
+    await expect(case_no).to_have_text(CASE_NO)
+    number = await case_no.inner_text()
+    await expect(page.locator("#case-state")).to_have_text("已受理")
+    await expect(page.locator("#case-applicant")).to_contain_text("张小三 · 13800138000")
+    # 2 working days from Monday: Wednesday 17:00; the acceptance day does not count
+    await expect(page.locator("#case-deadline")).to_have_text("办结期限 2026-12-09 17:00")
+    await expect(page.locator("#case-remaining")).to_have_text("剩余 2 个工作日 00:00:00")
+    await expect(page.locator("#case-materials li.m-missing")).to_contain_text(OPTIONAL_NAME)
+    await expect(page.locator("#message")).to_contain_text(f"已受理 {number}")
+    await expect(page.locator("#case-list")).to_contain_text(number)
+
+    # the countdown moves in the page, second by second, without asking the server: on
+    # Tuesday at 10:00 an hour of the limit is used
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/" in r.url else None)
+    await to_time(page, clock, "2026-12-08 10:00")
+    await expect(page.locator("#case-remaining")).to_have_text(
+        re.compile(r"^剩余 1 个工作日 0(6:00:00|5:59:[0-5]\d)$")
+    )
+    await page.clock.fast_forward(10_000)
+    await expect(page.locator("#case-remaining")).to_have_text(
+        re.compile(r"^剩余 1 个工作日 05:59:[0-5]\d$")
+    )
+    assert asked == []
+
+    # the acceptance receipt: F9 opens it to print, with the case number and the QR code
+    async with ctx.expect_page() as opened:
+        await page.keyboard.press("F9")
+    receipt = await opened.value
+    collect_errors(receipt, errors)
+    await expect(receipt.locator("#case-no")).to_have_text(number)
+    await expect(receipt.locator("#case-deadline")).to_have_text("2026-12-09 17:00")
+    await expect(receipt.locator("#case-missing")).to_contain_text(OPTIONAL_NAME)
+    await expect(receipt.locator("#case-qr svg path")).to_have_count(1)
+    await expect(receipt.locator("#case-qr .n-url")).to_contain_text("/track?code=")
+    await receipt.goto(receipt.url.replace("print=1", "paper=a4"))
+    await expect(receipt.locator("body")).to_have_class("paper-a4")
+    await expect(receipt.locator("#case-no")).to_have_text(number)
+    await receipt.close()
+
+    # Alt+B: the one-time supplement notice lists what is missing; the clock pauses
+    await to_time(page, clock, "2026-12-08 10:30")
+    await page.bring_to_front()
+    await page.keyboard.press("Alt+KeyB")
+    form = page.locator("#case-dialog")
+    await expect(form).to_be_visible()
+    await expect(page.locator("#case-dialog-title")).to_contain_text("补正告知")
+    picked = form.locator(f".c-mat-row[data-position='{OPTIONAL}'] input[type=checkbox]")
+    await expect(picked).to_be_checked()
+    await page.keyboard.press("Enter")
+    await expect(form).to_be_hidden()
+    await expect(page.locator("#case-remaining")).to_have_text("暂停计时 · 补正材料")
+    await expect(page.locator("#case-deadline")).to_have_text("暂停期间无期限，恢复计时后顺延")
+    # the print button has the focus: Enter prints the notice
+    await expect(page.locator("#print-supplement")).to_be_focused()
+    async with ctx.expect_page() as opened:
+        await page.keyboard.press("Enter")
+    notice = await opened.value
+    collect_errors(notice, errors)
+    await expect(notice.locator(".n-title")).to_have_text("一次性告知书")
+    await expect(notice.locator("#case-no")).to_have_text(number)
+    await expect(notice.locator("#supplement-materials")).to_contain_text(
+        f"{OPTIONAL_NAME}（缺少）：未携带"
+    )
+    await expect(notice.locator("#case-qr svg")).to_have_count(1)
+    await notice.close()
+    await page.locator("#case-tabs [data-tab='supplements']").click()
+    await expect(page.locator("#case-list")).to_contain_text(number)
+    await expect(page.locator("#case-list")).to_contain_text("补正告知")
+
+    # the next morning the applicant brings it: Alt+J, the clock runs again
+    await to_time(page, clock, "2026-12-09 09:00")
+    await page.bring_to_front()
+    await page.keyboard.press("Alt+KeyJ")
+    await expect(page.locator("#case-dialog-title")).to_have_text("材料已补交")
+    await page.keyboard.press("Enter")
+    await expect(form).to_be_hidden()
+    # 1.5 h were used before the pause: 12.5 working hours from Wednesday 09:00 end on
+    # Thursday 14:30, and a day limit ends at the close of a working day
+    await expect(page.locator("#case-deadline")).to_have_text("办结期限 2026-12-10 17:00")
+    await expect(page.locator("#case-remaining")).to_contain_text("剩余 2 个工作日")
+    await expect(page.locator("#case-materials li.m-supplemented")).to_contain_text(OPTIONAL_NAME)
+
+    # Alt+S start, Alt+A approve (confirmed with Enter), Alt+C complete (Esc cancels first)
+    await page.keyboard.press("Alt+KeyS")
+    await expect(page.locator("#case-state")).to_have_text("办理中")
+    await expect(page.locator("#case-actions")).to_contain_text("审核通过")
+    await to_time(page, clock, "2026-12-09 11:00")
+    await page.keyboard.press("Alt+KeyA")
+    await expect(page.locator("#case-dialog-title")).to_have_text("审核通过")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#case-state")).to_have_text("已批准")
+    await page.keyboard.press("Alt+KeyC")
+    await expect(form).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(form).to_be_hidden()
+    await expect(page.locator("#case-state")).to_have_text("已批准")
+    await page.keyboard.press("Alt+KeyC")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#case-state")).to_have_text("已办结")
+    await expect(page.locator("#case-remaining")).to_have_text(re.compile(r"^已停止计时 · 提前 "))
+    await expect(page.locator("#case-actions")).to_contain_text("领取")
+    await expect(page.locator("#case-actions")).not_to_contain_text("办结")
+    await expect(page.locator("#case-history")).to_contain_text("一次性告知补正")
+    await page.locator("#case-tabs [data-tab='cases']").click()
+    await expect(page.locator("#case-list")).not_to_contain_text(number)
+    assert errors == []
+
+
+async def test_a_leader_signs_at_a_window_and_the_clerk_sees_it_within_a_second(
+    live, http, db, new_context
+):
+    errors: list[str] = []
+    clock = use_clock(live, at("2026-12-07 10:00"))  # leader.amr is on duty
+    clerk, ticket_id, _ = await serving_ticket(http, db, window_no=1, item=SIGNOFF)
+    case = await accept(http, clerk, ticket_id=ticket_id, item=SIGNOFF)
+    _, page = await open_terminal(new_context, live, clerk, clock, errors)
+
+    # the case is in the window's list: Alt+O, Enter opens it
+    await expect(page.locator("#case-list")).to_contain_text(case["case_no"])
+    await page.keyboard.press("Alt+KeyO")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#case-no")).to_have_text(case["case_no"])
+    # needs the leader: no approve/refuse of the clerk's own
+    await expect(page.locator("#case-actions")).not_to_contain_text("审核通过")
+    await page.keyboard.press("Alt+KeyS")
+    await expect(page.locator("#case-state")).to_have_text("办理中")
+    await expect(page.locator("#case-actions")).to_contain_text("提交领导签批")
+    await page.keyboard.press("Alt+KeyQ")
+    await expect(page.locator("#case-dialog-title")).to_have_text("提交领导签批")
+    await page.keyboard.type("材料齐全，请签批")
+    await page.keyboard.press("Control+Enter")
+    await expect(page.locator("#case-state")).to_have_text("待领导签批")
+
+    # the leader, signed in at window 2 of the department: the request is in 待签批
+    leader = await clerk_at_window(db, 2, username="leader.amr", open_window=False)
+    _, signing = await open_terminal(new_context, live, leader, clock, errors)
+    await expect(signing.locator("#head-no")).to_have_text("2")
+    await expect(signing.locator("#act-call")).to_be_disabled()
+    request = signing.locator("#case-list li", has_text=case["case_no"])
+    await expect(request).to_contain_text("材料齐全，请签批")
+    await request.get_by_role("button", name="同意", exact=True).click()
+    await expect(signing.locator("#case-dialog-title")).to_have_text(f"签批 {case['case_no']}")
+    await signing.locator("#case-dialog-body textarea").fill("同意办理")
+    await signing.keyboard.press("Control+Enter")
+    pressed = time.monotonic()
+    decision = page.locator("#case-decision")
+    await expect(decision).to_contain_text("领导签批：同意", timeout=1000)
+    latency = time.monotonic() - pressed
+    print(f"\nleader's Enter → the clerk's panel: {latency * 1000:.0f} ms")
+    assert latency < 1.0
+    await expect(decision).to_contain_text("同意办理")
+    await expect(page.locator("#case-state")).to_have_text("已批准")
+    await expect(signing.locator("#case-list li", has_text=case["case_no"])).to_have_count(0)
+    assert errors == []
+
+
+async def test_acceptance_refused_from_a_scanned_registration(live, http, db, new_context):
+    errors: list[str] = []
+    clock = use_clock(live, at("2026-12-07 10:00"))
+    token = await clerk_at_window(db, 1)
+    reg = await register(http, await kiosk_token(http), await item_of_window(db, 1))
+    _, page = await open_terminal(new_context, live, token, clock, errors)
+    await expect(page.locator("#case-accept")).to_be_disabled()  # no ticket at the window
+
+    # the scanner types the barcode; the registration's 受理 opens the dialog from it
+    await page.locator("#current").click()
+    await page.keyboard.type(reg["reg_no"])
+    await page.keyboard.press("Enter")
+    await page.locator("#scan-result").get_by_role("button", name="受理", exact=True).click()
+    dialog = page.locator("#accept-dialog")
+    await expect(page.locator("#accept-source")).to_have_text(f"登记号 {reg['reg_no']}")
+    await expect(dialog.locator("#accept-item")).to_have_value(reg["item"]["code"])
+    await dialog.locator("#accept-name").fill("某某贸易有限公司")
+    await page.keyboard.press("Alt+KeyN")
+    await expect(dialog.locator("#accept-reason")).to_be_focused()
+    await page.keyboard.press("Control+Enter")
+    await expect(dialog.locator("#accept-error")).to_have_text("请填写不予受理的理由")
+    await page.keyboard.type("申请事项不属于本机关职权范围")
+    await page.keyboard.press("Control+Enter")
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#case-state")).to_have_text("不予受理")
+    await expect(page.locator("#case-reason")).to_have_text("理由：申请事项不属于本机关职权范围")
+    await expect(page.locator("#case-actions")).to_contain_text("此状态下没有可办理的操作")
+    await expect(page.locator("#print-acceptance")).to_contain_text("打印不予受理告知书")
+    row = await db.fetchrow(
+        "select c.state, r.reg_no from service_case c join registration r "
+        "on r.id = c.registration_id where c.case_no = $1",
+        await page.locator("#case-no").inner_text(),
+    )
+    assert (row["state"], row["reg_no"]) == ("not_accepted", reg["reg_no"])
+    assert errors == []
+
+
+async def test_the_list_warns_before_the_supplement_notice_period_ends(live, http, db, new_context):
+    """§32: a supplement notice is due within 5 working days of acceptance; from the working
+    day before, the window's list says so on the case's row."""
+    errors: list[str] = []
+    clock = use_clock(live, at("2026-12-07 10:00"))
+    token, ticket_id, _ = await serving_ticket(http, db, window_no=1, item=PROMISED)
+    fresh = await accept(http, token, ticket_id=ticket_id, item=PROMISED)
+    clock.set(at("2026-12-11 10:00"))  # Friday: due Monday 17:00
+    _, page = await open_terminal(new_context, live, token, clock, errors)
+    row = page.locator("#case-list li", has_text=fresh["case_no"])
+    await expect(row).to_have_class("c-row-warn")
+    await expect(row).to_contain_text("请在 12-14 17:00 前完成审查，需补正的须一次性告知")
+    await row.get_by_role("button").press("Enter")
+    await expect(page.locator("#case-no")).to_have_text(fresh["case_no"])
+    await expect(page.locator("#case-warning")).to_contain_text("12-14 17:00")
+    assert errors == []
+
+
+def test_the_terminal_knows_every_state_and_transition_of_the_table():
+    """case-model.js against case_flow: the same state names, and every transition of the
+    table is an action of the panel (or acceptance, which has its own dialog)."""
+    node = shutil.which("node")
+    if node is None:
+        missing("Node.js not installed (the terminal's case model is checked under node)")
+    script = (
+        "const m = await import('./frontend/window/case-model.js');"
+        "console.log(JSON.stringify({states: m.STATE_NAMES, notOnPanel: m.NOT_ON_PANEL,"
+        " keys: m.CASE_ACTIONS.flatMap((a) => a.keys)}));"
+    )
+    out = subprocess.run(
+        [node, "--input-type=module", "-e", script],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    model = json.loads(out.stdout)
+    assert model["states"] == dict(case_flow.STATE_NAMES)
+    covered = set(model["keys"]) | set(model["notOnPanel"])
+    assert set(case_flow.TRANSITIONS) - covered == set()
+    assert covered - set(case_flow.TRANSITIONS) == set()
