@@ -1,5 +1,6 @@
-// Shared by the node tests: the event fixtures (generated from the catalogue when
-// $HALLOPS_EVENT_FIXTURES names them, else the hand-written sample) and a small hall.
+// Shared by the node tests: the event fixtures ($HALLOPS_EVENT_FIXTURES when it names a file,
+// else the committed sample: both generated from the catalogue by tests/contract/sample_events.py)
+// and a small hall.
 import { readFileSync } from "node:fs";
 
 const SAMPLE = new URL("./fixtures/events.sample.json", import.meta.url);

@@ -2,7 +2,7 @@
 event types (one example event per type) are handed to the JavaScript tests, which run under
 Node's own test runner. Every consumer (hallstate.js, window/events.js, the pages to come) must
 handle each declared type or name it as ignored, and its reducers must do the right thing with
-the examples."""
+the examples. The same fixtures are committed, for `node --test frontend/tests/` on its own."""
 
 from __future__ import annotations
 
@@ -10,27 +10,8 @@ import os
 import shutil
 import subprocess
 
-import orjson
-
-from server.catalogue import CATALOGUE
 from tests.conftest import ROOT, missing
-
-
-def fixtures() -> dict:
-    """One event per declared type, internal ones included: a consumer must still name them."""
-    events = []
-    for seq, (name, ev) in enumerate(sorted(CATALOGUE.events.items()), start=1):
-        events.append(
-            {
-                "seq": seq,
-                "hall_id": 1,
-                "type": name,
-                "at": "2026-12-01T10:00:00+08:00",
-                "window_id": 15 if "window" in ev.rooms else None,
-                "data": dict(ev.example),
-            }
-        )
-    return {"events": events}
+from tests.contract.sample_events import REGENERATE, SAMPLE, render
 
 
 def test_browser_consumers_handle_every_declared_event_type(tmp_path):
@@ -38,7 +19,7 @@ def test_browser_consumers_handle_every_declared_event_type(tmp_path):
     if node is None:
         missing("Node.js not installed (the browser's event reducers run under node --test)")
     path = tmp_path / "events.json"
-    path.write_bytes(orjson.dumps(fixtures()))
+    path.write_bytes(render())
     result = subprocess.run(
         [node, "--test", "frontend/tests/"],
         check=False,  # the assertion below shows node's report
@@ -50,3 +31,10 @@ def test_browser_consumers_handle_every_declared_event_type(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "# fail 0" in result.stdout
+
+
+def test_the_committed_sample_is_what_the_catalogue_generates():
+    """frontend/tests/fixtures/events.sample.json is the node tests' fixtures when run without
+    this module: a type declared (or an example changed) since it was written would leave the
+    standalone run testing an older catalogue."""
+    assert SAMPLE.read_bytes() == render(), f"the sample is stale: {REGENERATE}"
