@@ -117,7 +117,7 @@ def test_spring_festival_2026_counts_both_adjusted_saturdays():
     s = run(start(at(2026, 2, 14, 10), 5, "working_day"))
     assert s.deadline == at(2026, 2, 28, 17)
     assert s.remaining_s == 5 * D
-    # halfway through: after Feb 24, 25 and the morning of Feb 26, 2.5 days and 4 h are used
+    # Feb 26 noon: Feb 24, 25 and that morning used (2 days 3 h), the afternoon and 2 days left
     v = view(s, at(2026, 2, 26, 12), CAL)
     assert (v.elapsed_s, v.remaining_s) == (2 * D + 3 * H, 2 * D + 4 * H)
     # Accepted Fri Feb 13: the 调休 Saturday Feb 14 is day 1, then Feb 24–27 -> Fri Feb 27.
