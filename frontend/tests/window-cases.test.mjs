@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  actionForKey, applyCaseEvent, CASE_ACTIONS, CASE_EVENTS, decisionText, reduceCaseEvent, visibleActions,
+  actionForKey, applyCaseEvent, applyPickupEvent, CASE_ACTIONS, CASE_EVENTS, decisionText, reduceCaseEvent,
+  scannedCaseCode, visibleActions,
 } from "../window/case-model.js";
 import { HANDLED_EVENTS, reduceWindowEvent } from "../window/events.js";
 import { fixtureTypes, fixture } from "./helpers.mjs";
@@ -149,4 +150,36 @@ test("every action has its own Alt key", () => {
   const shown = visibleActions(detail("accepted", ["case.start", "case.withdraw"]));
   assert.equal(actionForKey(shown, "s").id, "start");
   assert.equal(actionForKey(shown, "A"), null);   // approve is not allowed here
+});
+
+test("待领取: a case picked up leaves the list at once; one still completed stays", () => {
+  const ready = [
+    { case_id: 1, state: "completed", state_name: "已办结" },
+    { case_id: 2, state: "completed", state_name: "已办结" },
+  ];
+  // a fee collected on a completed case is no case.changed: it stays
+  assert.equal(applyPickupEvent(ready, caseEvent("case.fee_collected", { case_id: 1 })), false);
+  assert.equal(applyPickupEvent(ready, caseEvent("case.changed", { case_id: 1, state: "completed" })), false);
+  assert.equal(applyPickupEvent(ready, caseEvent("case.changed", { case_id: 2, state: "delivered", previous: "completed" })), true);
+  assert.deepEqual(ready.map((c) => c.case_id), [1]);
+  // a case completed elsewhere is not here yet: the list is fetched for it (reduceCaseEvent)
+  assert.equal(applyPickupEvent(ready, caseEvent("case.changed", { case_id: 3, state: "completed" })), false);
+  assert.equal(reduceCaseEvent(caseEvent("case.changed", { case_id: 3, window_no: 4, department: "amr",
+    state: "completed" }), AT_1).refreshList, true);
+});
+
+test("what a scanner types into 扫描回执/告知单 gives the code the server finds a case by", () => {
+  // the receipt's case number, the notice's barcode (registration number), a query code
+  assert.equal(scannedCaseCode("RIZHAO-20261207-00007"), "RIZHAO-20261207-00007");
+  assert.equal(scannedCaseCode(" 26120700000040\r\n"), "26120700000040");
+  assert.equal(scannedCaseCode("k7m2q9xh3p"), "K7M2Q9XH3P");
+  // a QR code: the /track URL of the receipt or the notice, the scanner types it whole
+  assert.equal(scannedCaseCode("https://zwfw.rizhao.gov.cn/track?code=K7M2Q9XH3P"), "K7M2Q9XH3P");
+  assert.equal(scannedCaseCode("http://127.0.0.1:8080/track?code=k7m2q9xh3p&x=1"), "K7M2Q9XH3P");
+  assert.equal(scannedCaseCode("/track?code=K7M2Q9XH3P"), "K7M2Q9XH3P");
+  // what cannot be one is not sent
+  for (const bad of ["", "   ", "abc", "https://example.com/track", "A B C D", "办件编号", "x".repeat(41),
+    "https://example.com/?code=%3Cscript%3E", null, undefined]) {
+    assert.equal(scannedCaseCode(bad), null, String(bad));
+  }
 });

@@ -180,6 +180,39 @@ export function applyCaseEvent(cases, ev) {
   return true;
 }
 
+/**
+ * Applies a case event to the list of cases waiting to be picked up (all completed): a case
+ * that leaves 已办结 (picked up, at this window or another) leaves the list at once. A case
+ * that becomes completed is not known here yet: the list is fetched again for it. Returns true
+ * when the list changed.
+ */
+export function applyPickupEvent(cases, ev) {
+  if (ev.type !== "case.changed") return false;
+  const d = ev.data || {};
+  const i = cases.findIndex((c) => c.case_id === d.case_id);
+  if (i < 0 || d.state === "completed") return false;
+  cases.splice(i, 1);
+  return true;
+}
+
+// What the server finds a case by (catalogue FindParams.code)
+const CASE_CODE = /^[A-Za-z0-9-]{4,40}$/;
+
+/**
+ * The code in what was scanned into 扫描回执/告知单: the receipt's case number or the notice's
+ * barcode as typed, or the `code` of a QR code's /track URL (a scanner types the whole URL).
+ * Upper case, as printed. null when it cannot be one.
+ */
+export function scannedCaseCode(text) {
+  let raw = String(text ?? "").trim();
+  if (/[/?=]/.test(raw)) {
+    let url;
+    try { url = new URL(raw, "http://scan.invalid/"); } catch { return null; }
+    raw = (url.searchParams.get("code") || "").trim();
+  }
+  return CASE_CODE.test(raw) ? raw.toUpperCase() : null;
+}
+
 /** The banner of a leader's decision: {tone, title, text}. */
 export function decisionText(dec) {
   const approved = dec.decision === "approved";

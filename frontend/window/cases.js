@@ -1,14 +1,16 @@
 // The case panel of the window terminal (办件): accept the ticket being served (F8), work the
 // open case by the actions its detail allows (Alt + letter), print its notices (F9), the
-// window's open cases and the supplements due back, and for a leader the sign-offs waiting.
+// window's open cases, the supplements due back and the results waiting to be picked up, a
+// case found by scanning the applicant's receipt or notice (F7), and for a leader the
+// sign-offs waiting.
 // The detail (GET /api/cases/{id}) is the truth; live case events say when to fetch it again,
 // and the clock counts down here every second from the last view the server sent.
 import { $, api, coalesce, fill, formatDateTime, h, limitText, toast } from "../shared/api.js";
 import { createAcceptDialog } from "./accept.js";
 import { buildForm, enterSubmits, FormError } from "./case-forms.js";
 import {
-  actionForKey, applyCaseEvent, decisionText, KIND_NAMES, MATERIAL_STATUS_NAMES, openSupplement,
-  STATE_NAMES, visibleActions, yuan,
+  actionForKey, applyCaseEvent, applyPickupEvent, decisionText, KIND_NAMES, MATERIAL_STATUS_NAMES,
+  openSupplement, scannedCaseCode, STATE_NAMES, visibleActions, yuan,
 } from "./case-model.js";
 import { clockAt, countsFrom, describeClock, makeCalendar, PAUSE_KIND_NAMES } from "./clock.js";
 
@@ -33,7 +35,7 @@ export function createCasePanel(t) {
     shown: false,
     cal: makeCalendar(),
     items: new Map(),          // item code -> GET .../items/{code} (materials, fees, urgent_limit)
-    list: { cases: [], supplements_due: [] },
+    list: { cases: [], supplements_due: [], ready_for_pickup: [] },
     listAt: Date.now(),
     tab: "cases",
     signoffs: null,            // leader: GET .../signoffs
@@ -89,7 +91,7 @@ export function createCasePanel(t) {
     const windowNo = t.windowNo();
     if (!s.shown || !windowNo) return;
     try {
-      s.list = await api(`${base()}/windows/${windowNo}/cases`);
+      s.list = { ready_for_pickup: [], ...(await api(`${base()}/windows/${windowNo}/cases`)) };
       s.listAt = Date.now();
     } catch (err) {
       if (err.status === 401) return t.toLogin();
@@ -178,9 +180,11 @@ export function createCasePanel(t) {
       : c.clock.status === "paused" ? "暂停期间无期限，恢复计时后顺延" : "";
   }
 
+  const listed = () => [...s.list.cases, ...s.list.supplements_due, ...s.list.ready_for_pickup];
+
   function tickLists() {
     for (const el of document.querySelectorAll("#case-list [data-clock-case]")) {
-      const c = [...s.list.cases, ...s.list.supplements_due].find((x) => String(x.case_id) === el.dataset.clockCase);
+      const c = listed().find((x) => String(x.case_id) === el.dataset.clockCase);
       if (c) el.textContent = describeClock(clockOf(c, s.listAt), null, s.cal).main;
     }
   }
@@ -275,7 +279,7 @@ export function createCasePanel(t) {
   }
 
   function renderKeys(actions) {
-    const keys = [!leader() ? "F8 受理" : null, s.open ? "F9 打印回执" : null, "Alt+O 办件列表",
+    const keys = [!leader() ? "F8 受理" : null, s.open ? "F9 打印回执" : null, "F7 扫描回执", "Alt+O 办件列表",
       ...actions.map((a) => `Alt+${a.hotkey} ${a.label}`), "Enter 确认", "Esc 取消"].filter(Boolean);
     fill($("#case-keys"), keys.map((k) => h("span", {}, k)));
   }
@@ -284,6 +288,7 @@ export function createCasePanel(t) {
     const counts = {
       cases: s.list.cases.length,
       supplements: s.list.supplements_due.length,
+      pickup: s.list.ready_for_pickup.length,
       signoffs: s.signoffs ? s.signoffs.requests.length : 0,
     };
     for (const b of $("#case-tabs").querySelectorAll("button")) {
@@ -293,9 +298,10 @@ export function createCasePanel(t) {
     }
     let rows;
     if (s.tab === "signoffs") rows = signoffRows();
-    else rows = (s.tab === "supplements" ? s.list.supplements_due : s.list.cases).map(caseRow);
-    fill($("#case-list"), rows.length ? rows : h("li", { class: "empty" },
-      { cases: "暂无在办件", supplements: "暂无待补正或容缺的办件", signoffs: "暂无待签批的办件" }[s.tab]));
+    else rows = { cases: s.list.cases, supplements: s.list.supplements_due, pickup: s.list.ready_for_pickup }[s.tab].map(caseRow);
+    fill($("#case-list"), rows.length ? rows : h("li", { class: "empty" }, {
+      cases: "暂无在办件", supplements: "暂无待补正或容缺的办件", pickup: "暂无待领取的办件", signoffs: "暂无待签批的办件",
+    }[s.tab]));
     tickLists();
   }
 
@@ -443,6 +449,37 @@ export function createCasePanel(t) {
     accept.open({ ticket: regNo ? null : ticket, regNo, itemCode: code, received: ticket && !regNo ? t.received(ticket.id) : null });
   }
 
+  // 扫描回执/告知单: the applicant's paper (the receipt's case number or QR, the registration
+  // notice's barcode or QR) opens their case, to hand over the result or take materials
+  async function findCase(text) {
+    const error = $("#case-find-error");
+    const code = scannedCaseCode(text);
+    if (!code) {
+      error.textContent = "请扫描回执或告知单上的条码、二维码，或输入办件编号";
+      error.hidden = false;
+      return;
+    }
+    let found;
+    try {
+      found = await api(`${base()}/cases/find?code=${encodeURIComponent(code)}`);
+    } catch (err) {
+      if (err.status === 401) return t.toLogin();
+      error.textContent = err.message;
+      error.hidden = false;
+      return;
+    }
+    error.hidden = true;
+    $("#case-find-code").value = "";
+    t.say(`${found.case_no}：${found.state_name || STATE_NAMES[found.state] || ""}`, "ok");
+    await openCase(found.case_id, found);
+  }
+
+  $("#case-find").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    findCase($("#case-find-code").value);
+  });
+  $("#case-find-code").addEventListener("input", () => { $("#case-find-error").hidden = true; });
+
   $("#case-accept").addEventListener("click", () => startAccept());
   $("#case-close").addEventListener("click", closeCase);
   $("#case-tabs").addEventListener("click", (ev) => {
@@ -465,6 +502,12 @@ export function createCasePanel(t) {
     if (ev.key === "F8") {
       ev.preventDefault();
       if (!$("#case-accept").disabled) startAccept();
+      return;
+    }
+    if (ev.key === "F7") {
+      ev.preventDefault();   // else Chromium offers caret browsing
+      $("#case-find-code").focus();
+      $("#case-find-code").select();
       return;
     }
     if (ev.key === "F9") {
@@ -533,14 +576,15 @@ export function createCasePanel(t) {
       return {
         department: dept ? dept.code : null,
         openCaseId: s.open ? s.open.case_id : null,
-        shownCaseIds: new Set([...s.list.cases, ...s.list.supplements_due].map((c) => c.case_id)),
+        shownCaseIds: new Set(listed().map((c) => c.case_id)),
         leader: leader(),
       };
     },
     /** A case event's effect (case-model.js reduceCaseEvent). */
     apply(effect, ev) {
       if (!effect || !s.shown) return;
-      if (applyCaseEvent(s.list.cases, ev) | applyCaseEvent(s.list.supplements_due, ev)) renderLists();
+      if (applyCaseEvent(s.list.cases, ev) | applyCaseEvent(s.list.supplements_due, ev)
+        | applyPickupEvent(s.list.ready_for_pickup, ev)) renderLists();
       if (effect.decision) {
         const dec = decisionText(effect.decision);
         if (s.open && s.open.case_id === effect.decision.case_id) {

@@ -3,8 +3,9 @@ promised case accepted from the ticket being served with one material missing (c
 deadline on screen, the countdown moving in the page without asking the server), the one-time
 supplement notice, the materials received, start, approve, complete; the printed acceptance
 receipt with its QR code; a leader signing at a window and the clerk seeing the decision within
-a second; acceptance refused from a scanned registration. The server's time is the
-controllable clock (app[CONTEXT].clock); the page's clock starts at the same instant."""
+a second; acceptance refused from a scanned registration; a completed case found by scanning its
+receipt and picked up. The server's time is the controllable clock (app[CONTEXT].clock); the
+page's clock starts at the same instant."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from playwright.async_api import expect
 from server.domain import case_flow
 from tests.browser.conftest import collect_errors
 from tests.cases.helpers import PROMISED, SIGNOFF, accept, at, serving_ticket, use_clock
+from tests.cases.helpers import command as case_command
 from tests.conftest import ROOT, missing
 from tests.queue_helpers import clerk_at_window, item_of_window, kiosk_token, register
 
@@ -290,6 +292,72 @@ async def test_the_list_warns_before_the_supplement_notice_period_ends(live, htt
     await row.get_by_role("button").press("Enter")
     await expect(page.locator("#case-no")).to_have_text(fresh["case_no"])
     await expect(page.locator("#case-warning")).to_contain_text("12-14 17:00")
+    assert errors == []
+
+
+async def test_a_completed_case_is_found_by_its_receipt_and_picked_up(live, http, db, new_context):
+    """领取: a case completed at another window of the department waits under 待领取 (an open
+    one does not); the applicant's receipt, scanned into 扫描回执/告知单 (F7), opens it, an
+    unknown number gets the server's message; Alt+L, Enter hands it over and it leaves 待领取."""
+    errors: list[str] = []
+    clock = use_clock(live, at("2026-12-07 10:00"))
+    other, ticket_id, _ = await serving_ticket(http, db, window_no=3, item=PROMISED)
+    done = await accept(http, other, ticket_id=ticket_id, item=PROMISED)
+    clock.set(at("2026-12-08 15:00"))
+    await case_command(http, other, done["case_id"], "decision", {"decision": "approve"})
+    await case_command(http, other, done["case_id"], "complete")
+    clerk, ticket_id, _ = await serving_ticket(http, db, window_no=1, item=PROMISED)
+    still_open = await accept(http, clerk, ticket_id=ticket_id, item=PROMISED)
+    clock.set(at("2026-12-09 09:30"))
+    _, page = await open_terminal(new_context, live, clerk, clock, errors)
+
+    tab = page.locator("#case-tabs [data-tab='pickup']")
+    await expect(tab).to_have_text("待领取 1")
+    await tab.click()
+    rows = page.locator("#case-list button.c-row")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text(done["case_no"])
+    await expect(rows).to_contain_text("已办结")
+    await expect(rows).to_contain_text("3 号窗口")
+    await expect(page.locator("#case-list")).not_to_contain_text(still_open["case_no"])
+    # Alt+O, Enter: the case opens from the list
+    await page.keyboard.press("Alt+KeyO")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#case-no")).to_have_text(done["case_no"])
+    await expect(page.locator("#case-actions")).to_contain_text("领取")
+    await page.locator("#case-close").click()
+    await expect(page.locator("#case-open")).to_be_hidden()
+
+    # the scanner types what is printed, then Enter: an unknown number, the server's message
+    await page.keyboard.press("F7")
+    field = page.locator("#case-find-code")
+    await expect(field).to_be_focused()
+    await page.keyboard.type("RIZHAO-20261207-99999")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#case-find-error")).to_have_text(
+        "没有找到此办件，请核对回执上的办件编号"
+    )
+    await expect(page.locator("#case-open")).to_be_hidden()
+    # the receipt's case number (as a hand scanner sends it, in lower case) opens the case
+    await page.keyboard.press("F7")
+    await page.keyboard.type(done["case_no"].lower())
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#case-no")).to_have_text(done["case_no"])
+    await expect(page.locator("#case-state")).to_have_text("已办结")
+    await expect(page.locator("#case-find-error")).to_be_hidden()
+    await expect(field).to_have_value("")
+
+    # Alt+L 领取, Enter confirms
+    await page.keyboard.press("Alt+KeyL")
+    await expect(page.locator("#case-dialog-title")).to_contain_text("领取")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#case-dialog")).to_be_hidden()
+    await expect(page.locator("#case-state")).to_have_text("已领取")
+    await expect(page.locator("#case-history")).to_contain_text("领取")
+    await expect(tab).to_have_text("待领取 0")
+    await expect(page.locator("#case-list")).to_contain_text("暂无待领取的办件")
+    state = await db.fetchval("select state from service_case where id = $1", done["case_id"])
+    assert state == "delivered"
     assert errors == []
 
 
