@@ -315,3 +315,85 @@ async def test_case_screenshots(db_dsn, db, new_context):
         for ctx in opened:  # before the server stops
             await ctx.close()
         await server.stop()
+
+
+async def test_window_case_screenshot(db_dsn, db, new_context):
+    """/window with a promised case open on a Monday morning: accepted on Friday, supplemented
+    (the material brought back today), being worked; its clock counting down, its materials and
+    actions, the department's cases under the panel; a ticket being served on the left."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = await LiveServer(make_settings(), db_dsn).start()
+    opened = []
+    try:
+        async with ClientSession(base_url=server.url) as http:
+            clock = use_clock(server, at("2026-12-04 14:10"))  # a Friday
+            clerk, ticket_id, _ = await serving_ticket(http, db, window_no=1, item=PROMISED)
+            shown = await accept(
+                http,
+                clerk,
+                ticket_id=ticket_id,
+                item=PROMISED,
+                applicant={"name": "日照海川食品有限公司", "phone": "13863318866"},
+            )
+            clock.set(at("2026-12-04 14:35"))
+            await case_command(http, clerk, shown["case_id"], "start")
+            clock.set(at("2026-12-04 15:05"))
+            await case_command(
+                http,
+                clerk,
+                shown["case_id"],
+                "supplement",
+                {"materials": [{"position": 6, "status": "faulty", "problem": "须加盖公章"}]},
+            )
+            await command(http, clerk, 1, "finish")
+            # the department's other cases: one in progress at window 2, one done at window 3
+            for window_no, name, done in (
+                (2, "东港区鑫源建材经营部", False),
+                (3, "岚山区渔家乐餐饮店", True),
+            ):
+                token, ticket_id, _ = await serving_ticket(http, db, window_no, item=PROMISED)
+                case = await accept(
+                    http,
+                    token,
+                    ticket_id=ticket_id,
+                    item=PROMISED,
+                    applicant={"name": name, "phone": "13906331234"},
+                )
+                await case_command(http, token, case["case_id"], "start")
+                if done:
+                    await case_command(
+                        http, token, case["case_id"], "decision", {"decision": "approve"}
+                    )
+                    await case_command(http, token, case["case_id"], "complete")
+            # Monday: the applicant brings the stamped document to window 1
+            clock.set(at("2026-12-07 10:21"))
+            _, ticket_id, _ = await serving_ticket(http, db, window_no=1, item=PROMISED)
+            # the queue stamps its times in SQL (now()): the ticket's, at the server's clock
+            await db.execute(
+                "update ticket set called_at = $2, service_started_at = $2 where id = $1",
+                ticket_id,
+                clock.now,
+            )
+            await case_command(http, clerk, shown["case_id"], "supplement/received", {})
+            clock.set(at("2026-12-07 10:26"))
+
+        ctx = await new_context(server.url, clerk, viewport=HD)
+        opened.append(ctx)
+        page = await ctx.new_page()
+        # the page's time stands at the server's: the countdown shows the same second every run
+        await page.clock.set_fixed_time(clock.now)
+        await page.goto(f"{server.url}/window")
+        await expect(page.locator("#conn")).to_have_text("实时")
+        await expect(page.locator("#current-state")).to_have_text("办理中")
+        await page.locator("#case-list button.c-row", has_text=shown["case_no"]).click()
+        await expect(page.locator("#case-state")).to_have_text("办理中")
+        await expect(page.locator("#case-actions")).to_contain_text("审核通过")
+        await expect(page.locator("#case-remaining")).to_contain_text("剩余")
+        await expect(page.locator("#case-materials li.m-supplemented")).to_have_count(1)
+        await page.mouse.move(0, 0)  # no hover on the row
+        await _settle(page)
+        await page.screenshot(path=OUT / "window-case.png")
+    finally:
+        for ctx in opened:  # before the server stops
+            await ctx.close()
+        await server.stop()
