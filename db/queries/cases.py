@@ -177,12 +177,14 @@ from signoff_request s join staff rq on rq.id = s.requested_by
 left join staff ld on ld.id = s.decided_by join service_window w on w.id = s.window_id
 where s.case_id = $1 order by s.id
 """
-# The requests waiting for a department's leader (all departments when $2 is null).
+# The requests waiting for a department's leader (all departments when $2 is null). A case
+# withdrawn while awaiting sign-off leaves its request undecided: nothing waits on it any more.
 WAITING_SIGNOFFS = """
 select s.id, s.case_id, s.purpose, s.extension, s.note, s.requested_at,
        rq.display_name as requested_by_name, w.window_no, d.code as department_code
 from signoff_request s join staff rq on rq.id = s.requested_by
 join service_window w on w.id = s.window_id join department d on d.id = s.department_id
+join service_case c on c.id = s.case_id and c.state = 'awaiting_signoff'
 where s.hall_id = $1 and s.decided_at is null and ($2::int is null or s.department_id = $2)
 order by s.requested_at, s.id
 """
@@ -211,6 +213,24 @@ order by c.accepted_at
 limit 200
 """
 
+# Completed cases of the window's department whose result waits to be picked up (领取).
+READY_FOR_PICKUP = f"""
+select {_CASE_COLS}, 0 as missing, null::timestamptz as supplement_issued_at
+{_CASE_FROM}
+where c.hall_id = $1 and c.department_id = $2 and c.state = 'completed'
+order by c.completed_at desc
+limit 100
+"""
+
+# A case found by what the applicant brings: the receipt's case number or QR (query code), or
+# the registration notice's barcode or query code.
+CASE_BY_ANY_CODE = f"""
+select {_CASE_COLS} {_CASE_FROM}
+where c.hall_id = $1 and (c.case_no = $2 or c.query_code = $2 or c.registration_id = (
+    select r.id from registration r where r.hall_id = $1 and (r.reg_no = $2 or r.query_code = $2)))
+order by c.id desc limit 1
+"""
+
 INSERT_SMS = """
 insert into notification (hall_id, dedupe_key, recipient, body) values ($1, $2, $3, $4)
 on conflict (dedupe_key) do nothing
@@ -232,6 +252,9 @@ from service_case c join service_window w on w.id = c.window_id join hall h on h
 where c.hall_id = $1 and c.deficiency_due is not null and not c.deficiency_reminded
   and c.deficiency_due <= $2
   and c.state not in ('completed', 'delivered', 'not_accepted', 'withdrawn')
+  -- materials that arrived leave nothing to remind of
+  and exists (select 1 from case_material m where m.case_id = c.id and m.deferred
+              and m.status in ('missing', 'faulty'))
 """
 MARK_DEFICIENCY_REMINDED = """
 update service_case set deficiency_reminded = true where id = $1 and not deficiency_reminded

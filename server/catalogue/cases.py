@@ -285,6 +285,12 @@ class TrackParams(Params):
     code: str = Field(pattern=r"^[A-Za-z0-9-]{4,40}$")
 
 
+class FindParams(HallParams):
+    code: str = Field(
+        pattern=r"^[A-Za-z0-9-]{4,40}$", description="case number, query code or barcode"
+    )
+
+
 class SignoffListParams(HallParams):
     department: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,40}$")
 
@@ -432,6 +438,10 @@ async def window_cases(call: Call, p: WindowParams, body: None) -> Any:
     return await case_views.window_cases(call, p.hall, p.window_no)
 
 
+async def find_case(call: Call, p: FindParams, body: None) -> Any:
+    return await case_views.find(call, p.hall, p.code)
+
+
 async def list_signoffs(call: Call, p: SignoffListParams, body: None) -> Any:
     return await case_views.waiting_signoffs(call, p.hall, p.department)
 
@@ -574,7 +584,7 @@ OPERATIONS = (
         set_materials,
         "/materials",
         MaterialsBody,
-        errors={400: ("unknown_material",)},
+        errors={400: ("unknown_material",), 409: ("supplement_open",)},
         method="PUT",
     ),
     _command(
@@ -679,6 +689,18 @@ OPERATIONS = (
         params=WindowParams,
         response=ListReply,
         errors={404: ("unknown_window",)},
+        tag="cases",
+    ),
+    Operation(
+        "case.find",
+        "Find a case by the receipt's case number or QR, or the notice's barcode or code",
+        "query",
+        find_case,
+        CASE_READ,
+        http=("GET", HALL + "/cases/find"),
+        params=FindParams,
+        response=CaseReply,
+        errors={404: ("unknown_case",)},
         tag="cases",
     ),
     Operation(

@@ -227,11 +227,32 @@ async def window_cases(call: Call, hall_code: str, window_no: int) -> dict[str, 
             )
             s["supplement_warning"] = supplement_warning(r, cal, now)
             cases.append(s)
+        ready = [
+            summary(r, call.actor, now, cal)
+            for r in await conn.fetch(q.READY_FOR_PICKUP, hall.id, w["department_id"])
+        ]
     return {
         "window_no": window_no,
         "cases": cases,
         "supplements_due": [c for c in cases if c["supplement_issued_at"] or c["deficiency_due"]],
+        "ready_for_pickup": ready,
     }
+
+
+async def find(call: Call, hall_code: str, code: str) -> dict[str, Any]:
+    """The case the applicant's paper leads to (receipt number or QR, notice barcode or code),
+    for the clerk who hands over the result or takes supplemented materials."""
+    now = call.ctx.clock()
+    async with call.ctx.store.read() as conn:
+        hall = await get_hall(conn, hall_code)
+        row = await conn.fetchrow(q.CASE_BY_ANY_CODE, hall.id, code.strip().upper())
+        if row is None:
+            raise NotFound(
+                "没有找到此办件，请核对回执上的办件编号", code="unknown_case", field="code"
+            )
+        call.check(case_target(row, call.actor))
+        cal = await load_calendar(conn, row["hall_id"], row["accepted_at"])
+        return summary(row, call.actor, now, cal)
 
 
 async def waiting_signoffs(call: Call, hall_code: str, department: str | None) -> dict[str, Any]:

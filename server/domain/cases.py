@@ -238,8 +238,12 @@ def _applicant(a: Applicant, today: date) -> Applicant:
     name = a.name.strip()
     if not 1 <= len(name) <= 60:
         raise Invalid("请填写申请人姓名或单位名称", code="invalid_field", field="applicant.name")
-    phone = validate_phone(a.phone) if a.phone else None
-    id_no = validate_id_number(a.id_number, today) if a.id_number else None
+    try:
+        phone = validate_phone(a.phone) if a.phone else None
+        id_no = validate_id_number(a.id_number, today) if a.id_number else None
+    except Invalid as exc:
+        # the body has them under applicant: the terminal marks the field named
+        raise Invalid(exc.message, code=exc.code, field=f"applicant.{exc.field}") from None
     return Applicant(name, phone, id_no)
 
 
@@ -583,6 +587,20 @@ async def set_materials(
     async with call.command() as tx:
         step = await begin(call, tx, case_id, "case.materials")
         positions = await _known_positions(tx.conn, case_id, [n.position for n in notes])
+        # What the open supplement notice asked for arrives by supplement_receive, which closes
+        # the notice and restarts the clock: marked submitted here, the clock would stay paused
+        # with nothing left to receive.
+        notice = await tx.conn.fetchrow(q.OPEN_SUPPLEMENT, case_id)
+        asked = {m["position"] for m in notice["materials"]} if notice is not None else set()
+        for n in notes:
+            mat = positions[n.position]
+            due = mat["status"] in ("missing", "faulty")
+            if n.status == "submitted" and n.position in asked and due:
+                raise Conflict(
+                    f"材料「{mat['name']}」在补正告知中，请登记补交材料",
+                    code="supplement_open",
+                    field="materials",
+                )
         for n in notes:
             if n.status not in ("submitted", "missing", "faulty"):
                 raise Invalid(
@@ -592,7 +610,6 @@ async def set_materials(
                 q.SET_MATERIAL, case_id, n.position, n.status, n.problem, step.now
             )
         step.detail = {"materials": {str(n.position): n.status for n in notes}}
-        del positions
         data = await finish(step, call)
     return data, tx.records
 

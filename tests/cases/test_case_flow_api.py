@@ -34,6 +34,16 @@ async def test_promised_case_from_ticket_to_delivery(live, http, db):
     assert done["state"] == "approved"
     done = await command(http, token, cid, "complete")
     assert done["state"] == "completed" and done["clock"]["status"] == "stopped"
+    # waiting for pick-up: listed at the department's windows, found by the receipt's number
+    resp = await http.get("/api/halls/rizhao/windows/1/cases", headers=bearer(token))
+    listed = await resp.json()
+    assert [c["case_id"] for c in listed["ready_for_pickup"]] == [cid]
+    assert cid not in [c["case_id"] for c in listed["cases"]]
+    for code in (case["case_no"], case["query_code"].lower()):
+        resp = await http.get(f"/api/halls/rizhao/cases/find?code={code}", headers=bearer(token))
+        assert (await resp.json())["case_id"] == cid
+    resp = await http.get("/api/halls/rizhao/cases/find?code=NOSUCHCASE", headers=bearer(token))
+    assert resp.status == 404 and (await resp.json())["error"]["code"] == "unknown_case"
     clock.set(at("2026-12-09 09:30"))
     done = await command(http, token, cid, "deliver")
     assert done["state"] == "delivered" and done["visits"] == 2
