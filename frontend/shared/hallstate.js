@@ -30,6 +30,12 @@ export const HANDLED_EVENTS = Object.freeze([
 
 /** Event types that change nothing a lobby screen shows. */
 export const IGNORED_EVENTS = Object.freeze([
+  // cases and sign-offs are the window's and the leader's business, not the lobby's
+  "case.accepted",
+  "case.changed",
+  "case.fee_collected",
+  "signoff.requested",
+  "signoff.decided",
   "calendar.day_set",
   "calendar.year_loaded",
   "duty.set",

@@ -12,10 +12,13 @@ Cell values in the tables:
                      403 with that error code
   409:<code>, 404:<code>
                      authorised, but refused by the command itself (e.g. window taken)
-  own                in the ticket commands' table: that command's own exact answer
+  own                in the ticket commands' table: that command's own exact answer; in the
+                     case commands' table: that command's answer on that case (C1, CJ), as
+                     the command sequence below has moved it
 
 Denied commands must change nothing (window sign-ins and statuses, notice lines, calendar day,
-duty roster, the event log) and must be in the audit trail with outcome 'denied'."""
+duty roster, cases and their history, materials, fees, notices, sign-offs, irregularities, SMS,
+the event log) and must be in the audit trail with outcome 'denied'."""
 
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from server import demo_hall
 from server.app import create_app  # noqa: F401  (importing the app registers every route)
 from server.catalogue import CATALOGUE
 from server.keys import AUTH
+from tests.cases.helpers import at, use_clock
 from tests.realtime.sio import SioClient
 
 FORBIDDEN_CODES = {
@@ -97,6 +101,17 @@ BASELINE_SIGNINS = [
     ("clerk030", "rizhao", 30),
     ("juxian.clerk01", "juxian", 1),
 ]
+
+# case targets: promised cases accepted through the API before the matrix runs, at DAY 10:00
+# (the server's clock throughout the matrix, a day leader.amr is on duty):
+#   C1   rizhao amr-001, accepted by clerk001 at W1
+#   C30  rizhao psb-001, accepted by clerk030 at W30 (another department)
+#   CJ   juxian amr-001, accepted by juxian.clerk01 at J1 (a county hall)
+CASES = {
+    "C1": ("rizhao", "clerk001", "amr-001"),
+    "C30": ("rizhao", "clerk030", "psb-001"),
+    "CJ": ("juxian", "juxian.clerk01", "amr-001"),
+}
 
 # ------------------------------------------------------------------------------ expectations
 ANYONE = table("""
@@ -178,11 +193,12 @@ kiosk            wrong_role  wrong_role
 display          wrong_role  wrong_role
 """)
 
+# leaders sign in at a window of their department too: they sign off there
 SIGN_IN = table("""
                  W1                W2                W3          W30               J1
 clerk            ok                409:window_taken  ok          other_department  other_hall
 clerk_unsigned   409:window_taken  409:window_taken  ok          other_department  other_hall
-leader           wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
+leader           409:window_taken  409:window_taken  ok          other_department  other_hall
 supervisor       wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
 admin            wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
 county_clerk     other_hall        other_hall        other_hall  other_hall        ok
@@ -277,13 +293,90 @@ kiosk            wrong_role                    wrong_role
 display          wrong_role                    wrong_role
 """)
 
+# a case: the clerks and the leader of its department, supervision, its hall's admin
+CASE_READ = table("""
+                 C1          C30               CJ
+clerk            ok          other_department  other_hall
+clerk_unsigned   ok          other_department  other_hall
+leader           ok          other_department  other_hall
+supervisor       ok          ok                ok
+admin            ok          ok                other_hall
+county_clerk     other_hall  other_hall        ok
+county_admin     other_hall  other_hall        ok
+kiosk            wrong_role  wrong_role        wrong_role
+display          wrong_role  wrong_role        wrong_role
+""")
+
+# a command on a case: a clerk of its department signed in at any window of it; `own` is what
+# that clerk gets on that case (own_case() puts each command's exact answer there)
+CASE_WORK = table("""
+                 C1             C30               CJ
+clerk            own            other_department  other_hall
+clerk_unsigned   not_signed_in  other_department  other_hall
+leader           wrong_role     wrong_role        wrong_role
+supervisor       wrong_role     wrong_role        wrong_role
+admin            wrong_role     wrong_role        wrong_role
+county_clerk     other_hall     other_hall        own
+county_admin     wrong_role     wrong_role        wrong_role
+kiosk            wrong_role     wrong_role        wrong_role
+display          wrong_role     wrong_role        wrong_role
+""")
+
+# the leader's sign-off: the case's department's leader (on duty: test_signoff_not_on_duty)
+CASE_SIGNOFF = table("""
+                 C1          C30               CJ
+clerk            wrong_role  wrong_role        wrong_role
+clerk_unsigned   wrong_role  wrong_role        wrong_role
+leader           ok          other_department  other_hall
+supervisor       wrong_role  wrong_role        wrong_role
+admin            wrong_role  wrong_role        wrong_role
+county_clerk     wrong_role  wrong_role        wrong_role
+county_admin     wrong_role  wrong_role        wrong_role
+kiosk            wrong_role  wrong_role        wrong_role
+display          wrong_role  wrong_role        wrong_role
+""")
+
+# accept (or not accept) at the window: a clerk signed in at a window of the hall
+CASE_ACCEPT = table("""
+                 city           county
+clerk            ok             other_hall
+clerk_unsigned   not_signed_in  other_hall
+leader           wrong_role     wrong_role
+supervisor       wrong_role     wrong_role
+admin            wrong_role     wrong_role
+county_clerk     other_hall     ok
+county_admin     wrong_role     wrong_role
+kiosk            wrong_role     wrong_role
+display          wrong_role     wrong_role
+""")
+
+# a case found by the paper the applicant brings: ?code= names the hall's first case of DAY
+# (C1 in the city, CJ in the county), so the scope is that case's department and hall
+CASE_FIND = table("""
+                 city        county
+clerk            ok          other_hall
+clerk_unsigned   ok          other_hall
+leader           ok          other_hall
+supervisor       ok          ok
+admin            ok          other_hall
+county_clerk     other_hall  ok
+county_admin     other_hall  ok
+kiosk            wrong_role  wrong_role
+display          wrong_role  wrong_role
+""")
+
+# the leader's waiting sign-offs (own department), case metrics (own hall): the same roles and
+# scopes as the staff list
+SIGNOFF_LIST = STAFF_READ
+CASE_METRICS = STAFF_READ
+
 DAY = "2026-12-02"
 
 
 @dataclass(frozen=True)
 class RouteCase:
     expect: dict[tuple[str, str], str]
-    kind: str = "hall"  # "hall" | "window" | "none" (no hall in the path)
+    kind: str = "hall"  # "hall" | "window" | "case" | "none" (no hall in the path)
     command: str | None = None  # audit action of a refusal, for state-changing routes
     query: str = ""
     body: Callable[[dict, str], dict] | None = None  # (ids, hall code) -> JSON body
@@ -295,6 +388,15 @@ WINDOW = HALL + "/windows/{window_no}"
 
 def own_window(expect: dict[tuple[str, str], str], own: str) -> dict[tuple[str, str], str]:
     return {cell: own if want == "own" else want for cell, want in expect.items()}
+
+
+def own_case(c1: str, cj: str) -> dict[tuple[str, str], str]:
+    """CASE_WORK with the allowed clerk's answer on C1 and on CJ."""
+    own = {"C1": c1, "CJ": cj}
+    return {(a, t): own[t] if want == "own" else want for (a, t), want in CASE_WORK.items()}
+
+
+CASE = "/api/cases/{case_id}"
 
 
 ROUTES: dict[tuple[str, str], RouteCase] = {
@@ -381,6 +483,124 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
             ("resume", "resume", lambda ids, hall: {"ticket_id": 1}, "404:unknown_ticket"),
         ]
     },
+    # cases: reads
+    ("GET", CASE): RouteCase(CASE_READ, kind="case"),
+    ("GET", CASE + "/notice"): RouteCase(CASE_READ, kind="case"),
+    ("GET", WINDOW + "/cases"): RouteCase(WINDOW_BOARD, kind="window"),
+    ("GET", HALL + "/cases/find"): RouteCase(CASE_FIND, query="?code={case_no}"),
+    ("GET", HALL + "/signoffs"): RouteCase(SIGNOFF_LIST),
+    ("GET", HALL + "/case-metrics"): RouteCase(CASE_METRICS),
+    # cases: commands, run in this order; C1 and CJ go through a life, the C1 one signed off
+    # by leader.amr (CJ's leader is none of the actors, so CJ waits and is withdrawn)
+    ("POST", HALL + "/cases"): RouteCase(
+        CASE_ACCEPT,
+        command="case.accept",
+        body=lambda ids, hall: {"item": "amr-001", "applicant": {"name": "权限矩阵"}},
+    ),
+    ("POST", HALL + "/cases/not-accepted"): RouteCase(
+        CASE_ACCEPT,
+        command="case.not_accept",
+        body=lambda ids, hall: {
+            "item": "amr-001",
+            "applicant": {"name": "权限矩阵"},
+            "reason": "不属于受理范围",
+        },
+    ),
+    **{
+        (method, CASE + "/" + verb): RouteCase(
+            own_case(c1, cj), kind="case", command=name, body=body
+        )
+        for method, verb, name, body, c1, cj in [
+            ("POST", "start", "case.start", None, "ok", "ok"),
+            (
+                "PUT",
+                "materials",
+                "case.materials",
+                lambda ids, hall: {"materials": [{"position": 6, "status": "missing"}]},
+                "ok",
+                "ok",
+            ),
+            (
+                "POST",
+                "supplement",
+                "case.supplement_request",
+                lambda ids, hall: {"materials": [{"position": 6, "status": "missing"}]},
+                "ok",
+                "ok",
+            ),
+            (
+                "POST",
+                "supplement/received",
+                "case.supplement_receive",
+                lambda ids, hall: {},
+                "ok",
+                "ok",
+            ),
+            (
+                "POST",
+                "pause",
+                "case.pause",
+                lambda ids, hall: {"kind": "inspection", "reason": "现场核查"},
+                "ok",
+                "ok",
+            ),
+            (
+                "POST",
+                "escalate",
+                "case.escalate",
+                lambda ids, hall: {"reason": "报上级审批"},
+                "409:clock_paused",
+                "409:clock_paused",
+            ),
+            ("POST", "resume", "case.resume", lambda ids, hall: {}, "ok", "ok"),
+            (
+                "POST",
+                "fees",
+                "case.fee",
+                # amr-001 publishes no fee: refused (and recorded as an irregularity)
+                lambda ids, hall: {"fee_id": 1, "amount_cents": 100, "receipt_no": "权限矩阵"},
+                "409:fee_not_listed",
+                "409:fee_not_listed",
+            ),
+            (
+                "POST",
+                "signoff-request",
+                "case.request_signoff",
+                lambda ids, hall: {"note": "请签批"},
+                "ok",
+                "ok",
+            ),
+        ]
+    },
+    ("POST", CASE + "/signoff"): RouteCase(
+        CASE_SIGNOFF,
+        kind="case",
+        command="case.signoff",
+        body=lambda ids, hall: {"decision": "approve", "comment": "同意"},
+    ),
+    **{
+        ("POST", CASE + "/" + verb): RouteCase(
+            own_case(c1, cj), kind="case", command=name, body=body
+        )
+        for verb, name, body, c1, cj in [
+            (
+                "decision",
+                "case.decide",
+                lambda ids, hall: {"decision": "approve"},
+                "409:case_state",  # approved by the leader
+                "409:case_state",  # awaiting sign-off
+            ),
+            ("complete", "case.complete", None, "ok", "409:case_state"),
+            ("deliver", "case.deliver", None, "ok", "409:case_state"),
+            (
+                "withdraw",
+                "case.withdraw",
+                lambda ids, hall: {"reason": "申请人撤回"},
+                "409:case_state",  # delivered
+                "ok",
+            ),
+        ]
+    },
 }
 
 
@@ -434,8 +654,37 @@ class Matrix:
                 "select id from device where code = $1",
                 "display-02" if hall == "rizhao" else f"{prefix}display-01",
             )
+        # the case targets, accepted at their windows on a day leader.amr is on duty
+        use_clock(self.live, at(f"{DAY} 10:00"))
+        await self.reset_windows()
+        for target, (hall, username, item) in CASES.items():
+            token = await self.token_of(username)
+            resp = await self.session.post(
+                f"/api/halls/{hall}/cases",
+                json={"item": item, "applicant": {"name": "权限矩阵"}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            body = await resp.json()
+            assert resp.status == 201, (target, body)
+            self.ids[f"case.{target}"] = body["case_id"]
         self.audit_mark = await self.db.fetchval("select coalesce(max(id), 0) from audit")
         return self
+
+    async def token_of(self, username: str) -> str:
+        """The bearer token of an actor of the matrix, or of another clerk (signed in anew)."""
+        assert self.session is not None
+        label = next((a for a, (u, _) in ACTORS.items() if u == username), None)
+        if label is not None:
+            return self.tokens[label]
+        resp = await self.session.post(
+            "/api/auth/login",
+            json={
+                "username": username,
+                "password": demo_hall.password_for(username),
+                "bearer": True,
+            },
+        )
+        return (await resp.json())["token"]
 
     async def __aexit__(self, *exc) -> None:
         assert self.session is not None
@@ -490,7 +739,18 @@ class Matrix:
                from leader_duty where duty_date = $1::date) as duty,
               (select json_agg(json_build_object('hall', hall_id, 'seq', last_seq)
                                order by hall_id) from hall_seq) as seqs,
-              (select count(*) from event) as events
+              (select count(*) from event) as events,
+              (select json_agg(json_build_object('id', id, 'state', state, 'clock', clock,
+                        'visits', visits) order by id) from service_case) as cases,
+              (select count(*) from case_history) as case_history,
+              (select json_agg(json_build_object('case', case_id, 'p', position,
+                        's', status) order by case_id, position) from case_material) as materials,
+              (select count(*) from case_fee) as fees,
+              (select count(*) from supplement_notice where received_at is null) as notices,
+              (select json_agg(json_build_object('id', id, 'decision', decision) order by id)
+               from signoff_request) as signoffs,
+              (select count(*) from irregularity) as irregularities,
+              (select count(*) from notification) as sms
             """,
             date.fromisoformat(DAY),
         )
@@ -503,6 +763,9 @@ class Matrix:
         if case.kind == "window":
             hall, no = WINDOWS[target]
             url = path.replace("{hall}", hall).replace("{window_no}", str(no))
+        elif case.kind == "case":
+            hall = CASES[target][0]
+            url = path.replace("{case_id}", str(self.ids[f"case.{target}"]))
         else:
             hall = HALLS[target]
             url = path.replace("{hall}", hall)
@@ -512,7 +775,11 @@ class Matrix:
             .replace("{reg_no}", "26120100000000")
         )
         assert "{" not in url, url
-        return url + case.query, hall
+        # the case number of the hall's first case of DAY (see CASE_FIND)
+        query = case.query.replace(
+            "{case_no}", f"{(hall or '').upper()}-{DAY.replace('-', '')}-00001"
+        )
+        return url + query, hall
 
     async def check(self, method: str, path: str, case: RouteCase, actor: str, target: str) -> None:
         assert self.session is not None
@@ -602,7 +869,12 @@ def test_every_authenticated_route_is_in_the_matrix():
     assert not missing, f"authenticated routes missing from the permission matrix: {missing}"
     assert not stale, f"routes in the matrix that the catalogue no longer has: {stale}"
     for key, case in ROUTES.items():
-        targets = {"none": {"-"}, "hall": set(HALLS), "window": set(WINDOWS)}[case.kind]
+        targets = {
+            "none": {"-"},
+            "hall": set(HALLS),
+            "window": set(WINDOWS),
+            "case": set(CASES),
+        }[case.kind]
         assert set(case.expect) == {(a, t) for a in ACTORS for t in targets}, key
 
 
@@ -658,6 +930,50 @@ async def run_commands(live, db, routes) -> None:
 
 async def test_command_matrix(live, db):
     await run_commands(live, db, [key for key, case in ROUTES.items() if case.command])
+
+
+async def test_a_leader_not_on_duty_cannot_sign_off(live, db):
+    """The leader of the case's own department, but not on duty that day (a Sunday; a working
+    day the roster gives to nobody else but does not give to them): 403 not_on_duty, audited
+    as denied, nothing changed. On duty the next day, the same request is decided."""
+    async with Matrix(live, db) as m:
+        assert m.session is not None
+        cid = m.ids["case.C1"]
+
+        async def post(actor: str, verb: str, body: dict | None = None) -> tuple[int, dict]:
+            assert m.session is not None
+            resp = await m.session.post(
+                f"/api/cases/{cid}/{verb}",
+                json=body,
+                headers={"Authorization": f"Bearer {m.tokens[actor]}"},
+            )
+            return resp.status, await resp.json()
+
+        assert (await post("clerk", "start"))[0] == 200
+        assert (await post("clerk", "signoff-request", {"note": "请签批"}))[0] == 200
+        await db.execute(
+            "delete from leader_duty where duty_date = '2026-12-07' "
+            "and staff_id = (select id from staff where username = 'leader.amr')"
+        )
+        kind, leader_id = m.actor_ids["leader"]
+        for when in ("2026-12-06 10:00", "2026-12-07 10:00"):
+            use_clock(live, at(when))
+            before = await m.fingerprint()
+            mark = await db.fetchval("select coalesce(max(id), 0) from audit")
+            status, body = await post("leader", "signoff", {"decision": "approve"})
+            assert (status, body["error"]["code"]) == (403, "not_on_duty"), (when, body)
+            assert await m.fingerprint() == before, f"{when}: refused but changed"
+            audit = await db.fetch(
+                "select actor_kind, actor_id, action, outcome, detail->>'code' as code "
+                "from audit where id > $1",
+                mark,
+            )
+            assert [tuple(a) for a in audit] == [
+                (kind, leader_id, "case.signoff", "denied", "not_on_duty")
+            ]
+        use_clock(live, at("2026-12-08 10:00"))
+        status, body = await post("leader", "signoff", {"decision": "approve"})
+        assert (status, body["state"]) == (200, "approved"), body
 
 
 async def test_every_authenticated_route_refuses_without_a_session(live):
