@@ -553,7 +553,7 @@ OPERATIONS = (
         decide,
         "/decision",
         DecideBody,
-        errors={400: ("reason_required",), 409: ("signoff_required",)},
+        errors={400: ("reason_required",), 409: ("signoff_required", "clock_paused")},
     ),
     _command(
         "case.complete",
@@ -643,7 +643,7 @@ OPERATIONS = (
         "/signoff-request",
         SignoffRequestBody,
         emits=("case.changed", "signoff.requested"),
-        errors={400: ("reason_required", "clock_paused")},
+        errors={400: ("reason_required",), 409: ("clock_paused",)},
     ),
     _command(
         "case.signoff",

@@ -30,6 +30,7 @@ from server.domain.policies import (
     STAFF_READ,
     WINDOW_OWN_OR_ADMIN,
     WINDOW_SIGN_IN,
+    WINDOW_SIGN_OUT,
 )
 from server.domain.queueing import service_day
 from server.domain.snapshot import snapshot
@@ -720,7 +721,7 @@ OPERATIONS = (
         "Clerk signs out (admin: force)",
         "command",
         sign_out,
-        WINDOW_OWN_OR_ADMIN,
+        WINDOW_SIGN_OUT,
         http=("POST", WINDOW + "/sign-out"),
         params=WindowParams,
         response=CommandReply,

@@ -245,6 +245,8 @@ async def find(call: Call, hall_code: str, code: str) -> dict[str, Any]:
     now = call.ctx.clock()
     async with call.ctx.store.read() as conn:
         hall = await get_hall(conn, hall_code)
+        # the hall first: staff of another hall learn nothing of which numbers exist here
+        call.check(hall.target(department_id=call.actor.department_id))
         row = await conn.fetchrow(q.CASE_BY_ANY_CODE, hall.id, code.strip().upper())
         if row is None:
             raise NotFound(

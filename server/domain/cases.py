@@ -528,6 +528,12 @@ async def transition(
                 raise Conflict(
                     "此事项须领导签批，请先提交签批", code="signoff_required", field="decision"
                 )
+            if step.clock_state.status != "running":
+                raise Conflict(
+                    "办件计时暂停中，请先恢复计时（补正材料补齐或特别程序结束）",
+                    code="clock_paused",
+                    field="clock",
+                )
             step.decided_at = step.now
         if name == "case.complete":
             await _check_complete(tx.conn, step)

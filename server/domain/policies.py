@@ -43,6 +43,8 @@ HALL_ADMIN: Final[Rule] = {"admin": "hall"}
 # leaders sign in at a window of their department too: they sign off there
 WINDOW_SIGN_IN: Final[Rule] = {"clerk": "department", "leader": "department"}
 WINDOW_OWN_OR_ADMIN: Final[Rule] = {"clerk": "own_window", "admin": "hall"}
+# who signed in at a window signs out of it (a leader too: leaders sign off at a window)
+WINDOW_SIGN_OUT: Final[Rule] = {"clerk": "own_window", "leader": "own_window", "admin": "hall"}
 KIOSK_REGISTER: Final[Rule] = {"kiosk": "hall", "admin": "hall"}
 TICKET_WINDOW: Final[Rule] = {"clerk": "own_window"}
 WINDOW_BOARD: Final[Rule] = {

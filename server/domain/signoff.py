@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from db.queries import cases as q
 from server.domain import cases
-from server.domain.errors import Forbidden, Invalid
+from server.domain.errors import Conflict, Forbidden, Invalid
 from server.domain.queueing import TZ
 
 if TYPE_CHECKING:
@@ -38,8 +38,14 @@ async def request(
         raise Invalid("签批类型应为 decision 或 extension", code="invalid_field", field="purpose")
     async with call.command() as tx:
         step = await cases.begin(call, tx, case_id, f"case.request_signoff:{purpose}")
-        if purpose == "extension" and step.clock_state.status != "running":
-            raise Invalid("计时暂停中不能申请延期", code="clock_paused", field="purpose")
+        if step.clock_state.status != "running":
+            # a decision (or an extension) comes after the pause ends: approved while paused,
+            # the case could never resume and its remaining time would count as paused
+            raise Conflict(
+                "办件计时暂停中，请先恢复计时（补正材料补齐或特别程序结束）",
+                code="clock_paused",
+                field="clock",
+            )
         row = step.row
         request_id = await tx.conn.fetchval(
             q.INSERT_SIGNOFF,

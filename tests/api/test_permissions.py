@@ -211,7 +211,7 @@ SIGN_OUT = table("""
                  W1             W2               W3                 W30              J1
 clerk            ok             not_your_window  not_your_window    not_your_window  other_hall
 clerk_unsigned   not_signed_in  not_signed_in    not_signed_in      not_signed_in    other_hall
-leader           wrong_role     wrong_role       wrong_role         wrong_role       wrong_role
+leader           not_signed_in  not_signed_in    not_signed_in      not_signed_in    other_hall
 supervisor       wrong_role     wrong_role       wrong_role         wrong_role       wrong_role
 admin            ok             ok               409:not_signed_in  ok               other_hall
 county_clerk     other_hall     other_hall       other_hall         other_hall       ok

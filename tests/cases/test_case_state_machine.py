@@ -414,6 +414,8 @@ class CaseMachine(RuleBasedStateMachine):
             expect = (400, "reason_required")
         elif m.requires_signoff:
             expect = (409, "signoff_required")
+        elif m.clock != "running":
+            expect = (409, "clock_paused")
         self.attempt(
             gap,
             "POST",
@@ -508,8 +510,8 @@ class CaseMachine(RuleBasedStateMachine):
             expect = (400, "reason_required")  # checked before the case is read
         elif to is None:
             expect = (409, "case_state")
-        elif purpose == "extension" and m.clock != "running":
-            expect = (400, "clock_paused")
+        elif m.clock != "running":
+            expect = (409, "clock_paused")
         body: dict[str, Any] = {"purpose": purpose, "note": note}
         if purpose == "extension":
             body["extension"] = extension
