@@ -36,11 +36,15 @@ where w.hall_id = $1
 order by w.window_no
 """
 
+# NO KEY UPDATE: window commands serialise on the row all the same, but a command that holds
+# the hall's sequence row and inserts an event (or a case row) referencing this window takes
+# the foreign key's KEY SHARE lock, which FOR UPDATE would block: a window switch here and a
+# leader's sign-off on a case of this window deadlocked (found by run.py simulate).
 WINDOW_FOR_UPDATE = """
 select w.id, w.window_no, w.status, w.department_id, ws.staff_id as clerk_id
 from service_window w left join window_signin ws on ws.window_id = w.id
 where w.hall_id = $1 and w.window_no = $2
-for update of w
+for no key update of w
 """
 
 SIGNIN_OF_STAFF = """
