@@ -9,4 +9,6 @@ ceiling.py   the raw PostgreSQL ceiling for one small durable write (asyncpg, po
 rawcast.py   a minimal aiohttp WebSocket broadcast server: the fan-out ceiling
 stage.py     throwaway database, the server subprocess, halls, sessions, queue pre-fill
 runner.py    the phases and the report (table or JSON)
+caseload.py  bulk-loads open cases (valid rows, histories and clocks) for `bench cases`
+cases.py     `bench cases`: case commands and timeline reads with many open cases
 """

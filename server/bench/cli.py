@@ -13,13 +13,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "duplicated, server RSS; and in the same run the raw PostgreSQL write ceiling and a raw "
         "aiohttp broadcast to as many sockets. By default it starts its own server (run.py serve "
         "on a free port) on a throwaway database: a new database on DATABASE_URL's server, else an "
-        "embedded PostgreSQL in a temp dir; dropped afterwards."
+        "embedded PostgreSQL in a temp dir; dropped afterwards. `bench cases` measures the "
+        "case commands and timeline reads with many open cases in the database instead "
+        "(issue 8's targets)."
+    )
+    p.add_argument(
+        "mode",
+        nargs="?",
+        choices=("hall", "cases"),
+        default="hall",
+        help="hall: the queue, the fan-out and the displays (default); cases: case commands "
+        "and timeline reads with --open-cases open cases in the database",
     )
     p.add_argument(
         "--windows", type=int, default=130, help="window terminals per hall (default 130)"
     )
     p.add_argument("--displays", type=int, default=1000, help="display subscribers (default 1000)")
-    p.add_argument("--duration", type=float, default=20.0, help="seconds per phase (default 20)")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds per phase (default 20; cases: seconds of the hall-load phase, default 60)",
+    )
     p.add_argument(
         "--halls",
         type=int,
@@ -81,16 +96,68 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="record py-spy profiles of the server per phase (collapsed stacks) in DIR",
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    cases = p.add_argument_group("bench cases")
+    cases.add_argument(
+        "--open-cases",
+        type=int,
+        default=100_000,
+        help="open cases bulk-loaded into the database (default 100,000)",
+    )
+    cases.add_argument(
+        "--rate",
+        type=float,
+        default=10.0,
+        help="case commands/s at hall load, open loop (default 10: a city hall's peak)",
+    )
+    cases.add_argument(
+        "--read-rate",
+        type=float,
+        default=5.0,
+        help="timeline reads (GET /api/cases/{id}) per second beside them (default 5)",
+    )
+    cases.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="clients of the closed-loop (maximum throughput) phase (default 8)",
+    )
+    cases.add_argument(
+        "--max-duration",
+        type=float,
+        default=20.0,
+        help="seconds of the closed-loop phase (default 20; 0 skips it)",
+    )
+    cases.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.mode == "cases":
+        from server.bench.cases import CaseOptions
+        from server.bench.cases import main as cases_main
+
+        return cases_main(
+            CaseOptions(
+                open_cases=args.open_cases,
+                rate=args.rate,
+                read_rate=args.read_rate,
+                duration=args.duration if args.duration is not None else 60.0,
+                max_duration=args.max_duration,
+                concurrency=args.concurrency,
+                url=args.url,
+                database_url=args.database_url or os.environ.get("DATABASE_URL") or None,
+                seed=args.seed,
+                quiet=args.quiet,
+                keep_server_log=args.keep_server_log,
+            ),
+            as_json=args.json,
+        )
     from server.bench.runner import Options
     from server.bench.runner import main as run_main
 
     opts = Options(
         windows=args.windows,
         displays=args.displays,
-        duration=args.duration,
+        duration=args.duration if args.duration is not None else 20.0,
         halls=args.halls,
         url=args.url,
         database_url=args.database_url or os.environ.get("DATABASE_URL") or None,

@@ -78,3 +78,39 @@ async def test_simulator_plays_a_few_minutes(live):
     assert stats.called > 0
     assert stats.feed_events > 0 and stats.feed_gaps == 0
     assert stats.errors == 0, stats.error_codes
+
+
+async def test_bench_cases_machinery_small(bench_server, db_dsn):
+    """`run.py bench cases` tiny: 200 open cases bulk-loaded into the test server's database,
+    a few seconds of every phase (what the 100,000 run does, small)."""
+    from server.bench.cases import CaseBench, CaseOptions, table
+
+    result = await CaseBench(
+        CaseOptions(
+            open_cases=200,
+            rate=10.0,
+            read_rate=5.0,
+            duration=3.0,
+            max_duration=2.0,
+            concurrency=4,
+            warmup=1.0,
+            url=bench_server.url,
+            database_url=db_dsn,
+            quiet=True,
+        ),
+        lambda *_: None,
+    ).run()
+    assert result["database"]["open"] >= 200
+    load = result["load"]["rows"]
+    assert load["service_case"] == 200 and load["case_history"] > 200
+    hall = result["phases"]["hall_load"]
+    assert hall["commands"]["n"] > 0 and hall["reads"]["n"] > 0
+    assert hall["by_command"]["accept"]["n"] > 0
+    # the machine's floor, measured beside: a bare commit and the smallest request
+    assert hall["bare_commit"]["n"] > 0 and hall["bare_request"]["n"] > 0
+    bad = {k: v for k, v in hall["errors"].items() if not k.startswith("generator_late")}
+    assert not bad, hall["errors"]
+    most = result["phases"]["max_commands"]
+    assert most["commands"]["n"] > 0 and not most["errors"], most["errors"]
+    assert result["phases"]["max_reads"]["reads"]["n"] > 0
+    assert "timeline read p99" in table(result)
