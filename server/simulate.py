@@ -23,13 +23,36 @@ What happens, in simulated time (the clock starts at --start, 08:55 by default):
   to another queue, ~3 % never come (two recalls a minute apart, then no-show);
 - idle windows wake up when the live feed reports a new ticket in one of their queues.
 
+Cases (办件), as clerks make them through the case API (--no-cases: tickets only):
+- a served ticket of the window's own department becomes a case: the clerk accepts it while
+  serving (~1 % are not accepted, with a reason). The citizens' items are drawn so that ~93 %
+  of the cases are immediate (--immediate-share): an immediate case is decided, completed
+  and handed over at the window during the service;
+- a promised case (5 % of them urgent, 急办) is accepted and started at the window; ~15 % get
+  the one-time supplement notice there (补正: the clock pauses) and bring the materials back
+  one or two working days later (a visit); ~5 % are accepted with a non-key material deferred
+  (容缺, the applicant signs the commitment) and bring it the next working day; ~6 % go
+  through a special procedure (§45: inspection, testing, expert review, hearing) and ~3 % are
+  escalated (报批), each resumed one to three working days later. Items that need the leader's
+  sign-off are sent to the department's leader on duty near the end, who finds the request in
+  the department's list and decides after 5-40 minutes (~90 % approved, the rest rejected with
+  a comment); the others are decided by the clerk (~3 % refused). ~90 % are completed before
+  their deadline, the rest up to two working days late; the result is collected one to three
+  working days later (a visit; ~5 % not within the run);
+- --days N plays N working days in a row (nights and weekends pass at once), so promised
+  cases can be followed to completion; --date sets the first day (default today).
+
 A progress line shows the simulated clock and the counts. --duration ends it after so many
 real seconds; otherwise it ends when the simulated day is over (17:30).
 
 The server keeps its own clock: tickets belong to the real service day (Asia/Shanghai), and the
 hall timers end every open ticket at the hall's real closing time (closes_at, 17:30). A
 simulation run in the real evening sees its tickets closed within seconds (the progress line
-says so); run it during the day, or set the hall's closes_at later for a demo.
+says so); run it during the day, or set the hall's closes_at later for a demo. A case's
+times are the server's too: against a running server the simulated days of a case pass in
+real minutes, so its clock (deadline, time saved or overdue) measures those minutes. The
+simulated times reach the server's case clock only in-process (a test hands the server the
+simulator's clock: Options.server_clock).
 """
 
 from __future__ import annotations
@@ -43,16 +66,36 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import orjson
+
+TZ = ZoneInfo("Asia/Shanghai")  # the halls' zone: their opening hours are local
 
 # relative arrival intensity per hour of the day (mid-morning and mid-afternoon peaks)
 HOURLY_WEIGHT = {9: 1.25, 10: 1.45, 11: 1.0, 13: 0.75, 14: 1.2, 15: 1.15, 16: 0.7}
 CITY_PER_DAY = 2600
 CITY_WINDOWS = 130
+# when clerks work cases away from the queue (signed in, not at lunch, not closing)
+WORK_PERIODS = ((clock_time(9, 5), clock_time(11, 50)), (clock_time(13, 5), clock_time(16, 45)))
+IMMEDIATE_SHARE = 0.93  # 即办率 of a city hall: the demo's items are drawn to give it
+NOT_ACCEPTED_SHARE = 0.01
+URGENT_SHARE = 0.05
+SUPPLEMENT_SHARE = 0.15
+DEFICIENCY_SHARE = 0.05
+SPECIAL_SHARE = 0.06
+ESCALATION_SHARE = 0.03
+REFUSED_SHARE = 0.03
+SIGNOFF_APPROVED_SHARE = 0.90
+ON_TIME_SHARE = 0.90
+COLLECTED_SHARE = 0.95
+SPECIAL_PROCEDURES = ("inspection", "testing", "expert_review", "hearing")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜"
+GIVEN_NAMES = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建国志文辉力斌宇浩凯鹏飞亮"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -94,6 +137,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="the server's per-kiosk burst (HALLOPS_KIOSK_BURST, default 10)",
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+    p.add_argument(
+        "--days",
+        type=int,
+        default=1,
+        help="working days in a row (default 1); nights and weekends pass at once",
+    )
+    p.add_argument(
+        "--date", default=None, help="the first simulated day, YYYY-MM-DD (default today)"
+    )
+    p.add_argument(
+        "--no-cases",
+        action="store_true",
+        help="tickets only: no case is accepted (the simulator before cases)",
+    )
+    p.add_argument(
+        "--immediate-share",
+        type=float,
+        default=IMMEDIATE_SHARE,
+        help=f"share of immediate cases (即办) among the cases (default {IMMEDIATE_SHARE})",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -110,6 +173,13 @@ class Options:
     kiosk_burst: int = 10
     seed: int | None = None
     quiet: bool = False
+    days: int = 1
+    date: str | None = None
+    cases: bool = True
+    immediate_share: float = IMMEDIATE_SHARE
+    # in-process only (tests): called once with the simulated clock, which the server then
+    # uses as its own, so a case's timestamps are simulated time
+    server_clock: Callable[[Callable[[], datetime]], None] | None = None
 
 
 @dataclass
@@ -128,6 +198,26 @@ class Stats:
     feed_events: int = 0
     feed_gaps: int = 0
     day_closed: int = 0  # tickets the server's closing-time timer ended
+    # cases, as the server confirmed them
+    cases: int = 0  # accepted or not accepted: every case made
+    immediate: int = 0  # accepted immediate cases
+    promised: int = 0  # accepted promised cases (urgent ones included)
+    urgent: int = 0
+    not_accepted: int = 0
+    deficiency: int = 0  # 容缺 acceptances
+    supplements: int = 0
+    supplements_received: int = 0  # the notice's materials (or deferred ones) brought back
+    pauses: int = 0  # special procedures
+    escalations: int = 0
+    resumes: int = 0
+    signoffs_requested: int = 0
+    signoffs_approved: int = 0
+    signoffs_rejected: int = 0
+    refused: int = 0  # decided against (by the clerk or the leader)
+    completed: int = 0
+    completed_immediate: int = 0  # immediate, completed the day it was accepted
+    completed_late: int = 0  # after the deadline
+    delivered: int = 0
     open_windows: set[int] = field(default_factory=set)
     error_codes: dict[str, int] = field(default_factory=dict)
 
@@ -137,28 +227,87 @@ class Stats:
 
 
 class Clock:
-    """Simulated time: start + (real elapsed) x speed."""
+    """Simulated time: start + (real elapsed) x speed; `jump` skips a night or a weekend at
+    once (whoever waits for a time it passes wakes up)."""
 
     def __init__(self, start: datetime, speed: float):
         self.start = start
         self.speed = speed
         self.t0 = time.monotonic()
+        self._moved = asyncio.Event()
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=(time.monotonic() - self.t0) * self.speed)
 
+    def jump(self, to: datetime) -> None:
+        if to > self.now():
+            self.start, self.t0 = to, time.monotonic()
+            self._moved.set()
+            self._moved = asyncio.Event()
+
     async def until(self, when: datetime) -> None:
-        delay = (when - self.now()).total_seconds() / self.speed
-        if delay > 0:
-            await asyncio.sleep(delay)
+        while (delay := (when - self.now()).total_seconds() / self.speed) > 0:
+            moved = self._moved
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(moved.wait(), delay)
 
     async def sleep(self, sim_seconds: float) -> None:
-        await asyncio.sleep(max(0.0, sim_seconds) / self.speed)
+        await self.until(self.now() + timedelta(seconds=max(0.0, sim_seconds)))
 
 
 def _at(day: datetime, hhmm: str) -> datetime:
     h, m = (int(x) for x in hhmm.split(":"))
     return day.replace(hour=h, minute=m, second=0, microsecond=0)
+
+
+def working_day(day: date, ahead: int = 0) -> date:
+    """The working day `ahead` working days after `day` (Monday to Friday; the hall's own
+    calendar is the server's business: a deadline always comes from the server)."""
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    for _ in range(ahead):
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+    return day
+
+
+def _spans(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The working periods between two instants, clipped to them."""
+    out = []
+    day = start.date()
+    while day <= end.date():
+        if day.weekday() < 5:
+            for a, b in WORK_PERIODS:
+                lo = max(start, datetime.combine(day, a, tzinfo=TZ))
+                hi = min(end, datetime.combine(day, b, tzinfo=TZ))
+                if lo < hi:
+                    out.append((lo, hi))
+        day += timedelta(days=1)
+    return out
+
+
+def work_instant(rng: random.Random, start: datetime, end: datetime) -> datetime:
+    """A random working instant between two instants (uniform in working time); the next
+    working instant after `start` when there is none."""
+    spans = _spans(start, end) if end > start else []
+    if not spans:
+        return next_working_instant(start)
+    x = rng.uniform(0, sum((b - a).total_seconds() for a, b in spans))
+    for a, b in spans:
+        length = (b - a).total_seconds()
+        if x <= length:
+            return a + timedelta(seconds=x)
+        x -= length
+    return spans[-1][1]
+
+
+def next_working_instant(t: datetime) -> datetime:
+    """`t` if clerks work cases then, else the start of the next working period."""
+    if _spans(t, t + timedelta(seconds=1)):
+        return t
+    spans = _spans(t, t + timedelta(days=5))
+    return spans[0][0]
 
 
 def arrival_times(day: datetime, per_day: int, rng: random.Random) -> list[datetime]:
@@ -176,6 +325,38 @@ def arrival_times(day: datetime, per_day: int, rng: random.Random) -> list[datet
                 day.replace(hour=hour, minute=0, second=0, microsecond=0) + timedelta(seconds=t)
             )
     return times
+
+
+def promised_probability(
+    items_by_queue: dict[str, list[dict]], weight: dict[str, float], immediate_share: float
+) -> dict[str, float]:
+    """Per queue, the chance that a citizen comes for a promised item, so that promised items
+    make 1 - immediate_share of all arrivals: queues with both kinds carry what the queues
+    with only one kind leave (a hall's immediate rate is the hall's, not each department's)."""
+    kinds = {q: {i["kind"] != "immediate" for i in items} for q, items in items_by_queue.items()}
+    total = sum(weight.get(q, 0.0) for q in kinds)
+    mixed = sum(weight.get(q, 0.0) for q, k in kinds.items() if k == {True, False})
+    only = sum(weight.get(q, 0.0) for q, k in kinds.items() if k == {True})
+    p = min(1.0, max(0.0, ((1 - immediate_share) * total - only) / mixed)) if mixed else 0.0
+    return {q: p if k == {True, False} else 1.0 if k == {True} else 0.0 for q, k in kinds.items()}
+
+
+class Quota:
+    """Exact running shares for what happens to few cases: the n-th candidate of a kind is
+    picked when the running count falls behind n x share (from a random phase), so a short run
+    has its two or three supplement notices instead of none by bad luck, and a long one has
+    exactly its share. The mix of items (immediate or promised) stays a random draw."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.seen: dict[str, int] = {}
+        self.phase: dict[str, float] = {}
+
+    def take(self, name: str, share: float) -> bool:
+        phase = self.phase.setdefault(name, self.rng.random())
+        n = self.seen.get(name, 0)
+        self.seen[name] = n + 1
+        return math.floor((n + 1) * share + phase) > math.floor(n * share + phase)
 
 
 class TokenBucket:
@@ -208,6 +389,12 @@ class Simulation:
         self.stop = asyncio.Event()
         self.wake: dict[str, set[asyncio.Event]] = {}  # queue code -> idle windows' events
         self.tasks: list[asyncio.Task] = []
+        self.case_tasks: set[asyncio.Task] = set()  # promised cases being followed
+        self.tokens: dict[int, str] = {}  # window no -> its clerk's bearer token
+        self.leaders: dict[str, str] = {}  # department code -> its leader's bearer token
+        self.leader_locks: dict[str, asyncio.Lock] = {}
+        self.item_details: dict[str, dict[str, Any]] = {}
+        self.quota = Quota(self.rng)
 
     # -- set-up ------------------------------------------------------------------------------
     async def _json(
@@ -265,6 +452,9 @@ class Simulation:
         for i in items:
             self.items_by_queue.setdefault(i["queue_code"], []).append(i)
         self.kind_of_item = {i["name"]: i["kind"] for i in items}
+        # a ticket names its item; a clerk accepts only the items of the window's department
+        self.department_of_window = {w["window_no"]: w["department"] for w in windows}
+        self.item_of = {(i["department_code"], i["name"]): i for i in items}
         # a queue is chosen in proportion to the (staffed) windows that serve it
         weight: dict[str, float] = {}
         for w in windows:
@@ -273,6 +463,7 @@ class Simulation:
                     weight[q] = weight.get(q, 0.0) + (1.0 if k == 0 else 0.3)
         self.queue_weights = weight
         self.queue_codes = sorted(self.items_by_queue)
+        self.promised_p = promised_probability(self.items_by_queue, weight, o.immediate_share)
         n_windows = len(windows)
         self.per_day = o.per_day or round(CITY_PER_DAY * n_windows / CITY_WINDOWS)
         # registrations per real minute the day asks for, vs what the kiosks allow
@@ -320,11 +511,7 @@ class Simulation:
 
     # -- citizens ----------------------------------------------------------------------------
     async def arrivals(self, day: datetime) -> None:
-        kiosk_queues: list[asyncio.Queue[dict[str, Any]]] = [
-            asyncio.Queue() for _ in self.kiosk_tokens
-        ]
-        for i, token in enumerate(self.kiosk_tokens):
-            self.tasks.append(asyncio.create_task(self.kiosk(token, kiosk_queues[i])))
+        kiosk_queues = self.kiosk_queues
         queues = list(self.queue_weights)
         weights = [self.queue_weights[q] for q in queues]
         for t in arrival_times(day, self.per_day, self.rng):
@@ -334,7 +521,11 @@ class Simulation:
             if self.stop.is_set():
                 return
             queue = self.rng.choices(queues, weights)[0]
-            item = self.rng.choice(self.items_by_queue[queue])
+            promised = self.rng.random() < self.promised_p.get(queue, 0.0)
+            choice = [
+                i for i in self.items_by_queue[queue] if (i["kind"] != "immediate") == promised
+            ]
+            item = self.rng.choice(choice or self.items_by_queue[queue])
             body: dict[str, Any] = {"item": item["code"]}
             if self.rng.random() < 0.6:
                 body["phone"] = "13" + "".join(self.rng.choice("0123456789") for _ in range(9))
@@ -451,15 +642,21 @@ class Simulation:
                 s.started += 1
                 kind = self.kind_of_item.get(ticket.get("item"), "immediate")
                 mean = 240 if kind == "immediate" else 720
-                await clock.sleep(min(3600, rng.lognormvariate(math.log(mean), 0.5)))
+                service = min(3600, rng.lognormvariate(math.log(mean), 0.5))
                 others = [q for q in self.queue_codes if q != ticket.get("queue")]
                 if others and rng.random() < 0.05:
+                    await clock.sleep(service)
                     st, _ = await cmd(
                         "transfer", {"queue": rng.choice(others), "note": "需到其他窗口办理"}
                     )
                     if st == 200:
                         s.transferred += 1
                         continue
+                item = self.item_of.get((self.department_of_window[no], ticket.get("item")))
+                if self.o.cases and item is not None and ticket.get("id"):
+                    await self.serve_case(no, token, int(ticket["id"]), item, service)
+                else:  # nothing this window accepts (a ticket transferred in): advice only
+                    await clock.sleep(service)
                 if (await cmd("finish"))[0] == 200:
                     s.served += 1
                 await clock.sleep(rng.uniform(10, 40))  # paperwork before the next one
@@ -476,6 +673,319 @@ class Simulation:
         """Serves out whoever is current at the window (called: start, then finish)."""
         await self._json("POST", f"{path}/start", token)
         await self._json("POST", f"{path}/finish", token)
+
+    # -- cases -------------------------------------------------------------------------------
+    async def _item_detail(self, code: str) -> dict[str, Any]:
+        """The item's materials (as the terminal shows them), read once."""
+        if code not in self.item_details:
+            status, body = await self._json(
+                "GET", f"/api/halls/{self.o.hall}/items/{code}", self.display_token
+            )
+            self.item_details[code] = body if status == 200 else {"materials": []}
+        return self.item_details[code]
+
+    def _applicant(self) -> dict[str, Any]:
+        rng = self.rng
+        name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN_NAMES, k=rng.choice((1, 2))))
+        applicant: dict[str, Any] = {"name": name}
+        if rng.random() < 0.8:  # most leave a mobile number for the case's SMS
+            applicant["phone"] = "13" + "".join(rng.choice("0123456789") for _ in range(9))
+        return applicant
+
+    async def _case_call(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        body: Any,
+        what: str,
+        ok: int = 200,
+        tolerate: tuple[str, ...] = (),
+    ) -> tuple[int, Any]:
+        status, data = await self._json(method, path, token, body)
+        if status != ok:
+            code = (
+                (data.get("error") or {}).get("code", status) if isinstance(data, dict) else status
+            )
+            if code not in tolerate:
+                self.stats.error(f"case {what}: {code}")
+        return status, data
+
+    async def _case_cmd(
+        self, no: int, case_id: int, verb: str, body: Any = None
+    ) -> tuple[int, Any]:
+        return await self._case_call(
+            "POST", f"/api/cases/{case_id}/{verb}", self.tokens[no], body, verb
+        )
+
+    async def _leader(self, department: str) -> str | None:
+        """The department's leader on duty, logged in once (bearer)."""
+        from server import demo_hall
+
+        lock = self.leader_locks.setdefault(department, asyncio.Lock())
+        async with lock:
+            if department not in self.leaders:
+                username = f"leader.{department}"
+                status, body = await self._json(
+                    "POST",
+                    "/api/auth/login",
+                    body={
+                        "username": username,
+                        "password": demo_hall.DEMO_PASSWORDS["leader"],
+                        "bearer": True,
+                    },
+                )
+                if status != 200:
+                    self.stats.error(f"login {username}: {(body.get('error') or {}).get('code')}")
+                    return None
+                self.leaders[department] = body["token"]
+        return self.leaders[department]
+
+    async def serve_case(
+        self, no: int, token: str, ticket_id: int, item: dict[str, Any], service: float
+    ) -> None:
+        """The case of the ticket served at window `no`, within the service's `service`
+        simulated seconds: accepted (or not), and an immediate one completed and handed over;
+        a promised one started, and followed afterwards (case_life)."""
+        s, rng, clock = self.stats, self.rng, self.clock
+        t_end = clock.now() + timedelta(seconds=service)
+        await clock.sleep(service * 0.5)  # hearing the applicant, checking the materials
+        hall = self.o.hall
+        applicant = self._applicant()
+        quota = self.quota
+        if quota.take("not_accepted", NOT_ACCEPTED_SHARE):
+            status, _ = await self._case_call(
+                "POST",
+                f"/api/halls/{hall}/cases/not-accepted",
+                token,
+                {
+                    "ticket_id": ticket_id,
+                    "applicant": applicant,
+                    "reason": "申请事项不属于本机关职权范围，已告知向有关机关申请",
+                },
+                "not_accept",
+                ok=201,
+            )
+            if status == 201:
+                s.cases += 1
+                s.not_accepted += 1
+            await clock.until(t_end)
+            return
+        body: dict[str, Any] = {"ticket_id": ticket_id, "applicant": applicant}
+        promised = item["kind"] != "immediate"
+        supplement = deficiency = False
+        faulty: dict[str, Any] | None = None
+        if promised:
+            materials = (await self._item_detail(item["code"])).get("materials", [])
+            day_limit = item["limit_unit"] == "working_day" and item["promised_limit"] >= 1
+            if day_limit and item["promised_limit"] >= 2 and quota.take("urgent", URGENT_SHARE):
+                body["urgent"] = True
+            deferrable = [m for m in materials if not m["is_key"]]
+            if deferrable and day_limit and quota.take("deficiency", DEFICIENCY_SHARE):
+                # 容缺: a non-key material comes the next working day, on the signed commitment
+                m = rng.choice(deferrable)
+                body["materials"] = [{"position": m["position"], "status": "missing"}]
+                body["deficiency"] = {
+                    "commitment_signed": True,
+                    "due": working_day(clock.now().date(), 1).isoformat(),
+                }
+                deficiency = True
+            elif materials and quota.take("supplement", SUPPLEMENT_SHARE):
+                m = rng.choice(materials)
+                faulty = {
+                    "position": m["position"],
+                    "status": "faulty",
+                    "problem": rng.choice(("复印件不清晰", "缺少签字盖章", "与原件不一致")),
+                }
+                body["materials"] = [faulty]
+                supplement = True
+        path = f"/api/halls/{hall}/cases"
+        status, case = await self._case_call(
+            "POST", path, token, body, "accept", ok=201, tolerate=("deficiency_due",)
+        )
+        if status == 400 and deficiency:
+            # the server's clock is not the simulation's (a running server): its deadline
+            # came before the due date; accepted without the deferral instead
+            body.pop("deficiency")
+            body.pop("materials")
+            deficiency = False
+            status, case = await self._case_call("POST", path, token, body, "accept", ok=201)
+        if status != 201:
+            await clock.until(t_end)
+            return
+        s.cases += 1
+        case_id = case["case_id"]
+        if case["kind"] == "immediate":
+            s.immediate += 1
+            accepted_day = clock.now().date()
+            await clock.sleep(max(0.0, (t_end - clock.now()).total_seconds()) * 0.6)
+            status, _ = await self._case_cmd(no, case_id, "decision", {"decision": "approve"})
+            if status == 200:
+                status, _ = await self._case_cmd(no, case_id, "complete")
+                if status == 200:
+                    s.completed += 1
+                    s.completed_immediate += clock.now().date() == accepted_day
+                    if (await self._case_cmd(no, case_id, "deliver"))[0] == 200:
+                        s.delivered += 1  # handed over at the window: the same visit
+        else:
+            s.promised += 1
+            s.urgent += case["kind"] == "urgent"
+            s.deficiency += deficiency
+            await self._case_cmd(no, case_id, "start")
+            if supplement and faulty is not None:
+                status, _ = await self._case_cmd(no, case_id, "supplement", {"materials": [faulty]})
+                s.supplements += status == 200
+                supplement = status == 200
+            deadline = case["clock"].get("deadline")
+            life = {
+                "id": case_id,
+                "window_no": no,
+                "department": self.department_of_window[no],
+                "deadline": datetime.fromisoformat(deadline) if deadline else None,
+                "materials_due": supplement or deficiency,
+                "deficiency": deficiency,
+            }
+            task = asyncio.create_task(self.case_life(life))
+            self.case_tasks.add(task)
+            task.add_done_callback(self.case_tasks.discard)
+        await clock.until(t_end)
+
+    async def case_life(self, c: dict[str, Any]) -> None:
+        try:
+            await self._case_life(c)
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
+            self.stats.error(f"case: {type(exc).__name__}")
+
+    def _on_day(self, ahead: tuple[int, int]) -> datetime:
+        """A working instant `ahead` (a range) working days from the simulated today."""
+        day = working_day(self.clock.now().date(), self.rng.randint(*ahead))
+        return work_instant(
+            self.rng,
+            datetime.combine(day, clock_time(0), tzinfo=TZ),
+            datetime.combine(day, clock_time(23, 59), tzinfo=TZ),
+        )
+
+    async def _case_life(self, c: dict[str, Any]) -> None:
+        """A promised case after the window: materials brought back, a special procedure or
+        an escalation, the decision (the clerk's, or the leader's sign-off), completion on time
+        or late, and the result collected later."""
+        s, rng, clock = self.stats, self.rng, self.clock
+        case_id, no = c["id"], c["window_no"]
+        deadline: datetime | None = c["deadline"]
+
+        def moved(data: dict[str, Any]) -> datetime | None:
+            d = (data.get("clock") or {}).get("deadline")
+            return datetime.fromisoformat(d) if d else deadline
+
+        if c["materials_due"]:
+            await clock.until(self._on_day((1, 1) if c["deficiency"] else (1, 2)))
+            status, data = await self._case_cmd(no, case_id, "supplement/received", {})
+            if status == 200:
+                s.supplements_received += 1
+                deadline = moved(data)
+        quota = self.quota
+        special = quota.take("special", SPECIAL_SHARE)
+        if special or quota.take("escalation", ESCALATION_SHARE):
+            now = clock.now()
+            await clock.until(work_instant(rng, now, now + timedelta(days=1)))
+            if special:
+                kind = rng.choice(SPECIAL_PROCEDURES)
+                status, data = await self._case_cmd(
+                    no, case_id, "pause", {"kind": kind, "reason": "依法需进行特别程序"}
+                )
+                s.pauses += status == 200
+            else:
+                status, data = await self._case_cmd(
+                    no, case_id, "escalate", {"reason": "须报上级机关审批"}
+                )
+                s.escalations += status == 200
+            if status == 200:
+                await clock.until(self._on_day((1, 3)))
+                status, data = await self._case_cmd(no, case_id, "resume", {"note": "程序结束"})
+                if status == 200:
+                    s.resumes += 1
+                    deadline = moved(data)
+        now = clock.now()
+        if deadline is None:
+            deadline = now + timedelta(days=1)
+        if quota.take("on_time", ON_TIME_SHARE):
+            target = work_instant(
+                rng, now + timedelta(minutes=30), deadline - timedelta(minutes=15)
+            )
+        else:
+            late = datetime.combine(working_day(deadline.date(), 2), clock_time(16, 45), tzinfo=TZ)
+            target = work_instant(rng, deadline + timedelta(minutes=15), late)
+        await clock.until(work_instant(rng, max(now, target - timedelta(hours=3)), target))
+        # the clerk opens the case: whether the item needs the leader's sign-off
+        status, detail = await self._case_call(
+            "GET", f"/api/cases/{case_id}", self.tokens[no], None, "open"
+        )
+        if status != 200:
+            return
+        if detail.get("requires_signoff"):
+            status, _ = await self._case_cmd(
+                no,
+                case_id,
+                "signoff-request",
+                {"purpose": "decision", "note": "材料齐全，拟同意，请签批"},
+            )
+            if status != 200:
+                return
+            s.signoffs_requested += 1
+            await clock.sleep(rng.uniform(5, 40) * 60)
+            leader = await self._leader(c["department"])
+            if leader is None:
+                return
+            status, listed = await self._case_call(
+                "GET",
+                f"/api/halls/{self.o.hall}/signoffs",
+                leader,
+                None,
+                "signoff list",
+            )
+            if status == 200 and case_id not in [
+                (r.get("case") or {}).get("case_id") for r in listed.get("requests", [])
+            ]:
+                s.error("case signoff: not in the leader's list")
+            approve = quota.take("signoff_approved", SIGNOFF_APPROVED_SHARE)
+            status, _ = await self._case_call(
+                "POST",
+                f"/api/cases/{case_id}/signoff",
+                leader,
+                {"decision": "approve", "comment": "同意"}
+                if approve
+                else {"decision": "reject", "comment": "不符合法定条件，不予许可"},
+                "signoff",
+            )
+            if status != 200:
+                return
+            s.signoffs_approved += approve
+            s.signoffs_rejected += not approve
+            s.refused += not approve
+            target = next_working_instant(max(target, clock.now() + timedelta(minutes=10)))
+        else:
+            refuse = quota.take("refused", REFUSED_SHARE)
+            status, _ = await self._case_cmd(
+                no,
+                case_id,
+                "decision",
+                {"decision": "refuse", "reason": "不符合法定条件"}
+                if refuse
+                else {"decision": "approve"},
+            )
+            if status != 200:
+                return
+            s.refused += refuse
+        await clock.until(target)
+        status, data = await self._case_cmd(no, case_id, "complete")
+        if status != 200:
+            return
+        s.completed += 1
+        s.completed_late += (data.get("clock") or {}).get("overdue_s", 0) > 0
+        if quota.take("collected", COLLECTED_SHARE):
+            await clock.until(self._on_day((1, 3)))
+            status, _ = await self._case_cmd(no, case_id, "deliver")
+            s.delivered += status == 200
 
     # -- the live feed -----------------------------------------------------------------------
     async def feed(self) -> None:
@@ -531,12 +1041,26 @@ class Simulation:
             f"{s.transferred}  no-show {s.no_shows}  windows open {len(s.open_windows)}  "
             f"feed {s.feed_events}  kiosk 429 {s.kiosk_refused}  errors {s.errors}"
             + (
+                f"  cases {s.cases} (immediate {s.immediate}, promised {s.promised}) completed "
+                f"{s.completed} (late {s.completed_late}) paused {s.supplements + s.pauses}"
+                f"+{s.escalations} sign-offs {s.signoffs_requested}"
+                if self.o.cases
+                else ""
+            )
+            + (
                 f"  CLOSED BY THE SERVER'S TIMER {s.day_closed} (its clock is past the "
                 f"hall's closing time)"
                 if s.day_closed
                 else ""
             )
         )
+
+    def days(self) -> list[date]:
+        first = date.fromisoformat(self.o.date) if self.o.date else datetime.now(TZ).date()
+        days = [first]
+        while len(days) < self.o.days:
+            days.append(working_day(days[-1], 1))
+        return days
 
     async def run(self) -> Stats:
         o = self.o
@@ -545,32 +1069,55 @@ class Simulation:
             await self.setup()
             self.progress(self.note)
             self.progress(f"logging in {len(self.clerk_of)} clerks ...")
-            tokens = await self.login_clerks()
-            start = datetime.now().replace(second=0, microsecond=0)
-            day = start.replace(hour=0, minute=0)
-            self.clock = Clock(_at(day, o.start), o.speed)
-            self.tasks = [asyncio.create_task(self.feed()), asyncio.create_task(self.arrivals(day))]
-            window_tasks = [
-                asyncio.create_task(self.window(w, tokens[w["window_no"]], day))
-                for w in self.windows
-                if w["window_no"] in tokens
+            tokens = self.tokens = await self.login_clerks()
+            days = [datetime.combine(d, clock_time(0), tzinfo=TZ) for d in self.days()]
+            self.clock = Clock(_at(days[0], o.start), o.speed)
+            if o.server_clock is not None:
+                o.server_clock(self.clock.now)
+            self.kiosk_queues: list[asyncio.Queue[dict[str, Any]]] = [
+                asyncio.Queue() for _ in self.kiosk_tokens
             ]
-            end_sim = _at(day, "17:30")
+            self.tasks = [asyncio.create_task(self.feed())] + [
+                asyncio.create_task(self.kiosk(token, self.kiosk_queues[i]))
+                for i, token in enumerate(self.kiosk_tokens)
+            ]
+            window_tasks: list[asyncio.Task] = []
             t_end = time.monotonic() + o.duration if o.duration else None
             try:
-                while self.clock.now() < end_sim and (t_end is None or time.monotonic() < t_end):
-                    if all(t.done() for t in window_tasks) and self.clock.now() > _at(day, "17:00"):
+                for n, day in enumerate(days):
+                    if n:  # the night (and a weekend) pass at once
+                        self.clock.jump(_at(day, "08:45"))
+                    arrivals = asyncio.create_task(self.arrivals(day))
+                    window_tasks = [
+                        asyncio.create_task(self.window(w, tokens[w["window_no"]], day))
+                        for w in self.windows
+                        if w["window_no"] in tokens
+                    ]
+                    end_sim = _at(day, "17:30")
+                    while self.clock.now() < end_sim and (
+                        t_end is None or time.monotonic() < t_end
+                    ):
+                        if all(t.done() for t in window_tasks) and self.clock.now() > _at(
+                            day, "17:00"
+                        ):
+                            break
+                        await asyncio.sleep(min(1.0, (t_end - time.monotonic()) if t_end else 1.0))
+                        self.progress("\r" + self.line())
+                    arrivals.cancel()
+                    if t_end is not None and time.monotonic() >= t_end:
                         break
-                    await asyncio.sleep(min(1.0, (t_end - time.monotonic()) if t_end else 1.0))
-                    self.progress("\r" + self.line())
+                    # the day is over: the windows close and sign out before the night
+                    await asyncio.gather(*window_tasks, arrivals, return_exceptions=True)
             finally:
                 self.stop.set()
-                for t in self.tasks:
+                for t in self.tasks + list(self.case_tasks):
                     t.cancel()
                 # windows close and sign out on their way out
                 for t in window_tasks:
                     t.cancel()
-                await asyncio.gather(*window_tasks, *self.tasks, return_exceptions=True)
+                await asyncio.gather(
+                    *window_tasks, *self.tasks, *self.case_tasks, return_exceptions=True
+                )
                 self.progress("\r" + self.line() + "\n")
         return self.stats
 
@@ -592,6 +1139,10 @@ def main(args: argparse.Namespace) -> int:
         kiosk_burst=args.kiosk_burst,
         seed=args.seed,
         quiet=args.quiet,
+        days=args.days,
+        date=args.date,
+        cases=not args.no_cases,
+        immediate_share=args.immediate_share,
     )
 
     def progress(text: str) -> None:
