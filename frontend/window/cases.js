@@ -296,12 +296,19 @@ export function createCasePanel(t) {
       b.hidden = b.dataset.tab === "signoffs" && !leader();
       b.querySelector("b").textContent = counts[b.dataset.tab];
     }
+    // a live event re-renders the list: the row the clerk is on keeps the focus (Enter opens it)
+    const focused = document.activeElement && document.activeElement.closest &&
+      document.activeElement.closest("#case-list") ? document.activeElement.dataset.case : null;
     let rows;
     if (s.tab === "signoffs") rows = signoffRows();
     else rows = { cases: s.list.cases, supplements: s.list.supplements_due, pickup: s.list.ready_for_pickup }[s.tab].map(caseRow);
     fill($("#case-list"), rows.length ? rows : h("li", { class: "empty" }, {
       cases: "暂无在办件", supplements: "暂无待补正或容缺的办件", pickup: "暂无待领取的办件", signoffs: "暂无待签批的办件",
     }[s.tab]));
+    if (focused) {
+      const again = $("#case-list").querySelector(`button.c-row[data-case="${focused}"]`);
+      if (again) again.focus();
+    }
     tickLists();
   }
 

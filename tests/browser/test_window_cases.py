@@ -322,6 +322,7 @@ async def test_a_completed_case_is_found_by_its_receipt_and_picked_up(live, http
     await expect(page.locator("#case-list")).not_to_contain_text(still_open["case_no"])
     # Alt+O, Enter: the case opens from the list
     await page.keyboard.press("Alt+KeyO")
+    await expect(rows.first).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator("#case-no")).to_have_text(done["case_no"])
     await expect(page.locator("#case-actions")).to_contain_text("领取")
