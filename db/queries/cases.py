@@ -199,7 +199,7 @@ select ws.window_id, w.window_no from window_signin ws join service_window w on 
 where ws.staff_id = $1
 """
 
-# The window's open cases, and the cases whose supplement or 容缺 materials are due back.
+# The open cases of the window's department (any of its windows may work them), oldest first.
 OPEN_CASES_OF_WINDOW = f"""
 select {_CASE_COLS},
        (select count(*) from case_material m where m.case_id = c.id
@@ -207,7 +207,7 @@ select {_CASE_COLS},
        (select s.issued_at from supplement_notice s where s.case_id = c.id
          and s.received_at is null) as supplement_issued_at
 {_CASE_FROM}
-where c.hall_id = $1 and (c.window_id = $2 or c.department_id = $3)
+where c.hall_id = $1 and c.department_id = $2
   and c.state not in ('completed', 'delivered', 'not_accepted', 'withdrawn')
 order by c.accepted_at
 limit 200

@@ -216,7 +216,7 @@ async def window_cases(call: Call, hall_code: str, window_no: int) -> dict[str, 
         if w is None:
             raise NotFound(f"窗口 {window_no} 不存在", code="unknown_window", field="window_no")
         call.check(hall.target(department_id=w["department_id"], window_id=w["id"]))
-        rows = await conn.fetch(q.OPEN_CASES_OF_WINDOW, hall.id, w["id"], w["department_id"])
+        rows = await conn.fetch(q.OPEN_CASES_OF_WINDOW, hall.id, w["department_id"])
         cal = await load_calendar(conn, hall.id, now - timedelta(days=60))
         cases = []
         for r in rows:
