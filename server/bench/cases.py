@@ -52,7 +52,7 @@ import psutil
 
 from server.bench import stage
 from server.bench.caseload import Loaded, LoadedCase, load_open_cases, read_open_cases
-from server.bench.runner import CpuMeter, machine_facts
+from server.bench.runner import CpuMeter, machine_facts, run_and_report
 from server.bench.wire import HttpConn, HttpError, http_connect, http_request
 
 TARGET_MS = 50.0
@@ -806,17 +806,4 @@ def main(opts: CaseOptions, as_json: bool = False) -> int:
     async def go() -> dict[str, Any]:
         return await CaseBench(opts, progress).run()
 
-    try:
-        import uvloop
-
-        result = uvloop.run(go())
-    except ImportError:  # pragma: no cover
-        result = asyncio.run(go())
-    if as_json:
-        sys.stdout.write(
-            orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
-            + "\n"
-        )
-    else:
-        print(table(result))
-    return 0
+    return run_and_report(go, as_json, table)

@@ -26,7 +26,7 @@ import platform
 import sys
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -1347,6 +1347,15 @@ def main(opts: Options, as_json: bool = False) -> int:
     async def go() -> dict[str, Any]:
         return await Bench(opts, progress).run()
 
+    return run_and_report(go, as_json, table)
+
+
+def run_and_report(
+    go: Callable[[], Coroutine[Any, Any, dict[str, Any]]],
+    as_json: bool,
+    table: Callable[[dict[str, Any]], str],
+) -> int:
+    """Runs a bench on uvloop (the server's loop) and prints its figures, as JSON or a table."""
     try:
         import uvloop
 

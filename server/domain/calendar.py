@@ -200,22 +200,7 @@ class HallCalendar:
                 day = self.next_working_day(day)
             return datetime.combine(day, self.work_periods[-1][1], tzinfo=self.tz)
 
-        # working_hour
-        start_utc = start.astimezone(UTC)
-        remaining = timedelta(hours=amount)
-        day = local.date()
-        if not self.is_working_day(day):
-            day = self.next_working_day(day)
-        while True:
-            for p_begin, p_end in self._periods_of(day):
-                seg_begin = max(p_begin, start_utc)
-                if seg_begin >= p_end:
-                    continue
-                available = p_end - seg_begin
-                if remaining <= available:
-                    return (seg_begin + remaining).astimezone(self.tz)
-                remaining -= available
-            day = self.next_working_day(day)
+        return self.add_working_seconds(start, amount * 3600)  # working_hour
 
     def add_working_seconds(self, start: datetime, seconds: int) -> datetime:
         """The instant at which `seconds` of working time have accrued from `start`."""
