@@ -305,6 +305,14 @@ def _accrue(cal: HallCalendar, unit: str, start: datetime, seconds: int) -> date
     return cal.add_working_seconds(start, seconds)
 
 
+def working_instant(cal: HallCalendar, unit: str, start: datetime, seconds: int) -> datetime:
+    """The instant at which `seconds` of the clock's working time (by its unit) have accrued
+    from `start` (`start` itself for 0): what supervision's alarm ladder counts with."""
+    if seconds <= 0:
+        return start.astimezone(cal.tz)
+    return _accrue(cal, unit, start, seconds)
+
+
 def _closing(cal: HallCalendar, day: date) -> datetime:
     return datetime.combine(day, cal.work_periods[-1][1], tzinfo=cal.tz)
 
