@@ -275,6 +275,7 @@ async def waiting_signoffs(call: Call, hall_code: str, department: str | None) -
                 )
         elif actor.role == "leader":
             dept_id = actor.department_id
+            department = await conn.fetchval("select code from department where id = $1", dept_id)
         call.check(Target(hall.id, hall.parent_id, department_id=dept_id))
         wait_limit = await conn.fetchval(
             "select signoff_wait_minutes from hall where id = $1", hall.id
@@ -305,7 +306,7 @@ async def waiting_signoffs(call: Call, hall_code: str, department: str | None) -
                 }
             )
     return {
-        "department": department or (actor.department_id and None),
+        "department": department,  # None: every department of the hall
         "on_duty": bool(on_duty),
         "wait_limit_minutes": wait_limit,
         "requests": out,
