@@ -37,6 +37,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "duty.set",
   "case.accepted",
   "case.fee_collected",
+  "alarm.issued",
   "session.ended",
 ]);
 

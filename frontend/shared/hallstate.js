@@ -36,6 +36,8 @@ export const IGNORED_EVENTS = Object.freeze([
   "case.fee_collected",
   "signoff.requested",
   "signoff.decided",
+  // supervision's alarms are for its wall and the window concerned, not the lobby
+  "alarm.issued",
   "calendar.day_set",
   "calendar.year_loaded",
   "duty.set",

@@ -28,6 +28,9 @@ export const HANDLED_EVENTS = Object.freeze([
 /** Event types that change nothing on the terminal (a session ending closes the socket and the
  * reconnect finds the login gone). */
 export const IGNORED_EVENTS = Object.freeze([
+  // supervision's alarms: the terminal shows its case's clock already; the alarm itself
+  // reaches it with the supervision wall (issue 9's screens)
+  "alarm.issued",
   "hall.notice_set",
   "calendar.day_set",
   "calendar.year_loaded",

@@ -5,11 +5,18 @@ the permission table, OpenAPI, the browser's event schema and the contract tests
 
 from __future__ import annotations
 
-from server.catalogue import auth, cases, display, hall, queue
+from server.catalogue import auth, cases, display, hall, queue, supervision
 from server.catalogue.spine import Catalogue
 
 CATALOGUE = Catalogue(
-    [auth.CAPABILITY, cases.CAPABILITY, display.CAPABILITY, hall.CAPABILITY, queue.CAPABILITY]
+    [
+        auth.CAPABILITY,
+        cases.CAPABILITY,
+        display.CAPABILITY,
+        hall.CAPABILITY,
+        queue.CAPABILITY,
+        supervision.CAPABILITY,
+    ]
 )
 
 __all__ = ["CATALOGUE"]

@@ -17,6 +17,7 @@ import asyncpg
 from db.pool import Conn
 from db.queries import calendar as cq
 from db.queries import cases as q
+from server.domain import alarms
 from server.domain import case_clock as clock
 from server.domain import case_flow as flow
 from server.domain.actor import Actor
@@ -174,6 +175,7 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
             [m["deferred"] for m in materials],
             [m["problem"] for m in materials],
         )
+        await alarms.schedule(tx.conn, case_id, hall.id, state_clock, cal)
         for ev in events:
             await _history(
                 tx,
@@ -424,6 +426,8 @@ async def finish(step: Step, call: Call) -> dict[str, Any]:
         step.completed_at,
         step.delivered_at,
     )
+    if step.clock_events:
+        await alarms.schedule(tx.conn, row["id"], row["hall_id"], cs, step.cal)
     action = step.transition.split(":")[0]
     events: list[clock.ClockEvent | None] = list(step.clock_events or []) or [None]
     for i, ev in enumerate(events):
@@ -879,6 +883,7 @@ async def reprice_open_cases(conn: Conn, hall_id: int) -> int:
         return 0
     first = min(clock.ClockState.from_json(r["clock"]).started_at for r in rows)
     cal = await load_calendar(conn, hall_id, first)
+    rules = await alarms.hall_rules(conn, hall_id)
     changed = 0
     for r in rows:
         events = [
@@ -888,6 +893,7 @@ async def reprice_open_cases(conn: Conn, hall_id: int) -> int:
         state = clock.replay(events, cal)
         if state.to_json() != r["clock"]:
             await conn.execute(q.REPRICE_CASE, r["id"], state.to_json(), state.deadline)
+            await alarms.schedule(conn, r["id"], hall_id, state, cal, rules)
             changed += 1
     return changed
 

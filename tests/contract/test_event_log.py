@@ -277,6 +277,8 @@ async def run_timers(live, db) -> None:
     after_closing = datetime.combine(tomorrow, hall["closes_at"], TZ) + timedelta(minutes=1)
     for job in CATALOGUE.timers.values():
         await job.run(ctx, hall, after_closing)
+    # the case clocks' alarms: months later every open case's ladder is due, whatever today is
+    await CATALOGUE.timers["alarm.fire_case"].run(ctx, hall, datetime(2027, 6, 1, 10, tzinfo=TZ))
 
 
 async def test_a_morning_of_events_keeps_to_the_catalogue(live, http, db):
