@@ -185,6 +185,7 @@ async def test_clerk_accepts_supplements_and_completes_a_case_by_keyboard(
     await expect(form).to_be_hidden()
     await expect(page.locator("#case-state")).to_have_text("已批准")
     await page.keyboard.press("Alt+KeyC")
+    await expect(form).to_be_visible()
     await page.keyboard.press("Enter")
     await expect(page.locator("#case-state")).to_have_text("已办结")
     await expect(page.locator("#case-remaining")).to_have_text(re.compile(r"^已停止计时 · 提前 "))
@@ -208,6 +209,7 @@ async def test_a_leader_signs_at_a_window_and_the_clerk_sees_it_within_a_second(
     # the case is in the window's list: Alt+O, Enter opens it
     await expect(page.locator("#case-list")).to_contain_text(case["case_no"])
     await page.keyboard.press("Alt+KeyO")
+    await expect(page.locator("#case-list button.c-row").first).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator("#case-no")).to_have_text(case["case_no"])
     # needs the leader: no approve/refuse of the clerk's own
