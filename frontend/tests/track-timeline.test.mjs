@@ -50,6 +50,11 @@ test("durations: minutes, hours and minutes; calendar days for a calendar-day li
   assert.equal(durationText(2 * 86400 + 3 * 3600, "calendar_day"), "2 天 3 小时");
   assert.equal(durationText(86400, "calendar_day"), "1 天");
   assert.equal(durationText(5 * 3600, "calendar_day"), "5 小时");
+  // a working-day limit in the hall's working days (7 h each here)
+  assert.equal(durationText(70 * 3600, "working_day", 7 * 3600), "10 个工作日");
+  assert.equal(durationText(66 * 3600, "working_day", 7 * 3600), "9 个工作日 3 小时");
+  assert.equal(durationText(5 * 3600, "working_day", 7 * 3600), "5 小时");
+  assert.equal(durationText(70 * 3600, "working_day"), "70 小时");
 });
 
 const clock = (extra) => ({ status: "running", deadline: "2026-12-09T17:00:00+08:00", remaining_s: 0,
@@ -60,6 +65,9 @@ test("the time left is the server's working time; overdue, paused and stopped sa
     { text: "剩余 11 小时 30 分钟（工作时间）", tone: "ok" });
   assert.deepEqual(remainingText(clock({ overdue_s: 2 * 3600 })),
     { text: "已超过承诺时限 2 小时（工作时间）", tone: "late" });
+  // with the hall's working day known: in working days
+  assert.deepEqual(remainingText(clock({ remaining_s: 9 * 7 * 3600 }), { working_day_s: 7 * 3600 }),
+    { text: "剩余 9 个工作日", tone: "ok" });
   assert.equal(remainingText(clock({ status: "paused", deadline: null }), { supplement: { materials: [] } }).tone, "paused");
   assert.match(remainingText(clock({ status: "paused" }), { supplement: { materials: [] } }).text, /补正/);
   assert.match(remainingText(clock({ status: "paused" })).text, /报批或特别程序/);

@@ -40,10 +40,16 @@ export function stepStatuses(steps, state, timeline = []) {
   });
 }
 
-/** "3 小时 20 分钟", "45 分钟", "不到 1 分钟"; calendar time of days: "2 天 3 小时". */
-export function durationText(seconds, unit = "working_hour") {
+/** "3 小时 20 分钟", "45 分钟", "不到 1 分钟"; calendar time of days: "2 天 3 小时"; a
+ * working-day limit, given the hall's working day in seconds: "9 个工作日 6 小时". */
+export function durationText(seconds, unit = "working_hour", workingDay = 0) {
   const s = Math.max(0, Math.floor(seconds || 0));
   if (s < 60) return "不到 1 分钟";
+  if (unit === "working_day" && workingDay > 0 && s >= workingDay) {
+    const days = Math.floor(s / workingDay);
+    const hours = Math.floor((s - days * workingDay) / 3600);
+    return hours ? `${days} 个工作日 ${hours} 小时` : `${days} 个工作日`;
+  }
   const minutes = Math.floor(s / 60);
   if (unit === "calendar_day" && minutes >= 24 * 60) {
     const days = Math.floor(minutes / (24 * 60));
@@ -62,12 +68,15 @@ export function durationText(seconds, unit = "working_hour") {
  * @param {object|null} clock   the view's clock: {status, remaining_s, overdue_s, unit, limit}
  * @param {{kind?: string, state?: string, supplement?: object|null}} view
  */
-export function remainingText(clock, { kind = "promised", state = "", supplement = null } = {}) {
+export function remainingText(clock, { kind = "promised", state = "", supplement = null, working_day_s = 0 } = {}) {
   if (kind === "immediate" || !clock || !clock.limit) {
     return { text: "即办件，当场办结", tone: "none" };
   }
   const working = clock.unit !== "calendar_day";
-  const span = (s) => durationText(s, clock.unit) + (working ? "（工作时间）" : "");
+  const span = (s) => {
+    const text = durationText(s, clock.unit, working_day_s);
+    return working && !text.includes("工作日") ? `${text}（工作时间）` : text;
+  };
   if (ENDED.has(state)) return { text: "已终止，不再计时", tone: "none" };
   if (clock.status === "stopped") {
     return clock.overdue_s > 0

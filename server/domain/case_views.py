@@ -15,6 +15,7 @@ from db.queries import cases as q
 from server.domain import case_clock as clock
 from server.domain import case_flow as flow
 from server.domain.actor import Actor
+from server.domain.alarm_ladder import working_day_seconds
 from server.domain.cases import case_target, load_calendar
 from server.domain.errors import NotFound
 from server.domain.hall import get_hall
@@ -200,6 +201,8 @@ def summary(row: asyncpg.Record, actor: Actor | None, now: datetime, cal: Any) -
         "visits": row["visits"],
         "reason": row["reason"],
         "query_code": row["query_code"] if serves(actor, row) else None,
+        # a screen words working time in the hall's working days ("2 个工作日 3 小时")
+        "working_day_s": working_day_seconds(cal),
     }
 
 
@@ -375,6 +378,7 @@ async def track(conn: Conn, code: str, now: datetime) -> dict[str, Any]:
         "kind": row["kind"],
         "accepted_at": row["accepted_at"].isoformat(),
         "clock": view.to_json(),
+        "working_day_s": working_day_seconds(cal),
         "supplement": (
             {"issued_at": notice["issued_at"].isoformat(), "materials": notice["materials"]}
             if notice is not None
