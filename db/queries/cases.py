@@ -18,12 +18,6 @@ from item i join department d on d.id = i.department_id
 where i.hall_id = $1 and i.code = $2
 """
 
-ITEM_MATERIALS = """
-select position, name, is_key, copies from item_material where item_id = $1 order by position
-"""
-
-ITEM_FEES = "select id, name, amount_cents from item_fee where item_id = $1 order by id"
-
 # The ticket being served at the clerk's window (a case is accepted from it), locked.
 SERVING_TICKET = """
 select t.id, t.ticket_no, t.registration_id, t.window_id, t.status, r.reg_no, r.phone,
@@ -121,14 +115,14 @@ left join service_window w on w.id = h.window_id
 where h.case_id = $1 order by h.id
 """
 
-CLOCK_EVENTS_OF_CASE = """
-select clock from case_history where case_id = $1 and clock is not null order by id
-"""
 
 INSERT_SUPPLEMENT = """
 insert into supplement_notice (case_id, issued_at, issued_by, window_id, materials)
 values ($1, $2, $3, $4, $5) returning id
 """
+HALL_OF_CASE = "select hall_id from service_case where id = $1"
+SIGNOFF_WAIT_MINUTES = "select signoff_wait_minutes from hall where id = $1"
+
 OPEN_SUPPLEMENT = """
 select id, issued_at, materials from supplement_notice where case_id = $1 and received_at is null
 """
@@ -236,10 +230,14 @@ insert into notification (hall_id, dedupe_key, recipient, body) values ($1, $2, 
 on conflict (dedupe_key) do nothing
 """
 
-# Open cases of a hall whose clock the calendar moves (everything not stopped).
+# Open cases of a hall whose clock the calendar moves (everything not stopped), each with its
+# clock events in order: one statement however many cases.
 CLOCKED_CASES = """
-select id, clock from service_case where hall_id = $1 and clock_status <> 'stopped'
-for update
+select c.id, c.clock,
+       array(select h.clock from case_history h where h.case_id = c.id and h.clock is not null
+             order by h.id) as events
+from service_case c where c.hall_id = $1 and c.clock_status <> 'stopped'
+for update of c
 """
 REPRICE_CASE = "update service_case set clock = $2, deadline = $3 where id = $1"
 

@@ -23,6 +23,9 @@ select d.id, d.code, d.name,
 from department d where d.hall_id = $1 order by d.code
 """
 
+DEPARTMENT_ID = "select id from department where hall_id = $1 and code = $2"
+DEPARTMENT_CODE = "select code from department where id = $1"
+
 WINDOWS = """
 select w.id, w.window_no, w.display_name, w.zone, w.status, d.code as department_code,
        d.name as department_name, st.id as clerk_id, st.display_name as clerk_name,

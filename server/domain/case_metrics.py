@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from db.queries import case_metrics as q
-from server.domain.errors import Invalid, NotFound
-from server.domain.hall import get_hall
+from server.domain.errors import Invalid
+from server.domain.hall import department_id, get_hall
 from server.domain.permissions import Target
 from server.domain.queueing import service_day
 
@@ -67,15 +67,7 @@ async def metrics(
         raise Invalid("日期范围不合法", code="invalid_range", field="to")
     async with call.ctx.store.read() as conn:
         hall = await get_hall(conn, hall_code)
-        dept_id = None
-        if department is not None:
-            dept_id = await conn.fetchval(
-                "select id from department where hall_id = $1 and code = $2", hall.id, department
-            )
-            if dept_id is None:
-                raise NotFound(
-                    f"部门 {department} 不存在", code="unknown_department", field="department"
-                )
+        dept_id = await department_id(conn, hall, department) if department else None
         call.check(Target(hall.id, hall.parent_id, department_id=dept_id))
         rows = await conn.fetch(q.metrics_sql(by), hall.id, start, end, dept_id)
     return {

@@ -12,13 +12,15 @@ import segno
 
 from db.pool import Conn
 from db.queries import cases as q
+from db.queries import hall as hq
+from db.queries import queueing as qq
 from server.domain import case_clock as clock
 from server.domain import case_flow as flow
 from server.domain.actor import Actor
 from server.domain.alarm_ladder import working_day_seconds
 from server.domain.cases import case_target, load_calendar
 from server.domain.errors import NotFound
-from server.domain.hall import get_hall
+from server.domain.hall import department_id, get_hall
 from server.domain.identity import mask_id_number, mask_name, mask_phone
 from server.domain.permissions import Target
 from server.domain.queueing import TZ
@@ -211,11 +213,7 @@ async def window_cases(call: Call, hall_code: str, window_no: int) -> dict[str, 
     now = call.ctx.clock()
     async with call.ctx.store.read() as conn:
         hall = await get_hall(conn, hall_code)
-        w = await conn.fetchrow(
-            "select id, department_id from service_window where hall_id = $1 and window_no = $2",
-            hall.id,
-            window_no,
-        )
+        w = await conn.fetchrow(qq.WINDOW_ID, hall.id, window_no)
         if w is None:
             raise NotFound(f"窗口 {window_no} 不存在", code="unknown_window", field="window_no")
         call.check(hall.target(department_id=w["department_id"], window_id=w["id"]))
@@ -269,20 +267,12 @@ async def waiting_signoffs(call: Call, hall_code: str, department: str | None) -
         hall = await get_hall(conn, hall_code)
         dept_id: int | None = None
         if department is not None:
-            dept_id = await conn.fetchval(
-                "select id from department where hall_id = $1 and code = $2", hall.id, department
-            )
-            if dept_id is None:
-                raise NotFound(
-                    f"部门 {department} 不存在", code="unknown_department", field="department"
-                )
+            dept_id = await department_id(conn, hall, department)
         elif actor.role == "leader":
             dept_id = actor.department_id
-            department = await conn.fetchval("select code from department where id = $1", dept_id)
+            department = await conn.fetchval(hq.DEPARTMENT_CODE, dept_id)
         call.check(Target(hall.id, hall.parent_id, department_id=dept_id))
-        wait_limit = await conn.fetchval(
-            "select signoff_wait_minutes from hall where id = $1", hall.id
-        )
+        wait_limit = await conn.fetchval(q.SIGNOFF_WAIT_MINUTES, hall.id)
         on_duty = (
             await conn.fetchval(
                 q.ON_DUTY, hall.id, now.astimezone(TZ).date(), actor.id, actor.department_id

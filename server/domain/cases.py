@@ -17,6 +17,7 @@ import asyncpg
 from db.pool import Conn
 from db.queries import calendar as cq
 from db.queries import cases as q
+from db.queries import hall as hq
 from server.domain import alarms
 from server.domain import case_clock as clock
 from server.domain import case_flow as flow
@@ -270,7 +271,7 @@ async def _materials(
     conn: Conn, item: asyncpg.Record, a: Acceptance, now: datetime, deadline: datetime | None
 ) -> list[dict[str, Any]]:
     """The item's list as this application brought it; 容缺 checked against it."""
-    listed = await conn.fetch(q.ITEM_MATERIALS, item["id"])
+    listed = await conn.fetch(hq.ITEM_MATERIALS, item["id"])
     by_pos = {m["position"]: m for m in listed}
     notes: dict[int, MaterialNote] = {}
     for n in a.materials:
@@ -790,7 +791,7 @@ async def collect_fee(call: Call, case_id: int, fee: Fee) -> tuple[dict[str, Any
     try:
         async with call.command() as tx:
             step = await begin(call, tx, case_id, "case.fee")
-            listed = {f["id"]: f for f in await tx.conn.fetch(q.ITEM_FEES, step.row["item_id"])}
+            listed = {f["id"]: f for f in await tx.conn.fetch(hq.ITEM_FEES, step.row["item_id"])}
             item_fee = listed.get(fee.fee_id)
             if item_fee is None:
                 raise FeeRefused(
@@ -855,9 +856,7 @@ async def record_irregularity(
     actor = call.actor
     async with call.ctx.store.read() as conn, conn.transaction():
         hall_id = (
-            await conn.fetchval("select hall_id from service_case where id = $1", case_id)
-            if case_id is not None
-            else actor.hall_id
+            await conn.fetchval(q.HALL_OF_CASE, case_id) if case_id is not None else actor.hall_id
         )
         await conn.execute(
             q.INSERT_IRREGULARITY,
@@ -886,11 +885,7 @@ async def reprice_open_cases(conn: Conn, hall_id: int) -> int:
     rules = await alarms.hall_rules(conn, hall_id)
     changed = 0
     for r in rows:
-        events = [
-            clock.ClockEvent.from_json(e["clock"])
-            for e in await conn.fetch(q.CLOCK_EVENTS_OF_CASE, r["id"])
-        ]
-        state = clock.replay(events, cal)
+        state = clock.replay((clock.ClockEvent.from_json(e) for e in r["events"]), cal)
         if state.to_json() != r["clock"]:
             await conn.execute(q.REPRICE_CASE, r["id"], state.to_json(), state.deadline)
             await alarms.schedule(conn, r["id"], hall_id, state, cal, rules)

@@ -54,6 +54,14 @@ async def visible_hall(
     return hall
 
 
+async def department_id(conn: Conn, hall: HallRef, code: str) -> int:
+    """The id of the hall's department `code`; NotFound (unknown_department) otherwise."""
+    found = await conn.fetchval(q.DEPARTMENT_ID, hall.id, code)
+    if found is None:
+        raise NotFound(f"部门 {code} 不存在", code="unknown_department", field="department")
+    return int(found)
+
+
 def window_view(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "window_no": row["window_no"],
