@@ -10,7 +10,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.catalogue.params import HallParams, Int4Id, Int8Id, Params, WindowParams
-from server.catalogue.spine import Call, Capability, EventType, Operation, Reply, TimerJob
+from server.catalogue.spine import (
+    Call,
+    Capability,
+    EventType,
+    Operation,
+    Reply,
+    TimerJob,
+    merge_errors,
+    query,
+)
 from server.domain import case_metrics, case_views, cases, signoff
 from server.domain.cases import Acceptance, Applicant, Fee, MaterialNote
 from server.domain.errors import Invalid
@@ -479,9 +488,6 @@ def _command(
     policy: Any = CASE_WORK,
     method: str = "POST",
 ) -> Operation:
-    merged: dict[int, tuple[str, ...]] = dict(_STATE_ERRORS)
-    for status, codes in (errors or {}).items():
-        merged[status] = merged.get(status, ()) + codes
     return Operation(
         name,
         summary,
@@ -493,31 +499,7 @@ def _command(
         body=body,
         response=CaseCommandReply,
         emits=emits,
-        errors=merged,
-        tag="cases",
-    )
-
-
-def _query(
-    name: str,
-    summary: str,
-    handler: Any,
-    path: str,
-    params: type[BaseModel],
-    response: type[BaseModel],
-    policy: Any,
-    errors: dict[int, tuple[str, ...]],
-) -> Operation:
-    return Operation(
-        name,
-        summary,
-        "query",
-        handler,
-        policy,
-        http=("GET", path),
-        params=params,
-        response=response,
-        errors=errors,
+        errors=merge_errors(_STATE_ERRORS, errors),
         tag="cases",
     )
 
@@ -679,75 +661,82 @@ OPERATIONS = (
         errors={400: ("reason_required",), 403: ("not_on_duty",)},
         policy=CASE_SIGNOFF,
     ),
-    _query(
+    query(
         "case.get",
         "A case with its materials, history, fees, sign-offs and clock",
         get_case,
+        CASE_READ,
         CASE,
         CaseParams,
         CaseReply,
-        CASE_READ,
         {404: ("unknown_case",)},
+        tag="cases",
     ),
-    _query(
+    query(
         "case.notice",
         "The acceptance notice (受理回执) with its QR code to /track",
         get_notice,
+        CASE_READ,
         CASE + "/notice",
         CaseParams,
         ListReply,
-        CASE_READ,
         {404: ("unknown_case",)},
+        tag="cases",
     ),
-    _query(
+    query(
         "case.list",
         "A window's open cases and the supplements due back",
         window_cases,
+        WINDOW_BOARD,
         HALL + "/windows/{window_no}/cases",
         WindowParams,
         ListReply,
-        WINDOW_BOARD,
         {404: ("unknown_window",)},
+        tag="cases",
     ),
-    _query(
+    query(
         "case.find",
         "Find a case by the receipt's case number or QR, or the notice's barcode or code",
         find_case,
+        CASE_READ,
         HALL + "/cases/find",
         FindParams,
         CaseReply,
-        CASE_READ,
         {404: ("unknown_case",)},
+        tag="cases",
     ),
-    _query(
+    query(
         "signoff.list",
         "Sign-off requests waiting for a leader, with each case",
         list_signoffs,
+        SIGNOFF_READ,
         HALL + "/signoffs",
         SignoffListParams,
         ListReply,
-        SIGNOFF_READ,
         {404: ("unknown_department",)},
+        tag="cases",
     ),
-    _query(
+    query(
         "case.track",
         "The citizen's view of a case by its query code or the notice's barcode (public)",
         track,
+        None,
         "/api/track/{code}",
         TrackParams,
         ListReply,
-        None,
         {404: ("unknown_query_code",), 429: ("rate_limited",)},
+        tag="cases",
     ),
-    _query(
+    query(
         "case.metrics",
         "Immediate rate, on-time rate, time saved, visits and paused time, grouped",
         metrics,
+        METRICS_READ,
         HALL + "/case-metrics",
         MetricsParams,
         ListReply,
-        METRICS_READ,
         {400: ("invalid_range",), 404: ("unknown_department",)},
+        tag="cases",
     ),
 )
 

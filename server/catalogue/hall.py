@@ -16,7 +16,7 @@ from db.queries import events as eq
 from db.queries import hall as q
 from server.catalogue.params import DayParams, HallParams, Int4Id, Params, Seq, WindowParams
 from server.catalogue.queue import QueueFigures
-from server.catalogue.spine import Call, Capability, EventType, Operation, Reply
+from server.catalogue.spine import Call, Capability, EventType, Operation, Reply, query
 from server.domain import calendar_service, holiday_notice, windows
 from server.domain import hall as hall_domain
 from server.domain.calendar_service import YEAR_LOADED
@@ -525,18 +525,7 @@ def _read(
     errors: dict[int, tuple[str, ...]] | None = None,
     tag: str = "hall",
 ) -> Operation:
-    return Operation(
-        name,
-        summary,
-        "query",
-        handler,
-        policy,
-        http=("GET", path),
-        params=params,
-        response=response,
-        errors=errors or {},
-        tag=tag,
-    )
+    return query(name, summary, handler, policy, path, params, response, errors, tag)
 
 
 OPERATIONS = (

@@ -22,6 +22,7 @@ from server.catalogue.spine import (
     Reply,
     TimerContext,
     TimerJob,
+    merge_errors,
 )
 from server.domain import queueing
 from server.domain.events import EventRecord
@@ -488,9 +489,6 @@ def _window_command(
     body: type[BaseModel] | None = None,
     errors: dict[int, tuple[str, ...]] | None = None,
 ) -> Operation:
-    merged = {s: tuple(c) for s, c in _WINDOW_ERRORS.items()}
-    for status, codes in (errors or {}).items():
-        merged[status] = merged.get(status, ()) + codes
     return Operation(
         name,
         summary,
@@ -502,7 +500,7 @@ def _window_command(
         body=body,
         response=TicketCommandReply,
         emits=emits,
-        errors=merged,
+        errors=merge_errors(_WINDOW_ERRORS, errors),
         sql=sql,
         tag="queue",
     )

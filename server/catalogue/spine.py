@@ -105,6 +105,42 @@ class Operation:
         return out
 
 
+def merge_errors(*maps: Mapping[int, tuple[str, ...]] | None) -> dict[int, tuple[str, ...]]:
+    """Error codes per status of several declarations, in order (a family's shared codes and an
+    operation's own)."""
+    merged: dict[int, tuple[str, ...]] = {}
+    for m in maps:
+        for status, codes in (m or {}).items():
+            merged[status] = merged.get(status, ()) + tuple(codes)
+    return merged
+
+
+def query(
+    name: str,
+    summary: str,
+    handler: Handler,
+    policy: Mapping[str, Scope] | None,
+    path: str,
+    params: type[BaseModel] | None,
+    response: type[BaseModel] | None,
+    errors: Mapping[int, tuple[str, ...]] | None = None,
+    tag: str = "",
+) -> Operation:
+    """A read, served at GET `path`."""
+    return Operation(
+        name,
+        summary,
+        "query",
+        handler,
+        policy,
+        http=("GET", path),
+        params=params,
+        response=response,
+        errors=dict(errors or {}),
+        tag=tag,
+    )
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
