@@ -1,7 +1,7 @@
 // 大厅管理 (hall admin): the lobby's scrolling notice line, every window's state with open /
 // pause / close and a forced sign-out, and each queue's waiting count, all live on the hall's
 // Socket.IO stream (the same state model as the lobby display, so both show the same thing).
-import { $, api, fill, formatWaitShort, h, hallOf, toast, WINDOW_STATUS_LABEL } from "../shared/api.js";
+import { $, api, fill, formatWaitShort, h, hallOf, logOut, pageActor, toast, toLogin, WINDOW_STATUS_LABEL } from "../shared/api.js";
 import { HallState } from "../shared/hallstate.js";
 import { connectTerminal } from "../shared/live.js";
 
@@ -11,10 +11,6 @@ let hallCode = null;
 let renderPending = false;
 
 const base = () => `/api/halls/${encodeURIComponent(hallCode)}`;
-
-function toLogin() {
-  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-}
 
 function failed(err) {
   if (err.status === 401) return toLogin();
@@ -146,26 +142,12 @@ $("#notice-form").addEventListener("submit", (ev) => {
 $("#notice-clear").addEventListener("click", () => publishNotice(""));
 $("#filter").addEventListener("input", render);
 $("#filter-status").addEventListener("change", render);
-$("#logout").addEventListener("click", async () => {
-  try { await api("/api/auth/logout", { method: "POST" }); } catch { /* leaving anyway */ }
-  location.assign("/login");
-});
+$("#logout").addEventListener("click", logOut);
 
 // ------------------------------------------------------------------ start
 async function start() {
-  let actor;
-  try {
-    actor = (await api("/api/session")).actor;
-  } catch (err) {
-    if (err.status === 401) return toLogin();
-    fill($("#loading"), h("div", { class: "alert" }, err.message));
-    setTimeout(start, 5000);
-    return;
-  }
-  if (actor.role !== "admin") {
-    fill($("#loading"), h("div", { class: "alert" }, "大厅管理仅供管理员使用，请使用管理员账号登录。"));
-    return;
-  }
+  const actor = await pageActor("admin", "大厅管理仅供管理员使用，请使用管理员账号登录。", $("#loading"), start);
+  if (!actor) return;
   const own = await hallOf(actor);
   hallCode = own.code;
   $("#who").textContent = actor.name;

@@ -4,7 +4,7 @@
 // the department's room of the hall stream: a request appears as the clerk sends it, a decision
 // (here or at a window the leader signed in at) takes it away.
 // Keyboard: ↑/↓ between requests, A approve, R reject, Enter confirms, Esc cancels.
-import { $, api, coalesce, fill, formatDateTime, h, hallOf, toast } from "../shared/api.js";
+import { $, api, coalesce, fill, formatDateTime, h, hallOf, logOut, pageActor, toast, toLogin } from "../shared/api.js";
 import { connectTerminal } from "../shared/live.js";
 import { remainingText } from "../track/timeline.js";
 import { keepSelection, moveSelection, reduceLeaderEvent, waitedText, waitState } from "./events.js";
@@ -29,10 +29,6 @@ const state = {
   arrivedAt: new Map(),  // signoff_id -> when it appeared on this screen
   deciding: null,        // {request, decision} while the dialog is open
 };
-
-function toLogin() {
-  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-}
 
 const selectedRequest = () => state.requests.find((r) => r.signoff_id === state.selected) || null;
 
@@ -266,26 +262,12 @@ document.addEventListener("keydown", (ev) => {
   }
 });
 
-$("#logout").addEventListener("click", async () => {
-  try { await api("/api/auth/logout", { method: "POST" }); } catch { /* leaving anyway */ }
-  location.assign("/login");
-});
+$("#logout").addEventListener("click", logOut);
 
 // ------------------------------------------------------------------ start
 async function start() {
-  let actor;
-  try {
-    actor = (await api("/api/session")).actor;
-  } catch (err) {
-    if (err.status === 401) return toLogin();
-    fill($("#loading"), h("div", { class: "alert" }, err.message));
-    setTimeout(start, 5000);
-    return;
-  }
-  if (actor.role !== "leader") {
-    fill($("#loading"), h("div", { class: "alert" }, "带班签批仅供部门带班领导使用，请使用带班领导账号登录。"));
-    return;
-  }
+  const actor = await pageActor("leader", "带班签批仅供部门带班领导使用，请使用带班领导账号登录。", $("#loading"), start);
+  if (!actor) return;
   state.hall = await hallOf(actor);
   const { departments } = await api(`/api/halls/${encodeURIComponent(state.hall.code)}/departments`);
   state.department = departments.find((d) => d.id === actor.department_id);

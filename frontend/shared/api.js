@@ -42,6 +42,38 @@ export async function api(path, { method = "GET", body, token, signal } = {}) {
   return data;
 }
 
+/** To the login page, which brings the visitor back here afterwards. */
+export function toLogin() {
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+}
+
+/** Ends the session and goes to the login page (leaving even when the server cannot answer). */
+export async function logOut() {
+  try { await api("/api/auth/logout", { method: "POST" }); } catch { /* leaving anyway */ }
+  location.assign("/login");
+}
+
+/**
+ * The signed-in staff member of a page for `role`, or null: a visitor goes to the login, another
+ * role reads `refusal` in `box`, and a server that cannot answer is asked again in 5 s (`retry`).
+ */
+export async function pageActor(role, refusal, box, retry) {
+  let actor;
+  try {
+    actor = (await api("/api/session")).actor;
+  } catch (err) {
+    if (err.status === 401) { toLogin(); return null; }
+    fill(box, h("div", { class: "alert" }, err.message));
+    setTimeout(retry, 5000);
+    return null;
+  }
+  if (actor.role !== role) {
+    fill(box, h("div", { class: "alert" }, refusal));
+    return null;
+  }
+  return actor;
+}
+
 /** The hall of an actor: {code, name} from GET /api/halls (the actor's own hall first). */
 export async function hallOf(actor, token) {
   const { halls } = await api("/api/halls", { token });

@@ -4,8 +4,8 @@
 // Socket.IO connection tells when to fetch it again, so the page never needs a reload. Cases
 // (accept, work, print, the leader's sign-off) are the case panel's (cases.js).
 import {
-  $, api, coalesce, fill, formatWaitShort, h, hallOf, minutesSince, PRIORITY_LABEL, toast,
-  WINDOW_STATUS_LABEL,
+  $, api, coalesce, fill, formatWaitShort, h, hallOf, logOut, minutesSince, PRIORITY_LABEL, toast,
+  toLogin, WINDOW_STATUS_LABEL,
 } from "../shared/api.js";
 import { connectTerminal } from "../shared/live.js";
 import { createCasePanel } from "./cases.js";
@@ -29,10 +29,6 @@ const state = {
 
 const base = () => `/api/halls/${encodeURIComponent(state.hall.code)}`;
 const windowUrl = (verb) => `${base()}/windows/${state.windowNo}/${verb}`;
-
-function toLogin() {
-  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-}
 
 // ------------------------------------------------------------------ messages
 function say(text, kind = "info") {
@@ -166,10 +162,7 @@ $("#sign-out").addEventListener("click", async () => {
   } catch (err) { failed(err); }
 });
 
-$("#logout").addEventListener("click", async () => {
-  try { await api("/api/auth/logout", { method: "POST" }); } catch { /* leaving anyway */ }
-  location.assign("/login");
-});
+$("#logout").addEventListener("click", logOut);
 
 // ------------------------------------------------------------------ terminal
 function showTerminal(windowNo) {
