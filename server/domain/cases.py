@@ -23,7 +23,7 @@ from server.domain import case_clock as clock
 from server.domain import case_flow as flow
 from server.domain.actor import Actor
 from server.domain.calendar import HallCalendar
-from server.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from server.domain.errors import Conflict, Invalid, NotFound
 from server.domain.hall import HallRef, get_hall
 from server.domain.identity import mask_name, validate_id_number, validate_phone
 from server.domain.permissions import Target
@@ -382,9 +382,12 @@ async def lock_case(tx: Tx, case_id: int) -> asyncpg.Record:
     return row
 
 
-async def begin(call: Call, tx: Tx, case_id: int, transition: str) -> Step:
-    """Locks the case, authorizes the command on it and checks the transition table."""
-    row = await lock_case(tx, case_id)
+async def begin(
+    call: Call, tx: Tx, case_id: int, transition: str, row: asyncpg.Record | None = None
+) -> Step:
+    """Locks the case (unless the command locked it already: `row`), authorizes the command on
+    it and checks the transition table."""
+    row = row if row is not None else await lock_case(tx, case_id)
     tx.detail.update(case_id=case_id, case_no=row["case_no"])
     call.check(case_target(row, call.actor))
     state = flow.next_state(transition, row["state"])
@@ -891,15 +894,3 @@ async def reprice_open_cases(conn: Conn, hall_id: int) -> int:
             await alarms.schedule(conn, r["id"], hall_id, state, cal, rules)
             changed += 1
     return changed
-
-
-__all__ = [
-    "Acceptance",
-    "Applicant",
-    "DomainError",
-    "Fee",
-    "Forbidden",
-    "MaterialNote",
-    "accept",
-    "transition",
-]

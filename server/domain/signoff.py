@@ -108,7 +108,7 @@ async def decide(
         open_request = await tx.conn.fetchrow(q.OPEN_SIGNOFF, case_id)
         purpose = open_request["purpose"] if open_request is not None else "decision"
         variant = "extension" if purpose == "extension" else decision
-        step = await cases.begin(call, tx, case_id, f"case.signoff:{variant}")
+        step = await cases.begin(call, tx, case_id, f"case.signoff:{variant}", row)
         assert open_request is not None  # awaiting_signoff always has one (begin checked)
         await tx.conn.execute(
             q.DECIDE_SIGNOFF,
