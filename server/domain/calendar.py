@@ -167,6 +167,21 @@ class HallCalendar:
             field="calendar",
         )
 
+    def previous_working_day(self, day: date) -> date:
+        """The last working day strictly before `day`."""
+        if isinstance(day, datetime):
+            day = day.date()
+        candidate = day
+        for _ in range(MAX_SEARCH_DAYS):
+            candidate -= _ONE_DAY
+            if self.is_working_day(candidate):
+                return candidate
+        raise Invalid(
+            f"{day.isoformat()} 之前约三年内没有工作日，请检查大厅日历",
+            code="no_working_day",
+            field="calendar",
+        )
+
     # --- instants ---------------------------------------------------------------------------
 
     def _periods_of(self, day: date) -> list[tuple[datetime, datetime]]:

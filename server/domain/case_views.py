@@ -85,9 +85,7 @@ def supplement_warning(row: asyncpg.Record, cal: Any, now: datetime) -> dict[str
         # the start of the working day `warn_days` before the due day
         day = due.date()
         for _ in range(row["supplement_warn_days"]):
-            day -= timedelta(days=1)
-            while not cal.is_working_day(day):
-                day -= timedelta(days=1)
+            day = cal.previous_working_day(day)
         warn_from = datetime.combine(day, cal.work_periods[0][0], tzinfo=cal.tz)
     if now < warn_from:
         return None

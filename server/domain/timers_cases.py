@@ -57,9 +57,5 @@ async def remind_deficiencies(ctx: TimerContext, hall: Any, now: datetime) -> li
 
 def _remind_day(due_day: date, cal: HallCalendar) -> date:
     """The last working day before the due day (the due day itself if none is near)."""
-    day = due_day - timedelta(days=1)
-    for _ in range(_LOOKAHEAD.days):
-        if cal.is_working_day(day):
-            return day
-        day -= timedelta(days=1)
-    return due_day
+    day = cal.previous_working_day(due_day)
+    return day if due_day - day <= _LOOKAHEAD else due_day

@@ -482,3 +482,16 @@ def test_hall_calendar_rejects_bad_periods():
         HallCalendar(overrides={}, work_periods=())
     with pytest.raises(Invalid):
         HallCalendar(overrides={}, work_periods=((time(13), time(17)), (time(9), time(14))))
+
+
+def test_previous_working_day_mirrors_next_working_day():
+    cal = HallCalendar(
+        overrides={day: working for day, (working, _n) in calendar_from_library([2026]).items()},
+        work_periods=parse_work_periods([["09:00", "12:00"], ["13:00", "17:00"]]),
+    )
+    # after National Day 2026 (Oct 1-7 off): the day before Thursday the 8th is Wednesday
+    # September 30th; Monday the 12th follows Saturday the 10th, an adjusted working day
+    assert cal.previous_working_day(date(2026, 10, 8)) == date(2026, 9, 30)
+    assert cal.previous_working_day(date(2026, 10, 12)) == date(2026, 10, 10)
+    for day in (date(2026, 10, 8), date(2026, 10, 12), date(2026, 12, 7)):
+        assert cal.next_working_day(cal.previous_working_day(day)) == day
