@@ -233,6 +233,8 @@ $("#decide-form").addEventListener("submit", (ev) => {
 });
 $("#decide-cancel").addEventListener("click", closeDecision);
 $("#decide-dialog").addEventListener("close", () => {
+  // the close event of a dialog shut by Esc can come after the next decision opened it again
+  if ($("#decide-dialog").open) return;
   state.deciding = null;
   // the keys work on the list again (a closed dialog's textarea may keep the focus)
   if ($("#decide-dialog").contains(document.activeElement)) document.activeElement.blur();
@@ -247,7 +249,10 @@ $("#decide-comment").addEventListener("keydown", (ev) => {
 
 document.addEventListener("keydown", (ev) => {
   if ($("#decide-dialog").open || ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
-  if (ev.target instanceof HTMLElement && ev.target.matches("input, textarea, select")) return;
+  // a field of the page takes its keys; the closed dialog's comment may still hold the focus for
+  // a moment after Esc (its close event comes later), and then the keys are the list's
+  const field = ev.target instanceof HTMLElement && ev.target.matches("input, textarea, select");
+  if (field && !$("#decide-dialog").contains(ev.target)) return;
   const key = ev.key;
   if (key === "ArrowDown" || key === "ArrowUp") {
     ev.preventDefault();

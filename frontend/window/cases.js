@@ -439,7 +439,9 @@ export function createCasePanel(t) {
     const keys = s.action && s.action.form.keys;
     if (keys && ev.altKey && keys[ev.key.toLowerCase()]) { ev.preventDefault(); keys[ev.key.toLowerCase()](); }
   });
-  dialog.addEventListener("close", () => { s.action = null; });
+  // the close event of a dialog shut by Esc can come after the next one opened: that one's
+  // action stays
+  dialog.addEventListener("close", () => { if (!dialog.open) s.action = null; });
 
   function print(doc) {
     if (!s.open) return;
