@@ -144,9 +144,14 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         for ws in list(sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
         # Socket.IO terminals too, or aiohttp waits for their connections until its timeout.
-        if sio.eio.sockets:
+        # One by one: engine.io's disconnect-all raises when the last client leaves between
+        # our look and its own (asyncio.wait on an empty list); disconnect(sid) tolerates it.
+        sids = list(sio.eio.sockets)
+        if sids:
             try:
-                await asyncio.wait_for(sio.eio.disconnect(), 3)
+                await asyncio.wait_for(
+                    asyncio.gather(*(sio.eio.disconnect(sid) for sid in sids)), 3
+                )
             except TimeoutError:
                 log.warning("some Socket.IO clients did not close in time")
         await sio.shutdown()
