@@ -10,12 +10,18 @@ a job by declaring it, not by editing a loop.
 With several processes exactly one owns each hall's timers: the owner holds a session-level
 PostgreSQL advisory lock per hall on a connection of its own. If the owner dies its
 connection closes, the lock is released, and another process takes the hall over within one
-tick."""
+claim interval (`tick_seconds`).
+
+Each job declares how often it looks (TimerJob.every): the supervision triggers look twice a
+second, each with one index probe when nothing is due, so an alarm is raised within a second of
+its instant without a wake-up message from the command that scheduled it (which may have run in
+another process); the queue's housekeeping looks every few seconds."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Final
@@ -57,12 +63,20 @@ class HallTimers:
         self.owned: set[int] = set()
         self._conn: asyncpg.Connection | None = None
         self._tasks: list[asyncio.Task] = []
+        self._claimed_at = -math.inf  # loop time of the last look for unowned halls
+        self._halls: list[asyncpg.Record] = []
+        self._next_run: dict[str, float] = {}  # job name -> loop time it looks again
 
     async def start(self) -> None:
+        pace = min([self.tick_seconds, *(job.every for job in self.jobs)])
         self._tasks = [
-            asyncio.create_task(self._every_tick(self.tick, "timer tick"), name="hall-timers"),
+            asyncio.create_task(
+                self._every_tick(self._due_jobs, "timer tick", pace), name="hall-timers"
+            ),
             # sends only start there; the dispatcher's tasks wait for the gateway, it never does
-            asyncio.create_task(self._every_tick(self.send_sms, "claiming SMS"), name="hall-sms"),
+            asyncio.create_task(
+                self._every_tick(self.send_sms, "claiming SMS", self.tick_seconds), name="hall-sms"
+            ),
         ]
 
     async def close(self) -> None:
@@ -71,7 +85,9 @@ class HallTimers:
         if self._conn is not None and not self._conn.is_closed():
             await self._conn.close()  # releases the locks
 
-    async def _every_tick(self, step: Callable[[], Awaitable[object]], what: str) -> None:
+    async def _every_tick(
+        self, step: Callable[[], Awaitable[object]], what: str, seconds: float
+    ) -> None:
         while True:
             try:
                 await step()
@@ -79,29 +95,43 @@ class HallTimers:
                 raise
             except Exception:  # the loop outlives any one step's failure
                 log.exception("%s failed", what)  # a lost connection: tick() reconnects
-            await asyncio.sleep(self.tick_seconds)
+            await asyncio.sleep(seconds)
 
-    async def tick(self, now: datetime | None = None) -> list[EventRecord]:
-        """Claims unowned halls, then runs every declared job for each owned hall at `now`."""
+    async def _due_jobs(self) -> list[EventRecord]:
+        clock = asyncio.get_running_loop().time()
+        due = [job for job in self.jobs if self._next_run.get(job.name, -math.inf) <= clock]
+        for job in due:
+            self._next_run[job.name] = clock + job.every
+        return await self.tick(jobs=due)
+
+    async def tick(
+        self, now: datetime | None = None, *, jobs: Sequence[TimerJob] | None = None
+    ) -> list[EventRecord]:
+        """Claims unowned halls (at most every `tick_seconds`), then runs the jobs (all declared
+        ones unless given) for each owned hall at `now`."""
         if self._conn is None or self._conn.is_closed():
             self._conn = await asyncpg.connect(
                 self.dsn,
                 server_settings={"application_name": "hallops-timers", "timezone": "Asia/Shanghai"},
             )
             self.owned = set()
-        halls = await self._conn.fetch(q.HALLS)
-        for h in halls:
-            if h["id"] not in self.owned and await self._conn.fetchval(
-                q.TRY_LOCK, LOCK_CLASS, h["id"]
-            ):
-                self.owned.add(h["id"])
-                log.info("this process now runs the timers of hall %s", h["code"])
+            self._claimed_at = -math.inf
+        clock = asyncio.get_running_loop().time()
+        if jobs is None or clock - self._claimed_at >= self.tick_seconds:
+            self._claimed_at = clock
+            self._halls = await self._conn.fetch(q.HALLS)
+            for h in self._halls:
+                if h["id"] not in self.owned and await self._conn.fetchval(
+                    q.TRY_LOCK, LOCK_CLASS, h["id"]
+                ):
+                    self.owned.add(h["id"])
+                    log.info("this process now runs the timers of hall %s", h["code"])
         now = (now or datetime.now(TZ)).astimezone(TZ)
         fired: list[EventRecord] = []
-        for h in halls:
+        for h in self._halls:
             if h["id"] not in self.owned:
                 continue
-            for job in self.jobs:
+            for job in self.jobs if jobs is None else jobs:
                 try:
                     fired += await job.run(self.ctx, h, now)
                 except asyncio.CancelledError:

@@ -38,6 +38,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "case.accepted",
   "case.fee_collected",
   "alarm.issued",
+  "alarm.changed",
   "session.ended",
 ]);
 

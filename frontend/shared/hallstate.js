@@ -38,6 +38,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "signoff.decided",
   // supervision's alarms are for its wall and the window concerned, not the lobby
   "alarm.issued",
+  "alarm.changed",
   "calendar.day_set",
   "calendar.year_loaded",
   "duty.set",

@@ -31,6 +31,7 @@ export const IGNORED_EVENTS = Object.freeze([
   // supervision's alarms: the terminal shows its case's clock already; the alarm itself
   // reaches it with the supervision wall (issue 9's screens)
   "alarm.issued",
+  "alarm.changed",
   "hall.notice_set",
   "calendar.day_set",
   "calendar.year_loaded",

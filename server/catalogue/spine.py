@@ -166,13 +166,15 @@ class TimerContext:
 @dataclass(frozen=True)
 class TimerJob:
     """A per-hall job of the hall timers, driven by timestamps in the database; run by the one
-    process that owns the hall's timers, every tick."""
+    process that owns the hall's timers, every `every` seconds."""
 
     name: str  # also the audit action of what it commits
     summary: str
     run: Callable[..., Awaitable[list[EventRecord]]]  # (ctx, hall row, now) -> committed events
     emits: tuple[str, ...] = ()
     sql: str | None = None  # the database function that is the job, where there is one
+    # how often it looks, in seconds: an alarm must be raised within 1 s of its instant
+    every: float = 5.0
 
 
 @dataclass(frozen=True)
