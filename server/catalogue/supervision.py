@@ -1,7 +1,7 @@
 """Electronic supervision (电子监察), declared: the alarm events, the case clocks' ladder (the hall
 timers' job alarm.fire_case), and, from their own modules, the floor triggers' timer jobs
-(supervision_floor), the alarm's lifecycle commands (supervision_commands) and the wall's
-queries (supervision_wall)."""
+(supervision_floor), the alarm's lifecycle commands (supervision_commands), the rules
+(supervision_rules) and the wall's queries (supervision_wall)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from server.catalogue import supervision_commands, supervision_floor, supervision_wall
+from server.catalogue import (
+    supervision_commands,
+    supervision_floor,
+    supervision_rules,
+    supervision_wall,
+)
 from server.catalogue.spine import Capability, EventType, TimerJob
 from server.domain.alarm_kinds import AlarmKind
 from server.domain.alarms import fire_case_alarms
@@ -113,7 +118,9 @@ TIMERS = (
 
 CAPABILITY = Capability(
     "supervision",
-    operations=supervision_commands.OPERATIONS + supervision_wall.OPERATIONS,
+    operations=(
+        supervision_commands.OPERATIONS + supervision_rules.OPERATIONS + supervision_wall.OPERATIONS
+    ),
     events=EVENTS,
     timers=TIMERS + supervision_floor.TIMERS + supervision_commands.TIMERS,
 )

@@ -10,6 +10,8 @@ Rules (`SupervisionRules`, parsed and checked by `parse_rules`; defaults are the
     supplement_notice_days  补正 must be notified within this many working days (§32)
     answer_days         a department answers a 督办 within this many working days
     service_norm_factor a service longer than this times the item's norm raises an alarm
+    unattended_minutes  an open window with no clerk signed in this long raises an alarm
+    window_pause_minutes a window paused (暂停服务) this long raises an alarm
     pause_max_days      per pause kind: a pause longer than this many working days alarms
     step_limits         per item code, per step name: the step's own limit in the item's unit;
                         their sum may not exceed the item's promised limit (`check_step_limits`)
@@ -53,6 +55,8 @@ class SupervisionRules:
     supplement_notice_days: int = 5
     answer_days: int = 5
     service_norm_factor: float = 2.0
+    unattended_minutes: int = 5
+    window_pause_minutes: int = 30
     pause_max_days: Mapping[str, int] = field(default_factory=dict)
     step_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
@@ -66,6 +70,8 @@ class SupervisionRules:
             "supplement_notice_days": self.supplement_notice_days,
             "answer_days": self.answer_days,
             "service_norm_factor": self.service_norm_factor,
+            "unattended_minutes": self.unattended_minutes,
+            "window_pause_minutes": self.window_pause_minutes,
             "pause_max_days": dict(self.pause_max_days),
             "step_limits": {k: dict(v) for k, v in self.step_limits.items()},
         }
@@ -79,6 +85,8 @@ _INTS: Final = {
     "ticket_wait_minutes": (5, 480, "排队等候上限"),
     "supplement_notice_days": (1, 30, "补正告知期限"),
     "answer_days": (1, 30, "督办答复期限"),
+    "unattended_minutes": (1, 120, "窗口无人值守上限"),
+    "window_pause_minutes": (5, 480, "窗口暂停服务上限"),
 }
 
 
@@ -138,6 +146,8 @@ def parse_rules(raw: Mapping[str, Any]) -> SupervisionRules:
         supplement_notice_days=_int(raw, "supplement_notice_days", d.supplement_notice_days),
         answer_days=_int(raw, "answer_days", d.answer_days),
         service_norm_factor=_share(raw, "service_norm_factor", d.service_norm_factor, 1.0, 20.0),
+        unattended_minutes=_int(raw, "unattended_minutes", d.unattended_minutes),
+        window_pause_minutes=_int(raw, "window_pause_minutes", d.window_pause_minutes),
         pause_max_days={str(k): int(v) for k, v in pauses.items()},
         step_limits={str(k): {str(s): int(a) for s, a in v.items()} for k, v in steps.items()},
     )
