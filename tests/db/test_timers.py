@@ -112,6 +112,47 @@ async def test_every_declared_job_runs_for_every_owned_hall_at_the_given_time(db
     assert ran == [(name, code, MORNING) for code in halls for name in ("one", "two")]
 
 
+async def test_each_job_looks_at_its_own_pace(db_dsn):
+    """A job looks again once its `every` has passed on the loop's clock, not at every tick:
+    the supervision jobs twice a second, the housekeeping every few seconds. The loop's clock
+    is stepped by hand (no sleeping)."""
+    ran: list[str] = []
+
+    async def record(name: str):
+        ran.append(name)
+        return []
+
+    jobs = [
+        TimerJob("test.fast", "fast", lambda c, h, n: record("fast"), every=0.5),
+        TimerJob("test.slow", "slow", lambda c, h, n: record("slow"), every=5.0),
+    ]
+    store, _ = await _store(db_dsn)
+    timers = HallTimers(store, db_dsn, LogSender(), jobs=jobs)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    halls = await store.pool.fetchval("select count(*) from hall")
+    looks: list[tuple[float, list[str]]] = []
+    try:
+        for offset in (0.0, 0.2, 0.5, 1.0, 4.9, 5.0):
+            loop.time = lambda offset=offset: start + offset  # type: ignore[method-assign]
+            ran.clear()
+            await timers._due_jobs()
+            looks.append((offset, sorted(set(ran))))
+    finally:
+        del loop.time  # the instance attribute hid the method; back to the real clock
+        await timers.close()
+        await store.pool.close()
+    assert looks == [
+        (0.0, ["fast", "slow"]),
+        (0.2, []),
+        (0.5, ["fast"]),
+        (1.0, ["fast"]),
+        (4.9, ["fast"]),
+        (5.0, ["slow"]),  # the fast one looked at 4.9: next at 5.4
+    ]
+    assert halls > 1 and len(timers.owned) == halls  # claimed at the first look, kept since
+
+
 async def test_parked_ticket_expires_after_a_restart(db, db_dsn):
     """The timer is derived from parked_at in the database: a fresh process fires it."""
     tid = await _ticket(db)
