@@ -74,3 +74,9 @@ CASE_READ: Final[Rule] = {
 }
 SIGNOFF_READ: Final[Rule] = {"leader": "department", "supervisor": "supervised", "admin": "hall"}
 METRICS_READ: Final[Rule] = {"leader": "hall", "supervisor": "supervised", "admin": "hall"}
+
+# Supervision: an alarm is handled by the supervisors of its hall or of the city above it
+# (acknowledge, annotate, 督办, decide an appeal, close, cancel, raise one by hand); the
+# leader of its department answers a 督办 and appeals.
+ALARM_SUPERVISE: Final[Rule] = {"supervisor": "supervised"}
+ALARM_DEPARTMENT: Final[Rule] = {"leader": "department"}
