@@ -1,13 +1,16 @@
 // What a live event means to the leader's screen, without a DOM (so node can test it): the
 // screen holds its department's waiting sign-off requests (GET /api/halls/{hall}/signoffs) and
 // reads them again when a request arrives or a waiting case changes; a decision removes its
-// request at once.
+// request at once. Supervision's alarms for the department go to the alarm list's reducer
+// (shared/alarms.js).
+import { ALARM_EVENTS, reduceAlarms } from "../shared/alarms.js";
 
 /** Event types the leader's screen reacts to. */
 export const HANDLED_EVENTS = Object.freeze([
   "signoff.requested",
   "signoff.decided",
   "case.changed",
+  ...ALARM_EVENTS,
 ]);
 
 /** Event types that change nothing on it: the queue and the windows (the department room
@@ -37,8 +40,6 @@ export const IGNORED_EVENTS = Object.freeze([
   "duty.set",
   "case.accepted",
   "case.fee_collected",
-  "alarm.issued",
-  "alarm.changed",
   "session.ended",
 ]);
 
@@ -46,12 +47,17 @@ export const IGNORED_EVENTS = Object.freeze([
  * Applies `ev` to `requests` (the waiting requests, as the list answers them; a decision's
  * request is removed in place) and says what the screen must do:
  * {refetch: read the list again, removed: the signoff_id taken off or null, arrived: the
- *  signoff_id of a new request for this department or null}. Null for an ignored or unknown
- * type.
+ *  signoff_id of a new request for this department or null; for an alarm event also alarms:
+ *  what it does to the department's open `alarms`, shared/alarms.js reduceAlarms}. Null for an
+ * ignored or unknown type.
  */
-export function reduceLeaderEvent(requests, ev, { department = null } = {}) {
+export function reduceLeaderEvent(requests, ev, { department = null, alarms = [] } = {}) {
   const d = ev.data || {};
   const effect = { refetch: false, removed: null, arrived: null };
+  if (ALARM_EVENTS.includes(ev.type)) {
+    effect.alarms = reduceAlarms(alarms, ev, { department });
+    return effect;
+  }
   switch (ev.type) {
     case "signoff.requested":
       if (d.department === department) {

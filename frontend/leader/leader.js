@@ -7,6 +7,7 @@
 import { $, api, coalesce, fill, formatDateTime, h, hallOf, logOut, pageActor, toast, toLogin } from "../shared/api.js";
 import { connectTerminal } from "../shared/live.js";
 import { remainingText } from "../track/timeline.js";
+import { createLeaderAlarms } from "./alarms.js";
 import { keepSelection, moveSelection, reduceLeaderEvent, waitedText, waitState } from "./events.js";
 
 const NEW_FOR_MS = 15000;        // a new arrival stays highlighted this long
@@ -29,6 +30,8 @@ const state = {
   arrivedAt: new Map(),  // signoff_id -> when it appeared on this screen
   deciding: null,        // {request, decision} while the dialog is open
 };
+
+const alarms = createLeaderAlarms({ hall: () => state.hall, department: () => state.department, toLogin });
 
 const selectedRequest = () => state.requests.find((r) => r.signoff_id === state.selected) || null;
 
@@ -253,6 +256,8 @@ document.addEventListener("keydown", (ev) => {
   // a moment after Esc (its close event comes later), and then the keys are the list's
   const field = ev.target instanceof HTMLElement && ev.target.matches("input, textarea, select");
   if (field && !$("#decide-dialog").contains(ev.target)) return;
+  // the alarm list's buttons and forms keep their keys
+  if (ev.target instanceof HTMLElement && ev.target.closest("#alarms")) return;
   const key = ev.key;
   if (key === "ArrowDown" || key === "ArrowUp") {
     ev.preventDefault();
@@ -288,11 +293,12 @@ async function start() {
     hall: state.hall.code,
     rooms: [`department:${state.department.code}`],
     // a (re)connect: whatever happened meanwhile is in the list as read now
-    onSnapshot: () => refetch(),
-    onLive: () => refetch(),
+    onSnapshot: () => { refetch(); alarms.refresh(); },
+    onLive: () => { refetch(); alarms.refresh(); },
     onEvent: (ev) => {
-      const effect = reduceLeaderEvent(state.requests, ev, { department: state.department.code });
+      const effect = reduceLeaderEvent(state.requests, ev, { department: state.department.code, alarms: alarms.list() });
       if (!effect) return;
+      if (effect.alarms) { alarms.apply(effect.alarms); return; }
       if (effect.removed !== null) {
         state.selected = keepSelection(state.requests, state.selected);
         render();

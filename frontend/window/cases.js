@@ -575,6 +575,10 @@ export function createCasePanel(t) {
     ticketChanged() {
       renderEmpty();
     },
+    /** Opens case `caseId` in the panel (an alarm's case, from the alarm strip). */
+    open(caseId) {
+      if (s.shown) openCase(caseId);
+    },
     /** Accept from a scanned registration (the scan result's button). */
     acceptRegistration(reg) {
       startAccept(reg.reg_no, reg.item && reg.item.code);

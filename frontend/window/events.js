@@ -1,7 +1,8 @@
 // What a live event means to the window terminal, without a DOM (so node can test it): the
 // terminal keeps every window's status and clerk itself, and fetches its board again when an
 // event touches its window, its queues or its clerk. Case and sign-off events go to the case
-// panel's reducer (case-model.js).
+// panel's reducer (case-model.js), alarm events to the alarm strip's (shared/alarms.js).
+import { ALARM_EVENTS, reduceAlarms } from "../shared/alarms.js";
 import { CASE_EVENTS, reduceCaseEvent } from "./case-model.js";
 
 /** Event types the terminal reacts to. */
@@ -23,15 +24,12 @@ export const HANDLED_EVENTS = Object.freeze([
   "window.signed_in",
   "window.signed_out",
   ...CASE_EVENTS,
+  ...ALARM_EVENTS,
 ]);
 
 /** Event types that change nothing on the terminal (a session ending closes the socket and the
  * reconnect finds the login gone). */
 export const IGNORED_EVENTS = Object.freeze([
-  // supervision's alarms: the terminal shows its case's clock already; the alarm itself
-  // reaches it with the supervision wall (issue 9's screens)
-  "alarm.issued",
-  "alarm.changed",
   "hall.notice_set",
   "calendar.day_set",
   "calendar.year_loaded",
@@ -55,13 +53,19 @@ function touchesBoard(d, windowNo, clerkId, windowQueues) {
  *  signedOutHere: this clerk was signed out of this window (elsewhere, or by an admin);
  *  refreshBoard: fetch the board again;
  *  cases: for a case or sign-off event, what the case panel showing `cases` must do
- *  (case-model.js reduceCaseEvent)}. Returns null for an ignored or unknown type.
+ *  (case-model.js reduceCaseEvent);
+ *  alarms: for an alarm event, what it does to this window's open `alarms` (shared/alarms.js
+ *  reduceAlarms; null at the window picker)}. Returns null for an ignored or unknown type.
  */
-export function reduceWindowEvent(windows, ev, { windowNo = null, clerkId = null, cases = {} } = {}) {
+export function reduceWindowEvent(windows, ev, { windowNo = null, clerkId = null, cases = {}, alarms = [] } = {}) {
   const d = ev.data || {};
   const effect = { window: null, signedOutHere: false, refreshBoard: false };
   if (CASE_EVENTS.includes(ev.type)) {
     effect.cases = reduceCaseEvent(ev, { windowNo, ...cases });
+    return effect;
+  }
+  if (ALARM_EVENTS.includes(ev.type)) {
+    effect.alarms = windowNo === null ? null : reduceAlarms(alarms, ev, { windowNo });
     return effect;
   }
   const mine = windowNo === null ? null : windows.get(windowNo);

@@ -8,6 +8,7 @@ import {
   toLogin, WINDOW_STATUS_LABEL,
 } from "../shared/api.js";
 import { connectTerminal } from "../shared/live.js";
+import { createAlarmPanel } from "./alarms.js";
 import { createCasePanel } from "./cases.js";
 import { reduceWindowEvent } from "./events.js";
 
@@ -59,6 +60,12 @@ const cases = createCasePanel({
   toLogin,
 });
 const isLeader = () => !!state.actor && state.actor.role === "leader";
+const alarms = createAlarmPanel({
+  hall: () => state.hall,
+  windowNo: () => state.windowNo,
+  openCase: (caseId) => cases.open(caseId),
+  toLogin,
+});
 
 // ------------------------------------------------------------------ start
 async function start() {
@@ -114,6 +121,7 @@ function showPicker(message) {
   state.windowNo = null;
   state.board = null;
   cases.hide();
+  alarms.hide();
   followWindow();
   $("#loading").hidden = true;
   $("#terminal").hidden = true;
@@ -178,6 +186,7 @@ function showTerminal(windowNo) {
   refreshBoard();
   followWindow();
   cases.show();
+  alarms.show();
 }
 
 const refreshBoard = coalesce(loadBoard, 120);
@@ -566,10 +575,11 @@ function showRegistration(r) {
 /** One live event: window changes kept here, the board fetched again when it is touched. */
 function onLiveEvent(ev) {
   const effect = reduceWindowEvent(state.windows, ev, {
-    windowNo: state.windowNo, clerkId: state.actor.id, cases: cases.liveView(),
+    windowNo: state.windowNo, clerkId: state.actor.id, cases: cases.liveView(), alarms: alarms.list(),
   });
   if (!effect) return;
   if (effect.cases) { cases.apply(effect.cases, ev); return; }
+  if ("alarms" in effect) { alarms.apply(effect.alarms); return; }
   if (effect.signedOutHere) {
     api("/api/session").then((s) => { state.actor = s.actor; showPicker("您已在其他终端签退或被管理员签退"); }).catch(() => {});
     return;
@@ -616,7 +626,7 @@ function connectLive(windowNo) {
       conn.dataset.state = s;
       conn.textContent = { online: "实时", connecting: "连接中", offline: "离线", unauthorized: "登录失效" }[s] || s;
       if (s === "unauthorized") toLogin();
-      if (s === "online" && state.windowNo) { refreshBoard(); cases.refresh(); }
+      if (s === "online" && state.windowNo) { refreshBoard(); cases.refresh(); alarms.refresh(); }
       if (message) say(message, "error");
     },
   });
