@@ -80,3 +80,14 @@ METRICS_READ: Final[Rule] = {"leader": "hall", "supervisor": "supervised", "admi
 # leader of its department answers a 督办 and appeals.
 ALARM_SUPERVISE: Final[Rule] = {"supervisor": "supervised"}
 ALARM_DEPARTMENT: Final[Rule] = {"leader": "department"}
+
+# Supervision's alarms: the clerk of the alarm's window, its department's leader, supervision
+# (a city's over its county halls too) and the hall admin; the wall and the month's scoring:
+# supervision and the admin only.
+ALARM_READ: Final[Rule] = {
+    "clerk": "own_window",
+    "leader": "department",
+    "supervisor": "supervised",
+    "admin": "hall",
+}
+SUPERVISION_READ: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}
