@@ -370,13 +370,47 @@ display          wrong_role  wrong_role
 SIGNOFF_LIST = STAFF_READ
 CASE_METRICS = STAFF_READ
 
+# supervision's alarms of a hall: a clerk's own window's (signed in), a leader's department's,
+# supervision (the city's over its county halls), the hall admin
+ALARM_LIST = table("""
+                 city           county
+clerk            ok             other_hall
+clerk_unsigned   not_signed_in  other_hall
+leader           ok             other_hall
+supervisor       ok             ok
+admin            ok             other_hall
+county_clerk     other_hall     ok
+county_admin     other_hall     ok
+kiosk            wrong_role     wrong_role
+display          wrong_role     wrong_role
+""")
+
+# one alarm, raised on the case of that name at the case's window (A1 at W1, A30 at W30, AJ at
+# J1): the clerk of that window, the department's leader, supervision, the hall admin
+ALARM_GET = table("""
+                 C1             C30               CJ
+clerk            ok             not_your_window   other_hall
+clerk_unsigned   not_signed_in  not_signed_in     other_hall
+leader           ok             other_department  other_hall
+supervisor       ok             ok                ok
+admin            ok             ok                other_hall
+county_clerk     other_hall     other_hall        ok
+county_admin     other_hall     other_hall        ok
+kiosk            wrong_role     wrong_role        wrong_role
+display          wrong_role     wrong_role        wrong_role
+""")
+
+# the supervision wall and the month's scoring: supervision and the hall admin (as the audit)
+SUPERVISION_READ = AUDIT_READ
+
 DAY = "2026-12-02"
 
 
 @dataclass(frozen=True)
 class RouteCase:
     expect: dict[tuple[str, str], str]
-    kind: str = "hall"  # "hall" | "window" | "case" | "none" (no hall in the path)
+    # "hall" | "window" | "case" | "alarm" (one raised on that case) | "none" (no hall in the path)
+    kind: str = "hall"
     command: str | None = None  # audit action of a refusal, for state-changing routes
     query: str = ""
     body: Callable[[dict, str], dict] | None = None  # (ids, hall code) -> JSON body
@@ -490,6 +524,10 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ("GET", HALL + "/cases/find"): RouteCase(CASE_FIND, query="?code={case_no}"),
     ("GET", HALL + "/signoffs"): RouteCase(SIGNOFF_LIST),
     ("GET", HALL + "/case-metrics"): RouteCase(CASE_METRICS),
+    ("GET", HALL + "/alarms"): RouteCase(ALARM_LIST),
+    ("GET", "/api/alarms/{alarm_id}"): RouteCase(ALARM_GET, kind="alarm"),
+    ("GET", HALL + "/supervision"): RouteCase(SUPERVISION_READ),
+    ("GET", HALL + "/supervision/month"): RouteCase(SUPERVISION_READ, query="?month=2026-12"),
     # cases: commands, run in this order; C1 and CJ go through a life, the C1 one signed off
     # by leader.amr (CJ's leader is none of the actors, so CJ waits and is withdrawn)
     ("POST", HALL + "/cases"): RouteCase(
@@ -667,6 +705,18 @@ class Matrix:
             body = await resp.json()
             assert resp.status == 201, (target, body)
             self.ids[f"case.{target}"] = body["case_id"]
+            # an alarm on it, at its window (written directly: raising one is the triggers')
+            self.ids[f"alarm.{target}"] = await self.db.fetchval(
+                """
+                insert into alarm (hall_id, kind, level, subject, case_id, department_id,
+                                   window_id, rule_version, due_at, issued_at, raised_by_hall)
+                select c.hall_id, 'manual', 'warning', 'case:' || c.id, c.id, c.department_id,
+                       c.window_id, 0, $2, $2, c.hall_id
+                from service_case c where c.id = $1
+                returning id""",
+                body["case_id"],
+                at(f"{DAY} 10:00"),
+            )
         self.audit_mark = await self.db.fetchval("select coalesce(max(id), 0) from audit")
         return self
 
@@ -766,6 +816,9 @@ class Matrix:
         elif case.kind == "case":
             hall = CASES[target][0]
             url = path.replace("{case_id}", str(self.ids[f"case.{target}"]))
+        elif case.kind == "alarm":
+            hall = CASES[target][0]
+            url = path.replace("{alarm_id}", str(self.ids[f"alarm.{target}"]))
         else:
             hall = HALLS[target]
             url = path.replace("{hall}", hall)
@@ -874,6 +927,7 @@ def test_every_authenticated_route_is_in_the_matrix():
             "hall": set(HALLS),
             "window": set(WINDOWS),
             "case": set(CASES),
+            "alarm": set(CASES),
         }[case.kind]
         assert set(case.expect) == {(a, t) for a in ACTORS for t in targets}, key
 
