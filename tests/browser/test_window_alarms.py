@@ -142,7 +142,7 @@ async def test_the_leader_answers_a_supervised_alarm_and_the_window_sees_it(
     live, http, db, new_context
 ):
     errors: list[str] = []
-    clock, clerk, case = await a_case_at_window_1(live, http, db)
+    clock, clerk, _ = await a_case_at_window_1(live, http, db)
     terminal = await open_page(new_context, live, clerk, "/window", errors)
     await expect(terminal.locator("#terminal")).to_be_visible()
     leader = await open_page(
