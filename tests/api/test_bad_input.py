@@ -33,7 +33,10 @@ def who(op) -> str:
     """An actor whose role the operation admits, so the input is what is judged."""
     if op.policy is None or "admin" in op.policy:
         return "admin"
-    return "clerk001" if "clerk" in op.policy else "leader.amr"  # the leader's sign-off
+    if "clerk" in op.policy:
+        return "clerk001"
+    # the leader's sign-off, a department's answer to an alarm; supervision's commands
+    return "leader.amr" if "leader" in op.policy else "supervisor1"
 
 
 async def test_a_nul_byte_in_any_path_or_query_parameter_is_a_400(live, http):
@@ -41,6 +44,7 @@ async def test_a_nul_byte_in_any_path_or_query_parameter_is_a_400(live, http):
     await api.login("admin")
     await api.login("clerk001")
     await api.login("leader.amr")
+    await api.login("supervisor1")
     wrong = []
     for op, method, path in routes():
         in_path = _PARAM.findall(path)
@@ -73,6 +77,7 @@ async def test_an_integer_past_bigint_in_any_body_is_a_400(live, http):
     await api.login("admin")
     await api.login("clerk001")
     await api.login("leader.amr")
+    await api.login("supervisor1")
     tried = 0
     wrong = []
     for op, method, path in routes():

@@ -132,7 +132,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
     doc = await fetch_document(live)
     async with ClientSession(base_url=live.url, cookie_jar=DummyCookieJar()) as s:
         tokens = {}
-        for username in ("admin", "clerk001", "leader.amr"):
+        for username in ("admin", "clerk001", "leader.amr", "supervisor1"):
             resp = await s.post(
                 "/api/auth/login",
                 json={
@@ -356,6 +356,40 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 {"case_id": 0, "reason": "x"},
                 False,
             ),
+        ]
+        # supervision: a manual alarm on window 1 (amr), then its life (alarm 1 in a fresh
+        # database; a refusal other than the body's is fine)
+        ALARM = "/api/alarms/{alarm_id}"
+        examples += [
+            (
+                "POST",
+                "/api/halls/{hall}/alarms",
+                "supervisor1",
+                {"level": "yellow", "note": "窗口人员脱岗", "window_no": 1},
+                {"level": "orange", "note": "窗口人员脱岗", "window_no": 1},
+                True,
+            ),
+            (
+                "POST",
+                ALARM + "/annotate",
+                "supervisor1",
+                {"note": "已电话联系"},
+                {"note": ""},
+                False,
+            ),
+            ("POST", ALARM + "/supervise", "supervisor1", {"note": "请整改"}, {}, False),
+            ("POST", ALARM + "/answer", "leader.amr", {"answer": "已整改"}, {"answer": 1}, False),
+            ("POST", ALARM + "/appeal", "leader.amr", {"reason": "系统故障"}, {"why": "x"}, False),
+            (
+                "POST",
+                ALARM + "/decide-appeal",
+                "supervisor1",
+                {"decision": "send_back", "note": "无故障记录"},
+                {"decision": "ignore", "note": "x"},
+                False,
+            ),
+            ("POST", ALARM + "/close", "supervisor1", {"note": "整改到位"}, {"note": 5}, False),
+            ("POST", ALARM + "/cancel", "supervisor1", {"reason": "误报"}, {"reason": ""}, False),
         ]
         documented = {
             (m.upper(), p)

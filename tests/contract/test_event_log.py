@@ -281,12 +281,25 @@ async def run_timers(live, db) -> None:
     await CATALOGUE.timers["alarm.fire_case"].run(ctx, hall, datetime(2027, 6, 1, 10, tzinfo=TZ))
 
 
+async def an_alarm_handled(api: Api, db) -> dict[str, list[int]]:
+    """Supervision acknowledges one of the alarms the timers raised."""
+    answers: dict[str, list[int]] = {}
+    await api.login("supervisor1")
+    alarm_id = await db.fetchval("select min(id) from alarm")
+    assert alarm_id is not None, "the timers raised no alarm"
+    status, body = await api.call("supervisor1", "POST", f"/api/alarms/{alarm_id}/acknowledge")
+    assert status == 200, body
+    answers["alarm.acknowledge"] = body["seq"]
+    return answers
+
+
 async def test_a_morning_of_events_keeps_to_the_catalogue(live, http, db):
     api = Api(http)
     answers = await a_morning(api, http, db)
     for name, seqs in (await case_lives(api, live)).items():
         answers.setdefault(name, []).extend(seqs)
     await run_timers(live, db)
+    answers.update(await an_alarm_handled(api, db))
     hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
     rows = await db.fetch(
         "select seq, type, payload, window_id, at from event where hall_id = $1 order by seq",
