@@ -11,24 +11,38 @@ ANY_DUE = """
 select exists (select 1 from service_case where hall_id = $1 and next_alarm_at <= $2)
 """
 
-# Locked, and skipped when another owner (or a command on the case) holds one: it is taken on
-# the next tick.
-DUE_CASES = """
-select c.id, c.case_no, c.clock, c.department_id, c.window_id, c.clerk_id, c.accepted_at,
-       w.window_no, d.code as department_code, i.name as item_name,
-       coalesce(array(select a.level from alarm a where a.case_id = c.id
-                      and a.kind = 'case_deadline'), '{}') as fired
+# What a case's alarms are computed from (alarm_ladder.CaseFacts): its clock and its clock
+# events (the step's start replayed with the calendar as it is now), when it entered its state,
+# whether materials are missing that were not deferred (容缺), its first supplement notice, and
+# the alarms it raised already (kind, level, subject).
+_CASE_FACTS = """
+c.id, c.case_no, c.state, c.clock, c.department_id, c.window_id, c.clerk_id, c.accepted_at,
+w.window_no, d.code as department_code, i.code as item_code, i.name as item_name,
+coalesce((select max(h.at) from case_history h
+          where h.case_id = c.id and h.from_state is distinct from h.to_state),
+         c.accepted_at) as state_since,
+array(select h.clock from case_history h where h.case_id = c.id and h.clock is not null
+      order by h.id) as events,
+exists (select 1 from case_material m where m.case_id = c.id
+        and m.status in ('missing', 'faulty') and not m.deferred) as lacking,
+(select min(s.issued_at) from supplement_notice s where s.case_id = c.id) as first_notice_at,
+array(select jsonb_build_array(a.kind, a.level, a.subject) from alarm a
+      where a.case_id = c.id) as fired
 from service_case c join service_window w on w.id = c.window_id
 join department d on d.id = c.department_id join item i on i.id = c.item_id
+"""
+
+# Locked, and skipped when another owner (or a command on the case) holds one: it is taken on
+# the next tick.
+DUE_CASES = f"""
+select {_CASE_FACTS}
 where c.hall_id = $1 and c.next_alarm_at <= $2
 order by c.next_alarm_at
 limit $3
 for update of c skip locked
 """
 
-FIRED_LEVELS = """
-select coalesce(array_agg(level), '{}') from alarm where case_id = $1 and kind = 'case_deadline'
-"""
+CASE_FACTS = f"select {_CASE_FACTS} where c.id = $1"
 
 # One alarm once per hall, kind, level and subject; nothing comes back when it was raised
 # already. The rest is what its event, its SMS and the wall show.
@@ -47,4 +61,12 @@ from a left join department d on d.id = a.department_id
 left join service_window w on w.id = a.window_id left join staff s on s.id = a.staff_id
 """
 
-SET_NEXT_ALARM = "update service_case set next_alarm_at = $2, next_alarm_level = $3 where id = $1"
+SET_NEXT_ALARM = """
+update service_case set next_alarm_at = $2, next_alarm_level = $3, next_alarm_kind = $4
+where id = $1
+"""
+
+CASE_FOR_ALARM = """
+select c.id, c.case_no, c.hall_id, c.department_id, c.window_id, c.clerk_id, i.name as item_name
+from service_case c join item i on i.id = c.item_id where c.id = $1
+"""

@@ -148,6 +148,7 @@ where f.case_id = $1 order by f.id
 INSERT_IRREGULARITY = """
 insert into irregularity (hall_id, case_id, kind, detail, actor_id, window_id, at)
 values ($1, $2, $3, $4, $5, $6, $7)
+returning id
 """
 
 INSERT_SIGNOFF = """

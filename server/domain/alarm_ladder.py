@@ -24,18 +24,57 @@ The ladder of a running clock (`case_ladder`), for a case with a limit (not imme
     red      `red_after_days` working days after the deadline.
 A paused or stopped clock has no ladder: a paused case must not alarm (its deadline is not
 known until it resumes), and the ladder is computed again at every command that moves it.
+
+All the alarms of a case (`case_rungs`, from `CaseFacts`: its clock, state, when it entered
+that state, its materials and supplement notices), each a `Rung` (kind, level, subject, due):
+    case_deadline   the ladder above, subject ``case:<id>``.
+    step_overrun    黄牌 (yellow): the case stayed in one step longer than the step's own limit
+                    (`step_limits[item code][step]`, in the item's unit) while the case itself
+                    is still on time: only when that instant is before the case's deadline
+                    (after it, the deadline's 黄牌 says it). Steps are the states in which the
+                    hall works on the case: accepted (受理), in_progress (办理),
+                    awaiting_signoff (审批); rules name them in English or Chinese. A step's
+                    time is the case clock's used time since the case entered the step:
+                    working time, pauses excluded, the acceptance day not counted for day
+                    units (as for the limit itself); a working day is the hall's working day
+                    of working time. None while the clock is paused. Subject
+                    ``case:<id>:step:<state>``: once per step and case.
+    supplement_late 黄牌: §32 — the case has missing or faulty materials that were not
+                    deferred by commitment (容缺), no supplement notice was issued, and
+                    `supplement_notice_days` working days have passed since acceptance
+                    (`add_working_time`, the acceptance day is day 0). Only while the case is
+                    accepted or in progress. Subject ``case:<id>:supplement``.
+    pause_overlong  黄牌: the clock has been paused (any pause kind) longer than
+                    `pause_max_days[kind]` working days (defaults `DEFAULT_PAUSE_MAX_DAYS`),
+                    counted like a limit from the pause's instant. Subject
+                    ``case:<id>:pause:<n>``, n the pause's number in the case (one per pause).
+A stopped clock has no rungs at all.
+
+A refusal's reason (`reason_shortfalls`) is inadequate when it has fewer than ten letters or
+digits (spaces and punctuation not counted) or is one of the generic phrases; a refusal of the
+permit (不予许可, 行政许可法 §38) must also name its legal basis (依据/根据/按照/依照, or
+法/条例/规定/办法) and the applicant's right to 行政复议 or 行政诉讼.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Final, Literal
 
+from server.domain.alarm_kinds import AlarmKind
 from server.domain.calendar import HallCalendar
-from server.domain.case_clock import PAUSE_KINDS, ClockState, working_instant
+from server.domain.case_clock import (
+    PAUSE_KINDS,
+    ClockEvent,
+    ClockState,
+    replay,
+    view,
+    working_instant,
+)
 from server.domain.errors import Invalid
 
 Level = Literal["warning", "yellow", "red"]
@@ -43,6 +82,28 @@ LEVELS: Final[tuple[Level, ...]] = ("warning", "yellow", "red")
 LEVEL_NAMES: Final = {"warning": "预警", "yellow": "黄牌", "red": "红牌"}
 
 _DAY = 86_400
+
+# The steps of a case (the states in which the hall works on it) and their names in rules.
+STEPS: Final = {"accepted": "受理", "in_progress": "办理", "awaiting_signoff": "审批"}
+_STEP_ALIASES: Final = {**{s: s for s in STEPS}, **{name: s for s, name in STEPS.items()}}
+# Working days a pause may last when a hall's rules say nothing: 补正 waits on the applicant;
+# 报批 and the §45 procedures on other bodies (a hearing is organised within 20 days, §48).
+DEFAULT_PAUSE_MAX_DAYS: Final = {
+    "supplement": 30,
+    "escalation": 20,
+    "hearing": 20,
+    "testing": 30,
+    "inspection": 20,
+    "expert_review": 30,
+}
+PAUSE_NAMES: Final = {
+    "supplement": "补正",
+    "escalation": "报批",
+    "hearing": "听证",
+    "testing": "检验检测",
+    "inspection": "现场核查",
+    "expert_review": "专家评审",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +120,10 @@ class SupervisionRules:
     window_pause_minutes: int = 30
     pause_max_days: Mapping[str, int] = field(default_factory=dict)
     step_limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    def pause_limit(self, kind: str) -> int:
+        """Working days a pause of `kind` may last."""
+        return self.pause_max_days.get(kind, DEFAULT_PAUSE_MAX_DAYS.get(kind, 30))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,8 +200,13 @@ def parse_rules(raw: Mapping[str, Any]) -> SupervisionRules:
         if not isinstance(limits, Mapping) or not limits:
             raise _bad(f"事项 {item} 的环节时限应为非空对象", "step_limits")
         for step_name, amount in limits.items():
+            if step_name not in _STEP_ALIASES:
+                known = "、".join(f"{s}（{n}）" for s, n in STEPS.items())
+                raise _bad(f"未知的环节「{step_name}」，应为：{known}", "step_limits")
             if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
                 raise _bad(f"事项 {item} 环节「{step_name}」的时限应为正整数", "step_limits")
+        if len({_STEP_ALIASES[n] for n in limits}) != len(limits):
+            raise _bad(f"事项 {item} 的环节重复", "step_limits")
     return SupervisionRules(
         version=_int(raw, "version", d.version),
         warning_days_left=_int(raw, "warning_days_left", d.warning_days_left),
@@ -149,7 +219,9 @@ def parse_rules(raw: Mapping[str, Any]) -> SupervisionRules:
         unattended_minutes=_int(raw, "unattended_minutes", d.unattended_minutes),
         window_pause_minutes=_int(raw, "window_pause_minutes", d.window_pause_minutes),
         pause_max_days={str(k): int(v) for k, v in pauses.items()},
-        step_limits={str(k): {str(s): int(a) for s, a in v.items()} for k, v in steps.items()},
+        step_limits={
+            str(k): {_STEP_ALIASES[s]: int(a) for s, a in v.items()} for k, v in steps.items()
+        },
     )
 
 
@@ -181,6 +253,14 @@ def working_day_seconds(cal: HallCalendar) -> int:
 class Rung:
     level: Level
     due: datetime
+    kind: AlarmKind = "case_deadline"
+    subject: str = ""  # the alarm's once-key (see the module docstring)
+    detail: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes an alarm once (alarm_once: hall, kind, level, subject)."""
+        return (self.kind, self.level, self.subject)
 
 
 def case_ladder(state: ClockState, rules: SupervisionRules, cal: HallCalendar) -> list[Rung]:
@@ -200,28 +280,174 @@ def case_ladder(state: ClockState, rules: SupervisionRules, cal: HallCalendar) -
     return [Rung("warning", warning), Rung("yellow", deadline), Rung("red", red)]
 
 
-def next_rung(ladder: list[Rung], fired: set[str]) -> Rung | None:
+@dataclass(frozen=True)
+class CaseFacts:
+    """What a case's alarms are computed from, as the database has it now."""
+
+    case_id: int
+    item_code: str
+    state: str  # case_flow state
+    clock: ClockState
+    accepted_at: datetime
+    state_since: datetime  # when the case entered `state`
+    step_used_s: int  # the clock's used time (elapsed_s) when it entered `state`
+    lacking: bool  # missing or faulty materials not deferred by commitment (容缺)
+    first_notice_at: datetime | None  # the first supplement notice, if any
+    pauses: int  # pause events so far: the number of the pause under way
+
+
+def used_at(events: list[ClockEvent], when: datetime, cal: HallCalendar) -> int:
+    """The clock's used working time at `when` (its elapsed_s, pauses excluded), replayed from
+    the events up to then with the calendar as it is now."""
+    before = [e for e in events if e.at <= when]
+    if not before:
+        return 0
+    return view(replay(before, cal), when, cal).elapsed_s
+
+
+def step_rung(f: CaseFacts, rules: SupervisionRules, cal: HallCalendar) -> Rung | None:
+    """The step overrun of the step the case is in (see the module docstring)."""
+    s = f.clock
+    limit = rules.step_limits.get(f.item_code, {}).get(f.state)
+    if limit is None or s.status != "running" or s.deadline is None or s.limit == 0:
+        return None
+    per = {"calendar_day": _DAY, "working_hour": 3600}.get(s.unit) or working_day_seconds(cal)
+    used = s.elapsed_s - f.step_used_s
+    since = max(s.since, s.counts_from or s.started_at)
+    due = working_instant(cal, s.unit, since, limit * per - used)
+    if due >= s.deadline:
+        return None  # not while the case is on time: the deadline's own 黄牌 says it
+    return Rung(
+        "yellow",
+        due,
+        "step_overrun",
+        f"case:{f.case_id}:step:{f.state}",
+        {"step": f.state, "limit": limit, "unit": s.unit, "since": f.state_since.isoformat()},
+    )
+
+
+def supplement_rung(f: CaseFacts, rules: SupervisionRules, cal: HallCalendar) -> Rung | None:
+    """§32: missing materials and no supplement notice within the days allowed."""
+    if f.state not in ("accepted", "in_progress") or f.clock.status == "stopped" or not f.lacking:
+        return None
+    due = cal.add_working_time(f.accepted_at, rules.supplement_notice_days, "working_day")
+    if f.first_notice_at is not None and f.first_notice_at <= due:
+        return None
+    return Rung(
+        "yellow",
+        due,
+        "supplement_late",
+        f"case:{f.case_id}:supplement",
+        {"days": rules.supplement_notice_days},
+    )
+
+
+def pause_rung(f: CaseFacts, rules: SupervisionRules, cal: HallCalendar) -> Rung | None:
+    """The pause under way lasting longer than its kind allows."""
+    s = f.clock
+    if s.status != "paused" or s.pause_kind is None:
+        return None
+    days = rules.pause_limit(s.pause_kind)
+    return Rung(
+        "yellow",
+        cal.add_working_time(s.since, days, "working_day"),
+        "pause_overlong",
+        f"case:{f.case_id}:pause:{f.pauses}",
+        {"pause_kind": s.pause_kind, "days": days, "since": s.since.isoformat()},
+    )
+
+
+def case_rungs(f: CaseFacts, rules: SupervisionRules, cal: HallCalendar) -> list[Rung]:
+    """Every alarm the case will raise as it stands, in order of their instants."""
+    if f.clock.status == "stopped":
+        return []
+    subject = f"case:{f.case_id}"
+    rungs = [replace(r, subject=subject) for r in case_ladder(f.clock, rules, cal)]
+    for extra in (
+        step_rung(f, rules, cal),
+        supplement_rung(f, rules, cal),
+        pause_rung(f, rules, cal),
+    ):
+        if extra is not None:
+            rungs.append(extra)
+    return sorted(rungs, key=lambda r: r.due)  # stable: the ladder's rungs keep their order
+
+
+Fired = AbstractSet[str | tuple[str, str, str]]
+
+
+def _is_fired(rung: Rung, fired: Fired) -> bool:
+    # a bare level stands for that rung of the deadline ladder (one case's ladder alone)
+    return rung.key in fired or (rung.kind == "case_deadline" and rung.level in fired)
+
+
+def next_rung(ladder: list[Rung], fired: Fired) -> Rung | None:
     """The first rung not fired yet (due or not): what the case row keeps as its next alarm.
-    Rungs are fired in order, so a case found past several fires them one by one."""
+    Rungs are fired in order, so a case found past several fires them one by one. `fired`:
+    the keys (kind, level, subject) of the alarms raised already."""
     for rung in ladder:
-        if rung.level not in fired:
+        if not _is_fired(rung, fired):
             return rung
     return None
 
 
-def due_rungs(ladder: list[Rung], fired: set[str], now: datetime) -> list[Rung]:
+def due_rungs(ladder: list[Rung], fired: Fired, now: datetime) -> list[Rung]:
     """The rungs due at `now` and not fired yet, in order: never one before its instant."""
-    return [r for r in ladder if r.level not in fired and r.due <= now]
+    return [r for r in ladder if not _is_fired(r, fired) and r.due <= now]
+
+
+MIN_REASON_CHARS: Final = 10
+# Said of any application, so no reason at all (compared on letters and digits only).
+GENERIC_REASONS: Final = frozenset(
+    {
+        "经审查不符合条件",
+        "经审查不符合要求",
+        "经审查不符合规定",
+        "经审查不符合法定条件",
+        "申请材料不符合要求",
+        "申请材料不符合法定形式",
+        "不符合法定条件和标准",
+        "不符合相关规定不予受理",
+        "不符合有关规定不予受理",
+        "不符合相关规定不予许可",
+        "不符合有关规定不予许可",
+        "经研究决定不予许可",
+        "经研究决定不予受理",
+    }
+)
+_LEGAL_BASIS: Final = ("依据", "根据", "按照", "依照", "法", "条例", "规定", "办法")
+_REMEDY: Final = ("复议", "诉讼")
+
+
+def reason_shortfalls(reason: str, permit_refusal: bool) -> list[str]:
+    """What a refusal's reason lacks (see the module docstring); empty when adequate.
+    `permit_refusal`: 不予许可 (§38), as opposed to 不予受理."""
+    text = "".join(ch for ch in reason if ch.isalnum())
+    out = []
+    if len(text) < MIN_REASON_CHARS or text in GENERIC_REASONS:
+        out.append("too_short")
+    if permit_refusal:
+        if not any(w in reason for w in _LEGAL_BASIS):
+            out.append("no_legal_basis")
+        if not any(w in reason for w in _REMEDY):
+            out.append("no_remedy")
+    return out
 
 
 __all__ = [
+    "DEFAULT_PAUSE_MAX_DAYS",
     "LEVELS",
     "LEVEL_NAMES",
+    "STEPS",
+    "CaseFacts",
     "Rung",
     "SupervisionRules",
     "case_ladder",
+    "case_rungs",
     "check_step_limits",
     "due_rungs",
     "next_rung",
     "parse_rules",
+    "reason_shortfalls",
+    "used_at",
 ]

@@ -1,11 +1,15 @@
-"""Supervision alarms from the case clocks (电子监察, first trigger: a case's 预警 / 黄牌 / 红牌).
+"""Supervision alarms from the cases (电子监察): a case's 预警 / 黄牌 / 红牌, a step overrunning
+its own limit, a supplement notice not issued in time (§32), a pause too long (the rungs of
+alarm_ladder.case_rungs), and, at command time, a refusal without an adequate reason and a fee
+outside the item's list.
 
-Every command that moves a case's clock schedules its next rung (`schedule`: the case row's
-next_alarm_at); the hall timers' job `alarm.fire_case` takes the due cases by one index range,
-recomputes each ladder from the clock and the calendar as they are now (so a calendar change or
-a pause never makes one fire early), raises the rungs that are due (one row per case and level:
-a retry, a second process or a restart after kill -9 raises none twice) and schedules the next.
-The alarm, its event and the next rung are one transaction.
+Every command on a case schedules its next rung (`schedule`: the case row's next_alarm_at and
+its kind and level); the hall timers' job `alarm.fire_case` takes the due cases by one index
+range, recomputes each case's rungs from the database and the calendar as they are now (so a
+calendar change, a pause or a step left never makes one fire early), raises the rungs that are
+due (one row per hall, kind, level and subject: a retry, a second process or a restart after
+kill -9 raises none twice) and schedules the next. The alarm, its event and the next rung are
+one transaction.
 
 `raise_alarm` is the one way any trigger raises an alarm: its row (once per hall, kind, level and
 subject), its alarm.issued event and the SMS to the handling clerk through the outbox, inside
@@ -13,28 +17,28 @@ the caller's transaction."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from db.pool import Conn
 from db.queries import alarms as q
 from db.queries import calendar as cq
 from db.queries import cases as cq_cases
+from db.queries import events as eq
 from server.domain import alarm_ladder as ladder
-from server.domain.actor import system_actor
+from server.domain.actor import Actor, system_actor
 from server.domain.alarm_kinds import KIND_NAMES, AlarmKind
 from server.domain.calendar import HallCalendar
-from server.domain.case_clock import ClockState
+from server.domain.case_clock import ClockEvent, ClockState
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ
-from server.domain.store import Tx
 
 if TYPE_CHECKING:
     from server.catalogue.spine import TimerContext
 
-KIND: AlarmKind = "case_deadline"
 BATCH = 500  # cases per transaction; a backlog (a server down for a day) takes a few ticks
 
 
@@ -46,21 +50,95 @@ async def hall_rules(conn: Conn, hall_id: int) -> ladder.SupervisionRules:
     return ladder.parse_rules({**row["rules"], "version": row["version"]})
 
 
+def case_facts(r: Any, cal: HallCalendar) -> ladder.CaseFacts:
+    """The facts of a case row of q.DUE_CASES / q.CASE_FACTS."""
+    state = ClockState.from_json(r["clock"])
+    events = [ClockEvent.from_json(e) for e in r["events"]]
+    return ladder.CaseFacts(
+        case_id=r["id"],
+        item_code=r["item_code"],
+        state=r["state"],
+        clock=state,
+        accepted_at=r["accepted_at"],
+        state_since=r["state_since"],
+        step_used_s=ladder.used_at(events, r["state_since"], cal) if events else 0,
+        lacking=r["lacking"],
+        first_notice_at=r["first_notice_at"],
+        pauses=sum(1 for e in events if e.op == "pause"),
+    )
+
+
+def _fired(r: Any) -> set[tuple[str, str, str]]:
+    return {(k, lv, s) for k, lv, s in r["fired"]}
+
+
+async def _set_next(conn: Conn, case_id: int, rung: ladder.Rung | None) -> None:
+    if rung is None:
+        await conn.execute(q.SET_NEXT_ALARM, case_id, None, None, None)
+    else:
+        await conn.execute(q.SET_NEXT_ALARM, case_id, rung.due, rung.level, rung.kind)
+
+
 async def schedule(
     conn: Conn,
     case_id: int,
     hall_id: int,
-    state: ClockState,
     cal: HallCalendar,
     rules: ladder.SupervisionRules | None = None,
 ) -> None:
-    """Keeps the case's next unfired rung on its row (none while paused or stopped)."""
+    """Keeps the case's next unfired rung on its row, from the case as the database has it (call
+    it once the command wrote the case, its materials and its history)."""
     rules = rules or await hall_rules(conn, hall_id)
-    fired = set(await conn.fetchval(q.FIRED_LEVELS, case_id))
-    rung = ladder.next_rung(ladder.case_ladder(state, rules, cal), fired)
-    await conn.execute(
-        q.SET_NEXT_ALARM, case_id, rung.due if rung else None, rung.level if rung else None
-    )
+    r = await conn.fetchrow(q.CASE_FACTS, case_id)
+    rungs = ladder.case_rungs(case_facts(r, cal), rules, cal)
+    await _set_next(conn, case_id, ladder.next_rung(rungs, _fired(r)))
+
+
+class AlarmTx(Protocol):
+    """Where raise_alarm writes: a command's transaction (store.Tx) or an `Outside` one."""
+
+    @property
+    def conn(self) -> Conn: ...
+
+    def emit(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        hall_id: int | None = None,
+        window_id: int | None = None,
+    ) -> None: ...
+
+
+class Outside:
+    """raise_alarm in a transaction that is not a command's (the irregularity a refused command
+    leaves, written on its own after the rollback): `flush` appends its events to the halls'
+    logs inside that transaction; publish them once it committed."""
+
+    def __init__(self, conn: Conn, actor: Actor):
+        self.conn = conn
+        self.actor = actor
+        self._pending: dict[int, list[dict[str, Any]]] = defaultdict(list)
+
+    def emit(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        hall_id: int | None = None,
+        window_id: int | None = None,
+    ) -> None:
+        hall = hall_id if hall_id is not None else self.actor.hall_id
+        self._pending[hall].append({"type": type, "payload": payload, "window_id": window_id})
+
+    async def flush(self) -> list[EventRecord]:
+        records: list[EventRecord] = []
+        for hall_id in sorted(self._pending):
+            records += await eq.append_events(
+                self.conn, hall_id, self.actor.kind, self.actor.id, self._pending[hall_id]
+            )
+        self._pending.clear()
+        return records
 
 
 @dataclass(frozen=True)
@@ -85,7 +163,7 @@ class Alarm:
 
 
 async def raise_alarm(
-    tx: Tx,
+    tx: AlarmTx,
     hall_id: int,
     alarm: Alarm,
     rule_version: int,
@@ -161,45 +239,142 @@ async def fire_case_alarms(ctx: TimerContext, hall: Any, now: datetime) -> list[
         )
         raised = []
         for r in rows:
-            state = ClockState.from_json(r["clock"])
-            rungs = ladder.case_ladder(state, rules, cal)
-            fired = set(r["fired"])
-            deadline = state.deadline.astimezone(TZ) if state.deadline else None
+            facts = case_facts(r, cal)
+            rungs = ladder.case_rungs(facts, rules, cal)
+            fired = _fired(r)
             for rung in ladder.due_rungs(rungs, fired, now):
-                fired.add(rung.level)
+                fired.add(rung.key)
                 alarm_id = await raise_alarm(
-                    tx,
-                    hall["id"],
-                    Alarm(
-                        kind=KIND,
-                        level=rung.level,
-                        subject=f"case:{r['id']}",
-                        due_at=rung.due,
-                        summary=_deadline_summary(
-                            rung.level, r["case_no"], r["item_name"], deadline
-                        ),
-                        department_id=r["department_id"],
-                        window_id=r["window_id"],
-                        staff_id=r["clerk_id"],
-                        case_id=r["id"],
-                        case_no=r["case_no"],
-                        item_name=r["item_name"],
-                        detail={"deadline": deadline.isoformat() if deadline else None},
-                    ),
-                    rules.version,
-                    now,
+                    tx, hall["id"], case_alarm(r, facts, rung), rules.version, now
                 )
                 if alarm_id is not None:
                     raised.append(alarm_id)
-            nxt = ladder.next_rung(rungs, fired)
-            await tx.conn.execute(
-                q.SET_NEXT_ALARM, r["id"], nxt.due if nxt else None, nxt.level if nxt else None
-            )
+            await _set_next(tx.conn, r["id"], ladder.next_rung(rungs, fired))
         tx.detail["alarms"] = raised
     return tx.records
 
 
-def _deadline_summary(level: str, case_no: str, item: str, deadline: datetime | None) -> str:
-    due = deadline.strftime("%m月%d日 %H:%M") if deadline else ""
-    what = {"warning": "临近办结时限", "yellow": "已超过办结时限", "red": "超期督办期满仍未办结"}
-    return f"办件 {case_no}（{item}）{what[level]}（时限 {due}）"
+_UNITS = {"working_day": "个工作日", "working_hour": "个工作小时", "calendar_day": "个自然日"}
+
+
+def case_alarm(r: Any, facts: ladder.CaseFacts, rung: ladder.Rung) -> Alarm:
+    """The alarm of a case's rung: whose it is and the words people read."""
+    head = f"办件 {r['case_no']}（{r['item_name']}）"
+    d = rung.detail
+    deadline = facts.clock.deadline.astimezone(TZ) if facts.clock.deadline else None
+    detail: dict[str, Any] = {**d, "deadline": deadline.isoformat() if deadline else None}
+    if rung.kind == "case_deadline":
+        what = {
+            "warning": "临近办结时限",
+            "yellow": "已超过办结时限",
+            "red": "超期督办期满仍未办结",
+        }
+        due = deadline.strftime("%m月%d日 %H:%M") if deadline else ""
+        summary = f"{head}{what[rung.level]}（时限 {due}）"
+    elif rung.kind == "step_overrun":
+        step = ladder.STEPS.get(str(d["step"]), str(d["step"]))
+        summary = f"{head}「{step}」环节超过本环节时限（{d['limit']}{_UNITS[str(d['unit'])]}）"
+    elif rung.kind == "supplement_late":
+        summary = f"{head}材料不全，受理后 {d['days']} 个工作日内未发出补正告知"
+    else:
+        name = ladder.PAUSE_NAMES.get(str(d["pause_kind"]), str(d["pause_kind"]))
+        summary = f"{head}{name}暂停已超过 {d['days']} 个工作日"
+    return Alarm(
+        kind=rung.kind,
+        level=rung.level,
+        subject=rung.subject,
+        due_at=rung.due,
+        summary=summary,
+        department_id=r["department_id"],
+        window_id=r["window_id"],
+        staff_id=r["clerk_id"],
+        case_id=r["id"],
+        case_no=r["case_no"],
+        item_name=r["item_name"],
+        detail=detail,
+    )
+
+
+async def check_refusal_reason(
+    tx: AlarmTx,
+    case_id: int,
+    reason: str,
+    permit_refusal: bool,
+    staff_id: int | None,
+    now: datetime,
+) -> int | None:
+    """A refusal (不予受理 / 不予许可) whose reason is inadequate (alarm_ladder.reason_shortfalls)
+    raises 黄牌 refusal_without_reason on the case, in the refusing command's transaction. The
+    refusing staff member is the one it reaches."""
+    lacks = ladder.reason_shortfalls(reason, permit_refusal)
+    if not lacks:
+        return None
+    c = await tx.conn.fetchrow(q.CASE_FOR_ALARM, case_id)
+    assert c is not None  # the command holds the case
+    rules = await hall_rules(tx.conn, c["hall_id"])
+    words = {
+        "too_short": "理由过于简单",
+        "no_legal_basis": "未说明法律依据",
+        "no_remedy": "未告知申请行政复议或提起行政诉讼的权利",
+    }
+    what = "不予许可" if permit_refusal else "不予受理"
+    return await raise_alarm(
+        tx,
+        c["hall_id"],
+        Alarm(
+            kind="refusal_without_reason",
+            level="yellow",
+            subject=f"case:{case_id}:refusal",
+            due_at=now,
+            summary=f"办件 {c['case_no']}（{c['item_name']}）{what}："
+            + "、".join(words[x] for x in lacks),
+            department_id=c["department_id"],
+            window_id=c["window_id"],
+            staff_id=staff_id,
+            case_id=case_id,
+            case_no=c["case_no"],
+            item_name=c["item_name"],
+            detail={"reason": reason, "lacks": lacks, "permit_refusal": permit_refusal},
+        ),
+        rules.version,
+        now,
+    )
+
+
+async def fee_irregular(
+    tx: AlarmTx,
+    hall_id: int,
+    irregularity_id: int,
+    case_id: int | None,
+    code: str,
+    detail: Mapping[str, Any],
+    actor: Actor,
+    now: datetime,
+) -> int | None:
+    """A fee outside the item's published list, or above it: 黄牌 fee_irregular on the
+    irregularity, raised with its row (the refused fee itself rolled back)."""
+    c = await tx.conn.fetchrow(q.CASE_FOR_ALARM, case_id) if case_id is not None else None
+    rules = await hall_rules(tx.conn, hall_id)
+    what = "收取未公示的费用" if code == "fee_not_listed" else "收费超过公示标准"
+    amount = int(detail.get("amount_cents", 0)) / 100
+    head = f"办件 {c['case_no']}（{c['item_name']}）" if c is not None else ""
+    return await raise_alarm(
+        tx,
+        hall_id,
+        Alarm(
+            kind="fee_irregular",
+            level="yellow",
+            subject=f"irregularity:{irregularity_id}",
+            due_at=now,
+            summary=f"{head}{what}（{amount:.2f} 元），已拒收",
+            department_id=c["department_id"] if c is not None else None,
+            window_id=actor.window_id,
+            staff_id=actor.id if actor.kind == "staff" else None,
+            case_id=case_id,
+            case_no=c["case_no"] if c is not None else None,
+            item_name=c["item_name"] if c is not None else None,
+            detail={**detail, "code": code, "irregularity_id": irregularity_id},
+        ),
+        rules.version,
+        now,
+    )

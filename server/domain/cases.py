@@ -176,7 +176,6 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
             [m["deferred"] for m in materials],
             [m["problem"] for m in materials],
         )
-        await alarms.schedule(tx.conn, case_id, hall.id, state_clock, cal)
         for ev in events:
             await _history(
                 tx,
@@ -189,6 +188,9 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
                 a.refusal or "",
                 {"kind": kind, "item_version": item["version"]} if ev.op == "start" else {},
             )
+        await alarms.schedule(tx.conn, case_id, hall.id, cal)
+        if a.refusal is not None:
+            await alarms.check_refusal_reason(tx, case_id, a.refusal, False, actor.id, now)
         tx.detail.update(case_id=case_id, case_no=case_no, state=state)
         row = await _case(tx.conn, case_id)
         payload = await case_payload(tx.conn, row, transition, None, cal, now)
@@ -411,6 +413,15 @@ async def begin(
     )
 
 
+# The refusals whose reason supervision reads, and whether each refuses the permit (§38) or
+# only the application (不予受理).
+_REFUSALS: Final = {
+    "case.not_accept": False,
+    "case.decide:refuse": True,
+    "case.signoff:reject": True,
+}
+
+
 async def finish(step: Step, call: Call) -> dict[str, Any]:
     """Writes the step: the case row, its history row(s) and the case.changed event."""
     tx, row = step.tx, step.row
@@ -430,8 +441,6 @@ async def finish(step: Step, call: Call) -> dict[str, Any]:
         step.completed_at,
         step.delivered_at,
     )
-    if step.clock_events:
-        await alarms.schedule(tx.conn, row["id"], row["hall_id"], cs, step.cal)
     action = step.transition.split(":")[0]
     events: list[clock.ClockEvent | None] = list(step.clock_events or []) or [None]
     for i, ev in enumerate(events):
@@ -445,6 +454,12 @@ async def finish(step: Step, call: Call) -> dict[str, Any]:
             ev,
             step.reason or "",
             (step.detail or {}) if i == 0 else {},
+        )
+    # every command may change a rung: the clock, the step, the materials, a notice, a pause
+    await alarms.schedule(tx.conn, row["id"], row["hall_id"], step.cal)
+    if step.transition in _REFUSALS and step.reason:
+        await alarms.check_refusal_reason(
+            tx, row["id"], step.reason, _REFUSALS[step.transition], call.actor.id, step.now
         )
     tx.detail.update(state=step.state, previous=row["state"])
     fresh = await _case(tx.conn, row["id"])
@@ -855,23 +870,29 @@ async def collect_fee(call: Call, case_id: int, fee: Fee) -> tuple[dict[str, Any
 async def record_irregularity(
     call: Call, case_id: int | None, kind: str, detail: dict[str, Any]
 ) -> None:
-    """On its own, after the refused command rolled back: supervision must still see it."""
+    """On its own, after the refused command rolled back: supervision must still see it, and
+    its fee_irregular alarm is raised with it."""
     actor = call.actor
+    now = call.ctx.clock()
     async with call.ctx.store.read() as conn, conn.transaction():
         hall_id = (
             await conn.fetchval(q.HALL_OF_CASE, case_id) if case_id is not None else actor.hall_id
-        )
-        await conn.execute(
+        ) or actor.hall_id
+        irregularity_id = await conn.fetchval(
             q.INSERT_IRREGULARITY,
-            hall_id or actor.hall_id,
+            hall_id,
             case_id,
             kind,
             detail,
             actor.id,
             actor.window_id,
-            call.ctx.clock(),
+            now,
         )
         await call.ctx.store.audit(conn, actor, call.name, "refused", {**detail, "code": kind})
+        out = alarms.Outside(conn, actor)
+        await alarms.fee_irregular(out, hall_id, irregularity_id, case_id, kind, detail, actor, now)
+        records = await out.flush()
+    await call.ctx.store.publish(records)
 
 
 # ------------------------------------------------------------------------------ calendar
@@ -891,6 +912,6 @@ async def reprice_open_cases(conn: Conn, hall_id: int) -> int:
         state = clock.replay((clock.ClockEvent.from_json(e) for e in r["events"]), cal)
         if state.to_json() != r["clock"]:
             await conn.execute(q.REPRICE_CASE, r["id"], state.to_json(), state.deadline)
-            await alarms.schedule(conn, r["id"], hall_id, state, cal, rules)
+            await alarms.schedule(conn, r["id"], hall_id, cal, rules)
             changed += 1
     return changed

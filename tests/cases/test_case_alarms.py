@@ -102,7 +102,13 @@ async def test_a_paused_case_does_not_alarm_and_resumes_later(live, http, db):
         "supplement",
         {"materials": [{"position": 1, "status": "missing", "problem": "未带"}]},
     )
-    assert await db.fetchval("select next_alarm_at from service_case where id = $1", cid) is None
+    # no deadline rung while paused: the next alarm is only the pause's own limit (补正: the
+    # end of the 30th working day after the pause's day, by the hall's calendar)
+    nxt = await db.fetchrow(
+        "select next_alarm_at, next_alarm_kind from service_case where id = $1", cid
+    )
+    assert nxt["next_alarm_kind"] == "pause_overlong"
+    assert nxt["next_alarm_at"] == at("2027-01-19 17:00")
     assert await fire(live, db, "2026-12-10 10:00") == []  # days past the old deadline
     clock.set(at("2026-12-10 10:00"))
     back = await command(http, token, cid, "supplement/received", {})

@@ -146,7 +146,7 @@ def test_rules_are_checked_field_by_field():
         ({"ticket_wait_minutes": "30"}, "ticket_wait_minutes"),
         ({"colour": "red"}, "colour"),
         ({"pause_max_days": {"nap": 3}}, "pause_max_days"),
-        ({"step_limits": {"amr-001": {"审核": 0}}}, "step_limits"),
+        ({"step_limits": {"amr-001": {"办理": 0}}}, "step_limits"),
     ):
         with pytest.raises(Invalid) as exc:
             parse_rules(raw)
@@ -154,7 +154,7 @@ def test_rules_are_checked_field_by_field():
 
 
 def test_step_limits_may_not_exceed_the_promised_limit_and_the_item_is_named():
-    rules = parse_rules({"step_limits": {"amr-001": {"受理": 1, "审核": 1, "发证": 1}}})
+    rules = parse_rules({"step_limits": {"amr-001": {"受理": 1, "办理": 1, "审批": 1}}})
     with pytest.raises(Invalid) as exc:
         check_step_limits(rules, {"amr-001": ("企业设立登记", 2)})
     assert exc.value.code == "step_limits_exceed" and "企业设立登记" in exc.value.message
