@@ -1,0 +1,263 @@
+"""Electronic supervision on the hall floor (电子监察, issue 9): the triggers that watch the
+queue, the services, the sign-offs and the windows, as the hall timers' jobs.
+
+    alarm.fire_ticket_wait       a ticket waiting longer than rules.ticket_wait_minutes
+    alarm.fire_service_overlong  a service longer than rules.service_norm_factor x its norm
+    alarm.fire_signoff_wait      a sign-off request waiting longer than hall.signoff_wait_minutes
+    alarm.fire_window_unattended an open window with nobody at it for rules.unattended_minutes
+    alarm.fire_pause_overlong    a window paused (暂停服务) longer than rules.window_pause_minutes
+
+Nothing of this is scheduled ahead: each instant is a timestamp the floor keeps anyway (a
+ticket's wait start, a service's start, a request's time, a window's last change), so a job
+looks twice a second with one small probe (db/queries/floor_alarms.py) and opens a transaction
+only when something is due and not raised yet. Each alarm is raised through alarms.raise_alarm,
+once per subject (its unique key: a retry, a second process or a restart after kill -9 raises
+none twice), never before its instant.
+
+Every floor alarm is a 预警 (level 'warning'): these are breaches of conduct norms to be seen and
+acted on now, not the rungs of a case's deadline (黄牌/红牌 belong to the case ladder and to 督办)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from db.pool import Conn
+from db.queries import floor_alarms as q
+from server.domain import alarms
+from server.domain.actor import system_actor
+from server.domain.alarm_ladder import SupervisionRules
+from server.domain.events import EventRecord
+from server.domain.queueing import TZ, service_day
+
+if TYPE_CHECKING:
+    from server.catalogue.spine import TimerContext
+
+BATCH = 200  # alarms per transaction; a backlog (a server down for an hour) takes a few ticks
+_DEFAULTS = SupervisionRules()
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(TZ).isoformat()
+
+
+def _hm(at: datetime) -> str:
+    return at.astimezone(TZ).strftime("%H:%M")
+
+
+def _minutes(value: float) -> str:
+    return f"{value:g}"
+
+
+async def _fire(
+    ctx: TimerContext,
+    hall_id: int,
+    now: datetime,
+    job: str,
+    any_due: Callable[[Conn], Awaitable[bool]],
+    due: Callable[[Conn, SupervisionRules], Awaitable[list[alarms.Alarm]]],
+) -> list[EventRecord]:
+    async with ctx.store.read() as conn:
+        if not await any_due(conn):
+            return []  # the common tick: one small probe, no transaction
+    async with ctx.store.command(system_actor(hall_id), job) as tx:
+        rules = await alarms.hall_rules(tx.conn, hall_id)
+        raised = []
+        for alarm in await due(tx.conn, rules):
+            if alarm.due_at > now:  # the rows were chosen so; never early all the same
+                continue
+            alarm = replace(alarm, due_at=alarm.due_at.astimezone(TZ))  # as people read it
+            alarm_id = await alarms.raise_alarm(tx, hall_id, alarm, rules.version, now)
+            if alarm_id is not None:
+                raised.append(alarm_id)
+        tx.detail["alarms"] = raised
+    return tx.records
+
+
+async def fire_ticket_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
+    """A citizen waiting too long: counted from the start of the visit's wait (a transferred or
+    requeued ticket carries the waits before), one alarm per visit. Today's tickets only."""
+    hall_id, day = hall["id"], service_day(now)
+
+    async def any_due(conn: Conn) -> bool:
+        return bool(
+            await conn.fetchval(q.ANY_TICKET_WAIT, hall_id, day, now, _DEFAULTS.ticket_wait_minutes)
+        )
+
+    async def due(conn: Conn, rules: SupervisionRules) -> list[alarms.Alarm]:
+        limit = rules.ticket_wait_minutes
+        rows = await conn.fetch(q.DUE_TICKET_WAITS, hall_id, day, now, limit, BATCH)
+        return [
+            alarms.Alarm(
+                kind="ticket_wait",
+                level="warning",
+                subject=r["subject"],
+                due_at=r["wait_start_at"] + timedelta(minutes=limit),
+                summary=f"{r['ticket_no']} 号（{r['queue_name']}）排队等候已超过 {limit} 分钟",
+                department_id=r["department_id"],
+                ticket_id=r["id"],
+                ticket_no=r["ticket_no"],
+                detail={
+                    "limit_minutes": limit,
+                    "wait_start_at": _iso(r["wait_start_at"]),
+                    "queued_at": _iso(r["queued_at"]),
+                },
+            )
+            for r in rows
+        ]
+
+    return await _fire(ctx, hall_id, now, "alarm.fire_ticket_wait", any_due, due)
+
+
+async def fire_service_overlong(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
+    """A service running far beyond its norm (the item's, else the queue's): the serving window
+    and its clerk (who gets the SMS). Today's tickets only."""
+    hall_id, day = hall["id"], service_day(now)
+
+    async def any_due(conn: Conn) -> bool:
+        return bool(
+            await conn.fetchval(
+                q.ANY_SERVICE_OVERLONG, hall_id, day, now, _DEFAULTS.service_norm_factor
+            )
+        )
+
+    async def due(conn: Conn, rules: SupervisionRules) -> list[alarms.Alarm]:
+        factor = rules.service_norm_factor
+        rows = await conn.fetch(q.DUE_SERVICES, hall_id, day, now, factor, BATCH)
+        out = []
+        for r in rows:
+            allowed = factor * r["norm_minutes"]
+            what = r["item_name"] or r["queue_name"]
+            out.append(
+                alarms.Alarm(
+                    kind="service_overlong",
+                    level="warning",
+                    subject=r["subject"],
+                    due_at=r["service_started_at"] + timedelta(minutes=allowed),
+                    summary=(
+                        f"{r['window_no']} 号窗口办理 {r['ticket_no']} 号（{what}）已超过"
+                        f" {_minutes(allowed)} 分钟（定额 {r['norm_minutes']} 分钟）"
+                    ),
+                    department_id=r["department_id"],
+                    window_id=r["window_id"],
+                    staff_id=r["clerk_id"],
+                    ticket_id=r["id"],
+                    ticket_no=r["ticket_no"],
+                    item_name=r["item_name"],
+                    detail={
+                        "norm_minutes": r["norm_minutes"],
+                        "factor": factor,
+                        "service_started_at": _iso(r["service_started_at"]),
+                    },
+                )
+            )
+        return out
+
+    return await _fire(ctx, hall_id, now, "alarm.fire_service_overlong", any_due, due)
+
+
+async def fire_signoff_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
+    """A leader's sign-off waited for too long (the hall's signoff_wait_minutes): the request's
+    department and window."""
+    hall_id = hall["id"]
+
+    async def any_due(conn: Conn) -> bool:
+        return bool(await conn.fetchval(q.ANY_SIGNOFF_WAIT, hall_id, now))
+
+    async def due(conn: Conn, rules: SupervisionRules) -> list[alarms.Alarm]:
+        rows = await conn.fetch(q.DUE_SIGNOFFS, hall_id, now, BATCH)
+        return [
+            alarms.Alarm(
+                kind="signoff_wait",
+                level="warning",
+                subject=r["subject"],
+                due_at=r["requested_at"] + timedelta(minutes=r["wait_minutes"]),
+                summary=(
+                    f"{r['window_no']} 号窗口 {_hm(r['requested_at'])} 提请的"
+                    f"{'延期' if r['purpose'] == 'extension' else ''}签批（办件 {r['case_no']}，"
+                    f"{r['item_name']}）等候已超过 {r['wait_minutes']} 分钟"
+                ),
+                department_id=r["department_id"],
+                window_id=r["window_id"],
+                case_id=r["case_id"],
+                case_no=r["case_no"],
+                item_name=r["item_name"],
+                detail={
+                    "signoff_id": r["id"],
+                    "purpose": r["purpose"],
+                    "limit_minutes": r["wait_minutes"],
+                    "requested_at": _iso(r["requested_at"]),
+                },
+            )
+            for r in rows
+        ]
+
+    return await _fire(ctx, hall_id, now, "alarm.fire_signoff_wait", any_due, due)
+
+
+async def fire_window_unattended(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
+    """An open window with nobody at it: no clerk signed in, or the clerk signed in has no live
+    session (left without signing out). One alarm per episode; the clerk who left gets the SMS."""
+    hall_id = hall["id"]
+
+    async def any_due(conn: Conn) -> bool:
+        return bool(
+            await conn.fetchval(q.ANY_UNATTENDED, hall_id, now, _DEFAULTS.unattended_minutes)
+        )
+
+    async def due(conn: Conn, rules: SupervisionRules) -> list[alarms.Alarm]:
+        limit = rules.unattended_minutes
+        rows = await conn.fetch(q.DUE_UNATTENDED, hall_id, now, limit, BATCH)
+        return [
+            alarms.Alarm(
+                kind="window_unattended",
+                level="warning",
+                subject=r["subject"],
+                due_at=r["since"] + timedelta(minutes=limit),
+                summary=(
+                    f"{r['window_no']} 号窗口开放中但无人值守，"
+                    f"自 {_hm(r['since'])} 起已超过 {limit} 分钟"
+                ),
+                department_id=r["department_id"],
+                window_id=r["id"],
+                staff_id=r["staff_id"],
+                detail={"limit_minutes": limit, "since": _iso(r["since"])},
+            )
+            for r in rows
+        ]
+
+    return await _fire(ctx, hall_id, now, "alarm.fire_window_unattended", any_due, due)
+
+
+async def fire_pause_overlong(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
+    """A window paused (暂停服务) too long: one alarm per pause; its clerk gets the SMS."""
+    hall_id = hall["id"]
+
+    async def any_due(conn: Conn) -> bool:
+        return bool(
+            await conn.fetchval(q.ANY_PAUSE_OVERLONG, hall_id, now, _DEFAULTS.window_pause_minutes)
+        )
+
+    async def due(conn: Conn, rules: SupervisionRules) -> list[alarms.Alarm]:
+        limit = rules.window_pause_minutes
+        rows = await conn.fetch(q.DUE_PAUSES, hall_id, now, limit, BATCH)
+        return [
+            alarms.Alarm(
+                kind="pause_overlong",
+                level="warning",
+                subject=r["subject"],
+                due_at=r["since"] + timedelta(minutes=limit),
+                summary=(
+                    f"{r['window_no']} 号窗口自 {_hm(r['since'])} 起暂停服务已超过 {limit} 分钟"
+                ),
+                department_id=r["department_id"],
+                window_id=r["id"],
+                staff_id=r["staff_id"],
+                detail={"limit_minutes": limit, "since": _iso(r["since"])},
+            )
+            for r in rows
+        ]
+
+    return await _fire(ctx, hall_id, now, "alarm.fire_pause_overlong", any_due, due)
