@@ -403,6 +403,49 @@ display          wrong_role     wrong_role        wrong_role
 # the supervision wall and the month's scoring: supervision and the hall admin (as the audit)
 SUPERVISION_READ = AUDIT_READ
 
+# an alarm's life (A1, A30, AJ as in ALARM_GET): the supervisors of its hall or of the city
+# above it handle it; `own` is supervisor1's answer on that alarm (own_alarm())
+ALARM_SUPERVISE = table("""
+                 C1          C30         CJ
+clerk            wrong_role  wrong_role  wrong_role
+clerk_unsigned   wrong_role  wrong_role  wrong_role
+leader           wrong_role  wrong_role  wrong_role
+supervisor       own         own         own
+admin            wrong_role  wrong_role  wrong_role
+county_clerk     wrong_role  wrong_role  wrong_role
+county_admin     wrong_role  wrong_role  wrong_role
+kiosk            wrong_role  wrong_role  wrong_role
+display          wrong_role  wrong_role  wrong_role
+""")
+
+# the leader of the alarm's department answers a 督办 and appeals
+ALARM_DEPARTMENT = table("""
+                 C1          C30               CJ
+clerk            wrong_role  wrong_role        wrong_role
+clerk_unsigned   wrong_role  wrong_role        wrong_role
+leader           own         other_department  other_hall
+supervisor       wrong_role  wrong_role        wrong_role
+admin            wrong_role  wrong_role        wrong_role
+county_clerk     wrong_role  wrong_role        wrong_role
+county_admin     wrong_role  wrong_role        wrong_role
+kiosk            wrong_role  wrong_role        wrong_role
+display          wrong_role  wrong_role        wrong_role
+""")
+
+# a manual alarm raised on a hall's window 1: its supervisors, or the city's on a county hall
+ALARM_RAISE = table("""
+                 city        county
+clerk            wrong_role  wrong_role
+clerk_unsigned   wrong_role  wrong_role
+leader           wrong_role  wrong_role
+supervisor       ok          ok
+admin            wrong_role  wrong_role
+county_clerk     wrong_role  wrong_role
+county_admin     wrong_role  wrong_role
+kiosk            wrong_role  wrong_role
+display          wrong_role  wrong_role
+""")
+
 DAY = "2026-12-02"
 
 
@@ -431,6 +474,13 @@ def own_case(c1: str, cj: str) -> dict[tuple[str, str], str]:
 
 
 CASE = "/api/cases/{case_id}"
+ALARM = "/api/alarms/{alarm_id}"
+
+
+def own_alarm(expect: dict[tuple[str, str], str], *own: str) -> dict[tuple[str, str], str]:
+    """An alarm table with the allowed actor's answer on A1, A30 and AJ (or one for all)."""
+    by = dict(zip(("C1", "C30", "CJ"), own * 3 if len(own) == 1 else own))
+    return {(a, t): by[t] if want == "own" else want for (a, t), want in expect.items()}
 
 
 ROUTES: dict[tuple[str, str], RouteCase] = {
@@ -639,6 +689,64 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
             ),
         ]
     },
+    # an alarm's life, run in this order on A1, A30, AJ: A1's department (amr) appeals and
+    # answers; the others are not leader.amr's, so they have no appeal to decide
+    **{
+        ("POST", ALARM + "/" + verb): RouteCase(
+            own_alarm(rule, *own), kind="alarm", command=name, body=body
+        )
+        for verb, name, rule, body, own in [
+            ("acknowledge", "alarm.acknowledge", ALARM_SUPERVISE, None, ("ok",)),
+            (
+                "annotate",
+                "alarm.annotate",
+                ALARM_SUPERVISE,
+                lambda ids, hall: {"note": "权限矩阵"},
+                ("ok",),
+            ),
+            (
+                "appeal",
+                "alarm.appeal",
+                ALARM_DEPARTMENT,
+                lambda ids, hall: {"reason": "权限矩阵"},
+                ("ok",),
+            ),
+            (
+                "decide-appeal",
+                "alarm.decide_appeal",
+                ALARM_SUPERVISE,
+                lambda ids, hall: {"decision": "send_back", "note": "权限矩阵"},
+                ("ok", "409:no_appeal", "409:no_appeal"),
+            ),
+            (
+                "supervise",
+                "alarm.supervise",
+                ALARM_SUPERVISE,
+                lambda ids, hall: {"note": "权限矩阵"},
+                ("ok",),
+            ),
+            (
+                "answer",
+                "alarm.answer",
+                ALARM_DEPARTMENT,
+                lambda ids, hall: {"answer": "权限矩阵"},
+                ("ok",),
+            ),
+            ("close", "alarm.close", ALARM_SUPERVISE, lambda ids, hall: {"note": ""}, ("ok",)),
+            (
+                "cancel",
+                "alarm.cancel",
+                ALARM_SUPERVISE,
+                lambda ids, hall: {"reason": "权限矩阵"},
+                ("409:alarm_state",),  # closed
+            ),
+        ]
+    },
+    ("POST", HALL + "/alarms"): RouteCase(
+        ALARM_RAISE,
+        command="alarm.raise",
+        body=lambda ids, hall: {"level": "warning", "note": "权限矩阵", "window_no": 1},
+    ),
 }
 
 
@@ -800,6 +908,10 @@ class Matrix:
               (select json_agg(json_build_object('id', id, 'decision', decision) order by id)
                from signoff_request) as signoffs,
               (select count(*) from irregularity) as irregularities,
+              (select json_agg(json_build_object('id', id, 'state', state,
+                        'ack', acknowledged_at, 'appeal', appealed_at, 'due', rectify_due_at,
+                        'answer', answered_at) order by id) from alarm) as alarms,
+              (select count(*) from alarm_action) as alarm_actions,
               (select count(*) from notification) as sms
             """,
             date.fromisoformat(DAY),
