@@ -70,3 +70,36 @@ CASE_FOR_ALARM = """
 select c.id, c.case_no, c.hall_id, c.department_id, c.window_id, c.clerk_id, i.name as item_name
 from service_case c join item i on i.id = c.item_id where c.id = $1
 """
+
+# Every case of the hall whose clock is not stopped, with its facts: new rules reschedule them.
+HALL_OPEN_CASES = f"""
+select {_CASE_FACTS}
+where c.hall_id = $1 and c.clock_status <> 'stopped'
+for update of c
+"""
+
+SET_NEXT_ALARMS = """
+update service_case c set next_alarm_at = t.at, next_alarm_level = t.level,
+    next_alarm_kind = t.kind
+from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[]) as t(id, at, level, kind)
+where c.id = t.id
+"""
+
+# Rule sets are published one at a time per hall (the next version is the latest + 1).
+LOCK_RULES = "select pg_advisory_xact_lock(hashtext('supervision_rules'), $1)"
+
+RULES_NOW = """
+select r.version, r.rules, r.created_at, s.display_name as created_by
+from supervision_rules r left join staff s on s.id = r.created_by
+where r.hall_id = $1 order by r.version desc limit 1
+"""
+
+INSERT_RULES = """
+insert into supervision_rules (hall_id, version, rules, created_at, created_by)
+values ($1, (select coalesce(max(version), 0) + 1 from supervision_rules where hall_id = $1),
+        $2, $3, $4)
+returning version
+"""
+
+# Each item's promised limit, in its unit: step limits may not add up to more.
+PROMISED_LIMITS = "select code, name, promised_limit from item where hall_id = $1"

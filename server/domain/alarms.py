@@ -33,11 +33,13 @@ from server.domain.actor import Actor, system_actor
 from server.domain.alarm_kinds import KIND_NAMES, AlarmKind
 from server.domain.calendar import HallCalendar
 from server.domain.case_clock import ClockEvent, ClockState
+from server.domain.errors import Invalid
 from server.domain.events import EventRecord
+from server.domain.hall import get_hall
 from server.domain.queueing import TZ
 
 if TYPE_CHECKING:
-    from server.catalogue.spine import TimerContext
+    from server.catalogue.spine import Call, TimerContext
 
 BATCH = 500  # cases per transaction; a backlog (a server down for a day) takes a few ticks
 
@@ -378,3 +380,81 @@ async def fee_irregular(
         rules.version,
         now,
     )
+
+
+# ------------------------------------------------------------------------------ the rules
+
+
+async def reschedule_hall(
+    conn: Conn, hall_id: int, rules: ladder.SupervisionRules, now: datetime
+) -> int:
+    """Every case of the hall whose clock runs or is paused gets its next rung under `rules`
+    (new step or pause limits move rungs both ways). Returns how many have one."""
+    rows = await conn.fetch(q.HALL_OPEN_CASES, hall_id)
+    if not rows:
+        return 0
+    first = min(r["accepted_at"] for r in rows).astimezone(TZ).date()
+    cal = await cq.load_hall_calendar(
+        conn, hall_id, first - timedelta(days=30), max(first, now.date()) + timedelta(days=900)
+    )
+    ids, dues, levels, kinds = [], [], [], []
+    for r in rows:
+        rung = ladder.next_rung(ladder.case_rungs(case_facts(r, cal), rules, cal), _fired(r))
+        ids.append(r["id"])
+        dues.append(rung.due if rung else None)
+        levels.append(rung.level if rung else None)
+        kinds.append(rung.kind if rung else None)
+    await conn.execute(q.SET_NEXT_ALARMS, ids, dues, levels, kinds)
+    return sum(d is not None for d in dues)
+
+
+def _rules_view(hall_code: str, row: Any) -> dict[str, Any]:
+    if row is None:
+        rules = ladder.SupervisionRules(version=0)
+        return {"hall": hall_code, **rules.to_json(), "created_at": None, "created_by": None}
+    rules = ladder.parse_rules({**row["rules"], "version": row["version"]})
+    return {
+        "hall": hall_code,
+        **rules.to_json(),
+        "created_at": row["created_at"].isoformat(),
+        "created_by": row["created_by"],
+    }
+
+
+async def get_rules(call: Call, hall_code: str) -> dict[str, Any]:
+    """The hall's rule set in force (version 0: the built-in defaults, none published)."""
+    async with call.ctx.store.read() as conn:
+        hall = await get_hall(conn, hall_code)
+        await call.authorize(hall.target())
+        return _rules_view(hall.code, await conn.fetchrow(q.RULES_NOW, hall.id))
+
+
+async def set_rules(
+    call: Call, hall_code: str, raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[EventRecord]]:
+    """Publishes a new version of the hall's rules (the latest + 1): checked field by field,
+    and refused when an item's step limits add up to more than its promised limit (the item
+    named). Every case whose clock runs or is paused is rescheduled under the new rules; the
+    alarms raised keep the version that raised them."""
+    if "version" in raw:
+        raise Invalid("规则版本由系统按发布顺序分配", code="invalid_rule", field="version")
+    now = call.ctx.clock()
+    async with call.command() as tx:
+        hall = await get_hall(tx.conn, hall_code)
+        tx.detail.update(hall=hall.code)
+        call.check(hall.target())
+        rules = ladder.parse_rules(raw)
+        promised = {
+            r["code"]: (r["name"], int(r["promised_limit"]))
+            for r in await tx.conn.fetch(q.PROMISED_LIMITS, hall.id)
+        }
+        ladder.check_step_limits(rules, promised)
+        await tx.conn.execute(q.LOCK_RULES, hall.id)
+        stored = {k: v for k, v in rules.to_json().items() if k != "version"}
+        actor = call.actor.id if call.actor.kind == "staff" else None
+        version = await tx.conn.fetchval(q.INSERT_RULES, hall.id, stored, now, actor)
+        rules = ladder.parse_rules({**stored, "version": version})
+        scheduled = await reschedule_hall(tx.conn, hall.id, rules, now)
+        tx.detail.update(version=version, scheduled=scheduled)
+        row = await tx.conn.fetchrow(q.RULES_NOW, hall.id)
+    return {**_rules_view(hall.code, row), "scheduled": scheduled}, tx.records

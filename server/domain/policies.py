@@ -91,3 +91,5 @@ ALARM_READ: Final[Rule] = {
     "admin": "hall",
 }
 SUPERVISION_READ: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}
+# A hall's supervision rules: published as a new version by supervision or the hall's admin.
+SUPERVISION_RULES: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}

@@ -390,6 +390,14 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
             ),
             ("POST", ALARM + "/close", "supervisor1", {"note": "整改到位"}, {"note": 5}, False),
             ("POST", ALARM + "/cancel", "supervisor1", {"reason": "误报"}, {"reason": ""}, False),
+            (
+                "POST",
+                "/api/halls/{hall}/supervision/rules",
+                "supervisor1",
+                {"rules": {"answer_days": 5, "step_limits": {"amr-001": {"accepted": 1}}}},
+                {"rules": {"answer_days": 5}, "version": 2},
+                True,
+            ),
         ]
         documented = {
             (m.upper(), p)

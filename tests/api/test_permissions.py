@@ -578,6 +578,12 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ("GET", "/api/alarms/{alarm_id}"): RouteCase(ALARM_GET, kind="alarm"),
     ("GET", HALL + "/supervision"): RouteCase(SUPERVISION_READ),
     ("GET", HALL + "/supervision/month"): RouteCase(SUPERVISION_READ, query="?month=2026-12"),
+    ("GET", HALL + "/supervision/rules"): RouteCase(SUPERVISION_READ),
+    ("POST", HALL + "/supervision/rules"): RouteCase(
+        SUPERVISION_READ,
+        command="supervision.set_rules",
+        body=lambda ids, hall: {"rules": {"answer_days": 5}},
+    ),
     # cases: commands, run in this order; C1 and CJ go through a life, the C1 one signed off
     # by leader.amr (CJ's leader is none of the actors, so CJ waits and is withdrawn)
     ("POST", HALL + "/cases"): RouteCase(
