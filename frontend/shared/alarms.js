@@ -184,12 +184,12 @@ export function answerOverdue(alarm, now = Date.now()) {
 }
 
 /** What the department's leader can do with the alarm: answer a 督办 not yet answered; appeal
- * an open alarm while no appeal waits for the supervisor. (The server decides; these say which
- * buttons to offer.) */
+ * an open alarm once (an appeal sent back keeps its text: no second one). The server decides;
+ * these say which buttons to offer. */
 export function leaderActions(alarm) {
   const actions = [];
   if (alarm.state === "rectifying" && !alarm.answered_at) actions.push("answer");
-  if (isOpen(alarm) && !alarm.appeal_pending) actions.push("appeal");
+  if (isOpen(alarm) && !alarm.appeal_pending && !alarm.appeal) actions.push("appeal");
   return actions;
 }
 

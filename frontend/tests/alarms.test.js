@@ -123,10 +123,12 @@ test("an answer is overdue after its deadline, not before, not once given", () =
   assert.equal(answerOverdue({ ...a, answered_at: "2026-12-14T10:00:00+08:00" }, Date.parse("2026-12-15T10:00:00+08:00")), false);
 });
 
-test("the leader answers a 督办 not yet answered and appeals while no appeal waits", () => {
+test("the leader answers a 督办 not yet answered and appeals once", () => {
   assert.deepEqual(leaderActions(alarm()), ["appeal"]);
   assert.deepEqual(leaderActions(alarm({ state: "rectifying" })), ["answer", "appeal"]);
-  assert.deepEqual(leaderActions(alarm({ state: "rectifying", answered_at: "x", appeal_pending: true })), []);
+  assert.deepEqual(leaderActions(alarm({ state: "rectifying", answered_at: "x", appeal_pending: true, appeal: "y" })), []);
+  // sent back: the appeal's text stays, no second appeal
+  assert.deepEqual(leaderActions(alarm({ appeal: "申请人要求延期", appeal_pending: false })), []);
   assert.deepEqual(leaderActions(alarm({ state: "closed" })), []);
   assert.deepEqual(actionRequest(alarm({ alarm_id: 4 }), "answer", "  已整改 "),
     { path: "/api/alarms/4/answer", body: { answer: "已整改" } });
