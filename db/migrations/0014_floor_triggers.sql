@@ -33,10 +33,11 @@ create index ticket_wait_start on ticket (hall_id, wait_start_at) where status =
 create index ticket_serving_since on ticket (hall_id, service_started_at)
     where status = 'serving';
 
--- When a window's status last changed (a pause's start), and since when an open window has had
--- no clerk signed in at it (null while attended or not open).
+-- When a window's status last changed (a pause's start; null until its first change, so a
+-- seeded hall is the same whenever it is seeded), and since when an open window has had no
+-- clerk signed in at it (null while attended or not open).
 alter table service_window
-    add column status_since     timestamptz not null default now(),
+    add column status_since     timestamptz,
     add column unattended_since timestamptz;
 update service_window w set unattended_since = now()
 where w.status = 'open' and not exists (select 1 from window_signin s where s.window_id = w.id);

@@ -31,6 +31,7 @@ from server.domain.actor import system_actor
 from server.domain.alarm_ladder import SupervisionRules
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ, service_day
+from server.domain.store import Tx
 
 if TYPE_CHECKING:
     from server.catalogue.spine import TimerContext
@@ -51,29 +52,22 @@ def _minutes(value: float) -> str:
     return f"{value:g}"
 
 
-async def _fire(
-    ctx: TimerContext,
+async def _raise_due(
+    tx: Tx,
     hall_id: int,
     now: datetime,
-    job: str,
-    any_due: Callable[[Conn], Awaitable[bool]],
     due: Callable[[Conn, SupervisionRules], Awaitable[list[alarms.Alarm]]],
-) -> list[EventRecord]:
-    async with ctx.store.read() as conn:
-        if not await any_due(conn):
-            return []  # the common tick: one small probe, no transaction
-    async with ctx.store.command(system_actor(hall_id), job) as tx:
-        rules = await alarms.hall_rules(tx.conn, hall_id)
-        raised = []
-        for alarm in await due(tx.conn, rules):
-            if alarm.due_at > now:  # the rows were chosen so; never early all the same
-                continue
-            alarm = replace(alarm, due_at=alarm.due_at.astimezone(TZ))  # as people read it
-            alarm_id = await alarms.raise_alarm(tx, hall_id, alarm, rules.version, now)
-            if alarm_id is not None:
-                raised.append(alarm_id)
-        tx.detail["alarms"] = raised
-    return tx.records
+) -> None:
+    rules = await alarms.hall_rules(tx.conn, hall_id)
+    raised = []
+    for alarm in await due(tx.conn, rules):
+        if alarm.due_at > now:  # the rows were chosen so; never early all the same
+            continue
+        alarm = replace(alarm, due_at=alarm.due_at.astimezone(TZ))  # as people read it
+        alarm_id = await alarms.raise_alarm(tx, hall_id, alarm, rules.version, now)
+        if alarm_id is not None:
+            raised.append(alarm_id)
+    tx.detail["alarms"] = raised
 
 
 async def fire_ticket_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
@@ -108,7 +102,12 @@ async def fire_ticket_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[
             for r in rows
         ]
 
-    return await _fire(ctx, hall_id, now, "alarm.fire_ticket_wait", any_due, due)
+    async with ctx.store.read() as conn:
+        if not await any_due(conn):
+            return []  # the common tick: one small probe, no transaction
+    async with ctx.store.command(system_actor(hall_id), "alarm.fire_ticket_wait") as tx:
+        await _raise_due(tx, hall_id, now, due)
+    return tx.records
 
 
 async def fire_service_overlong(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
@@ -155,7 +154,12 @@ async def fire_service_overlong(ctx: TimerContext, hall: Any, now: datetime) -> 
             )
         return out
 
-    return await _fire(ctx, hall_id, now, "alarm.fire_service_overlong", any_due, due)
+    async with ctx.store.read() as conn:
+        if not await any_due(conn):
+            return []  # the common tick: one small probe, no transaction
+    async with ctx.store.command(system_actor(hall_id), "alarm.fire_service_overlong") as tx:
+        await _raise_due(tx, hall_id, now, due)
+    return tx.records
 
 
 async def fire_signoff_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
@@ -194,7 +198,12 @@ async def fire_signoff_wait(ctx: TimerContext, hall: Any, now: datetime) -> list
             for r in rows
         ]
 
-    return await _fire(ctx, hall_id, now, "alarm.fire_signoff_wait", any_due, due)
+    async with ctx.store.read() as conn:
+        if not await any_due(conn):
+            return []  # the common tick: one small probe, no transaction
+    async with ctx.store.command(system_actor(hall_id), "alarm.fire_signoff_wait") as tx:
+        await _raise_due(tx, hall_id, now, due)
+    return tx.records
 
 
 async def fire_window_unattended(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
@@ -228,7 +237,12 @@ async def fire_window_unattended(ctx: TimerContext, hall: Any, now: datetime) ->
             for r in rows
         ]
 
-    return await _fire(ctx, hall_id, now, "alarm.fire_window_unattended", any_due, due)
+    async with ctx.store.read() as conn:
+        if not await any_due(conn):
+            return []  # the common tick: one small probe, no transaction
+    async with ctx.store.command(system_actor(hall_id), "alarm.fire_window_unattended") as tx:
+        await _raise_due(tx, hall_id, now, due)
+    return tx.records
 
 
 async def fire_pause_overlong(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
@@ -260,4 +274,9 @@ async def fire_pause_overlong(ctx: TimerContext, hall: Any, now: datetime) -> li
             for r in rows
         ]
 
-    return await _fire(ctx, hall_id, now, "alarm.fire_pause_overlong", any_due, due)
+    async with ctx.store.read() as conn:
+        if not await any_due(conn):
+            return []  # the common tick: one small probe, no transaction
+    async with ctx.store.command(system_actor(hall_id), "alarm.fire_pause_overlong") as tx:
+        await _raise_due(tx, hall_id, now, due)
+    return tx.records
