@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { HallState, HANDLED_EVENTS as HALL_HANDLED, IGNORED_EVENTS as HALL_IGNORED } from "../shared/hallstate.js";
 import { HANDLED_EVENTS as WINDOW_HANDLED, IGNORED_EVENTS as WINDOW_IGNORED, reduceWindowEvent } from "../window/events.js";
 import { HANDLED_EVENTS as LEADER_HANDLED, IGNORED_EVENTS as LEADER_IGNORED, reduceLeaderEvent } from "../leader/events.js";
+import { HANDLED_EVENTS as WALL_HANDLED, IGNORED_EVENTS as WALL_IGNORED, reduceWallEvent, wallModel } from "../supervision/wall.js";
 import { FIXTURES_PATH, fixtureEvents, fixtureTypes, snapshot } from "./helpers.mjs";
 
 function windowsOf(snap) {
@@ -43,6 +44,24 @@ const CONSUMERS = [
       // a department's list holding the example's own case and request
       const requests = [{ signoff_id: d.signoff_id ?? 1, case: { case_id: d.case_id ?? 1 } }];
       return reduceLeaderEvent(requests, ev, { department: d.department ?? "amr" });
+    },
+  },
+  {
+    name: "supervision/wall.js (/supervision)",
+    handled: WALL_HANDLED,
+    ignored: WALL_IGNORED,
+    apply(ev) {
+      // the hall's wall with the windows of the fixtures' hall and no alarm yet
+      const wall = wallModel({
+        hall: { code: "rizhao", name: "日照市政务服务中心", level: "city" },
+        alarms: { open: [], counts: { warning: 0, yellow: 0, red: 0, total: 0, unacknowledged: 0 }, truncated: false },
+        cases: { overdue: [], near_due: [] },
+        waits: { longest: [] },
+        windows: snapshot().windows.map((w) => ({ ...w, state: w.status, clerk_name: w.clerk.name })),
+        signoffs: [],
+        departments: [],
+      });
+      return reduceWallEvent(wall, ev);
     },
   },
 ];
