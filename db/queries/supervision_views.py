@@ -10,7 +10,7 @@ from typing import Final
 OPEN_STATES: Final = ("issued", "rectifying")
 
 # An alarm as the wall, the terminal and the leader's page read it. appeal_pending: appealed and
-# no supervisor's decision since.
+# no supervisor's decision yet (a decision clears appealed_at: server/domain/alarm_life.py).
 _ALARM_COLS = """
 a.id, a.kind, a.level, a.subject, a.state, a.case_id, a.ticket_id, a.rule_version, a.detail,
 a.due_at, a.issued_at, a.acknowledged_at, a.rectify_due_at, a.answer, a.answered_at,
@@ -19,10 +19,7 @@ h.code as hall_code, h.parent_id as hall_parent_id, rh.code as raised_by_hall,
 c.case_no, i.name as item_name, t.ticket_no,
 d.code as department_code, d.name as department_name, w.window_no,
 ack.display_name as acknowledged_by_name,
-(a.appealed_at is not null and not exists (
-    select 1 from alarm_action x
-    where x.alarm_id = a.id and x.action = 'alarm.decide_appeal' and x.at >= a.appealed_at
-)) as appeal_pending
+a.appealed_at is not null as appeal_pending
 """
 _ALARM_FROM = """
 from alarm a join hall h on h.id = a.hall_id join hall rh on rh.id = a.raised_by_hall

@@ -66,10 +66,13 @@ ACTION_NAMES: Final = {
     "alarm.supervise": "督办",
     "alarm.answer": "部门答复",
     "alarm.appeal": "部门申诉",
-    "alarm.decide_appeal": "申诉裁定",
-    "alarm.close": "办结",
-    "alarm.cancel": "取消",
+    "alarm.decide_appeal:withdraw": "申诉成立，撤销告警",
+    "alarm.decide_appeal:send_back": "申诉不成立，退回",
+    "alarm.decide_appeal:escalate": "申诉提请上级裁定",
+    "alarm.close": "关闭",
+    "alarm.cancel": "作废（误报）",
     "alarm.raise": "人工督办",
+    "alarm.answer_overdue": "督办逾期未答复",
 }
 
 
