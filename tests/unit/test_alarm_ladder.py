@@ -12,12 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.domain.alarm_ladder import (
+    CaseFacts,
     SupervisionRules,
     case_ladder,
+    case_rungs,
     check_step_limits,
     due_rungs,
     next_rung,
     parse_rules,
+    reason_shortfalls,
+    used_at,
 )
 from server.domain.calendar import HallCalendar, calendar_from_library, parse_work_periods
 from server.domain.case_clock import ClockEvent, replay
@@ -32,9 +36,9 @@ CAL = HallCalendar(
 RULES = SupervisionRules()
 
 
-def clock(*events: tuple) -> object:
+def events(*spec: tuple) -> list[ClockEvent]:
     evs = []
-    for e in events:
+    for e in spec:
         op, when, *rest = e
         kw = {}
         if op == "start":
@@ -44,7 +48,11 @@ def clock(*events: tuple) -> object:
         elif op == "extend":
             kw = {"amount": rest[0]}
         evs.append(ClockEvent(at=when, op=op, **kw))
-    return replay(evs, CAL)
+    return evs
+
+
+def clock(*spec: tuple) -> object:
+    return replay(events(*spec), CAL)
 
 
 def ladder(state) -> dict[str, datetime]:
@@ -162,3 +170,139 @@ def test_step_limits_may_not_exceed_the_promised_limit_and_the_item_is_named():
     with pytest.raises(Invalid) as exc:
         check_step_limits(rules, {})
     assert exc.value.code == "unknown_item"
+
+
+# --- every rung of a case ---------------------------------------------------------------
+
+
+def facts(
+    spec: list[tuple],
+    state: str = "accepted",
+    since: datetime | None = None,
+    lacking: bool = False,
+    notice: datetime | None = None,
+    item: str = "amr-012",
+) -> CaseFacts:
+    evs = events(*spec)
+    since = since or evs[0].at
+    return CaseFacts(
+        case_id=7,
+        item_code=item,
+        state=state,
+        clock=replay(evs, CAL),
+        accepted_at=evs[0].at,
+        state_since=since,
+        step_used_s=used_at(evs, since, CAL),
+        lacking=lacking,
+        first_notice_at=notice,
+        pauses=sum(1 for e in evs if e.op == "pause"),
+    )
+
+
+STEPPED = parse_rules({"step_limits": {"amr-012": {"受理": 1, "办理": 3, "审批": 2}}})
+MON = at(2026, 12, 7, 10)
+
+
+def kinds(f: CaseFacts, rules: SupervisionRules = STEPPED) -> list[tuple[str, str, datetime]]:
+    return [(r.kind, r.subject, r.due) for r in case_rungs(f, rules, CAL) if r.level == "yellow"]
+
+
+def test_step_names_are_the_case_states_in_english_or_chinese():
+    assert STEPPED.step_limits == {
+        "amr-012": {"accepted": 1, "in_progress": 3, "awaiting_signoff": 2}
+    }
+    for bad in ({"发证": 1}, {"受理": 1, "accepted": 1}):
+        with pytest.raises(Invalid) as exc:
+            parse_rules({"step_limits": {"amr-012": bad}})
+        assert exc.value.field == "step_limits"
+
+
+def test_a_step_overrun_is_a_rung_only_while_the_case_is_on_time():
+    # 10 working days from Monday: due Mon 12-21 17:00; 受理 may take 1 day (counted from Tue)
+    f = facts([("start", MON, 10, "working_day")])
+    assert ("step_overrun", "case:7:step:accepted", at(2026, 12, 8, 17)) in kinds(f)
+    # 办理 entered Wed 10:00 with 8 h used: 3 days (21 h) end Mon 12-14 10:00
+    f = facts([("start", MON, 10, "working_day")], "in_progress", at(2026, 12, 9, 10))
+    assert f.step_used_s == 8 * 3600
+    assert ("step_overrun", "case:7:step:in_progress", at(2026, 12, 14, 10)) in kinds(f)
+    # the time of a pause in the step is not the step's: Thu 10:00 - Fri 10:00 paused
+    f = facts(
+        [
+            ("start", MON, 10, "working_day"),
+            ("pause", at(2026, 12, 10, 10), "testing"),
+            ("resume", at(2026, 12, 11, 10)),
+        ],
+        "in_progress",
+        at(2026, 12, 9, 10),
+    )
+    assert ("step_overrun", "case:7:step:in_progress", at(2026, 12, 15, 10)) in kinds(f)
+    # a step whose limit reaches the deadline: the deadline's 黄牌 alone
+    two = parse_rules({"step_limits": {"amr-001": {"accepted": 2}}})
+    f = facts([("start", MON, 2, "working_day")], item="amr-001")
+    assert [k for k, _, _ in kinds(f, two)] == ["case_deadline"]
+    # no step limit for the state (approved), or a paused clock: none
+    assert "step_overrun" not in [
+        k for k, _, _ in kinds(facts([("start", MON, 10, "working_day")], "approved"))
+    ]
+    paused = facts([("start", MON, 10, "working_day"), ("pause", at(2026, 12, 8, 10))])
+    assert [k for k, _, _ in kinds(paused)] == ["pause_overlong"]
+
+
+def test_the_supplement_notice_is_due_within_five_working_days_of_acceptance():
+    spec = [("start", MON, 10, "working_day")]
+    due = at(2026, 12, 14, 17)
+    assert ("supplement_late", "case:7:supplement", due) in kinds(facts(spec, lacking=True))
+    assert "supplement_late" not in [k for k, _, _ in kinds(facts(spec))]  # nothing missing
+    on_time = facts(spec, lacking=True, notice=at(2026, 12, 14, 16))
+    assert "supplement_late" not in [k for k, _, _ in kinds(on_time)]
+    late = facts(spec, lacking=True, notice=at(2026, 12, 15, 9))  # late is late
+    assert "supplement_late" in [k for k, _, _ in kinds(late)]
+    decided = facts(spec, "approved", lacking=True)
+    assert "supplement_late" not in [k for k, _, _ in kinds(decided)]
+
+
+def test_each_pause_has_its_own_limit_and_subject():
+    spec = [
+        ("start", MON, 10, "working_day"),
+        ("pause", at(2026, 12, 8, 10), "escalation"),
+        ("resume", at(2026, 12, 9, 10)),
+        ("pause", at(2026, 12, 9, 11), "hearing"),
+    ]
+    got = [(s, d) for k, s, d in kinds(facts(spec)) if k == "pause_overlong"]
+    # a hearing may last 20 working days by default, counted after the pause's day
+    assert got == [("case:7:pause:2", CAL.add_working_time(at(2026, 12, 9, 11), 20, "working_day"))]
+    short = parse_rules({"pause_max_days": {"hearing": 1}})
+    assert [d for k, _, d in kinds(facts(spec), short) if k == "pause_overlong"] == [
+        at(2026, 12, 10, 17)
+    ]
+    assert kinds(facts([*spec, ("stop", at(2026, 12, 10, 9))])) == []  # stopped: nothing
+
+
+def test_rungs_are_in_order_and_fired_ones_are_skipped_by_key():
+    f = facts([("start", MON, 10, "working_day")], lacking=True)
+    rungs = case_rungs(f, STEPPED, CAL)
+    assert [r.due for r in rungs] == sorted(r.due for r in rungs)
+    first = rungs[0]
+    assert (first.kind, first.due) == ("step_overrun", at(2026, 12, 8, 17))
+    assert next_rung(rungs, {first.key}) == rungs[1]
+    # the deadline's rung of the same level is another alarm
+    assert next_rung(rungs, {("case_deadline", "yellow", "case:7")}) == first
+    assert due_rungs(rungs, set(), at(2026, 12, 8, 16, 59, 59)) == []
+    assert due_rungs(rungs, set(), at(2026, 12, 8, 17)) == [first]
+
+
+@pytest.mark.parametrize(
+    ("reason", "permit", "lacks"),
+    [
+        ("不属于受理范围", False, ["too_short"]),
+        ("  材 料 不 全 ！！！！！！  ", False, ["too_short"]),
+        ("经审查，不符合法定条件。", False, ["too_short"]),  # a generic phrase
+        ("申请事项不属于本机关职权范围，请向市自然资源局申请", False, []),
+        ("申请人提交的住所使用证明与实际经营场所不一致", True, ["no_legal_basis", "no_remedy"]),
+        ("依据《条例》第二十一条，住所证明与实际不一致", True, ["no_remedy"]),
+        ("依据《条例》第二十一条，住所证明不一致；可依法申请行政复议", True, []),
+        ("不同意", True, ["too_short", "no_legal_basis", "no_remedy"]),
+    ],
+)
+def test_a_refusals_reason(reason, permit, lacks):
+    assert reason_shortfalls(reason, permit) == lacks
