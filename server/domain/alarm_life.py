@@ -371,7 +371,7 @@ async def decide_appeal(
             tx,
             row,
             actor,
-            call.name,
+            f"{call.name}:{decision}",  # the table's row: the timeline names the decision
             state,
             now,
             f"{DECISION_NAMES[decision]}：{note}",
@@ -436,34 +436,36 @@ async def raise_manual(
             c = await tx.conn.fetchrow(q.CASE_FOR_ALARM, m.case_id)
             if c is None or c["hall_id"] != hall.id:
                 raise NotFound("办件不存在", code="unknown_case", field="case_id")
+            summary = f"办件 {c['case_no']}（{c['item_name']}）：{note}"
             alarm = Alarm(
                 kind="manual",
                 level=m.level,
                 subject=f"case:{c['id']}:manual:{stamp}",
                 due_at=now,
-                summary=f"办件 {c['case_no']}（{c['item_name']}）：{note}",
+                summary=summary,
                 department_id=c["department_id"],
                 window_id=c["window_id"],
                 staff_id=c["clerk_id"],
                 case_id=c["id"],
                 case_no=c["case_no"],
                 item_name=c["item_name"],
-                detail={"note": note, "by": _by(actor)},
+                detail={"note": note, "by": _by(actor), "summary": summary},
             )
         else:
             w = await tx.conn.fetchrow(q.WINDOW_FOR_ALARM, hall.id, m.window_no)
             if w is None:
                 raise NotFound(f"{m.window_no} 号窗口不存在", code="unknown_window")
+            summary = f"{w['window_no']} 号窗口：{note}"
             alarm = Alarm(
                 kind="manual",
                 level=m.level,
                 subject=f"window:{w['id']}:manual:{stamp}",
                 due_at=now,
-                summary=f"{w['window_no']} 号窗口：{note}",
+                summary=summary,
                 department_id=w["department_id"],
                 window_id=w["id"],
                 staff_id=w["clerk_id"],
-                detail={"note": note, "by": _by(actor)},
+                detail={"note": note, "by": _by(actor), "summary": summary},
             )
         rules = await hall_rules(tx.conn, hall.id)
         alarm_id = await raise_alarm(
@@ -514,6 +516,7 @@ async def raise_answer_overdue(ctx: TimerContext, hall: Any, now: datetime) -> l
             if r["case_no"] is not None:
                 label = f"办件 {r['case_no']}（{r['item_name']}）的{label}"
             due = r["rectify_due_at"].astimezone(TZ)
+            summary = f"{label}督办逾期未答复（答复期限 {due:%m月%d日 %H:%M}）"
             alarm_id = await raise_alarm(
                 tx,
                 hall["id"],
@@ -522,14 +525,18 @@ async def raise_answer_overdue(ctx: TimerContext, hall: Any, now: datetime) -> l
                     level=OVERDUE_LEVEL,
                     subject=f"alarm:{r['id']}",
                     due_at=r["rectify_due_at"],
-                    summary=f"{label}督办逾期未答复（答复期限 {due:%m月%d日 %H:%M}）",
+                    summary=summary,
                     department_id=r["department_id"],
                     window_id=r["window_id"],
                     staff_id=r["staff_id"],
                     case_id=r["case_id"],
                     case_no=r["case_no"],
                     item_name=r["item_name"],
-                    detail={"alarm_id": r["id"], "rectify_due_at": _iso(r["rectify_due_at"])},
+                    detail={
+                        "alarm_id": r["id"],
+                        "rectify_due_at": _iso(r["rectify_due_at"]),
+                        "summary": summary,
+                    },
                 ),
                 rules.version,
                 now,

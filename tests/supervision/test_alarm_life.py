@@ -226,11 +226,11 @@ async def test_appeal_sent_back_then_no_second_appeal(live, http, db):
     assert row["detail"]["appeal_decision"] == "send_back"
     assert await timeline(db, aid) == [
         ("alarm.appeal", "系统故障导致超时", "issued"),
-        ("alarm.decide_appeal", "驳回申诉：系统日志无故障记录", "issued"),
+        ("alarm.decide_appeal:send_back", "驳回申诉：系统日志无故障记录", "issued"),
     ]
     decided = await db.fetchval(
         "select detail->>'decision' from alarm_action where alarm_id = $1 "
-        "and action = 'alarm.decide_appeal'",
+        "and action like 'alarm.decide_appeal:%'",
         aid,
     )
     assert decided == "send_back"
@@ -251,7 +251,7 @@ async def test_appeal_upheld_withdraws_the_alarm(live, http, db):
     assert [a for a, _, _ in await timeline(db, aid)] == [
         "alarm.supervise",
         "alarm.appeal",
-        "alarm.decide_appeal",
+        "alarm.decide_appeal:withdraw",
     ]
     # a withdrawn 督办 is not overdue: nothing raised past its answer instant
     hall = await db.fetchrow("select * from hall where code = 'rizhao'")
@@ -340,7 +340,7 @@ async def test_the_county_cannot_withdraw_or_cancel_what_the_city_raised(live, h
     assert [e["data"]["action"] for e in changed] == [
         "alarm.acknowledge",
         "alarm.appeal",
-        "alarm.decide_appeal",
+        "alarm.decide_appeal:escalate",
     ]
     assert changed[-1]["data"]["appeal_pending"] is True
     out = await post(
@@ -413,6 +413,7 @@ async def test_an_unanswered_supervision_raises_one_new_alarm_at_its_second(live
         original["case_id"],
     )
     assert events[0].window_id == original["window_id"] and p["department"] == "amr"
+    assert new["detail"]["summary"] == p["summary"] and "督办逾期未答复" in p["summary"]
     # once: again, and two owners at once, raise nothing
     assert await OVERDUE.run(ctx, hall, at("2026-12-17 17:00:01")) == []
     runs = await asyncio.gather(*(OVERDUE.run(ctx, hall, at("2026-12-18 09:00")) for _ in range(2)))
