@@ -548,7 +548,8 @@ OPERATIONS = (
         params=HallParams,
         body=NotAcceptBody,
         response=CaseCommandReply,
-        emits=("case.accepted", "case.changed"),
+        # alarm.issued: a reason supervision finds inadequate (refusal_without_reason)
+        emits=("case.accepted", "case.changed", "alarm.issued"),
         errors=_ACCEPT_ERRORS,
         tag="cases",
     ),
@@ -559,6 +560,7 @@ OPERATIONS = (
         decide,
         "/decision",
         DecideBody,
+        emits=("case.changed", "alarm.issued"),
         errors={400: ("reason_required",), 409: ("signoff_required", "clock_paused")},
     ),
     _command(
@@ -657,7 +659,7 @@ OPERATIONS = (
         decide_signoff,
         "/signoff",
         SignoffBody,
-        emits=("case.changed", "signoff.decided"),
+        emits=("case.changed", "signoff.decided", "alarm.issued"),
         errors={400: ("reason_required",), 403: ("not_on_duty",)},
         policy=CASE_SIGNOFF,
     ),
