@@ -20,10 +20,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "mode",
         nargs="?",
-        choices=("hall", "cases"),
+        choices=("hall", "cases", "alarms"),
         default="hall",
         help="hall: the queue, the fan-out and the displays (default); cases: case commands "
-        "and timeline reads with --open-cases open cases in the database",
+        "and timeline reads with --open-cases open cases in the database; alarms: the "
+        "supervision timers' lag and CPU with --open-cases open cases",
     )
     p.add_argument(
         "--windows", type=int, default=130, help="window terminals per hall (default 130)"
@@ -128,9 +129,36 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="seconds of the closed-loop phase (default 20; 0 skips it)",
     )
     cases.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    alarms = p.add_argument_group("bench alarms (also --open-cases, --duration, --seed)")
+    alarms.add_argument(
+        "--alarm-rate",
+        type=float,
+        default=5.0,
+        help="alarms per second falling due in the stream phase (default 5)",
+    )
+    alarms.add_argument(
+        "--rest", type=float, default=30.0, help="seconds of the quiet period (default 30)"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.mode == "alarms":
+        from server.bench.alarms import AlarmOptions
+        from server.bench.alarms import main as alarms_main
+
+        return alarms_main(
+            AlarmOptions(
+                open_cases=args.open_cases,
+                duration=args.duration if args.duration is not None else 60.0,
+                rate=args.alarm_rate,
+                rest=args.rest,
+                database_url=args.database_url or os.environ.get("DATABASE_URL") or None,
+                seed=args.seed,
+                quiet=args.quiet,
+                keep_server_log=args.keep_server_log,
+            ),
+            as_json=args.json,
+        )
     if args.mode == "cases":
         from server.bench.cases import CaseOptions
         from server.bench.cases import main as cases_main
