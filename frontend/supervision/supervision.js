@@ -11,7 +11,7 @@ import { stateText } from "../shared/alarms.js";
 import { levelChip, syncRows } from "../shared/alarm-view.js";
 import { remainingText } from "../track/timeline.js";
 import {
-  caseTimeText, crumbs, kindsText, monthOf, rateText, reduceWallEvent, responseText, scoreTone,
+  caseTimeText, crumbs, departmentActive, issuedText, kindsText, monthOf, rateText, reduceWallEvent, responseText, scoreTone,
   secondsSince, sinceText, viewOf, visible, wallActions, wallModel, windowStateLabel,
 } from "./wall.js";
 
@@ -30,6 +30,7 @@ const state = {
   alarmRows: new Map(),
   windowCases: null,     // the drilled-into window's open cases
   month: null,
+  allDepartments: false, // the departments' table: only those with something to see
 };
 
 const hallPath = (suffix = "") => `/api/halls/${encodeURIComponent(state.hall)}${suffix}`;
@@ -197,7 +198,7 @@ function updateAlarmRow(li, alarm) {
   fill(li.querySelector(".s-alarm-meta"),
     h("span", {}, alarm.kind_name),
     where ? h("span", {}, where) : null,
-    h("span", {}, `发出 ${formatClock(alarm.issued_at)}（${sinceText(secondsSince(alarm.issued_at, now))}前）`),
+    h("span", {}, `发出 ${issuedText(alarm.issued_at, now)}（${sinceText(secondsSince(alarm.issued_at, now))}前）`),
     alarm.acknowledged
       ? h("span", { class: "ack" }, `已签收${alarm.acknowledged_by ? `（${alarm.acknowledged_by}）` : ""}`)
       : h("span", { class: "unack" }, "未签收"),
@@ -291,9 +292,14 @@ function renderSignoffs(vis) {
 
 function renderDepartments() {
   const s = state.model.snap;
+  const all = state.allDepartments;
+  const shown = all ? s.departments : s.departments.filter((d) => departmentActive(d) || d.code === state.view.department);
+  $("#departments-all").textContent = all ? "只显示有情况的部门" : "显示全部部门";
+  $("#departments-all").setAttribute("aria-pressed", String(all));
+  $("#departments-note").textContent = all ? `共 ${s.departments.length} 个部门` : `${shown.length} 个部门有告警、超期或窗口异常，其余 ${s.departments.length - shown.length} 个正常`;
   fill($("#departments"),
     h("tr", {}, ["部门", "红牌", "黄牌", "预警", "超期", "临近", "在岗窗口", "开放无人"].map((t) => h("th", {}, t))),
-    s.departments.map((d) => h("tr", {
+    shown.map((d) => h("tr", {
       class: "clickable", dataset: { department: d.code },
       "aria-current": state.view.department === d.code ? "true" : null,
       onclick: () => go(viewOf({ department: d.code })),
@@ -537,6 +543,10 @@ function renderMonth() {
       : h("tr", {}, h("td", { colspan: "8" }, "本月没有窗口告警")));
 }
 
+$("#departments-all").addEventListener("click", () => {
+  state.allDepartments = !state.allDepartments;
+  renderDepartments();
+});
 $("#month-pick").addEventListener("change", loadMonth);
 $("#tab-wall").addEventListener("click", () => setTab("wall"));
 $("#tab-month").addEventListener("click", () => setTab("month"));

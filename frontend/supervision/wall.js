@@ -172,6 +172,12 @@ export function visible(model, view) {
   };
 }
 
+/** Has a department something for supervision to see (alarms, overdue or near-due cases, a
+ * window open without its clerk)? The wall lists those; the rest on request. */
+export function departmentActive(d) {
+  return !!((d.alarms && d.alarms.total) || d.overdue || d.near_due || d.windows_unattended);
+}
+
 /** The breadcrumb of a view: [{label, view}], the hall first. */
 export function crumbs(model, view) {
   const s = model.snap;
@@ -216,6 +222,16 @@ export function sinceText(seconds) {
 export function secondsSince(iso, now = Date.now()) {
   if (!iso) return 0;
   return Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+}
+
+/** When an alarm was issued: "09:42" today, "12-04 17:00" before (both in the hall's zone). */
+export function issuedText(iso, now = Date.now()) {
+  if (!iso) return "";
+  const day = (t) => new Date(t).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+  const time = new Date(iso).toLocaleTimeString("zh-CN", {
+    timeZone: "Asia/Shanghai", hour12: false, hour: "2-digit", minute: "2-digit",
+  });
+  return day(iso) === day(now) ? time : `${day(iso).slice(5)} ${time}`;
 }
 
 /** "95.1%", or "—" when there is nothing to divide (no case completed yet). */

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  caseTimeText, compareWall, countAlarms, crumbs, HANDLED_EVENTS, IGNORED_EVENTS, inView, kindsText,
+  caseTimeText, compareWall, countAlarms, crumbs, departmentActive, issuedText, HANDLED_EVENTS, IGNORED_EVENTS, inView, kindsText,
   rateText, reduceWallEvent, responseText, scoreTone, sinceText, viewOf, visible, wallActions,
   wallModel, wallOrder, windowStateLabel,
 } from "../supervision/wall.js";
@@ -183,4 +183,20 @@ test("a supervisor acknowledges an open alarm once, annotates any open one", () 
   assert.deepEqual(wallActions(alarm(1, "red", { acknowledged: true })), ["annotate"]);
   assert.deepEqual(wallActions(alarm(1, "red", { state: "rectifying", acknowledged: true })), ["annotate"]);
   assert.deepEqual(wallActions(alarm(1, "red", { state: "closed" })), []);
+});
+
+test("a department is on the wall's list when it has something to see", () => {
+  const quiet = { alarms: { total: 0 }, overdue: 0, near_due: 0, windows_unattended: 0 };
+  assert.equal(departmentActive(quiet), false);
+  assert.equal(departmentActive({ ...quiet, alarms: { total: 2 } }), true);
+  assert.equal(departmentActive({ ...quiet, near_due: 1 }), true);
+  assert.equal(departmentActive({ ...quiet, windows_unattended: 1 }), true);
+});
+
+test("an alarm's issue time: the time today, the date and time before", () => {
+  const now = Date.parse("2026-12-09T10:31:00+08:00");
+  assert.equal(issuedText("2026-12-09T09:05:00+08:00", now), "09:05");
+  assert.equal(issuedText("2026-12-04T17:00:00+08:00", now), "12-04 17:00");
+  assert.equal(issuedText("2026-12-08T16:30:00Z", now), "00:30");  // the hall's day, not UTC's
+  assert.equal(issuedText(null, now), "");
 });

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -393,6 +394,143 @@ async def test_window_case_screenshot(db_dsn, db, new_context):
         await page.mouse.move(0, 0)  # no hover on the row
         await _settle(page)
         await page.screenshot(path=OUT / "window-case.png")
+    finally:
+        for ctx in opened:  # before the server stops
+            await ctx.close()
+        await server.stop()
+
+
+async def _promised_item(db, window_no: int) -> str:
+    """A promised item of the window's department, limited in a few working days."""
+    return await db.fetchval(
+        "select i.code from item i join service_window w on w.department_id = i.department_id"
+        " join hall h on h.id = w.hall_id where h.code = 'rizhao' and w.window_no = $1"
+        " and i.kind = 'promised' and i.limit_unit = 'working_day' and i.active"
+        " and i.promised_limit between 1 and 5 and not i.requires_signoff"
+        " order by i.promised_limit, i.code limit 1",
+        window_no,
+    )
+
+
+async def test_supervision_screenshot(db_dsn, db, new_context):
+    """/supervision on a Wednesday morning: cases of several departments on the alarm ladder (a
+    红牌, 黄牌 and 预警s, some acknowledged, one under 督办), near-due cases, people waiting, a
+    window paused and one open without its clerk, a sign-off waiting, today's first cases done."""
+    from server.catalogue import CATALOGUE
+    from server.catalogue.spine import TimerContext
+    from server.keys import STORE
+
+    job = CATALOGUE.timers["alarm.fire_case"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = await LiveServer(make_settings(), db_dsn).start()
+    opened = []
+    try:
+        async with ClientSession(base_url=server.url) as http:
+            clock = use_clock(server, at("2026-11-27 09:30"))
+            hall = await db.fetchrow("select * from hall where code = 'rizhao'")
+            tokens = {no: await clerk_at_window(db, no) for no in (1, 2, 3, 5, 6, 76, 96, 97)}
+            names = iter(
+                [
+                    "日照鲁源商贸有限公司",
+                    "东港区海之味水产加工厂",
+                    "岚山区福源豆制品坊",
+                    "日照港兴物流有限公司",
+                    "莒县鑫盛建材经营部",
+                    "日照蓝海酒店管理有限公司",
+                    "五莲县山水农业合作社",
+                    "日照市金桥电子科技有限公司",
+                ]
+            )
+            # (window, accepted at): the older the case, the higher its rung by Wednesday
+            plan = [
+                (1, "2026-11-27 10:05"),
+                (76, "2026-11-30 14:20"),
+                (2, "2026-12-03 09:40"),
+                (96, "2026-12-04 11:15"),
+                (97, "2026-12-07 09:30"),
+                (3, "2026-12-08 09:10"),
+                (1, "2026-12-08 14:45"),
+            ]
+            cases = []
+            for window_no, when in plan:
+                clock.set(at(when))
+                item = await _promised_item(db, window_no)
+                case = await accept(
+                    http,
+                    tokens[window_no],
+                    item=item,
+                    applicant={"name": next(names), "phone": "13906331234"},
+                )
+                await case_command(http, tokens[window_no], case["case_id"], "start")
+                cases.append(case)
+            # the hall's timers through the days, as they would have run
+            for day in ("11-27", "11-30", "12-01", "12-02", "12-03", "12-04", "12-07", "12-08"):
+                for hour in ("09:00", "12:00", "17:00"):
+                    await job.run(TimerContext(server.app[STORE]), hall, at(f"2026-{day} {hour}"))
+            await job.run(TimerContext(server.app[STORE]), hall, at("2026-12-09 09:00"))
+
+            # Wednesday morning: today's first cases done, a sign-off asked, people waiting
+            clock.set(at("2026-12-09 09:05"))
+            for _ in range(3):
+                done = await accept(
+                    http, tokens[6], item="amr-002", applicant={"name": "张海", "phone": None}
+                )
+                for verb, body in (("start", None), ("decision", {"decision": "approve"})):
+                    await case_command(http, tokens[6], done["case_id"], verb, body)
+                await case_command(http, tokens[6], done["case_id"], "complete")
+            signoff = await accept(http, tokens[5], item=SIGNOFF, applicant={"name": "王涛"})
+            await case_command(http, tokens[5], signoff["case_id"], "start")
+            clock.set(at("2026-12-09 09:41"))
+            await command(http, tokens[2], 2, "status", {"status": "paused"})
+            clock.set(at("2026-12-09 10:02"))
+            await case_command(
+                http, tokens[5], signoff["case_id"], "signoff-request", {"note": "请签批"}
+            )
+            kiosk = await device_token(http, "kiosk-01")
+            for window_no, queued in ((1, "09:48"), (20, "09:56"), (31, "10:12"), (76, "10:20")):
+                for minutes in (0, 3):
+                    reg = await register(http, kiosk, await item_of_window(db, window_no))
+                    await db.execute(
+                        "update ticket set queued_at = $2::timestamptz,"
+                        " service_day = ($2::timestamptz at time zone 'Asia/Shanghai')::date"
+                        " where id = $1",
+                        reg["ticket"]["id"],
+                        at(f"2026-12-09 {queued}") + timedelta(minutes=minutes),
+                    )
+            await db.execute(
+                "update service_window set status = 'open' where window_no = 7"
+                " and hall_id = (select id from hall where code = 'rizhao')"
+            )
+            clock.set(at("2026-12-09 10:31"))
+            await job.run(TimerContext(server.app[STORE]), hall, clock.now)
+
+            # the supervisor has taken some of them in hand
+            supervisor = (await login(http, "supervisor1"))["token"]
+            alarms = await db.fetch(
+                "select id, level from alarm where hall_id = $1 order by issued_at, id", hall["id"]
+            )
+            for a in alarms[:3]:
+                resp = await http.post(
+                    f"/api/alarms/{a['id']}/acknowledge", json={}, headers=bearer(supervisor)
+                )
+                assert resp.status == 200, await resp.text()
+            resp = await http.post(
+                f"/api/alarms/{alarms[0]['id']}/supervise",
+                json={"note": "请于答复期限内整改并答复"},
+                headers=bearer(supervisor),
+            )
+            assert resp.status == 200, await resp.text()
+
+        ctx = await new_context(server.url, supervisor, viewport=HD)
+        opened.append(ctx)
+        page = await ctx.new_page()
+        await page.clock.set_fixed_time(clock.now)
+        await page.goto(f"{server.url}/supervision")
+        await expect(page.locator("#conn")).to_have_text("实时")
+        await expect(page.locator("#alarms li")).to_have_count(len(alarms))
+        await page.mouse.move(0, 0)
+        await _settle(page)
+        await page.screenshot(path=OUT / "supervision.png")
     finally:
         for ctx in opened:  # before the server stops
             await ctx.close()
