@@ -8,6 +8,7 @@ instants the commands wrote (or set them) and run the jobs at chosen instants ar
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from server.catalogue import CATALOGUE
@@ -321,3 +322,21 @@ async def test_an_open_window_without_a_clerk_and_one_signed_out_properly(live, 
     )
     assert w5["status"] == "closed" and w5["unattended_since"] is None
     assert await run(live, db, "alarm.fire_window_unattended", since + timedelta(hours=2)) == []
+
+
+async def test_two_owners_at_the_same_instant_raise_a_floor_alarm_once(live, http, db):
+    kiosk = await kiosk_token(http)
+    ticket = (await register(http, kiosk, PROMISED))["ticket"]
+    t0 = at("2026-12-07 14:00")
+    await db.execute(
+        "update ticket set queued_at = $1, wait_start_at = $1, service_day = $2 where id = $3",
+        t0,
+        service_day(t0),
+        ticket["id"],
+    )
+    due = t0 + timedelta(minutes=30)
+    hall = await db.fetchrow("select * from hall where code = 'rizhao'")
+    job, ctx = CATALOGUE.timers["alarm.fire_ticket_wait"], TimerContext(live.app[STORE])
+    runs = await asyncio.gather(*(job.run(ctx, hall, due) for _ in range(3)))
+    assert sorted(len(r) for r in runs) == [0, 0, 1]
+    assert await db.fetchval("select count(*) from event where type = 'alarm.issued'") == 1
