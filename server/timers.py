@@ -28,6 +28,7 @@ from typing import Final
 
 import asyncpg
 
+from db.pool import _init_connection as init_connection
 from db.queries import timers as q
 from server.background import stop_tasks
 from server.catalogue import CATALOGUE
@@ -114,6 +115,7 @@ class HallTimers:
                 self.dsn,
                 server_settings={"application_name": "hallops-timers", "timezone": "Asia/Shanghai"},
             )
+            await init_connection(self._conn)  # the hall rows' JSON (work periods) as data
             self.owned = set()
             self._claimed_at = -math.inf
         clock = asyncio.get_running_loop().time()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 TRY_LOCK = "select pg_try_advisory_lock($1, $2)"
-HALLS = "select id, code, closes_at from hall order by id"
+HALLS = "select id, code, closes_at, work_periods from hall order by id"
 
 # Claim due notifications of a hall: a lease (next_attempt pushed ahead) keeps another sender
 # off them while this one sends; SKIP LOCKED keeps two claims from colliding.

@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from db.pool import Conn
 from db.queries import floor_alarms as q
+from db.queries.calendar import load_hall_calendar
 from server.domain import alarms
 from server.domain.actor import system_actor
 from server.domain.alarm_ladder import SupervisionRules
+from server.domain.calendar import parse_work_periods
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ, service_day
 from server.domain.store import Tx
@@ -38,6 +40,26 @@ if TYPE_CHECKING:
 
 BATCH = 200  # alarms per transaction; a backlog (a server down for an hour) takes a few ticks
 _DEFAULTS = SupervisionRules()
+# A window's pause and absence count in service hours only (the lunch break is no breach); a
+# due instant at a period's end is still seen by the ticks just after it.
+_PERIOD_GRACE = timedelta(seconds=5)
+
+
+def _in_service_hours(hall: Any, now: datetime) -> bool:
+    """Whether `now` is inside one of the hall's work periods (or just past its end)."""
+    local = now.astimezone(TZ)
+    for begin, end in parse_work_periods(hall["work_periods"]):
+        start = datetime.combine(local.date(), begin, tzinfo=TZ)
+        if start <= local <= datetime.combine(local.date(), end, tzinfo=TZ) + _PERIOD_GRACE:
+            return True
+    return False
+
+
+async def _service_time_due(conn: Conn, hall_id: int, since: datetime, minutes: int) -> datetime:
+    """The instant `minutes` of the hall's service hours have passed since `since`."""
+    day = since.astimezone(TZ).date()
+    cal = await load_hall_calendar(conn, hall_id, day - timedelta(days=1), day + timedelta(days=30))
+    return cal.add_working_seconds(since, minutes * 60)
 
 
 def _iso(at: datetime) -> str:
@@ -224,7 +246,7 @@ async def fire_window_unattended(ctx: TimerContext, hall: Any, now: datetime) ->
                 kind="window_unattended",
                 level="warning",
                 subject=r["subject"],
-                due_at=r["since"] + timedelta(minutes=limit),
+                due_at=await _service_time_due(conn, hall_id, r["since"], limit),
                 summary=(
                     f"{r['window_no']} 号窗口开放中但无人值守，"
                     f"自 {_hm(r['since'])} 起已超过 {limit} 分钟"
@@ -237,6 +259,8 @@ async def fire_window_unattended(ctx: TimerContext, hall: Any, now: datetime) ->
             for r in rows
         ]
 
+    if not _in_service_hours(hall, now):
+        return []  # its limit counts in service hours: nothing falls due outside them
     async with ctx.store.read() as conn:
         if not await any_due(conn):
             return []  # the common tick: one small probe, no transaction
@@ -262,7 +286,7 @@ async def fire_pause_overlong(ctx: TimerContext, hall: Any, now: datetime) -> li
                 kind="pause_overlong",
                 level="warning",
                 subject=r["subject"],
-                due_at=r["since"] + timedelta(minutes=limit),
+                due_at=await _service_time_due(conn, hall_id, r["since"], limit),
                 summary=(
                     f"{r['window_no']} 号窗口自 {_hm(r['since'])} 起暂停服务已超过 {limit} 分钟"
                 ),
@@ -274,6 +298,8 @@ async def fire_pause_overlong(ctx: TimerContext, hall: Any, now: datetime) -> li
             for r in rows
         ]
 
+    if not _in_service_hours(hall, now):
+        return []  # its limit counts in service hours: nothing falls due outside them
     async with ctx.store.read() as conn:
         if not await any_due(conn):
             return []  # the common tick: one small probe, no transaction

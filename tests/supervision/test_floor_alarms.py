@@ -236,80 +236,107 @@ async def test_a_signoff_decided_in_time_raises_nothing(live, http, db):
     assert await run(live, db, "alarm.fire_signoff_wait", t0 + timedelta(hours=1)) == []
 
 
+async def _window(db, no: int) -> int:
+    return await db.fetchval(
+        "select w.id from service_window w join hall h on h.id = w.hall_id"
+        " where h.code = 'rizhao' and w.window_no = $1",
+        no,
+    )
+
+
 async def test_a_window_paused_too_long_once_per_pause(live, http, db):
     clerk = await clerk_at_window(db, 3)
+    window_id = await _window(db, 3)
     await command(http, clerk, 3, "status", {"status": "paused"})
-    window = await db.fetchrow(
-        "select w.id, w.status_since from service_window w join hall h on h.id = w.hall_id"
-        " where h.code = 'rizhao' and w.window_no = 3"
-    )
-    events = await fires_at(
-        live, db, "alarm.fire_pause_overlong", window["status_since"] + timedelta(minutes=30)
-    )
+    assert await db.fetchval("select status_since from service_window where id = $1", window_id)
+    since = at("2026-12-07 10:00")  # the pause at an instant of the test's choosing
+    await db.execute("update service_window set status_since = $1 where id = $2", since, window_id)
+    events = await fires_at(live, db, "alarm.fire_pause_overlong", since + timedelta(minutes=30))
     data = events[0].payload
-    epoch = int(window["status_since"].timestamp())
-    assert data["subject"] == f"window:{window['id']}:pause:{epoch}"
+    assert data["subject"] == f"window:{window_id}:pause:{int(since.timestamp())}"
     assert data["kind_name"] == "暂停超时" and data["window_no"] == 3
-    assert "3 号窗口自" in data["summary"] and "起暂停服务已超过 30 分钟" in data["summary"]
+    assert data["summary"] == "3 号窗口自 10:00 起暂停服务已超过 30 分钟"
     (row,) = await alarm_rows(db, "pause_overlong")
     phone = await db.fetchval("select phone from staff where username = 'clerk003'")
     assert [s["recipient"] for s in await sms_of(db, row["id"])] == [phone]
     # open again, then a second pause: a new episode, its own alarm
     await command(http, clerk, 3, "status", {"status": "open"})
     await command(http, clerk, 3, "status", {"status": "paused"})
-    since = await db.fetchval("select status_since from service_window where id = $1", window["id"])
-    assert since > window["status_since"]
-    await db.execute(  # the second pause a minute after the first, whatever the test's speed
-        "update service_window set status_since = $1 where id = $2",
-        window["status_since"] + timedelta(minutes=1),
-        window["id"],
-    )
-    await fires_at(
-        live, db, "alarm.fire_pause_overlong", window["status_since"] + timedelta(minutes=31)
-    )
+    again = at("2026-12-07 14:00")
+    await db.execute("update service_window set status_since = $1 where id = $2", again, window_id)
+    await fires_at(live, db, "alarm.fire_pause_overlong", again + timedelta(minutes=30))
     assert len(await alarm_rows(db, "pause_overlong")) == 2
+
+
+async def test_a_pause_over_the_lunch_break_counts_service_hours_only(live, http, db):
+    clerk = await clerk_at_window(db, 3)
+    window_id = await _window(db, 3)
+    await command(http, clerk, 3, "status", {"status": "paused"})
+    since = at("2026-12-07 11:50")  # 10 minutes before the break, 20 after it (13:00-)
+    await db.execute("update service_window set status_since = $1 where id = $2", since, window_id)
+    for during_lunch in ("12:20", "12:59:59"):
+        when = at(f"2026-12-07 {during_lunch}")
+        assert await run(live, db, "alarm.fire_pause_overlong", when) == []
+    events = await fires_at(live, db, "alarm.fire_pause_overlong", at("2026-12-07 13:20"))
+    assert events[0].payload["due_at"] == "2026-12-07T13:20:00+08:00"
 
 
 async def test_a_window_left_open_by_a_clerk_who_logged_out(live, http, db):
     clerk = await clerk_at_window(db, 2)
-    window_id = await db.fetchval(
-        "select w.id from service_window w join hall h on h.id = w.hall_id"
-        " where h.code = 'rizhao' and w.window_no = 2"
+    window_id = await _window(db, 2)
+    staff_id = await db.fetchval("select id from staff where username = 'clerk002'")
+    # signed in and opened at 09:00, the session good until the evening (instants of the test's
+    # choosing, whatever the time the test runs at)
+    await db.execute(
+        "update window_signin set since = $1 where window_id = $2",
+        at("2026-12-07 09:00"),
+        window_id,
     )
-    opened = await db.fetchval("select status_since from service_window where id = $1", window_id)
+    await db.execute(
+        "update service_window set status_since = $1 where id = $2",
+        at("2026-12-07 09:00"),
+        window_id,
+    )
+    await db.execute(
+        "update auth_session set expires_at = $1 where staff_id = $2",
+        at("2026-12-07 20:00"),
+        staff_id,
+    )
     # the clerk is there (a live session): nothing, however long the window is open
-    assert await run(live, db, "alarm.fire_window_unattended", opened + timedelta(minutes=30)) == []
+    assert await run(live, db, "alarm.fire_window_unattended", at("2026-12-07 11:00")) == []
     resp = await http.post("/api/auth/logout", headers=bearer(clerk))
     assert resp.status in (200, 204), await resp.text()
-    left = await db.fetchval(
-        "select max(revoked_at) from auth_session s join staff st on st.id = s.staff_id"
-        " where st.username = 'clerk002'"
+    left = at("2026-12-07 10:00")
+    await db.execute(
+        "update auth_session set revoked_at = $1 where staff_id = $2 and revoked_at is not null",
+        left,
+        staff_id,
     )
     events = await fires_at(live, db, "alarm.fire_window_unattended", left + timedelta(minutes=5))
     data = events[0].payload
     assert data["kind"] == "window_unattended" and data["kind_name"] == "窗口无人值守"
     assert data["subject"] == f"window:{window_id}:{int(left.timestamp())}"
     assert data["window_no"] == 2 and data["department"] == "amr"
-    assert "2 号窗口开放中但无人值守" in data["summary"] and "已超过 5 分钟" in data["summary"]
+    assert data["summary"] == "2 号窗口开放中但无人值守，自 10:00 起已超过 5 分钟"
     (row,) = await alarm_rows(db, "window_unattended")
-    assert row["staff_id"] == await db.fetchval("select id from staff where username = 'clerk002'")
+    assert row["staff_id"] == staff_id
 
 
 async def test_an_open_window_without_a_clerk_and_one_signed_out_properly(live, http, db):
     await clerk_at_window(db, 4)
-    window_id = await db.fetchval(
-        "select w.id from service_window w join hall h on h.id = w.hall_id"
-        " where h.code = 'rizhao' and w.window_no = 4"
-    )
+    window_id = await _window(db, 4)
     assert (
         await db.fetchval("select unattended_since from service_window where id = $1", window_id)
         is None
     )
     await db.execute("delete from window_signin where window_id = $1", window_id)
-    since = await db.fetchval(
+    assert await db.fetchval(
         "select unattended_since from service_window where id = $1", window_id
+    )  # the trigger marks it
+    since = at("2026-12-07 15:00")
+    await db.execute(
+        "update service_window set unattended_since = $1 where id = $2", since, window_id
     )
-    assert since is not None
     events = await fires_at(live, db, "alarm.fire_window_unattended", since + timedelta(minutes=5))
     assert events[0].payload["window_no"] == 4
     assert (await alarm_rows(db, "window_unattended"))[0]["staff_id"] is None
@@ -321,7 +348,7 @@ async def test_an_open_window_without_a_clerk_and_one_signed_out_properly(live, 
         " on h.id = w.hall_id where h.code = 'rizhao' and w.window_no = 5"
     )
     assert w5["status"] == "closed" and w5["unattended_since"] is None
-    assert await run(live, db, "alarm.fire_window_unattended", since + timedelta(hours=2)) == []
+    assert await run(live, db, "alarm.fire_window_unattended", since + timedelta(hours=1)) == []
 
 
 async def test_two_owners_at_the_same_instant_raise_a_floor_alarm_once(live, http, db):
