@@ -113,24 +113,13 @@ select count(*)::int as waiting,
 from ticket where hall_id = $1 and service_day = $2 and status = 'waiting'
 """
 
-# Every window, its clerk, and since when it is paused or open without a clerk (the last
-# change of that in the event log, looked up only for such windows).
+# Every window, its clerk, and since when it is paused or open without a clerk (the window's
+# own timestamps, kept by the triggers of db/functions/floor_alarms.sql).
 WINDOWS = """
 select w.id, w.window_no, w.display_name, w.status, d.code as department_code,
        d.name as department_name, st.display_name as clerk_name, ws.since as signed_in_since,
-       case when w.status = 'paused' then (
-           select e.at from event e
-           where e.hall_id = w.hall_id and e.type = 'window.status_changed'
-             and e.payload->>'window_no' = w.window_no::text
-             and e.payload->>'status' = 'paused'
-           order by e.seq desc limit 1)
-       end as paused_since,
-       case when w.status = 'open' and ws.staff_id is null then (
-           select e.at from event e
-           where e.hall_id = w.hall_id
-             and e.type in ('window.status_changed', 'window.signed_out')
-             and e.payload->>'window_no' = w.window_no::text
-           order by e.seq desc limit 1)
+       case when w.status = 'paused' then w.status_since end as paused_since,
+       case when w.status = 'open' and ws.staff_id is null then w.unattended_since
        end as unattended_since
 from service_window w join department d on d.id = w.department_id
 left join window_signin ws on ws.window_id = w.id left join staff st on st.id = ws.staff_id

@@ -191,7 +191,7 @@ async def raise_alarm(
         alarm.due_at,
         now,
         raised_by_hall,
-        dict(alarm.detail),
+        {**alarm.detail, "summary": alarm.summary},  # the wall shows the trigger's own words
     )
     if row is None:
         return None
