@@ -3,8 +3,14 @@ the alarms themselves."""
 
 from __future__ import annotations
 
+# The hall's latest rule set (none: the defaults), and the hall's own §32 period, which the
+# rules take unless they say otherwise (the clerk's warning reads the same, db/queries/cases.py).
 LATEST_RULES = """
-select version, rules from supervision_rules where hall_id = $1 order by version desc limit 1
+select r.version, r.rules, h.supplement_notice_days
+from hall h left join lateral (
+    select version, rules from supervision_rules where hall_id = h.id
+    order by version desc limit 1) r on true
+where h.id = $1
 """
 
 ANY_DUE = """

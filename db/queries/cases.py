@@ -51,7 +51,10 @@ returning id
 
 _CASE_COLS = """
 c.*, h.code as hall_code, h.name as hall_name, h.parent_id as hall_parent_id,
-h.signoff_wait_minutes, h.supplement_notice_days, h.supplement_warn_days,
+h.signoff_wait_minutes, h.supplement_warn_days,
+coalesce((select (r.rules->>'supplement_notice_days')::int from supervision_rules r
+          where r.hall_id = h.id order by r.version desc limit 1),
+         h.supplement_notice_days) as supplement_notice_days,
 i.code as item_code, i.name as item_name, i.requires_signoff,
 d.code as department_code, d.name as department_name,
 w.window_no, st.display_name as clerk_name

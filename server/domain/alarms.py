@@ -45,11 +45,17 @@ BATCH = 500  # cases per transaction; a backlog (a server down for a day) takes 
 
 
 async def hall_rules(conn: Conn, hall_id: int) -> ladder.SupervisionRules:
-    """The hall's latest rule set; version 0 is the built-in defaults."""
+    """The hall's latest rule set; version 0 is the built-in defaults. The §32 period is the
+    hall's setting unless the rules set their own, so the clerk's warning and the alarm agree."""
     row = await conn.fetchrow(q.LATEST_RULES, hall_id)
-    if row is None:
-        return ladder.SupervisionRules(version=0)
-    return ladder.parse_rules({**row["rules"], "version": row["version"]})
+    hall_days = (
+        row["supplement_notice_days"] if row else ladder.SupervisionRules().supplement_notice_days
+    )
+    if row is None or row["version"] is None:
+        return ladder.SupervisionRules(version=0, supplement_notice_days=hall_days)
+    return ladder.parse_rules(
+        {"supplement_notice_days": hall_days, **row["rules"], "version": row["version"]}
+    )
 
 
 def case_facts(r: Any, cal: HallCalendar) -> ladder.CaseFacts:
