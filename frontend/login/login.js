@@ -3,8 +3,12 @@
 import { api, $, param } from "../shared/api.js";
 import { safeNext } from "./next.js";
 
-// supervisors land on the start page until their screen (电子监察) exists
-const HOME_OF_ROLE = { clerk: "/window", leader: "/leader", admin: "/admin" };
+const HOME_OF_ROLE = {
+  clerk: "/window",
+  leader: "/leader",
+  supervisor: "/supervision",
+  admin: "/admin",
+};
 
 function destination(role) {
   return safeNext(param("next"), location.origin) || HOME_OF_ROLE[role] || "/";

@@ -12,10 +12,10 @@ from tests.browser.conftest import collect_errors, device_token
 EVIL = "http://evil.example"
 
 
-async def log_in(page, base: str, next_param: str) -> None:
+async def log_in(page, base: str, next_param: str, username: str = "admin") -> None:
     await page.goto(f"{base}/login?next={next_param}")
-    await page.get_by_label("用户名").fill("admin")
-    await page.get_by_label("密码").fill(demo_hall.DEMO_PASSWORDS["admin"])
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码").fill(demo_hall.password_for(username))
     await page.locator("#login-submit").click()
     await page.wait_for_url(lambda url: "/login" not in url)
 
@@ -37,6 +37,13 @@ async def test_next_outside_the_site_lands_on_the_role_screen(live, new_context,
     page = await ctx.new_page()
     await log_in(page, live.url, next_param)
     await expect(page).to_have_url(f"{live.url}/admin")
+
+
+async def test_a_supervisor_lands_on_the_supervision_wall(live, new_context):
+    page = await (await new_context()).new_page()
+    await log_in(page, live.url, "", username="supervisor1")
+    await expect(page).to_have_url(f"{live.url}/supervision")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("电子监察")
 
 
 async def test_next_inside_the_site_is_followed(live, new_context):
