@@ -39,8 +39,19 @@ Cases (办件), as clerks make them through the case API (--no-cases: tickets on
   a comment); the others are decided by the clerk (~3 % refused). ~90 % are completed before
   their deadline, the rest up to two working days late; the result is collected one to three
   working days later (a visit; ~5 % not within the run);
+- the published fees of a case's item (most are free; ID cards, passports, realty) are
+  collected at the window, with a receipt;
+  ~3 % of them are first keyed above the standard: the server refuses, and raises a 违规收费
+  (fee irregularity) alarm;
 - --days N plays N working days in a row (nights and weekends pass at once), so promised
   cases can be followed to completion; --date sets the first day (default today).
+
+Supervision (电子监察) alarms follow from what happens, never from the simulator: the ~10 %
+of promised cases completed late pass their 预警 and 黄牌, a crowd at a busy queue can wait
+past the hall's limit, the fee attempts above are flagged; the server's timers raise them (on
+the server's clock: against a running server a case's deadline is days of real time away, so
+the case alarms come in a test that hands the server the simulated clock, or a run of days).
+A few an hour of simulated time: the test checks the case ladder's through the real timer job.
 
 A progress line shows the simulated clock and the counts. --duration ends it after so many
 real seconds; otherwise it ends when the simulated day is over (17:30).
@@ -93,6 +104,9 @@ REFUSED_SHARE = 0.03
 SIGNOFF_APPROVED_SHARE = 0.90
 ON_TIME_SHARE = 0.90
 COLLECTED_SHARE = 0.95
+# of the fees collected, those a clerk first keys above the published standard: refused, and
+# the attempt raises a 违规收费 alarm (a few a week in a city hall)
+FEE_IRREGULAR_SHARE = 0.03
 SPECIAL_PROCEDURES = ("inspection", "testing", "expert_review", "hearing")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜"
 GIVEN_NAMES = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建国志文辉力斌宇浩凯鹏飞亮"
@@ -218,6 +232,8 @@ class Stats:
     completed_immediate: int = 0  # immediate, completed the day it was accepted
     completed_late: int = 0  # after the deadline
     delivered: int = 0
+    fees: int = 0  # fees collected
+    fee_irregular: int = 0  # attempts above the published standard (refused, alarmed)
     open_windows: set[int] = field(default_factory=set)
     error_codes: dict[str, int] = field(default_factory=dict)
 
@@ -819,6 +835,7 @@ class Simulation:
             s.immediate += 1
             accepted_day = clock.now().date()
             await clock.sleep(max(0.0, (t_end - clock.now()).total_seconds()) * 0.6)
+            await self._collect_fees(no, case_id, item["code"])
             status, _ = await self._case_cmd(no, case_id, "decision", {"decision": "approve"})
             if status == 200:
                 status, _ = await self._case_cmd(no, case_id, "complete")
@@ -832,6 +849,7 @@ class Simulation:
             s.urgent += case["kind"] == "urgent"
             s.deficiency += deficiency
             await self._case_cmd(no, case_id, "start")
+            await self._collect_fees(no, case_id, item["code"])
             if supplement and faulty is not None:
                 status, _ = await self._case_cmd(no, case_id, "supplement", {"materials": [faulty]})
                 s.supplements += status == 200
@@ -849,6 +867,37 @@ class Simulation:
             self.case_tasks.add(task)
             task.add_done_callback(self.case_tasks.discard)
         await clock.until(t_end)
+
+    async def _collect_fees(self, no: int, case_id: int, code: str) -> None:
+        """The item's published fees, collected at the window with a receipt; now and then the
+        clerk first keys an amount above the standard, which the server refuses (and raises a
+        违规收费 alarm for)."""
+        for fee in (await self._item_detail(code)).get("fees", []):
+            if self.quota.take("fee_irregular", FEE_IRREGULAR_SHARE):
+                status, _ = await self._case_call(
+                    "POST",
+                    f"/api/cases/{case_id}/fees",
+                    self.tokens[no],
+                    {
+                        "fee_id": fee["id"],
+                        "amount_cents": fee["amount_cents"] + self.rng.choice((500, 2000, 10000)),
+                        "receipt_no": f"SIM-{case_id}-{fee['id']}-X",
+                    },
+                    "fee",
+                    tolerate=("fee_above_list",),
+                )
+                self.stats.fee_irregular += status == 409
+            status, _ = await self._case_cmd(
+                no,
+                case_id,
+                "fees",
+                {
+                    "fee_id": fee["id"],
+                    "amount_cents": fee["amount_cents"],
+                    "receipt_no": f"SIM-{case_id}-{fee['id']}",
+                },
+            )
+            self.stats.fees += status == 200
 
     async def case_life(self, c: dict[str, Any]) -> None:
         try:
@@ -1043,7 +1092,8 @@ class Simulation:
             + (
                 f"  cases {s.cases} (immediate {s.immediate}, promised {s.promised}) completed "
                 f"{s.completed} (late {s.completed_late}) paused {s.supplements + s.pauses}"
-                f"+{s.escalations} sign-offs {s.signoffs_requested}"
+                f"+{s.escalations} sign-offs {s.signoffs_requested} fees {s.fees} "
+                f"(above the standard {s.fee_irregular})"
                 if self.o.cases
                 else ""
             )

@@ -6,14 +6,20 @@ fewer cases would not tell a 93 % share from a wrong one."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
+from collections import Counter
 
 import pytest
 from aiohttp import ClientSession
 
-from server.keys import CONTEXT
+from server.catalogue import CATALOGUE
+from server.keys import CONTEXT, STORE
+from server.outbox import LogSender
 from server.simulate import IMMEDIATE_SHARE, simulate
 from server.simulate import Options as SimOptions
+from server.timers import HallTimers
 from tests.conftest import LiveServer, login
 from tests.conftest import test_settings as settings_for_test
 from tests.queue_helpers import bearer
@@ -35,26 +41,50 @@ async def sim_server(db_dsn: str):
 async def test_simulator_accepts_pauses_and_completes_cases(sim_server, db):
     live = sim_server
 
+    clocks = []
+
     def follow(now):  # the server's clock is the simulation's (in-process only)
         live.app[CONTEXT].clock = now
+        clocks.append(now)
 
-    stats = await simulate(
-        SimOptions(
-            url=live.url,
-            hall="rizhao",
-            speed=4000,
-            start="08:50",
-            date=FIRST_DAY,
-            days=3,
-            windows=14,
-            per_day=200,
-            seed=7,
-            kiosk_per_minute=float(KIOSK_LIMIT),
-            kiosk_burst=KIOSK_LIMIT,
-            quiet=True,
-            server_clock=follow,
-        )
+    # the supervision timers on the simulated clock, as the server runs them on its own
+    timers = HallTimers(
+        live.app[STORE],
+        live.app_dsn,
+        LogSender(),
+        jobs=[job for name, job in CATALOGUE.timers.items() if name.startswith("alarm.")],
     )
+
+    async def supervise() -> None:
+        while True:
+            if clocks:
+                await timers.tick(now=clocks[0]())
+            await asyncio.sleep(0.02)
+
+    supervising = asyncio.create_task(supervise())
+    try:
+        stats = await simulate(
+            SimOptions(
+                url=live.url,
+                hall="rizhao",
+                speed=4000,
+                start="08:50",
+                date=FIRST_DAY,
+                days=3,
+                windows=14,
+                per_day=200,
+                seed=7,
+                kiosk_per_minute=float(KIOSK_LIMIT),
+                kiosk_burst=KIOSK_LIMIT,
+                quiet=True,
+                server_clock=follow,
+            )
+        )
+    finally:
+        supervising.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await supervising
+        await timers.close()
     assert stats.errors == 0, stats.error_codes
 
     cases = await db.fetch("select id, kind, state, visits from service_case")
@@ -117,3 +147,18 @@ async def test_simulator_accepts_pauses_and_completes_cases(sim_server, db):
     # promised cases complete later than immediate ones: the rate is at least the share
     # of immediate cases, below 1 once a promised case completed
     assert share - tolerance <= hall["immediate_rate"] < 1
+
+    # a trickle of supervision alarms, raised by the server (the case ladder by its timer job,
+    # on the simulated clock), not by the simulator: cases near or past their deadline; a few
+    # an hour, not one per case. (The 市场监管 items played here charge no fee: the fee attempts
+    # above the standard, and their 违规收费 alarms, come with the realty and ID-card windows.)
+    alarms = await db.fetch("select kind, level, due_at, issued_at from alarm")
+    kinds = {(a["kind"], a["level"]) for a in alarms}
+    assert ("case_deadline", "warning") in kinds, kinds
+    assert all(a["issued_at"] >= a["due_at"] for a in alarms)  # never early
+    assert sum(a["kind"] == "fee_irregular" for a in alarms) == stats.fee_irregular
+    by = Counter((a["kind"], a["level"]) for a in alarms)
+    case_alarms = sum(n for (kind, _), n in by.items() if kind == "case_deadline")
+    hours = 3 * 7  # three working days of the hall
+    assert 1 <= case_alarms <= 10 * hours, by
+    assert case_alarms < stats.promised, (by, stats.promised)
