@@ -132,7 +132,12 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
         if not settings.timers:
             yield
             return
-        hall_timers = HallTimers(app[STORE], dsn, create_sender(settings.sms_webhook_url))
+        hall_timers = HallTimers(
+            app[STORE],
+            dsn,
+            create_sender(settings.sms_webhook_url),
+            alarm_batch=settings.alarm_batch,
+        )
         await hall_timers.start()
         try:
             yield

@@ -40,6 +40,8 @@ class Settings:
     kiosk_per_minute: float = 20.0  # registrations per kiosk per minute (burst below)
     kiosk_burst: int = 10
     timers: bool = True  # run the hall timers (end of day, parked expiry, SMS)
+    # cases whose due alarms one statement raises (a burst takes several, within one look)
+    alarm_batch: int = 5000
     sms_webhook_url: str | None = None  # None: SMS are written to the log
     strict_contracts: bool = False  # tests: an answer outside its declaration becomes a 500
     # The base URL citizens reach the hall at (QR codes on notices, SMS links); never the
@@ -87,6 +89,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         kiosk_per_minute=_float(e, "HALLOPS_KIOSK_PER_MINUTE", 20.0),
         kiosk_burst=int(e.get("HALLOPS_KIOSK_BURST") or 10),
         sms_webhook_url=e.get("HALLOPS_SMS_WEBHOOK_URL") or None,
+        alarm_batch=max(1, int(e.get("HALLOPS_ALARM_BATCH") or 5000)),
         public_url=(e.get("HALLOPS_PUBLIC_URL") or "").rstrip("/"),
     )
 

@@ -38,15 +38,15 @@ from service_case c join service_window w on w.id = c.window_id
 join department d on d.id = c.department_id join item i on i.id = c.item_id
 """
 
-# Locked, and skipped when another owner (or a command on the case) holds one: it is taken on
-# the next tick.
-DUE_CASES = f"""
-select {_CASE_FACTS}
-where c.hall_id = $1 and c.next_alarm_at <= $2
-order by c.next_alarm_at
-limit $3
-for update of c skip locked
+# Due cases without a plan (scheduled before plans existed, or loaded in bulk): planned first.
+DUE_UNPLANNED = """
+select c.id, c.accepted_at from service_case c
+where c.hall_id = $1 and c.next_alarm_at <= $2 and c.alarm_plan is null
+order by c.next_alarm_at limit $3
 """
+
+# The due part of many cases' plans raised in one statement (db/functions/case_alarms.sql).
+FIRE_CASE_ALARMS = "select * from hq_fire_case_alarms($1, $2, $3, $4)"
 
 CASE_FACTS = f"select {_CASE_FACTS} where c.id = $1"
 
@@ -67,8 +67,13 @@ from a left join department d on d.id = a.department_id
 left join service_window w on w.id = a.window_id left join staff s on s.id = a.staff_id
 """
 
-SET_NEXT_ALARM = """
-update service_case set next_alarm_at = $2, next_alarm_level = $3, next_alarm_kind = $4
+# The plan and its first rung: what the timers' probe (ANY_DUE) finds by the index.
+SET_ALARM_PLAN = """
+update service_case
+set alarm_plan = $2::jsonb,
+    next_alarm_at = ($2::jsonb->0->>'due_at')::timestamptz,
+    next_alarm_level = $2::jsonb->0->>'level',
+    next_alarm_kind = $2::jsonb->0->>'kind'
 where id = $1
 """
 

@@ -42,7 +42,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -67,7 +67,7 @@ from server.bench.caseload import (
 from server.bench.runner import CpuMeter, machine_facts, run_and_report
 from server.domain import alarm_ladder as ladder
 from server.domain import case_clock as clock
-from server.domain.alarms import hall_rules
+from server.domain.alarms import hall_rules, plan_entry
 from server.domain.calendar import HallCalendar
 from server.domain.queueing import TZ
 
@@ -78,17 +78,22 @@ SCHEDULE_BATCH = 5_000
 # The open cases whose clock runs, with the levels fired already: what `schedule` reads, for
 # all of a hall's cases at once.
 RUNNING_CASES = """
-select c.id, c.clock,
+select c.id, c.clock, c.case_no, c.department_id, c.window_id, c.clerk_id, i.name as item_name,
        coalesce(array(select a.level from alarm a where a.case_id = c.id
                       and a.kind = 'case_deadline'), '{}') as fired
-from service_case c
+from service_case c join item i on i.id = c.item_id
 where c.hall_id = $1 and c.clock_status = 'running'
   and c.state not in ('completed', 'delivered', 'not_accepted', 'withdrawn')
 """
-SET_NEXT_ALARMS = """
-update service_case c set next_alarm_at = t.due, next_alarm_level = t.level
-from unnest($1::bigint[], $2::timestamptz[], $3::text[]) as t(id, due, level)
-where c.id = t.id
+# $1: [{"id", "plan"}] (one JSON document: a list of plans as jsonb[] would be read as a
+# two-dimensional array)
+SET_ALARM_PLANS = """
+update service_case c set alarm_plan = t.value->'plan',
+       next_alarm_at = (t.value->'plan'->0->>'due_at')::timestamptz,
+       next_alarm_level = t.value->'plan'->0->>'level',
+       next_alarm_kind = t.value->'plan'->0->>'kind'
+from jsonb_array_elements($1::jsonb) as t(value)
+where c.id = (t.value->>'id')::bigint
 """
 
 
@@ -101,35 +106,35 @@ async def hall_calendar(conn: asyncpg.Connection, hall_id: int, around: datetime
 
 async def open_ladders(
     conn: asyncpg.Connection, hall_id: int, around: datetime
-) -> list[tuple[int, list[ladder.Rung], set[str]]]:
-    """Every running case of the hall: (id, its ladder now, the levels fired)."""
+) -> list[tuple[asyncpg.Record, list[ladder.Rung], set[str]]]:
+    """Every running case of the hall: (its row, its deadline ladder now, the levels fired)."""
     rules = await hall_rules(conn, hall_id)
     cal = await hall_calendar(conn, hall_id, around)
-    return [
-        (
-            r["id"],
-            ladder.case_ladder(clock.ClockState.from_json(r["clock"]), rules, cal),
-            set(r["fired"]),
-        )
-        for r in await conn.fetch(RUNNING_CASES, hall_id)
-    ]
+    out = []
+    for r in await conn.fetch(RUNNING_CASES, hall_id):
+        rungs = ladder.case_ladder(clock.ClockState.from_json(r["clock"]), rules, cal)
+        out.append((r, [replace(g, subject=f"case:{r['id']}") for g in rungs], set(r["fired"])))
+    return out
 
 
 async def schedule_open_cases(conn: asyncpg.Connection, hall_id: int) -> int:
-    """Keeps each running case's next unfired rung on its row, as `alarms.schedule` does after
-    a command (bulk-loaded cases were written without it). Returns how many have one."""
+    """Plans each running case's deadline alarms on its row, as `alarms.schedule` does after a
+    command (bulk-loaded cases were written without it). Returns how many have a plan."""
+    rules = await hall_rules(conn, hall_id)
     ids: list[int] = []
-    dues: list[datetime | None] = []
-    levels: list[str | None] = []
-    for cid, rungs, fired in await open_ladders(conn, hall_id, datetime.now(TZ)):
-        rung = ladder.next_rung(rungs, fired)
-        ids.append(cid)
-        dues.append(rung.due if rung else None)
-        levels.append(rung.level if rung else None)
+    plans: list[list[dict]] = []
+    for r, rungs, fired in await open_ladders(conn, hall_id, datetime.now(TZ)):
+        deadline = clock.ClockState.from_json(r["clock"]).deadline
+        ids.append(r["id"])
+        plans.append(
+            [plan_entry(r, deadline, g, rules.version) for g in rungs if g.level not in fired]
+        )
     for k in range(0, len(ids), SCHEDULE_BATCH):
         s = slice(k, k + SCHEDULE_BATCH)
-        await conn.execute(SET_NEXT_ALARMS, ids[s], dues[s], levels[s])
-    return sum(d is not None for d in dues)
+        await conn.execute(
+            SET_ALARM_PLANS, [{"id": i, "plan": p} for i, p in zip(ids[s], plans[s], strict=True)]
+        )
+    return sum(bool(p) for p in plans)
 
 
 async def due_rungs(
@@ -138,10 +143,10 @@ async def due_rungs(
     """Every (case id, level) whose rung is due at `now` by the ladder, fired or not: what the
     alarm table must hold once the timers have caught up."""
     out: dict[tuple[int, str], datetime] = {}
-    for cid, rungs, _ in await open_ladders(conn, hall_id, now):
+    for r, rungs, _ in await open_ladders(conn, hall_id, now):
         for rung in rungs:
             if rung.due <= now:
-                out[(cid, rung.level)] = rung.due
+                out[(r["id"], rung.level)] = rung.due
     return out
 
 
@@ -190,15 +195,15 @@ where item_id = any($1::int[]) order by item_id, position
 class StreamCase:
     id: int
     accepted: datetime
-    warning: datetime  # its first rung (due at once)
+    warning: datetime  # its first rung (75 % of its working hours)
     due: datetime  # its 黄牌: the stream's instant
 
 
 class Stream:
     """Accepted cases whose 黄牌 (the deadline) falls on given instants: items limited in
-    working hours (a deadline to the second; a day-unit deadline is the end of a day). Their
-    预警 is due at once (one working day or less is left from the start): the timers raise it
-    as soon as the case is written, before the stream begins, and schedule the 黄牌."""
+    working hours (a deadline to the second; a day-unit deadline is the end of a day). Each is
+    written with its alarm plan, as accepting it would have planned it; a 预警 that falls in the
+    stream is raised with it."""
 
     def __init__(
         self, conn: asyncpg.Connection, hall_id: int, rules: ladder.SupervisionRules, cal: Any
@@ -277,6 +282,7 @@ class Stream:
         first_hist = await _reserve_ids(conn, "case_history", len(made))
         cases, hist, materials = _Rows(*CASE_COLS), _Rows(*HISTORY_COLS), _Rows(*MATERIAL_COLS)
         out = []
+        plans: list[list[dict]] = []
         for k, (item, accepted, rungs) in enumerate(made):
             cid = first + k
             win = rng.choice(windows[item["department_id"]])
@@ -337,6 +343,22 @@ class Stream:
                     updated_at=accepted,
                 )
             out.append(StreamCase(cid, accepted, rungs[0].due, rungs[1].due))
+            whose = {
+                "id": cid,
+                "case_no": cases.cols["case_no"][-1],
+                "item_name": item["name"],
+                "department_id": item["department_id"],
+                "window_id": win["id"],
+                "clerk_id": win["clerk_id"],
+            }
+            plans.append(
+                [
+                    plan_entry(
+                        whose, cs.deadline, replace(g, subject=f"case:{cid}"), self.rules.version
+                    )
+                    for g in rungs
+                ]
+            )
         async with conn.transaction():
             await conn.execute(INSERT_CASES, hall_id, *(cases.cols[c] for c in CASE_COLS))
             await conn.execute(INSERT_HISTORY, *(hist.cols[c] for c in HISTORY_COLS))
@@ -351,12 +373,10 @@ class Stream:
                 list(numbers),
                 list(numbers.values()),
             )
-            # its next rung, as accepting it would have scheduled it
+            # its alarm plan, as accepting it would have planned it
             await conn.execute(
-                SET_NEXT_ALARMS,
-                [c.id for c in out],
-                [c.warning for c in out],
-                ["warning"] * len(out),
+                SET_ALARM_PLANS,
+                [{"id": c.id, "plan": p} for c, p in zip(out, plans, strict=True)],
             )
         return out
 

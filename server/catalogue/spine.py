@@ -161,6 +161,7 @@ class TimerContext:
     """What a timer job gets besides its hall row and the time."""
 
     store: Store
+    alarm_batch: int = 5000  # cases per statement of the case alarms (Settings.alarm_batch)
 
 
 @dataclass(frozen=True)

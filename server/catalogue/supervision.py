@@ -112,6 +112,7 @@ TIMERS = (
         "Raise the due rungs of the case clocks' alarm ladder, each once",
         fire_case_alarms,
         emits=("alarm.issued",),
+        sql="hq_fire_case_alarms",
         every=0.5,
     ),
 )

@@ -19,7 +19,9 @@ Rules (`SupervisionRules`, parsed and checked by `parse_rules`; defaults are the
 The ladder of a running clock (`case_ladder`), for a case with a limit (not immediate):
     warning  the earlier of: the instant `warning_days_left` working days (each the length of the
              hall's working day; calendar days for calendar-day limits) remain, and the instant
-             `warning_share` of the limit is used; never after the deadline;
+             `warning_share` of the limit is used; never after the deadline. A limit no longer
+             than `warning_days_left` days is warned by the share alone (else it would warn at
+             acceptance);
     yellow   the deadline;
     red      `red_after_days` working days after the deadline.
 A paused or stopped clock has no ladder: a paused case must not alarm (its deadline is not
@@ -272,10 +274,13 @@ def case_ladder(state: ClockState, rules: SupervisionRules, cal: HallCalendar) -
     remaining, used = state.remaining_s, state.elapsed_s
     day = _DAY if state.unit == "calendar_day" else working_day_seconds(cal)
     left = rules.warning_days_left * day
-    by_days = working_instant(cal, state.unit, since, remaining - left)
     threshold = math.ceil(rules.warning_share * (used + remaining))
     by_share = working_instant(cal, state.unit, since, threshold - used)
-    warning = min(by_days, by_share, deadline)
+    warning = min(by_share, deadline)
+    if used + remaining > left:
+        # "one working day left" says nothing of a limit of a day or less: it would warn at
+        # the moment of acceptance; such a case is warned by the share alone
+        warning = min(warning, working_instant(cal, state.unit, since, remaining - left))
     red = cal.add_working_time(deadline, rules.red_after_days, "working_day")
     return [Rung("warning", warning), Rung("yellow", deadline), Rung("red", red)]
 

@@ -3,20 +3,23 @@ its own limit, a supplement notice not issued in time (§32), a pause too long (
 alarm_ladder.case_rungs), and, at command time, a refusal without an adequate reason and a fee
 outside the item's list.
 
-Every command on a case schedules its next rung (`schedule`: the case row's next_alarm_at and
-its kind and level); the hall timers' job `alarm.fire_case` takes the due cases by one index
-range, recomputes each case's rungs from the database and the calendar as they are now (so a
-calendar change, a pause or a step left never makes one fire early), raises the rungs that are
-due (one row per hall, kind, level and subject: a retry, a second process or a restart after
-kill -9 raises none twice) and schedules the next. The alarm, its event and the next rung are
-one transaction.
+Every command on a case plans its alarms (`schedule`): the rungs not raised yet, each with its
+instant and its words, on the case row (alarm_plan; next_alarm_at is the first instant). A
+change of the calendar or of the rules plans the open cases again, so a plan is always the case
+as it stands: nothing fires early. The hall timers' job `alarm.fire_case` probes the one index
+range and raises the due part of many plans in one statement (hq_fire_case_alarms in
+db/functions/case_alarms.sql: the alarm rows, once per hall, kind, level and subject, their
+alarm.issued events and the clerks' SMS), so the burst at the end of a working day, when every
+day-limit deadline of the day falls, is set-based work rather than a ladder per case.
 
-`raise_alarm` is the one way any trigger raises an alarm: its row (once per hall, kind, level and
-subject), its alarm.issued event and the SMS to the handling clerk through the outbox, inside
-the caller's transaction."""
+`raise_alarm` is the way every other trigger raises an alarm: its row (once per hall, kind,
+level and subject), its alarm.issued event and the SMS to the handling clerk through the
+outbox, inside the caller's transaction. The statement writes the same three things with the
+same words; tests/supervision/test_alarm_paths.py holds the two to one payload."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,7 +32,7 @@ from db.queries import calendar as cq
 from db.queries import cases as cq_cases
 from db.queries import events as eq
 from server.domain import alarm_ladder as ladder
-from server.domain.actor import Actor, system_actor
+from server.domain.actor import Actor
 from server.domain.alarm_kinds import KIND_NAMES, AlarmKind
 from server.domain.calendar import HallCalendar
 from server.domain.case_clock import ClockEvent, ClockState
@@ -41,7 +44,8 @@ from server.domain.queueing import TZ
 if TYPE_CHECKING:
     from server.catalogue.spine import Call, TimerContext
 
-BATCH = 500  # cases per transaction; a backlog (a server down for a day) takes a few ticks
+BATCH = 500  # due cases without a plan, planned per look
+LOOK_BUDGET_S = 2.0  # a look raises batch after batch for this long, then lets the other jobs run
 
 
 async def hall_rules(conn: Conn, hall_id: int) -> ladder.SupervisionRules:
@@ -80,11 +84,22 @@ def _fired(r: Any) -> set[tuple[str, str, str]]:
     return {(k, lv, s) for k, lv, s in r["fired"]}
 
 
-async def _set_next(conn: Conn, case_id: int, rung: ladder.Rung | None) -> None:
-    if rung is None:
-        await conn.execute(q.SET_NEXT_ALARM, case_id, None, None, None)
-    else:
-        await conn.execute(q.SET_NEXT_ALARM, case_id, rung.due, rung.level, rung.kind)
+def plan_entry(r: Any, deadline: datetime | None, rung: ladder.Rung, rule_version: int) -> dict:
+    """One rung of a case's alarm plan, with the words it will be raised with: what the timers'
+    statement (db/functions/case_alarms.sql) copies into the alarm, its event and its SMS.
+    `r`: the case's id, case_no, item_name, department_id, window_id and clerk_id."""
+    alarm = case_alarm(r, deadline, rung)
+    return {
+        "kind": alarm.kind,
+        "kind_name": KIND_NAMES[alarm.kind],
+        "level": alarm.level,
+        "level_name": ladder.LEVEL_NAMES[alarm.level],
+        "subject": alarm.subject,
+        "due_at": alarm.due_at.astimezone(TZ).isoformat(),
+        "summary": alarm.summary,
+        "detail": dict(alarm.detail),
+        "rule_version": rule_version,
+    }
 
 
 async def schedule(
@@ -94,12 +109,19 @@ async def schedule(
     cal: HallCalendar,
     rules: ladder.SupervisionRules | None = None,
 ) -> None:
-    """Keeps the case's next unfired rung on its row, from the case as the database has it (call
-    it once the command wrote the case, its materials and its history)."""
+    """Plans the case's alarms from the case as the database has it (call it once the command
+    wrote the case, its materials and its history): every rung not raised yet, in order, on its
+    row (alarm_plan), and the first one's instant as next_alarm_at."""
     rules = rules or await hall_rules(conn, hall_id)
     r = await conn.fetchrow(q.CASE_FACTS, case_id)
-    rungs = ladder.case_rungs(case_facts(r, cal), rules, cal)
-    await _set_next(conn, case_id, ladder.next_rung(rungs, _fired(r)))
+    facts = case_facts(r, cal)
+    fired = _fired(r)
+    plan = [
+        plan_entry(r, facts.clock.deadline, rung, rules.version)
+        for rung in ladder.case_rungs(facts, rules, cal)
+        if rung.key not in fired
+    ]
+    await conn.execute(q.SET_ALARM_PLAN, case_id, plan)
 
 
 class AlarmTx(Protocol):
@@ -233,43 +255,49 @@ async def raise_alarm(
 
 
 async def fire_case_alarms(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
+    """Raises the due rungs of the hall's case plans: batches of one statement each, until a
+    batch raises nothing or the look has taken its share of time (the rest on the next look)."""
     async with ctx.store.read() as conn:
         if not await conn.fetchval(q.ANY_DUE, hall["id"], now):
-            return []  # the common tick: one index probe, no transaction
-    async with ctx.store.command(system_actor(hall["id"]), "alarm.fire_case") as tx:
-        rows = await tx.conn.fetch(q.DUE_CASES, hall["id"], now, BATCH)
-        if not rows:
-            return []
-        rules = await hall_rules(tx.conn, hall["id"])
-        first = min(r["accepted_at"] for r in rows).astimezone(TZ).date()
-        cal = await cq.load_hall_calendar(
-            tx.conn, hall["id"], first - timedelta(days=30), first + timedelta(days=900)
+            return []  # the common look: one index probe, no transaction
+    await _plan_unplanned(ctx, hall["id"], now)
+    records: list[EventRecord] = []
+    started = time.monotonic()
+    while time.monotonic() - started < LOOK_BUDGET_S:
+        batch = await ctx.store.statement(
+            hall["id"], q.FIRE_CASE_ALARMS, hall["id"], now, now.isoformat(), ctx.alarm_batch
         )
-        raised = []
-        for r in rows:
-            facts = case_facts(r, cal)
-            rungs = ladder.case_rungs(facts, rules, cal)
-            fired = _fired(r)
-            for rung in ladder.due_rungs(rungs, fired, now):
-                fired.add(rung.key)
-                alarm_id = await raise_alarm(
-                    tx, hall["id"], case_alarm(r, facts, rung), rules.version, now
-                )
-                if alarm_id is not None:
-                    raised.append(alarm_id)
-            await _set_next(tx.conn, r["id"], ladder.next_rung(rungs, fired))
-        tx.detail["alarms"] = raised
-    return tx.records
+        records += batch
+        if not batch:
+            break
+    return records
+
+
+async def _plan_unplanned(ctx: TimerContext, hall_id: int, now: datetime) -> None:
+    """Plans the due cases that have no plan (scheduled before plans existed, or loaded in
+    bulk), so the statement can raise them."""
+    async with ctx.store.read() as conn:
+        ids = await conn.fetch(q.DUE_UNPLANNED, hall_id, now, BATCH)
+        if not ids:
+            return
+        rules = await hall_rules(conn, hall_id)
+        first = min(r["accepted_at"] for r in ids).astimezone(TZ).date()
+        cal = await cq.load_hall_calendar(
+            conn, hall_id, first - timedelta(days=30), first + timedelta(days=900)
+        )
+        async with conn.transaction():
+            for r in ids:
+                await schedule(conn, r["id"], hall_id, cal, rules)
 
 
 _UNITS = {"working_day": "个工作日", "working_hour": "个工作小时", "calendar_day": "个自然日"}
 
 
-def case_alarm(r: Any, facts: ladder.CaseFacts, rung: ladder.Rung) -> Alarm:
+def case_alarm(r: Any, deadline: datetime | None, rung: ladder.Rung) -> Alarm:
     """The alarm of a case's rung: whose it is and the words people read."""
     head = f"办件 {r['case_no']}（{r['item_name']}）"
     d = rung.detail
-    deadline = facts.clock.deadline.astimezone(TZ) if facts.clock.deadline else None
+    deadline = deadline.astimezone(TZ) if deadline else None
     detail: dict[str, Any] = {**d, "deadline": deadline.isoformat() if deadline else None}
     if rung.kind == "case_deadline":
         what = {

@@ -84,6 +84,17 @@ def test_whichever_comes_first_one_day_left_or_the_share_used():
     assert used == 0.75 * 20 * 7 * 3600
 
 
+def test_a_limit_of_a_day_or_less_is_warned_by_the_share_not_at_acceptance():
+    # 4 working hours from Mon 09:00: "one working day left" holds from the first second, so
+    # only the share warns: 75 % (3 h) used at 12:00, the deadline at 14:00 (lunch between)
+    got = ladder(clock(("start", at(2026, 12, 7, 9), 4, "working_hour")))
+    assert got["warning"] == at(2026, 12, 7, 12)
+    assert got["yellow"] == at(2026, 12, 7, 14)
+    # exactly one working day (7 h): the share again, 5.25 h used at Mon 15:15
+    got = ladder(clock(("start", at(2026, 12, 7, 9), 7, "working_hour")))
+    assert got["warning"] == at(2026, 12, 7, 15, 15)
+
+
 def test_national_day_lies_between_the_rungs():
     # accepted Wed 2026-09-30 10:00 (before National Day, Oct 1-7 off, Sat Oct 10 working)
     got = ladder(clock(("start", at(2026, 9, 30, 10), 3, "working_day")))
