@@ -24,12 +24,10 @@ begin
         from due d cross join lateral jsonb_array_elements(d.alarm_plan) with ordinality
              as e(value, ord)
     ), rest as (
-        select d.id,
-               (select jsonb_agg(g.r order by g.ord) from rung g
-                where g.id = d.id and g.due_at > p_now) as plan,
-               (select g.r from rung g where g.id = d.id and g.due_at > p_now
-                order by g.ord limit 1) as head
-        from due d
+        select g.id,
+               jsonb_agg(g.r order by g.ord) filter (where g.due_at > p_now) as plan,
+               (array_agg(g.r order by g.ord) filter (where g.due_at > p_now))[1] as head
+        from rung g group by g.id
     ), planned as (
         update service_case c
         set alarm_plan = coalesce(rest.plan, '[]'::jsonb),
