@@ -13,8 +13,11 @@ from hall h left join lateral (
 where h.id = $1
 """
 
-ANY_DUE = """
-select exists (select 1 from service_case where hall_id = $1 and next_alarm_at <= $2)
+# The hall's first planned alarm instant. Not "exists (... next_alarm_at <= $2)": a prepared
+# statement soon runs on PostgreSQL's generic plan, which for that reads every case (92 ms at
+# 100,000 open cases, twice a second); min() is one step down the index whatever the plan.
+NEXT_DUE = """
+select min(next_alarm_at) from service_case where hall_id = $1 and next_alarm_at is not null
 """
 
 # What a case's alarms are computed from (alarm_ladder.CaseFacts): its clock and its clock
@@ -67,7 +70,7 @@ from a left join department d on d.id = a.department_id
 left join service_window w on w.id = a.window_id left join staff s on s.id = a.staff_id
 """
 
-# The plan and its first rung: what the timers' probe (ANY_DUE) finds by the index.
+# The plan and its first rung: what the timers' probe (NEXT_DUE) finds by the index.
 SET_ALARM_PLAN = """
 update service_case
 set alarm_plan = $2::jsonb,

@@ -98,7 +98,8 @@ _SIGNOFF_LIMIT = (
 ANY_SIGNOFF_WAIT = f"""
 select exists (
     select 1 from signoff_request s
-    where s.hall_id = $1 and s.decided_at is null and s.requested_at <= $2::timestamptz - {_SIGNOFF_LIMIT}
+    where s.hall_id = $1 and s.decided_at is null and not s.wait_alarmed
+      and s.requested_at <= $2::timestamptz - {_SIGNOFF_LIMIT}
       and {_not_raised("signoff_wait", _SIGNOFF_SUBJECT)})
 """
 
@@ -110,11 +111,18 @@ select s.id, s.purpose, s.requested_at, s.department_id, s.window_id, s.case_id,
        {_SIGNOFF_SUBJECT} as subject
 from signoff_request s join service_case c on c.id = s.case_id
 join item i on i.id = c.item_id join service_window w on w.id = s.window_id
-where s.hall_id = $1 and s.decided_at is null and s.requested_at <= $2::timestamptz - {_SIGNOFF_LIMIT}
+where s.hall_id = $1 and s.decided_at is null and not s.wait_alarmed
+  and s.requested_at <= $2::timestamptz - {_SIGNOFF_LIMIT}
   and {_not_raised("signoff_wait", _SIGNOFF_SUBJECT)}
 order by s.requested_at, s.id
 limit $3
 """
+
+# Alarmed requests leave the probe's index range (signoff_wait_unalarmed), in the alarm's
+# transaction.
+MARK_SIGNOFFS_ALARMED = (
+    "update signoff_request set wait_alarmed = true where id = any($1::bigint[])"
+)
 
 # -- an open window with nobody at it: no clerk signed in, or the one signed in has no live
 # session any more (logged out, revoked or expired without signing out). Unattended since: when

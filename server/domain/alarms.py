@@ -258,7 +258,8 @@ async def fire_case_alarms(ctx: TimerContext, hall: Any, now: datetime) -> list[
     """Raises the due rungs of the hall's case plans: batches of one statement each, until a
     batch raises nothing or the look has taken its share of time (the rest on the next look)."""
     async with ctx.store.read() as conn:
-        if not await conn.fetchval(q.ANY_DUE, hall["id"], now):
+        first = await conn.fetchval(q.NEXT_DUE, hall["id"])
+        if first is None or first > now:
             return []  # the common look: one index probe, no transaction
     await _plan_unplanned(ctx, hall["id"], now)
     records: list[EventRecord] = []

@@ -194,6 +194,7 @@ async def fire_signoff_wait(ctx: TimerContext, hall: Any, now: datetime) -> list
 
     async def due(conn: Conn, rules: SupervisionRules) -> list[alarms.Alarm]:
         rows = await conn.fetch(q.DUE_SIGNOFFS, hall_id, now, BATCH)
+        await conn.execute(q.MARK_SIGNOFFS_ALARMED, [r["id"] for r in rows])
         return [
             alarms.Alarm(
                 kind="signoff_wait",
