@@ -20,17 +20,15 @@ same words; tests/supervision/test_alarm_paths.py holds the two to one payload."
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from db.pool import Conn
 from db.queries import alarms as q
 from db.queries import calendar as cq
 from db.queries import cases as cq_cases
-from db.queries import events as eq
 from server.domain import alarm_ladder as ladder
 from server.domain.actor import Actor
 from server.domain.alarm_kinds import KIND_NAMES, AlarmKind
@@ -43,6 +41,7 @@ from server.domain.queueing import TZ
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call, TimerContext
+    from server.domain.store import Tx
 
 BATCH = 500  # due cases without a plan, planned per look
 LOOK_BUDGET_S = 2.0  # a look raises batch after batch for this long, then lets the other jobs run
@@ -124,53 +123,6 @@ async def schedule(
     await conn.execute(q.SET_ALARM_PLAN, case_id, plan)
 
 
-class AlarmTx(Protocol):
-    """Where raise_alarm writes: a command's transaction (store.Tx) or an `Outside` one."""
-
-    @property
-    def conn(self) -> Conn: ...
-
-    def emit(
-        self,
-        type: str,
-        payload: dict[str, Any],
-        *,
-        hall_id: int | None = None,
-        window_id: int | None = None,
-    ) -> None: ...
-
-
-class Outside:
-    """raise_alarm in a transaction that is not a command's (the irregularity a refused command
-    leaves, written on its own after the rollback): `flush` appends its events to the halls'
-    logs inside that transaction; publish them once it committed."""
-
-    def __init__(self, conn: Conn, actor: Actor):
-        self.conn = conn
-        self.actor = actor
-        self._pending: dict[int, list[dict[str, Any]]] = defaultdict(list)
-
-    def emit(
-        self,
-        type: str,
-        payload: dict[str, Any],
-        *,
-        hall_id: int | None = None,
-        window_id: int | None = None,
-    ) -> None:
-        hall = hall_id if hall_id is not None else self.actor.hall_id
-        self._pending[hall].append({"type": type, "payload": payload, "window_id": window_id})
-
-    async def flush(self) -> list[EventRecord]:
-        records: list[EventRecord] = []
-        for hall_id in sorted(self._pending):
-            records += await eq.append_events(
-                self.conn, hall_id, self.actor.kind, self.actor.id, self._pending[hall_id]
-            )
-        self._pending.clear()
-        return records
-
-
 @dataclass(frozen=True)
 class Alarm:
     """An alarm to raise: what, on which subject, whose (department, window, handling clerk),
@@ -193,7 +145,7 @@ class Alarm:
 
 
 async def raise_alarm(
-    tx: AlarmTx,
+    tx: Tx,
     hall_id: int,
     alarm: Alarm,
     rule_version: int,
@@ -333,7 +285,7 @@ def case_alarm(r: Any, deadline: datetime | None, rung: ladder.Rung) -> Alarm:
 
 
 async def check_refusal_reason(
-    tx: AlarmTx,
+    tx: Tx,
     case_id: int,
     reason: str,
     permit_refusal: bool,
@@ -379,7 +331,7 @@ async def check_refusal_reason(
 
 
 async def fee_irregular(
-    tx: AlarmTx,
+    tx: Tx,
     hall_id: int,
     irregularity_id: int,
     case_id: int | None,

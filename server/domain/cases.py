@@ -871,14 +871,16 @@ async def record_irregularity(
     call: Call, case_id: int | None, kind: str, detail: dict[str, Any]
 ) -> None:
     """On its own, after the refused command rolled back: supervision must still see it, and
-    its fee_irregular alarm is raised with it."""
+    its fee_irregular alarm is raised with it. Audited as the refused command."""
     actor = call.actor
     now = call.ctx.clock()
-    async with call.ctx.store.read() as conn, conn.transaction():
+    async with call.ctx.store.command(actor, call.name) as tx:
+        tx.outcome = "refused"
+        tx.detail.update({**detail, "code": kind})
         hall_id = (
-            await conn.fetchval(q.HALL_OF_CASE, case_id) if case_id is not None else actor.hall_id
+            await tx.conn.fetchval(q.HALL_OF_CASE, case_id) if case_id is not None else None
         ) or actor.hall_id
-        irregularity_id = await conn.fetchval(
+        irregularity_id = await tx.conn.fetchval(
             q.INSERT_IRREGULARITY,
             hall_id,
             case_id,
@@ -888,11 +890,7 @@ async def record_irregularity(
             actor.window_id,
             now,
         )
-        await call.ctx.store.audit(conn, actor, call.name, "refused", {**detail, "code": kind})
-        out = alarms.Outside(conn, actor)
-        await alarms.fee_irregular(out, hall_id, irregularity_id, case_id, kind, detail, actor, now)
-        records = await out.flush()
-    await call.ctx.store.publish(records)
+        await alarms.fee_irregular(tx, hall_id, irregularity_id, case_id, kind, detail, actor, now)
 
 
 # ------------------------------------------------------------------------------ calendar

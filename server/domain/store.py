@@ -28,6 +28,9 @@ class Tx:
         self.actor = actor
         self.action = action
         self.detail: dict[str, Any] = {}
+        # what the audit line says: a refused command that must still leave something behind
+        # (the irregularity supervision sees) commits as "refused"
+        self.outcome = "ok"
         self._pending: dict[int, list[dict]] = defaultdict(list)
         # the committed events, set once the transaction committed (the command's answer
         # carries their sequence numbers)
@@ -61,7 +64,7 @@ class Tx:
             self.actor.id,
             self.actor.window_id,
             self.action,
-            "ok",
+            self.outcome,
             detail,
         )
         return records
