@@ -216,9 +216,12 @@ async def fire_case_alarms(ctx: TimerContext, hall: Any, now: datetime) -> list[
     await _plan_unplanned(ctx, hall["id"], now)
     records: list[EventRecord] = []
     started = time.monotonic()
-    while time.monotonic() - started < LOOK_BUDGET_S:
+    while (elapsed := time.monotonic() - started) < LOOK_BUDGET_S:
+        # each batch at its own instant: the look's clock moved on while the ones before ran
+        # (a backlog), and an alarm is issued when it is raised
+        at = now + timedelta(seconds=elapsed)
         batch = await ctx.store.statement(
-            hall["id"], q.FIRE_CASE_ALARMS, hall["id"], now, now.isoformat(), ctx.alarm_batch
+            hall["id"], q.FIRE_CASE_ALARMS, hall["id"], at, at.isoformat(), ctx.alarm_batch
         )
         records += batch
         if not batch:
