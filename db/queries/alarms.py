@@ -46,6 +46,7 @@ DUE_UNPLANNED = """
 select c.id, c.accepted_at from service_case c
 where c.hall_id = $1 and c.next_alarm_at <= $2 and c.alarm_plan is null
 order by c.next_alarm_at limit $3
+for update skip locked
 """
 
 # The due part of many cases' plans raised in one statement (db/functions/case_alarms.sql).
@@ -68,6 +69,14 @@ with a as (
 select a.id, d.code as department_code, w.window_no, s.phone as staff_phone
 from a left join department d on d.id = a.department_id
 left join service_window w on w.id = a.window_id left join staff s on s.id = a.staff_id
+"""
+
+# The cases with an alarm planned from $2 on: a calendar change from that day moves them.
+PLANNED_FROM = """
+select coalesce(array_agg(c.id), '{}') from service_case c
+where c.hall_id = $1 and c.next_alarm_at is not null
+  and exists (select 1 from jsonb_array_elements(c.alarm_plan) e
+              where (e->>'due_at')::timestamptz >= $2)
 """
 
 # The plan and its first rung: what the timers' probe (NEXT_DUE) finds by the index.

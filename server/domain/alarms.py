@@ -232,7 +232,9 @@ async def fire_case_alarms(ctx: TimerContext, hall: Any, now: datetime) -> list[
 async def _plan_unplanned(ctx: TimerContext, hall_id: int, now: datetime) -> None:
     """Plans the due cases that have no plan (scheduled before plans existed, or loaded in
     bulk), so the statement can raise them."""
-    async with ctx.store.read() as conn:
+    async with ctx.store.read() as conn, conn.transaction():
+        # locked, so that a command planning one of them meanwhile is not overwritten by a
+        # plan of the case as it was before the command
         ids = await conn.fetch(q.DUE_UNPLANNED, hall_id, now, BATCH)
         if not ids:
             return
@@ -241,9 +243,8 @@ async def _plan_unplanned(ctx: TimerContext, hall_id: int, now: datetime) -> Non
         cal = await cq.load_hall_calendar(
             conn, hall_id, first - timedelta(days=30), first + timedelta(days=900)
         )
-        async with conn.transaction():
-            for r in ids:
-                await schedule(conn, r["id"], hall_id, cal, rules)
+        for r in ids:
+            await schedule(conn, r["id"], hall_id, cal, rules)
 
 
 _UNITS = {"working_day": "个工作日", "working_hour": "个工作小时", "calendar_day": "个自然日"}

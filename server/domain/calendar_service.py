@@ -76,7 +76,7 @@ async def apply_days(
     if changed:
         # open cases' deadlines follow the calendar: recomputed from their histories here, in
         # the same transaction, so no screen ever sees a deadline of the old calendar after it
-        tx.detail["repriced_cases"] = await reprice_open_cases(tx.conn, hall_id)
+        tx.detail["repriced_cases"] = await reprice_open_cases(tx.conn, hall_id, changed[0])
     return changed
 
 

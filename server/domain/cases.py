@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import asyncpg
 
 from db.pool import Conn
+from db.queries import alarms as aq
 from db.queries import calendar as cq
 from db.queries import cases as q
 from db.queries import hall as hq
@@ -896,9 +897,12 @@ async def record_irregularity(
 # ------------------------------------------------------------------------------ calendar
 
 
-async def reprice_open_cases(conn: Conn, hall_id: int) -> int:
-    """The calendar changed: every case whose clock is not stopped is recomputed from its
-    history with the new calendar (the property tests prove replay = the incremental state)."""
+async def reprice_open_cases(conn: Conn, hall_id: int, since: date | None = None) -> int:
+    """The calendar changed (from the day `since` on): every case whose clock is not stopped is
+    recomputed from its history with the new calendar (the property tests prove replay = the
+    incremental state), and every case is planned again whose clock moved or whose alarm plan
+    has an instant from `since` on: a 督办 period or a step's limit can move while the deadline
+    does not."""
     rows = await conn.fetch(q.CLOCKED_CASES, hall_id)
     if not rows:
         return 0
@@ -906,10 +910,17 @@ async def reprice_open_cases(conn: Conn, hall_id: int) -> int:
     cal = await load_calendar(conn, hall_id, first)
     rules = await alarms.hall_rules(conn, hall_id)
     changed = 0
+    planned: set[int] = set()
     for r in rows:
         state = clock.replay((clock.ClockEvent.from_json(e) for e in r["events"]), cal)
         if state.to_json() != r["clock"]:
             await conn.execute(q.REPRICE_CASE, r["id"], state.to_json(), state.deadline)
             await alarms.schedule(conn, r["id"], hall_id, cal, rules)
+            planned.add(r["id"])
             changed += 1
+    if since is not None:
+        start = datetime.combine(since, time.min, tzinfo=TZ)
+        for case_id in await conn.fetchval(aq.PLANNED_FROM, hall_id, start):
+            if case_id not in planned:
+                await alarms.schedule(conn, case_id, hall_id, cal, rules)
     return changed

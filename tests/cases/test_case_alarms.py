@@ -138,3 +138,24 @@ async def test_a_holiday_added_later_moves_the_rungs(live, http, db):
     events = await fire(live, db, "2026-12-09 17:00")
     assert [e.payload["level"] for e in events] == ["warning"]
     assert await alarms(db, case["case_id"]) == [("warning", "12-09 17:00:00")]
+
+
+async def test_a_holiday_after_the_deadline_moves_the_red_card(live, http, db):
+    """The clock does not change (the deadline is before the holiday), but the 督办 period after
+    it does: the case's plan is worked out again, and the 红牌 does not fire on the old day."""
+    use_clock(live, at("2026-12-07 10:00"))  # due Wednesday 12-09 17:00
+    token, ticket, _ = await serving_ticket(http, db)
+    case = await accept(http, token, ticket_id=ticket, item=PROMISED)
+    await fire(live, db, "2026-12-09 17:00")  # 预警 and 黄牌
+    admin = (await login(http, "admin"))["token"]
+    resp = await http.put(
+        "/api/halls/rizhao/calendar/2026-12-11",  # Friday, within the 3 working days of 督办
+        json={"is_working": False, "note": "临时闭厅"},
+        headers=bearer(admin),
+    )
+    assert resp.status == 200
+    # Thu, Fri, Mon was the 督办 period: red on Monday 12-14 17:00; without Friday, Tuesday
+    assert await fire(live, db, "2026-12-14 17:00") == []
+    events = await fire(live, db, "2026-12-15 17:00")
+    assert [e.payload["level"] for e in events] == ["red"]
+    assert [lv for lv, _ in await alarms(db, case["case_id"])] == ["warning", "yellow", "red"]

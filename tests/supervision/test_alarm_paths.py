@@ -78,3 +78,19 @@ async def test_the_statement_and_raise_alarm_write_the_same_alarm(live, http, db
 
     assert await written(by_statement) == await written(by_function)
     assert (await written(by_statement))[0]["body"].startswith("【电子监察】预警：办件 N")
+
+
+async def test_a_case_scheduled_before_plans_existed_is_planned_then_raised(live, http, db):
+    """A case scheduled by an earlier release has its next instant but no plan (migration 0015):
+    the timer plans it from the case as it stands, then raises what is due, once."""
+    use_clock(live, at("2026-12-07 10:00"))
+    token, ticket, _ = await serving_ticket(http, db)
+    case = await accept(http, token, ticket_id=ticket, item=PROMISED)
+    await db.execute("update service_case set alarm_plan = null where id = $1", case["case_id"])
+    hall = await db.fetchrow("select * from hall where code = 'rizhao'")
+    ctx = TimerContext(live.app[STORE])
+    events = await JOB.run(ctx, hall, at(DEADLINE))
+    assert [e.payload["level"] for e in events] == ["warning", "yellow"]
+    assert await JOB.run(ctx, hall, at(DEADLINE)) == []
+    plan = await db.fetchval("select alarm_plan from service_case where id = $1", case["case_id"])
+    assert [(p["kind"], p["level"]) for p in plan] == [("case_deadline", "red")]
