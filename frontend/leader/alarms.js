@@ -30,8 +30,8 @@ export function createLeaderAlarms(t) {
       answer = await api(alarmsUrl(t.hall().code, { department: t.department().code }));
     } catch (err) {
       if (err.status === 401) return t.toLogin();
-      if (err.status !== 404) toast(err.message, "error");
-      render();   // 404: a server without the alarm reads yet; live alarms still come
+      toast(err.message, "error");
+      render();   // live alarms still come; the next reconnect reads the list again
       return;
     }
     if (s.events !== before) { refresh(); return; }

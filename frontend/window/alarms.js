@@ -33,8 +33,8 @@ export function createAlarmPanel(t) {
       answer = await api(alarmsUrl(t.hall().code, { windowNo }));
     } catch (err) {
       if (err.status === 401) return t.toLogin();
-      // 404: a server without the alarm reads yet; the live events still show new alarms
-      if (err.status !== 404 && err.status !== 403) console.error(err);
+      // the live events still show new alarms; the next reconnect reads the list again
+      if (err.status !== 403) console.error(err);
       return;
     }
     if (!s.shown || t.windowNo() !== windowNo) return;
