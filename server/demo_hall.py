@@ -19,12 +19,14 @@ import asyncio
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from db.pool import Conn
 from server import demo_catalogue as cat
+from server.demo_workflows import DEMO_WORKFLOWS
 from server.domain.calendar import calendar_from_library
 from server.domain.passwords import hash_password
+from server.domain.queueing import TZ
 
 DEMO_PASSWORDS: dict[str, str] = {
     "clerk": "Clerk#2026",
@@ -345,10 +347,25 @@ async def seed_demo(conn: Conn) -> dict:
             hall_ids: dict[str, int] = {}
             for hall in _plan():
                 hall_ids[hall.code] = await _seed_hall(conn, hall, hall_ids, hashes)
+            await _seed_workflows(conn, hall_ids[CITY_CODE])
             created = True
     summary = await _summary(conn)
     summary["created"] = created
     return summary
+
+
+async def _seed_workflows(conn: Conn, city_id: int) -> None:
+    """The city's 多证联办 and 一表通 definitions (its county halls run them too), stored the way
+    an admin publishes them: checked against the hall. Not where the schema has no such table:
+    the upgrade tests seed the demo into earlier releases' schemas."""
+    if not await conn.fetchval("select to_regclass('workflow_definition') is not null"):
+        return
+    from server.domain.workflow_def import WorkflowDefinition
+    from server.domain.workflows import store_definition
+
+    now = datetime.now(TZ)
+    for raw in DEMO_WORKFLOWS:
+        await store_definition(conn, city_id, WorkflowDefinition.model_validate(raw), now, None)
 
 
 async def _seed_hall(

@@ -5,7 +5,7 @@ the permission table, OpenAPI, the browser's event schema and the contract tests
 
 from __future__ import annotations
 
-from server.catalogue import auth, cases, display, hall, queue, supervision
+from server.catalogue import auth, cases, display, hall, queue, supervision, workflows
 from server.catalogue.spine import Catalogue
 
 CATALOGUE = Catalogue(
@@ -16,6 +16,7 @@ CATALOGUE = Catalogue(
         hall.CAPABILITY,
         queue.CAPABILITY,
         supervision.CAPABILITY,
+        workflows.CAPABILITY,
     ]
 )
 

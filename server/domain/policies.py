@@ -93,3 +93,11 @@ ALARM_READ: Final[Rule] = {
 SUPERVISION_READ: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}
 # A hall's supervision rules: published as a new version by supervision or the hall's admin.
 SUPERVISION_RULES: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}
+# workflow definitions (联办套餐, 一表通): every member of staff reads them (the intake, the
+# inbox, supervision); a county hall's staff read their city's
+WORKFLOW_READ: Final[Rule] = {
+    "clerk": "hall",
+    "leader": "hall",
+    "supervisor": "supervised",
+    "admin": "hall",
+}

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from server import demo_hall
 from server.api.openapi import openapi_document
 from server.catalogue.spine import Capability, Catalogue, Operation
+from server.demo_workflows import COMPANY_SETUP
 
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 BODY_ERRORS = {"invalid_field", "malformed_json", "empty_body"}
@@ -391,6 +392,14 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
             ("POST", ALARM + "/close", "supervisor1", {"note": "整改到位"}, {"note": 5}, False),
             ("POST", ALARM + "/cancel", "supervisor1", {"reason": "误报"}, {"reason": ""}, False),
             (
+                "PUT",
+                "/api/halls/{hall}/workflows/{code}",
+                "admin",
+                {"definition": COMPANY_SETUP},
+                {"definition": {**COMPANY_SETUP, "kind": "other"}},
+                True,
+            ),
+            (
                 "POST",
                 "/api/halls/{hall}/supervision/rules",
                 "supervisor1",
@@ -419,7 +428,13 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 wrong.append(f"{method} {path}: example fails the schema: {errors}")
             if validator.is_valid(counter):
                 wrong.append(f"{method} {path}: counter-example passes the schema: {counter}")
-            url = fill(path, hall="rizhao", window_no=1, day=date(2026, 12, 2).isoformat())
+            url = fill(
+                path,
+                hall="rizhao",
+                window_no=1,
+                day=date(2026, 12, 2).isoformat(),
+                code="company-setup",
+            )
             headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
             resp = await s.request(method, url, json=example, headers=headers)
             body = await resp.json()

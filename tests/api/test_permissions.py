@@ -39,6 +39,7 @@ from aiohttp import ClientSession, DummyCookieJar
 from server import demo_hall
 from server.app import create_app  # noqa: F401  (importing the app registers every route)
 from server.catalogue import CATALOGUE
+from server.demo_workflows import COMPANY_SETUP
 from server.keys import AUTH
 from tests.cases.helpers import at, use_clock
 from tests.realtime.sio import SioClient
@@ -192,6 +193,25 @@ county_admin     other_hall  ok
 kiosk            wrong_role  wrong_role
 display          wrong_role  wrong_role
 """)
+
+WORKFLOW_READ = table("""
+                 city        county
+clerk            ok          other_hall
+clerk_unsigned   ok          other_hall
+leader           ok          other_hall
+supervisor       ok          ok
+admin            ok          other_hall
+county_clerk     other_hall  ok
+county_admin     other_hall  ok
+kiosk            wrong_role  wrong_role
+display          wrong_role  wrong_role
+""")
+
+# a county hall runs its city's definitions: its own admin is let in, and told so
+WORKFLOW_PUBLISH = {
+    cell: ("409:defined_by_city" if cell == ("county_admin", "county") else want)
+    for cell, want in HALL_ADMIN.items()
+}
 
 # leaders sign in at a window of their department too: they sign off there
 SIGN_IN = table("""
@@ -584,6 +604,14 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         command="supervision.set_rules",
         body=lambda ids, hall: {"rules": {"answer_days": 5}},
     ),
+    # workflow definitions
+    ("GET", HALL + "/workflows"): RouteCase(WORKFLOW_READ),
+    ("GET", HALL + "/workflows/{code}"): RouteCase(WORKFLOW_READ),
+    ("PUT", HALL + "/workflows/{code}"): RouteCase(
+        WORKFLOW_PUBLISH,
+        command="workflow.publish",
+        body=lambda ids, hall: {"definition": COMPANY_SETUP},
+    ),
     # cases: commands, run in this order; C1 and CJ go through a life, the C1 one signed off
     # by leader.amr (CJ's leader is none of the actors, so CJ waits and is withdrawn)
     ("POST", HALL + "/cases"): RouteCase(
@@ -940,10 +968,9 @@ class Matrix:
         else:
             hall = HALLS[target]
             url = path.replace("{hall}", hall)
+        code = "company-setup" if "/workflows/" in url else "amr-001"  # a workflow, an item
         url = (
-            url.replace("{code}", "amr-001")
-            .replace("{day}", DAY)
-            .replace("{reg_no}", "26120100000000")
+            url.replace("{code}", code).replace("{day}", DAY).replace("{reg_no}", "26120100000000")
         )
         assert "{" not in url, url
         # the case number of the hall's first case of DAY (see CASE_FIND)
