@@ -108,6 +108,11 @@ DUE_SIGNOFFS = f"""
 select s.id, s.purpose, s.requested_at, s.department_id, s.window_id, s.case_id, c.case_no,
        i.name as item_name, w.window_no,
        (select h.signoff_wait_minutes from hall h where h.id = $1) as wait_minutes,
+       -- who must act: the department's leader on duty that day (领导带班)
+       (select ld.staff_id from leader_duty ld
+        where ld.hall_id = s.hall_id and ld.department_id = s.department_id
+          and ld.duty_date = ($2::timestamptz at time zone 'Asia/Shanghai')::date
+        order by ld.staff_id limit 1) as leader_id,
        {_SIGNOFF_SUBJECT} as subject
 from signoff_request s join service_case c on c.id = s.case_id
 join item i on i.id = c.item_id join service_window w on w.id = s.window_id

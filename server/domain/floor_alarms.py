@@ -186,7 +186,7 @@ async def fire_service_overlong(ctx: TimerContext, hall: Any, now: datetime) -> 
 
 async def fire_signoff_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
     """A leader's sign-off waited for too long (the hall's signoff_wait_minutes): the request's
-    department and window."""
+    department and window; the department's leader on duty that day gets the SMS."""
     hall_id = hall["id"]
 
     async def any_due(conn: Conn) -> bool:
@@ -208,6 +208,7 @@ async def fire_signoff_wait(ctx: TimerContext, hall: Any, now: datetime) -> list
                 ),
                 department_id=r["department_id"],
                 window_id=r["window_id"],
+                staff_id=r["leader_id"],  # the leader on duty: the one who must sign
                 case_id=r["case_id"],
                 case_no=r["case_no"],
                 item_name=r["item_name"],

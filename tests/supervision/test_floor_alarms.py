@@ -219,6 +219,17 @@ async def test_a_signoff_waiting_too_long(live, http, db):
         f"1 号窗口 10:00 提请的签批（办件 {case['case_no']}，{data['item_name']}）"
         "等候已超过 10 分钟"
     )
+    # the SMS goes to the department's leader on duty that day, who must sign
+    on_duty = await db.fetch(
+        "select s.id, s.phone from leader_duty ld join staff s on s.id = ld.staff_id"
+        " join department d on d.id = ld.department_id"
+        " where d.code = 'amr' and ld.hall_id = d.hall_id and ld.duty_date = '2026-12-07'"
+        " and d.hall_id = (select id from hall where code = 'rizhao') order by s.id"
+    )
+    assert on_duty and on_duty[0]["phone"]
+    (row,) = await alarm_rows(db, "signoff_wait")
+    assert row["staff_id"] == on_duty[0]["id"]
+    assert [m["recipient"] for m in await sms_of(db, row["id"])] == [on_duty[0]["phone"]]
 
 
 async def test_a_signoff_decided_in_time_raises_nothing(live, http, db):
