@@ -25,8 +25,9 @@ begin
              as e(value, ord)
     ), rest as (
         select g.id,
-               jsonb_agg(g.r order by g.ord) filter (where g.due_at > p_now) as plan,
-               (array_agg(g.r order by g.ord) filter (where g.due_at > p_now))[1] as head
+               jsonb_agg(g.r order by g.due_at, g.ord) filter (where g.due_at > p_now) as plan,
+               (array_agg(g.r order by g.due_at, g.ord) filter (where g.due_at > p_now))[1]
+                   as head
         from rung g group by g.id
     ), planned as (
         update service_case c

@@ -115,9 +115,10 @@ async def schedule(
     r = await conn.fetchrow(q.CASE_FACTS, case_id)
     facts = case_facts(r, cal)
     fired = _fired(r)
+    rungs = sorted(ladder.case_rungs(facts, rules, cal), key=lambda g: g.due)  # first = next
     plan = [
         plan_entry(r, facts.clock.deadline, rung, rules.version)
-        for rung in ladder.case_rungs(facts, rules, cal)
+        for rung in rungs
         if rung.key not in fired
     ]
     await conn.execute(q.SET_ALARM_PLAN, case_id, plan)
