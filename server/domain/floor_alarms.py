@@ -40,8 +40,9 @@ if TYPE_CHECKING:
 
 BATCH = 200  # alarms per transaction; a backlog (a server down for an hour) takes a few ticks
 _DEFAULTS = SupervisionRules()
-# A window's pause and absence count in service hours only (the lunch break is no breach); a
-# due instant at a period's end is still seen by the ticks just after it.
+# A ticket's wait and a window's pause and absence count in service hours only (the published
+# lunch break is no breach); a due instant at a period's end is still seen by the looks just
+# after it.
 _PERIOD_GRACE = timedelta(seconds=5)
 
 
@@ -94,7 +95,9 @@ async def _raise_due(
 
 async def fire_ticket_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
     """A citizen waiting too long: counted from the start of the visit's wait (a transferred or
-    requeued ticket carries the waits before), one alarm per visit. Today's tickets only."""
+    requeued ticket carries the waits before), in the hall's service hours (a wait over the
+    published lunch break is no breach of the windows), one alarm per visit. Today's tickets
+    only."""
     hall_id, day = hall["id"], service_day(now)
 
     async def any_due(conn: Conn) -> bool:
@@ -110,7 +113,7 @@ async def fire_ticket_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[
                 kind="ticket_wait",
                 level="warning",
                 subject=r["subject"],
-                due_at=r["wait_start_at"] + timedelta(minutes=limit),
+                due_at=await _service_time_due(conn, hall_id, r["wait_start_at"], limit),
                 summary=f"{r['ticket_no']} 号（{r['queue_name']}）排队等候已超过 {limit} 分钟",
                 department_id=r["department_id"],
                 ticket_id=r["id"],
@@ -124,6 +127,8 @@ async def fire_ticket_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[
             for r in rows
         ]
 
+    if not _in_service_hours(hall, now):
+        return []  # its limit counts in service hours: nothing falls due outside them
     async with ctx.store.read() as conn:
         if not await any_due(conn):
             return []  # the common tick: one small probe, no transaction

@@ -85,6 +85,22 @@ async def test_a_ticket_waiting_too_long_once_and_not_one_called_in_time(live, h
     assert [(r["ticket_id"], r["rule_version"]) for r in rows] == [(late["id"], 0)]
 
 
+async def test_a_wait_over_the_lunch_break_counts_service_hours_only(live, http, db):
+    kiosk = await kiosk_token(http)
+    ticket = (await register(http, kiosk, PROMISED))["ticket"]
+    t0 = at("2026-12-07 11:50")  # 10 minutes before the break, 20 after it (13:00-)
+    await db.execute(
+        "update ticket set queued_at = $1, wait_start_at = $1, service_day = $2 where id = $3",
+        t0,
+        service_day(t0),
+        ticket["id"],
+    )
+    for during_lunch in ("12:20", "12:59:59"):
+        assert await run(live, db, "alarm.fire_ticket_wait", at(f"2026-12-07 {during_lunch}")) == []
+    events = await fires_at(live, db, "alarm.fire_ticket_wait", at("2026-12-07 13:20"))
+    assert events[0].payload["due_at"] == "2026-12-07T13:20:00+08:00"
+
+
 async def test_a_ticket_wait_follows_the_halls_rules(live, http, db):
     kiosk = await kiosk_token(http)
     ticket = (await register(http, kiosk, PROMISED))["ticket"]
