@@ -41,6 +41,10 @@ export const IGNORED_EVENTS = Object.freeze([
   "case.accepted",
   "case.fee_collected",
   "session.ended",
+  // joint steps (联办): the inbox of internal work is a later part of issue 10
+  "joint_step.ready",
+  "joint_step.claimed",
+  "joint_step.done",
 ]);
 
 /**

@@ -43,6 +43,10 @@ export const IGNORED_EVENTS = Object.freeze([
   "calendar.year_loaded",
   "duty.set",
   "session.ended",
+  // joint steps (联办) are the departments' windows' inbox, not the lobby's
+  "joint_step.ready",
+  "joint_step.claimed",
+  "joint_step.done",
 ]);
 
 const FIGURES = ["waiting", "open_windows", "avg_service_seconds", "estimated_wait_seconds"];

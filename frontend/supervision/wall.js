@@ -43,6 +43,10 @@ export const IGNORED_EVENTS = Object.freeze([
   "hall.notice_set",
   "duty.set",
   "session.ended",
+  // joint steps (联办): an overrun reaches the wall as an alarm
+  "joint_step.ready",
+  "joint_step.claimed",
+  "joint_step.done",
 ]);
 
 const RANK = { warning: 1, yellow: 2, red: 3 };

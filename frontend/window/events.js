@@ -35,6 +35,10 @@ export const IGNORED_EVENTS = Object.freeze([
   "calendar.year_loaded",
   "duty.set",
   "session.ended",
+  // joint steps (联办): the inbox of internal work is a later part of issue 10
+  "joint_step.ready",
+  "joint_step.claimed",
+  "joint_step.done",
 ]);
 
 const TICKET_EVENTS = new Set(HANDLED_EVENTS.filter((t) => t.startsWith("ticket.")));

@@ -234,6 +234,9 @@ class AcceptBody(_Body):
     urgent: bool = False
     materials: list[MaterialBody] = Field(default_factory=list, max_length=200)
     deficiency: DeficiencyBody | None = None
+    # a joint case (多证联办): accepted at the lead department's window as the parent of the
+    # workflow's steps, under the definition's overall limit
+    workflow: str | None = Field(default=None, pattern=r"^[a-z0-9-]{2,40}$")
 
 
 class NotAcceptBody(_Body):
@@ -355,6 +358,7 @@ def _acceptance(body: AcceptBody | NotAcceptBody, refusal: str | None = None) ->
         deficiency_due=deficiency.due if deficiency else None,
         commitment_signed=deficiency.commitment_signed if deficiency else False,
         refusal=refusal,
+        workflow=body.workflow if isinstance(body, AcceptBody) else None,
     )
 
 
@@ -518,8 +522,21 @@ _ACCEPT_ERRORS: dict[int, tuple[str, ...]] = {
         "reason_required",
         "too_long",
     ),
-    404: ("unknown_item", "unknown_ticket", "unknown_registration", "unknown_case"),
-    409: ("item_other_department", "ticket_not_here", "already_accepted", "case_state"),
+    404: (
+        "unknown_item",
+        "unknown_ticket",
+        "unknown_registration",
+        "unknown_case",
+        "unknown_workflow",
+    ),
+    409: (
+        "item_other_department",
+        "ticket_not_here",
+        "already_accepted",
+        "case_state",
+        "workflow_lead_department",
+        "workflow_department_missing",
+    ),
 }
 
 OPERATIONS = (
@@ -534,7 +551,7 @@ OPERATIONS = (
         body=AcceptBody,
         response=CaseCommandReply,
         status=201,
-        emits=("case.accepted",),
+        emits=("case.accepted", "joint_step.ready"),
         errors=_ACCEPT_ERRORS,
         tag="cases",
     ),

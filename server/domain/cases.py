@@ -19,7 +19,7 @@ from db.queries import alarms as aq
 from db.queries import calendar as cq
 from db.queries import cases as q
 from db.queries import hall as hq
-from server.domain import alarms
+from server.domain import alarms, joint_steps
 from server.domain import case_clock as clock
 from server.domain import case_flow as flow
 from server.domain.actor import Actor
@@ -95,6 +95,9 @@ class Acceptance:
     commitment_signed: bool = False
     # 不予受理 at the window: the reason (then nothing else is checked but the item)
     refusal: str | None = None
+    # a joint case (联办): the workflow definition's code; the case is its parent, its limit the
+    # definition's overall limit, and each step of the definition is a joint step
+    workflow: str | None = None
 
 
 async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, Any], list]:
@@ -125,7 +128,20 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
         state = flow.next_state(transition, flow.NEW)
 
         kind, amount = _kind_and_limit(item, a.urgent)
-        start = clock.ClockEvent(at=now, op="start", amount=amount, unit=item["limit_unit"])
+        unit = item["limit_unit"]
+        intake = None
+        if a.workflow is not None and a.refusal is None:
+            intake = await joint_steps.definition_for_intake(
+                tx.conn, hall.id, a.workflow, item["department_code"]
+            )
+            if a.urgent:
+                raise Invalid(
+                    "联办件按套餐总时限办理，不走绿色通道", code="no_urgent_limit", field="urgent"
+                )
+            # the promise made to the applicant is the bundle's, not the lead item's
+            limit = intake.definition.limit
+            kind, amount, unit = "promised", limit.amount, limit.unit
+        start = clock.ClockEvent(at=now, op="start", amount=amount, unit=unit)
         cal = await load_calendar(tx.conn, hall.id, now)
         state_clock = clock.step(None, start, cal)
         events: list[clock.ClockEvent] = [start]
@@ -156,7 +172,7 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
             actor.id,
             now,
             amount,
-            item["limit_unit"],
+            unit,
             item["statutory_limit"],
             state_clock.to_json(),
             state_clock.status,
@@ -189,6 +205,8 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
                 a.refusal or "",
                 {"kind": kind, "item_version": item["version"]} if ev.op == "start" else {},
             )
+        if intake is not None:
+            await joint_steps.start(tx, hall, case_id, intake, now, cal)
         await alarms.schedule(tx.conn, case_id, hall.id, cal)
         if a.refusal is not None:
             await alarms.check_refusal_reason(tx, case_id, a.refusal, False, actor.id, now)

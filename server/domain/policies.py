@@ -101,3 +101,7 @@ WORKFLOW_READ: Final[Rule] = {
     "supervisor": "supervised",
     "admin": "hall",
 }
+# joint steps (联办): a clerk signed in at a window of the step's department claims and completes
+# it; the inbox is read by the hall's staff (a clerk's and a leader's: their department's)
+JOINT_STEP_WORK: Final[Rule] = {"clerk": "department_window"}
+JOINT_STEP_INBOX: Final[Rule] = WORKFLOW_READ

@@ -392,6 +392,14 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
             ("POST", ALARM + "/close", "supervisor1", {"note": "整改到位"}, {"note": 5}, False),
             ("POST", ALARM + "/cancel", "supervisor1", {"reason": "误报"}, {"reason": ""}, False),
             (
+                "POST",
+                "/api/joint-steps/{step_id}/complete",
+                "clerk001",
+                {"note": "准予设立登记", "issued": ["营业执照"]},
+                {"note": "x", "issued": "营业执照"},
+                False,
+            ),
+            (
                 "PUT",
                 "/api/halls/{hall}/workflows/{code}",
                 "admin",

@@ -114,6 +114,13 @@ CASES = {
     "CJ": ("juxian", "juxian.clerk01", "amr-001"),
 }
 
+# joint step targets (多证联办, accepted after the cases above): the licence step (amr) of a
+# joint case accepted by clerk001 at W1, and of one accepted by juxian.clerk01 at J1
+STEPS = {
+    "S1": ("rizhao", "clerk001"),
+    "SJ": ("juxian", "juxian.clerk01"),
+}
+
 # ------------------------------------------------------------------------------ expectations
 ANYONE = table("""
                  -
@@ -342,6 +349,21 @@ kiosk            wrong_role     wrong_role        wrong_role
 display          wrong_role     wrong_role        wrong_role
 """)
 
+# a joint step is claimed, then completed by the claimer, at a window of its department: run in
+# this order, the clerk's claim and then their completion succeed
+STEP_WORK = table("""
+                 S1             SJ
+clerk            ok             other_hall
+clerk_unsigned   not_signed_in  other_hall
+leader           wrong_role     wrong_role
+supervisor       wrong_role     wrong_role
+admin            wrong_role     wrong_role
+county_clerk     other_hall     ok
+county_admin     wrong_role     wrong_role
+kiosk            wrong_role     wrong_role
+display          wrong_role     wrong_role
+""")
+
 # the leader's sign-off: the case's department's leader (on duty: test_signoff_not_on_duty)
 CASE_SIGNOFF = table("""
                  C1          C30               CJ
@@ -472,7 +494,8 @@ DAY = "2026-12-02"
 @dataclass(frozen=True)
 class RouteCase:
     expect: dict[tuple[str, str], str]
-    # "hall" | "window" | "case" | "alarm" (one raised on that case) | "none" (no hall in the path)
+    # "hall" | "window" | "case" | "alarm" (one raised on that case) | "step" (a joint step) |
+    # "none" (no hall in the path)
     kind: str = "hall"
     command: str | None = None  # audit action of a refusal, for state-changing routes
     query: str = ""
@@ -606,6 +629,19 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ),
     # workflow definitions
     ("GET", HALL + "/workflows"): RouteCase(WORKFLOW_READ),
+    # joint steps: the inbox (a clerk's and a leader's own department's), a case's steps, and
+    # the licence step claimed, then completed, by the clerk at its department's window
+    ("GET", HALL + "/inbox"): RouteCase(WORKFLOW_READ),
+    ("GET", CASE + "/steps"): RouteCase(CASE_READ, kind="case"),
+    ("POST", "/api/joint-steps/{step_id}/claim"): RouteCase(
+        STEP_WORK, kind="step", command="joint_step.claim"
+    ),
+    ("POST", "/api/joint-steps/{step_id}/complete"): RouteCase(
+        STEP_WORK,
+        kind="step",
+        command="joint_step.complete",
+        body=lambda ids, hall: {"note": "权限矩阵", "issued": ["营业执照"]},
+    ),
     ("GET", HALL + "/workflows/{code}"): RouteCase(WORKFLOW_READ),
     ("PUT", HALL + "/workflows/{code}"): RouteCase(
         WORKFLOW_PUBLISH,
@@ -859,6 +895,24 @@ class Matrix:
                 body["case_id"],
                 at(f"{DAY} 10:00"),
             )
+        # the joint steps: the licence step of a 多证联办 case accepted at W1 and at J1
+        for target, (hall, username) in STEPS.items():
+            token = await self.token_of(username)
+            resp = await self.session.post(
+                f"/api/halls/{hall}/cases",
+                json={
+                    "item": "amr-001",
+                    "applicant": {"name": "权限矩阵"},
+                    "workflow": "company-setup",
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            body = await resp.json()
+            assert resp.status == 201, (target, body)
+            self.ids[f"step.{target}"] = await self.db.fetchval(
+                "select id from joint_step where case_id = $1 and code = 'licence'",
+                body["case_id"],
+            )
         self.audit_mark = await self.db.fetchval("select coalesce(max(id), 0) from audit")
         return self
 
@@ -962,6 +1016,9 @@ class Matrix:
         elif case.kind == "case":
             hall = CASES[target][0]
             url = path.replace("{case_id}", str(self.ids[f"case.{target}"]))
+        elif case.kind == "step":
+            hall = STEPS[target][0]
+            url = path.replace("{step_id}", str(self.ids[f"step.{target}"]))
         elif case.kind == "alarm":
             hall = CASES[target][0]
             url = path.replace("{alarm_id}", str(self.ids[f"alarm.{target}"]))
@@ -1073,6 +1130,7 @@ def test_every_authenticated_route_is_in_the_matrix():
             "window": set(WINDOWS),
             "case": set(CASES),
             "alarm": set(CASES),
+            "step": set(STEPS),
         }[case.kind]
         assert set(case.expect) == {(a, t) for a in ACTORS for t in targets}, key
 

@@ -261,6 +261,25 @@ async def case_lives(api: Api, live) -> dict[str, list[int]]:
         f"{realty}/fees",
         json={"fee_id": fee_id, "amount_cents": 8000, "receipt_no": "SF-0001"},
     )
+    # 多证联办: a joint case accepted at the lead window, its licence step claimed and done
+    # (the four parallel steps become ready for their departments)
+    joint = await ok(
+        "clerk001",
+        "case.accept",
+        "POST",
+        f"{H}/cases",
+        json={"item": PROMISED, "applicant": applicant, "workflow": "company-setup"},
+    )
+    steps = await api.ok("clerk001", "GET", f"/api/cases/{joint['case_id']}/steps")
+    licence = next(s["step_id"] for s in steps["steps"] if s["code"] == "licence")
+    await ok("clerk001", "joint_step.claim", "POST", f"/api/joint-steps/{licence}/claim")
+    await ok(
+        "clerk001",
+        "joint_step.complete",
+        "POST",
+        f"/api/joint-steps/{licence}/complete",
+        json={"note": "准予设立登记", "issued": ["营业执照"]},
+    )
     return answers
 
 

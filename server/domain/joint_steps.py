@@ -1,0 +1,332 @@
+"""Joint cases (联办, issue 10), the runtime: a case accepted at the lead window under a workflow
+definition is the parent, and each step of the definition's version is a `joint_step` worked by
+a window of its department.
+
+    waiting ──(its waits done, and the whole stage before)──▶ ready ──claim──▶ claimed
+    claimed ──complete (by the claimer)──▶ done
+    ready/claimed 联审 past its due instant ──timer──▶ consented (超时默许)
+
+A step's clock starts when it becomes ready: its due instant is its limit by the hall calendar.
+Claiming is one conditional UPDATE: two clerks claiming at once, exactly one row comes back and
+the other is told `step_claimed`. When every step is done (or consented) the parent case is
+approved and completed (its clock stops) and the applicant gets one SMS to pick everything up at
+the definition's pick-up window; delivery there (case.deliver) ends it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from db.pool import Conn
+from db.queries import cases as cq
+from db.queries import joint_steps as q
+from db.queries import workflows as wq
+from server.domain import case_clock as clock
+from server.domain import cases
+from server.domain import workflow_def as wd
+from server.domain.calendar import HallCalendar
+from server.domain.errors import Conflict, NotFound
+from server.domain.hall import HallRef, get_hall
+from server.domain.permissions import Target
+from server.domain.queueing import TZ
+from server.domain.store import Tx
+
+if TYPE_CHECKING:
+    from server.catalogue.spine import Call
+
+# a step that no longer waits for anything
+_SETTLED = ("done", "consented")
+
+READY = "joint_step.ready"
+CLAIMED = "joint_step.claimed"
+DONE = "joint_step.done"
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The definition in force a case is accepted under."""
+
+    code: str
+    version: int
+    definition: wd.WorkflowDefinition
+
+
+async def definition_for_intake(
+    conn: Conn, hall_id: int, code: str, department_code: str
+) -> Intake:
+    """The version in force (a county hall's is its city's); the item accepted must be the lead
+    department's (一审制 at its window)."""
+    defining = await conn.fetchval(wq.DEFINING_HALL, hall_id)
+    row = await conn.fetchrow(wq.ONE, defining, code, None)
+    if row is None:
+        raise NotFound("联办定义不存在", code="unknown_workflow", field="workflow")
+    d = wd.WorkflowDefinition.model_validate(row["definition"])
+    if d.lead_department != department_code:
+        raise Conflict(
+            f"「{d.name}」由牵头部门 {d.lead_department} 的窗口受理",
+            code="workflow_lead_department",
+            field="workflow",
+        )
+    return Intake(code, int(row["version"]), d)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.astimezone(TZ).isoformat() if at is not None else None
+
+
+def step_view(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "step_id": row["id"],
+        "case_id": row["case_id"],
+        "case_no": row["case_no"],
+        "workflow": row["workflow_code"],
+        "stage_no": row["stage_no"],
+        "code": row["code"],
+        "name": row["name"],
+        "department": row["department_code"],
+        "mode": row["mode"],
+        "state": row["state"],
+        "ready_at": _iso(row["ready_at"]),
+        "due_at": _iso(row["due_at"]),
+        "claimed_by": row["claimed_by_name"],
+        "window_no": row["claimed_window_no"],
+        "claimed_at": _iso(row["claimed_at"]),
+        "done_at": _iso(row["done_at"]),
+    }
+
+
+def _event(row: asyncpg.Record) -> dict[str, Any]:
+    v = step_view(row)
+    return {k: v[k] for k in _EVENT_FIELDS}
+
+
+_EVENT_FIELDS = (
+    "step_id",
+    "case_id",
+    "case_no",
+    "workflow",
+    "code",
+    "name",
+    "department",
+    "mode",
+    "state",
+    "due_at",
+    "claimed_by",
+    "window_no",
+)
+
+
+
+
+def _due(cal: HallCalendar, now: datetime, amount: int, unit: str) -> datetime:
+    return cal.add_working_time(now, amount, unit)  # type: ignore[arg-type]
+
+
+async def start(
+    tx: Tx, hall: HallRef, case_id: int, intake: Intake, now: datetime, cal: HallCalendar
+) -> None:
+    """One step per step of the version; the first stage's steps without waits are ready at
+    once. Refused (409) when the hall lacks a department the definition names."""
+    departments = {r["code"]: r["id"] for r in await tx.conn.fetch(q.DEPARTMENT_IDS, hall.id)}
+    await tx.conn.execute(q.SET_CASE_WORKFLOW, case_id, intake.code, intake.version)
+    ready: list[int] = []
+    for stage_no, stage in enumerate(intake.definition.stages, start=1):
+        for s in stage.steps:
+            if s.department not in departments:
+                raise Conflict(
+                    f"本中心没有环节「{s.name}」的部门 {s.department}，不能受理此联办事项",
+                    code="workflow_department_missing",
+                    field="workflow",
+                )
+            now_ready = stage_no == 1 and not s.after
+            step_id = await tx.conn.fetchval(
+                q.INSERT_STEP,
+                hall.id,
+                case_id,
+                stage_no,
+                s.code,
+                s.name,
+                departments[s.department],
+                s.mode,
+                s.limit.amount,
+                s.limit.unit,
+                list(s.after),
+                "ready" if now_ready else "waiting",
+                now if now_ready else None,
+                _due(cal, now, s.limit.amount, s.limit.unit) if now_ready else None,
+            )
+            if now_ready:
+                ready.append(step_id)
+    for step_id in ready:
+        row = await _step(tx.conn, step_id)
+        tx.emit(READY, _event(row), hall_id=row["hall_id"])
+
+
+def _target(row: asyncpg.Record, window_id: int | None) -> Target:
+    return Target(
+        hall_id=row["hall_id"],
+        hall_parent_id=row["hall_parent_id"],
+        department_id=row["department_id"],
+        window_id=window_id,
+    )
+
+
+async def _step(conn: Conn, step_id: int) -> asyncpg.Record:
+    row = await conn.fetchrow(q.STEP, step_id)
+    if row is None:
+        raise NotFound("联办环节不存在", code="unknown_step", field="step_id")
+    return row
+
+
+async def claim(call: Call, step_id: int) -> tuple[dict[str, Any], list]:
+    """A clerk at a window of the step's department takes a ready step: one conditional UPDATE
+    decides, so of two clerks claiming at once exactly one wins."""
+    actor = call.actor
+    now = call.ctx.clock()
+    async with call.command() as tx:
+        row = await _step(tx.conn, step_id)
+        tx.detail.update(step_id=step_id, case_no=row["case_no"], step=row["code"])
+        call.check(_target(row, actor.window_id))
+        if row["case_state"] not in ("accepted", "in_progress"):
+            raise Conflict("联办件已不在办理中", code="case_state", field="state")
+        won = await tx.conn.fetchval(q.CLAIM, step_id, actor.id, actor.window_id, now)
+        if won is None:
+            fresh = await _step(tx.conn, step_id)
+            if fresh["state"] == "waiting":
+                raise Conflict("此环节还在等待前序环节", code="step_not_ready", field="step_id")
+            who = fresh["claimed_by_name"] or "他人"
+            raise Conflict(f"此环节已由{who}认领", code="step_claimed", field="step_id")
+        fresh = await _step(tx.conn, step_id)
+        tx.emit(CLAIMED, _event(fresh), hall_id=fresh["hall_id"])
+    return step_view(fresh), tx.records
+
+
+async def complete(
+    call: Call, step_id: int, note: str, issued: list[str]
+) -> tuple[dict[str, Any], list]:
+    """The claimer records the step done; the steps now free to go become ready (their clocks
+    start), and the last step done completes the parent case and texts the applicant once."""
+    actor = call.actor
+    now = call.ctx.clock()
+    async with call.command() as tx:
+        row = await _step(tx.conn, step_id)
+        tx.detail.update(step_id=step_id, case_no=row["case_no"], step=row["code"])
+        call.check(_target(row, actor.window_id))
+        await tx.conn.fetchrow(q.LOCK_CASE, row["case_id"])
+        result = {"note": note.strip(), "issued": issued}
+        if await tx.conn.fetchval(q.COMPLETE, step_id, actor.id, now, result) is None:
+            fresh = await _step(tx.conn, step_id)
+            if fresh["state"] == "claimed":
+                raise Conflict(
+                    f"此环节由{fresh['claimed_by_name']}认领，只能由认领人办结",
+                    code="not_claimer",
+                    field="step_id",
+                )
+            raise Conflict("此环节不在办理中，请先认领", code="step_state", field="step_id")
+        done = await _step(tx.conn, step_id)
+        tx.emit(DONE, _event(done), hall_id=done["hall_id"])
+        await advance(tx, row["case_id"], now)
+    return step_view(done), tx.records
+
+
+async def advance(tx: Tx, case_id: int, now: datetime) -> None:
+    """Makes ready what may go now (inside the caller's transaction, the parent case locked);
+    when nothing is left, completes the parent case and texts the applicant."""
+    steps = await tx.conn.fetch(q.STEPS_OF_CASE, case_id)
+    settled = {s["code"] for s in steps if s["state"] in _SETTLED}
+    if len(settled) == len(steps):
+        await _finish_case(tx, case_id, now)
+        return
+    hall_id = steps[0]["hall_id"]
+    cal = await cases.load_calendar(tx.conn, hall_id, now)
+    for s in steps:
+        if s["state"] != "waiting":
+            continue
+        before = [o for o in steps if o["stage_no"] < s["stage_no"]]
+        if all(o["code"] in settled for o in before) and all(a in settled for a in s["after"]):
+            due = _due(cal, now, s["limit_amount"], s["limit_unit"])
+            await tx.conn.execute(q.MAKE_READY, s["id"], now, due)
+            row = await _step(tx.conn, s["id"])
+            tx.emit(READY, _event(row), hall_id=hall_id)
+
+
+async def _finish_case(tx: Tx, case_id: int, now: datetime) -> None:
+    """Every step is done: the parent is approved and completed (its clock stops) and the
+    applicant is told, once, to pick everything up at the pick-up window. A parent no longer
+    being worked (withdrawn) is left as it is."""
+    row = await cases.lock_case(tx, case_id)
+    if row["state"] not in ("accepted", "in_progress"):
+        return
+    now = max(now, row["accepted_at"])
+    cal = await cases.load_calendar(tx.conn, row["hall_id"], row["accepted_at"])
+    for transition in ("case.decide:approve", "case.complete"):
+        state = (await cases.lock_case(tx, case_id)) if transition == "case.complete" else row
+        step = cases.Step(
+            tx=tx,
+            row=state,
+            now=now,
+            cal=cal,
+            transition=transition,
+            state="approved" if transition == "case.decide:approve" else "completed",
+            kind=state["kind"],
+            clock_state=clock.ClockState.from_json(state["clock"]),
+            visits=state["visits"],
+            last_visit_day=state["last_visit_day"],
+            decided_at=now,
+            completed_at=now if transition == "case.complete" else None,
+            delivered_at=None,
+        )
+        if transition == "case.complete":
+            step.move_clock("stop")
+        step.detail = {"joint": True}
+        await cases.finish(step, _NoCall())  # type: ignore[arg-type]
+    await _pickup_sms(tx, row)
+
+
+class _NoCall:
+    """finish() reads the call only for a refusal's reason, which these transitions have not."""
+
+
+async def _pickup_sms(tx: Tx, row: asyncpg.Record) -> None:
+    if not row["applicant_phone"]:
+        return
+    defining = await tx.conn.fetchval(wq.DEFINING_HALL, row["hall_id"])
+    d = await tx.conn.fetchrow(wq.ONE, defining, row["workflow_code"], row["workflow_version"])
+    assert d is not None  # a version is never deleted
+    definition = wd.WorkflowDefinition.model_validate(d["definition"])
+    issued = [i for s in definition.steps() for i in s.issues]
+    body = (
+        f"【{row['hall_name']}】您的{definition.name} {row['case_no']} 已全部办结，"
+        f"请持受理回执到 {definition.pickup_window} 号窗口一次领取：{'、'.join(issued)}。"
+    )
+    await tx.conn.execute(
+        cq.INSERT_SMS, row["hall_id"], f"pickup:{row['id']}", row["applicant_phone"], body
+    )
+
+
+# ------------------------------------------------------------------------------ reads
+
+
+async def inbox(call: Call, hall_code: str) -> dict[str, Any]:
+    """The ready and claimed steps: a clerk's or a leader's of their department, supervision's
+    and the admin's all of the hall."""
+    actor = call.actor
+    async with call.ctx.store.read() as conn:
+        hall = await get_hall(conn, hall_code)
+        call.check(hall.target())
+        department = actor.department_id if actor.role in ("clerk", "leader") else None
+        rows = await conn.fetch(q.INBOX, hall.id, department)
+    return {"hall": hall.code, "steps": [step_view(r) for r in rows]}
+
+
+async def of_case(call: Call, case_id: int) -> dict[str, Any]:
+    async with call.ctx.store.read() as conn:
+        row = await conn.fetchrow(q.CASE_FOR_STEPS, case_id)
+        if row is None:
+            raise NotFound("办件不存在", code="unknown_case", field="case_id")
+        call.check(_target(row, call.actor.window_id))
+        rows = await conn.fetch(q.STEPS_OF_CASE, case_id)
+    return {"case_id": case_id, "steps": [step_view(r) for r in rows]}
