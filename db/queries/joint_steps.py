@@ -63,3 +63,31 @@ CASE_FOR_STEPS = """
 select c.id, c.hall_id, c.department_id, h.parent_id as hall_parent_id
 from service_case c join hall h on h.id = c.hall_id where c.id = $1
 """
+
+# Supervision's look, twice a second: one small probe on the partial index joint_step_due.
+ANY_OVERRUN = """
+select exists (select 1 from joint_step
+               where hall_id = $1 and state in ('ready', 'claimed') and not overrun_alarmed
+                 and due_at <= $2)
+"""
+
+DUE_OVERRUNS = f"""
+select {_COLS}
+where s.hall_id = $1 and s.state in ('ready', 'claimed') and not s.overrun_alarmed
+  and s.due_at <= $2
+order by s.due_at, s.id
+limit $3
+"""
+
+# 超时默许: a 联审 department silent past its due instant has consented.
+CONSENT = """
+update joint_step set state = 'consented', done_at = $2, result = $3, overrun_alarmed = true
+where id = $1 and state in ('ready', 'claimed') and not overrun_alarmed
+returning id
+"""
+
+MARK_OVERRUN = """
+update joint_step set overrun_alarmed = true
+where id = $1 and state in ('ready', 'claimed') and not overrun_alarmed
+returning id
+"""

@@ -45,6 +45,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "joint_step.ready",
   "joint_step.claimed",
   "joint_step.done",
+  "joint_step.consented",
 ]);
 
 /**

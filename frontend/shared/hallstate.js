@@ -47,6 +47,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "joint_step.ready",
   "joint_step.claimed",
   "joint_step.done",
+  "joint_step.consented",
 ]);
 
 const FIGURES = ["waiting", "open_windows", "avg_service_seconds", "estimated_wait_seconds"];

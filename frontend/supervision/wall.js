@@ -47,6 +47,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "joint_step.ready",
   "joint_step.claimed",
   "joint_step.done",
+  "joint_step.consented",
 ]);
 
 const RANK = { warning: 1, yellow: 2, red: 3 };

@@ -39,6 +39,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "joint_step.ready",
   "joint_step.claimed",
   "joint_step.done",
+  "joint_step.consented",
 ]);
 
 const TICKET_EVENTS = new Set(HANDLED_EVENTS.filter((t) => t.startsWith("ticket.")));

@@ -11,7 +11,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.catalogue.params import HallParams, Int8Id, Params
-from server.catalogue.spine import Call, Capability, EventType, Operation, Reply, query
+from server.catalogue.spine import (
+    Call,
+    Capability,
+    EventType,
+    Operation,
+    Reply,
+    TimerJob,
+    query,
+)
 from server.demo_workflows import COMPANY_SETUP
 from server.domain import joint_steps, workflows
 from server.domain.policies import (
@@ -181,6 +189,32 @@ EVENTS = (
         ("department",),
         {**_STEP_EXAMPLE, "state": "done", "claimed_by": "李娜", "window_no": 30},
     ),
+    EventType(
+        "joint_step.consented",
+        "A joint review (联审) step unanswered at its due instant is recorded as consented "
+        "(超时默许): liability moves to its department",
+        JointStepEvent,
+        ("department",),
+        {
+            **_STEP_EXAMPLE,
+            "code": "fire-design",
+            "name": "消防设计审查",
+            "department": "fire",
+            "mode": "joint_review",
+            "state": "consented",
+        },
+    ),
+)
+
+TIMERS = (
+    TimerJob(
+        "joint_step.fire_overrun",
+        "A joint step open past its due instant: a 联审 step is recorded as consented (超时默许) "
+        "and a step_overrun alarm is raised on it, once",
+        joint_steps.fire_overrun,
+        emits=("joint_step.consented", "alarm.issued", "joint_step.ready", "case.changed"),
+        every=0.5,
+    ),
 )
 
 
@@ -291,4 +325,6 @@ STEP_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
-CAPABILITY = Capability("workflows", operations=OPERATIONS + STEP_OPERATIONS, events=EVENTS)
+CAPABILITY = Capability(
+    "workflows", operations=OPERATIONS + STEP_OPERATIONS, events=EVENTS, timers=TIMERS
+)

@@ -24,18 +24,20 @@ from db.pool import Conn
 from db.queries import cases as cq
 from db.queries import joint_steps as q
 from db.queries import workflows as wq
+from server.domain import alarms, cases
 from server.domain import case_clock as clock
-from server.domain import cases
 from server.domain import workflow_def as wd
+from server.domain.actor import system_actor
 from server.domain.calendar import HallCalendar
 from server.domain.errors import Conflict, NotFound
+from server.domain.events import EventRecord
 from server.domain.hall import HallRef, get_hall
 from server.domain.permissions import Target
 from server.domain.queueing import TZ
 from server.domain.store import Tx
 
 if TYPE_CHECKING:
-    from server.catalogue.spine import Call
+    from server.catalogue.spine import Call, TimerContext
 
 # a step that no longer waits for anything
 _SETTLED = ("done", "consented")
@@ -43,6 +45,8 @@ _SETTLED = ("done", "consented")
 READY = "joint_step.ready"
 CLAIMED = "joint_step.claimed"
 DONE = "joint_step.done"
+CONSENTED = "joint_step.consented"
+OVERRUN_BATCH = 200  # steps per transaction; a backlog takes a few ticks
 
 
 @dataclass(frozen=True)
@@ -117,8 +121,6 @@ _EVENT_FIELDS = (
     "claimed_by",
     "window_no",
 )
-
-
 
 
 def _due(cal: HallCalendar, now: datetime, amount: int, unit: str) -> datetime:
@@ -305,6 +307,59 @@ async def _pickup_sms(tx: Tx, row: asyncpg.Record) -> None:
     await tx.conn.execute(
         cq.INSERT_SMS, row["hall_id"], f"pickup:{row['id']}", row["applicant_phone"], body
     )
+
+
+# ------------------------------------------------------------------------------ supervision
+
+
+async def fire_overrun(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
+    """A step still open at its due instant: a 联审 step is recorded as consented (超时默许:
+    liability moves to its department) and what waited for it may go; either mode raises a
+    step_overrun alarm on `joint_step:<id>`, once. One small probe per look; a transaction only
+    when something is due."""
+    hall_id = hall["id"]
+    async with ctx.store.read() as conn:
+        if not await conn.fetchval(q.ANY_OVERRUN, hall_id, now):
+            return []
+    async with ctx.store.command(system_actor(hall_id), "joint_step.fire_overrun") as tx:
+        rules = await alarms.hall_rules(tx.conn, hall_id)
+        raised: list[int] = []
+        for r in await tx.conn.fetch(q.DUE_OVERRUNS, hall_id, now, OVERRUN_BATCH):
+            # the parent first, as a completion locks it: the two cannot deadlock
+            await tx.conn.fetchrow(q.LOCK_CASE, r["case_id"])
+            review = r["mode"] == "joint_review"
+            if review:
+                result = {"consented": True, "note": "超时默许"}
+                if await tx.conn.fetchval(q.CONSENT, r["id"], now, result) is None:
+                    continue  # completed meanwhile
+                row = await _step(tx.conn, r["id"])
+                tx.emit(CONSENTED, _event(row), hall_id=hall_id)
+            elif await tx.conn.fetchval(q.MARK_OVERRUN, r["id"]) is None:
+                continue
+            what = "未答复，视为同意（超时默许）" if review else "尚未办结"
+            alarm = alarms.Alarm(
+                kind="step_overrun",
+                level="warning",
+                subject=f"joint_step:{r['id']}",
+                due_at=r["due_at"].astimezone(TZ),
+                summary=(
+                    f"联办件 {r['case_no']} 的环节「{r['name']}」（{r['department_name']}）"
+                    f"已过时限 {r['due_at'].astimezone(TZ):%m-%d %H:%M}，{what}"
+                ),
+                department_id=r["department_id"],
+                window_id=r["claimed_window"],
+                staff_id=r["claimed_by"],
+                case_id=r["case_id"],
+                case_no=r["case_no"],
+                detail={"step_id": r["id"], "step": r["code"], "mode": r["mode"]},
+            )
+            alarm_id = await alarms.raise_alarm(tx, hall_id, alarm, rules.version, now)
+            if alarm_id is not None:
+                raised.append(alarm_id)
+            if review:
+                await advance(tx, r["case_id"], now)
+        tx.detail["alarms"] = raised
+    return tx.records
 
 
 # ------------------------------------------------------------------------------ reads

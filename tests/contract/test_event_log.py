@@ -6,6 +6,7 @@ event a screen can read."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from aiohttp import ClientSession
 
 from server.catalogue import CATALOGUE
 from server.catalogue.spine import TimerContext
+from server.demo_workflows import COMPANY_SETUP
 from server.domain import events as events_module
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ
@@ -262,13 +264,21 @@ async def case_lives(api: Api, live) -> dict[str, list[int]]:
         json={"fee_id": fee_id, "amount_cents": 8000, "receipt_no": "SF-0001"},
     )
     # 多证联办: a joint case accepted at the lead window, its licence step claimed and done
-    # (the four parallel steps become ready for their departments)
+    # (the four parallel steps become ready for their departments). Its tax step is a 联审 in
+    # this version, so that the timers record it as consented (超时默许).
+    review = copy.deepcopy(COMPANY_SETUP)
+    review["code"] = "company-review"
+    review["stages"][0]["steps"][4]["mode"] = "joint_review"
+    status, body = await api.call(
+        "admin", "PUT", f"{H}/workflows/company-review", json={"definition": review}
+    )
+    assert status == 201, body
     joint = await ok(
         "clerk001",
         "case.accept",
         "POST",
         f"{H}/cases",
-        json={"item": PROMISED, "applicant": applicant, "workflow": "company-setup"},
+        json={"item": PROMISED, "applicant": applicant, "workflow": "company-review"},
     )
     steps = await api.ok("clerk001", "GET", f"/api/cases/{joint['case_id']}/steps")
     licence = next(s["step_id"] for s in steps["steps"] if s["code"] == "licence")

@@ -8,7 +8,12 @@ from __future__ import annotations
 import asyncio
 import copy
 
+import asyncpg
+
+from server.catalogue import CATALOGUE
+from server.catalogue.spine import TimerContext
 from server.demo_workflows import COMPANY_SETUP
+from server.keys import STORE
 from tests.cases.helpers import accept, at, command, use_clock
 from tests.queue_helpers import bearer, clerk_at_window
 
@@ -241,3 +246,82 @@ async def test_intake_refusals(live, http, db):
         body["case_id"],
     )
     assert len(depts) == 5 and all(r["same"] for r in depts)
+
+
+async def run_overrun(live, db, when: str) -> None:
+    hall = await db.fetchrow("select * from hall where code = 'rizhao'")
+    await CATALOGUE.timers["joint_step.fire_overrun"].run(
+        TimerContext(live.app[STORE]), hall, at(when)
+    )
+
+
+async def step_alarms(db, step_id: int) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "select a.kind, a.level, d.code as department from alarm a "
+        "join department d on d.id = a.department_id where a.subject = $1",
+        f"joint_step:{step_id}",
+    )
+
+
+async def test_a_step_past_its_due_instant_raises_one_step_overrun_alarm(live, http, db):
+    _, steps = await _to_parallel_steps(live, http, db)
+    seal = steps["seal"]["step_id"]
+    assert steps["seal"]["due_at"] == "2026-12-07T15:30:00+08:00"  # 4 h from 10:30
+    await run_overrun(live, db, "2026-12-07 15:29")
+    assert await step_alarms(db, seal) == []
+    await run_overrun(live, db, "2026-12-07 15:30")
+    await run_overrun(live, db, "2026-12-07 15:31")
+    got = await step_alarms(db, seal)
+    assert [(a["kind"], a["department"]) for a in got] == [("step_overrun", "psb")]
+    # 抄告: still the department's work, not consented
+    assert await db.fetchval("select state from joint_step where id = $1", seal) == "ready"
+    assert len(await step_alarms(db, steps["code"]["step_id"])) == 1  # amr's, due 12:30
+
+
+async def test_a_silent_joint_review_step_is_recorded_consented(live, http, db):
+    review = copy.deepcopy(COMPANY_SETUP)
+    review["code"] = "company-review"
+    review["stages"][0]["steps"][4]["mode"] = "joint_review"  # tax: 联审
+    await db.execute(
+        "insert into workflow_definition (hall_id, code, version, kind, name, definition) "
+        "select id, 'company-review', 1, 'bundle', '联审联办', $1 from hall where code = 'rizhao'",
+        review,
+    )
+    clock = use_clock(live, at("2026-12-07 10:00"))
+    lead = await clerk_at_window(db, 1)
+    case = await accept(http, lead, item="amr-001", workflow="company-review", applicant=APPLICANT)
+    case_id = case["case_id"]
+    steps = await steps_of(http, lead, case_id)
+    clock.set(at("2026-12-07 10:30"))
+    await step_command(http, lead, steps["licence"]["step_id"], "claim")
+    await step_command(http, lead, steps["licence"]["step_id"], "complete", {"note": "准予"})
+    steps = await steps_of(http, lead, case_id)
+    clock.set(at("2026-12-07 11:00"))
+    for code in ("code", "seal", "social"):
+        token = await clerk_at_window(db, WINDOW_OF[code])
+        await step_command(http, token, steps[code]["step_id"], "claim")
+        await step_command(http, token, steps[code]["step_id"], "complete", {"note": "办结"})
+    assert await pickup_sms(db, case_id) == []
+    tax = steps["tax"]["step_id"]
+    await run_overrun(live, db, "2026-12-07 15:29")
+    assert await db.fetchval("select state from joint_step where id = $1", tax) == "ready"
+
+    await run_overrun(live, db, "2026-12-07 15:30")
+    row = await db.fetchrow("select state, result from joint_step where id = $1", tax)
+    assert row["state"] == "consented" and row["result"]["consented"] is True
+    consented = await db.fetch(
+        "select payload from event where type = 'joint_step.consented' "
+        "and (payload->>'step_id')::bigint = $1",
+        tax,
+    )
+    assert [e["payload"]["department"] for e in consented] == ["tax"]
+    assert [(a["kind"], a["department"]) for a in await step_alarms(db, tax)] == [
+        ("step_overrun", "tax")
+    ]
+    # the last step settled: the parent completes and the applicant is texted once
+    assert await db.fetchval("select state from service_case where id = $1", case_id) == (
+        "completed"
+    )
+    await run_overrun(live, db, "2026-12-07 16:00")
+    assert len(await pickup_sms(db, case_id)) == 1
+    assert len(await step_alarms(db, tax)) == 1
