@@ -578,7 +578,10 @@ OPERATIONS = (
         "/decision",
         DecideBody,
         emits=("case.changed", "alarm.issued"),
-        errors={400: ("reason_required",), 409: ("signoff_required", "clock_paused")},
+        errors={
+            400: ("reason_required",),
+            409: ("signoff_required", "clock_paused", "steps_open"),
+        },
     ),
     _command(
         "case.complete",
@@ -586,7 +589,7 @@ OPERATIONS = (
         _plain("case.complete"),
         "/complete",
         None,
-        errors={409: ("materials_outstanding",)},
+        errors={409: ("materials_outstanding", "steps_open")},
     ),
     _command(
         "case.deliver",

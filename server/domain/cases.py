@@ -565,6 +565,9 @@ async def transition(
         step = await begin(call, tx, case_id, name)
         if name in flow.NEEDS_REASON:
             step.reason = require_reason(reason)
+        if name in ("case.decide:approve", "case.complete") and step.row["workflow_code"]:
+            # a joint case is approved by its steps, all of them done (joint_steps.advance)
+            await joint_steps.check_settled(tx.conn, case_id)
         if name.startswith("case.decide:"):
             if step.row["requires_signoff"]:
                 raise Conflict(

@@ -255,6 +255,17 @@ async def advance(tx: Tx, case_id: int, now: datetime) -> None:
             tx.emit(READY, _event(row), hall_id=hall_id)
 
 
+async def check_settled(conn: Conn, case_id: int) -> None:
+    """A joint case is not approved or completed by hand while a step is still open."""
+    open_steps = [
+        s["name"] for s in await conn.fetch(q.STEPS_OF_CASE, case_id) if s["state"] not in _SETTLED
+    ]
+    if open_steps:
+        raise Conflict(
+            f"联办环节尚未办结：{'、'.join(open_steps)}", code="steps_open", field="state"
+        )
+
+
 async def _finish_case(tx: Tx, case_id: int, now: datetime) -> None:
     """Every step is done: the parent is approved and completed (its clock stops) and the
     applicant is told, once, to pick everything up at the pick-up window. A parent no longer

@@ -15,6 +15,7 @@ from server.catalogue.spine import TimerContext
 from server.demo_workflows import COMPANY_SETUP
 from server.keys import STORE
 from tests.cases.helpers import accept, at, command, use_clock
+from tests.conftest import login
 from tests.queue_helpers import bearer, clerk_at_window
 
 APPLICANT = {"name": "日照新材料有限公司", "phone": "13800138001"}
@@ -79,6 +80,9 @@ async def test_company_setup_runs_through_five_departments_and_texts_one_pickup(
     }
     assert steps["licence"]["due_at"] == "2026-12-07T15:00:00+08:00"  # 4 working hours
     assert steps["seal"]["due_at"] is None
+    # the lead window cannot approve the parent while its steps are open
+    refused = await command(http, lead, case_id, "decision", {"decision": "approve"}, status=409)
+    assert refused["error"]["code"] == "steps_open"
     tokens = {code: await clerk_at_window(db, no) for code, no in WINDOW_OF.items()}
     assert await inbox(http, tokens["seal"]) == []  # nothing for 公安 yet
     # a waiting step cannot be claimed
@@ -104,6 +108,18 @@ async def test_company_setup_runs_through_five_departments_and_texts_one_pickup(
         ("seal", case["case_no"], "ready")
     ]
     assert [s["code"] for s in await inbox(http, tokens["tax"])] == ["tax"]
+    # a leader sees their department's, supervision the hall's
+    leader = bearer((await login(http, "leader.amr"))["token"])
+    resp = await http.get("/api/halls/rizhao/inbox", headers=leader)
+    assert sorted(s["code"] for s in (await resp.json())["steps"]) == ["code"]
+    supervisor = bearer((await login(http, "supervisor1"))["token"])
+    resp = await http.get("/api/halls/rizhao/inbox", headers=supervisor)
+    assert sorted(s["code"] for s in (await resp.json())["steps"]) == [
+        "code",
+        "seal",
+        "social",
+        "tax",
+    ]
     # the ready steps reached their departments' rooms as events
     ready = await db.fetch(
         "select payload->>'department' as d, payload->>'code' as c from event "
