@@ -341,3 +341,30 @@ async def test_a_silent_joint_review_step_is_recorded_consented(live, http, db):
     await run_overrun(live, db, "2026-12-07 16:00")
     assert len(await pickup_sms(db, case_id)) == 1
     assert len(await step_alarms(db, tax)) == 1
+
+
+async def test_the_last_two_steps_done_at_once_complete_the_parent_once(live, http, db):
+    case_id, steps = await _to_parallel_steps(live, http, db)
+    tokens = {code: await clerk_at_window(db, WINDOW_OF[code]) for code in WINDOW_OF}
+    for code in ("code", "seal", "social", "tax"):
+        await step_command(http, tokens[code], steps[code]["step_id"], "claim")
+    for code in ("code", "seal"):
+        await step_command(http, tokens[code], steps[code]["step_id"], "complete", {"note": "好"})
+
+    async def complete(code: str) -> int:
+        resp = await http.post(
+            f"/api/joint-steps/{steps[code]['step_id']}/complete",
+            json={"note": "办结"},
+            headers=bearer(tokens[code]),
+        )
+        return resp.status
+
+    assert await asyncio.gather(complete("social"), complete("tax")) == [200, 200]
+    assert len(await pickup_sms(db, case_id)) == 1
+    moves = await db.fetch(
+        "select action from case_history where case_id = $1 order by id", case_id
+    )
+    assert [m["action"] for m in moves] == ["case.accept", "case.decide:approve", "case.complete"]
+    assert await db.fetchval("select state from service_case where id = $1", case_id) == (
+        "completed"
+    )
