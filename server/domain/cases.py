@@ -441,8 +441,9 @@ _REFUSALS: Final = {
 }
 
 
-async def finish(step: Step, call: Call) -> dict[str, Any]:
-    """Writes the step: the case row, its history row(s) and the case.changed event."""
+async def finish(step: Step, call: Call | None = None) -> dict[str, Any]:
+    """Writes the step: the case row, its history row(s) and the case.changed event. The actor
+    is the transaction's (a joint case's last step completes it without a call on the case)."""
     tx, row = step.tx, step.row
     cs = step.clock_state
     await tx.conn.execute(
@@ -478,7 +479,7 @@ async def finish(step: Step, call: Call) -> dict[str, Any]:
     await alarms.schedule(tx.conn, row["id"], row["hall_id"], step.cal)
     if step.transition in _REFUSALS and step.reason:
         await alarms.check_refusal_reason(
-            tx, row["id"], step.reason, _REFUSALS[step.transition], call.actor.id, step.now
+            tx, row["id"], step.reason, _REFUSALS[step.transition], tx.actor.id, step.now
         )
     tx.detail.update(state=step.state, previous=row["state"])
     fresh = await _case(tx.conn, row["id"])

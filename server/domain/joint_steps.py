@@ -295,12 +295,8 @@ async def _finish_case(tx: Tx, case_id: int, now: datetime) -> None:
         if transition == "case.complete":
             step.move_clock("stop")
         step.detail = {"joint": True}
-        await cases.finish(step, _NoCall())  # type: ignore[arg-type]
+        await cases.finish(step)
     await _pickup_sms(tx, row)
-
-
-class _NoCall:
-    """finish() reads the call only for a refusal's reason, which these transitions have not."""
 
 
 async def _pickup_sms(tx: Tx, row: asyncpg.Record) -> None:
