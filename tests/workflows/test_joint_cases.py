@@ -17,6 +17,7 @@ from server.keys import STORE
 from tests.cases.helpers import accept, at, command, use_clock
 from tests.conftest import login
 from tests.queue_helpers import bearer, clerk_at_window
+from tests.realtime.sio import SioClient
 
 APPLICANT = {"name": "日照新材料有限公司", "phone": "13800138001"}
 # amr windows are 1..14, tax 18..29, psb 30..41, hrss 42..53
@@ -368,3 +369,26 @@ async def test_the_last_two_steps_done_at_once_complete_the_parent_once(live, ht
     assert await db.fetchval("select state from service_case where id = $1", case_id) == (
         "completed"
     )
+
+
+async def test_a_ready_step_reaches_its_departments_room_live(live, http, db):
+    """The 公安 terminal following its department's room gets the seal step within 1 s of the
+    licence being done, and none of the other departments' steps."""
+    clock = use_clock(live, at("2026-12-07 10:00"))
+    lead = await clerk_at_window(db, 1)
+    case = await accept(http, lead, item="amr-001", workflow="company-setup", applicant=APPLICANT)
+    steps = await steps_of(http, lead, case["case_id"])
+    psb = (await login(http, "clerk030"))["token"]
+    sio = await SioClient().connect(live.url, auth={"token": psb, "rooms": ["department:psb"]})
+    try:
+        await sio.until_live()
+        clock.set(at("2026-12-07 10:30"))
+        await step_command(http, lead, steps["licence"]["step_id"], "claim")
+        await step_command(http, lead, steps["licence"]["step_id"], "complete", {"note": "准予"})
+        (frame,) = await sio.events(1, timeout=1.0)
+        assert frame["type"] == "joint_step.ready"
+        assert (frame["data"]["code"], frame["data"]["department"]) == ("seal", "psb")
+        assert frame["data"]["case_no"] == case["case_no"]
+        assert [f for f in await sio.quiet(0.5) if f.get("type", "").startswith("joint")] == []
+    finally:
+        await sio.close()
