@@ -680,7 +680,7 @@ OPERATIONS = (
         "/signoff",
         SignoffBody,
         emits=("case.changed", "signoff.decided", "alarm.issued"),
-        errors={400: ("reason_required",), 403: ("not_on_duty",)},
+        errors={400: ("reason_required",), 403: ("not_on_duty",), 409: ("steps_open",)},
         policy=CASE_SIGNOFF,
     ),
     query(

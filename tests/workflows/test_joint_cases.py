@@ -392,3 +392,30 @@ async def test_a_ready_step_reaches_its_departments_room_live(live, http, db):
         assert [f for f in await sio.quiet(0.5) if f.get("type", "").startswith("joint")] == []
     finally:
         await sio.close()
+
+
+async def test_a_leaders_sign_off_does_not_approve_a_joint_case_with_a_step_open(live, http, db):
+    """The parent of a joint case is approved by its steps: neither the clerk's decision nor a
+    leader's sign-off approves it while a step is still open."""
+    use_clock(live, at("2026-12-07 10:00"))
+    lead = await clerk_at_window(db, 1)
+    resp = await http.post(
+        "/api/halls/rizhao/cases",
+        json={"item": "amr-012", "workflow": "company-setup", "applicant": APPLICANT},
+        headers=bearer(lead),
+    )
+    case = await resp.json()
+    assert resp.status in (200, 201), case
+    await command(http, lead, case["case_id"], "start")
+    await command(http, lead, case["case_id"], "signoff-request", {"note": "请签批"})
+    leader = (await login(http, "leader.amr"))["token"]
+    resp = await http.post(
+        f"/api/cases/{case['case_id']}/signoff",
+        json={"decision": "approve"},
+        headers=bearer(leader),
+    )
+    body = await resp.json()
+    assert resp.status == 409 and body["error"]["code"] == "steps_open", body
+    assert "设立登记（一审制）" in body["error"]["message"]
+    state = await db.fetchval("select state from service_case where id = $1", case["case_id"])
+    assert state == "awaiting_signoff"
