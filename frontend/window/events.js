@@ -1,8 +1,10 @@
 // What a live event means to the window terminal, without a DOM (so node can test it): the
 // terminal keeps every window's status and clerk itself, and fetches its board again when an
 // event touches its window, its queues or its clerk. Case and sign-off events go to the case
-// panel's reducer (case-model.js), alarm events to the alarm strip's (shared/alarms.js).
+// panel's reducer (case-model.js), alarm events to the alarm strip's (shared/alarms.js), joint
+// step events to the inbox's (shared/inbox.js).
 import { ALARM_EVENTS, reduceAlarms } from "../shared/alarms.js";
+import { INBOX_EVENTS, reduceInbox } from "../shared/inbox.js";
 import { CASE_EVENTS, reduceCaseEvent } from "./case-model.js";
 
 /** Event types the terminal reacts to. */
@@ -25,6 +27,7 @@ export const HANDLED_EVENTS = Object.freeze([
   "window.signed_out",
   ...CASE_EVENTS,
   ...ALARM_EVENTS,
+  ...INBOX_EVENTS,
 ]);
 
 /** Event types that change nothing on the terminal (a session ending closes the socket and the
@@ -35,11 +38,6 @@ export const IGNORED_EVENTS = Object.freeze([
   "calendar.year_loaded",
   "duty.set",
   "session.ended",
-  // joint steps (联办): the inbox of internal work is a later part of issue 10
-  "joint_step.ready",
-  "joint_step.claimed",
-  "joint_step.done",
-  "joint_step.consented",
 ]);
 
 const TICKET_EVENTS = new Set(HANDLED_EVENTS.filter((t) => t.startsWith("ticket.")));
@@ -60,9 +58,14 @@ function touchesBoard(d, windowNo, clerkId, windowQueues) {
  *  cases: for a case or sign-off event, what the case panel showing `cases` must do
  *  (case-model.js reduceCaseEvent);
  *  alarms: for an alarm event, what it does to this window's open `alarms` (shared/alarms.js
- *  reduceAlarms; null at the window picker)}. Returns null for an ignored or unknown type.
+ *  reduceAlarms; null at the window picker);
+ *  inbox: for a joint step event, what it does to the department's open steps `inbox`
+ *  ({steps, department, me}: shared/inbox.js reduceInbox; null at the window picker)}.
+ * Returns null for an ignored or unknown type.
  */
-export function reduceWindowEvent(windows, ev, { windowNo = null, clerkId = null, cases = {}, alarms = [] } = {}) {
+export function reduceWindowEvent(windows, ev, {
+  windowNo = null, clerkId = null, cases = {}, alarms = [], inbox = {},
+} = {}) {
   const d = ev.data || {};
   const effect = { window: null, signedOutHere: false, refreshBoard: false };
   if (CASE_EVENTS.includes(ev.type)) {
@@ -71,6 +74,11 @@ export function reduceWindowEvent(windows, ev, { windowNo = null, clerkId = null
   }
   if (ALARM_EVENTS.includes(ev.type)) {
     effect.alarms = windowNo === null ? null : reduceAlarms(alarms, ev, { windowNo });
+    return effect;
+  }
+  if (INBOX_EVENTS.includes(ev.type)) {
+    const { steps = [], department = null, me = {} } = inbox;
+    effect.inbox = windowNo === null ? null : reduceInbox(steps, ev, { department, me: { windowNo, ...me } });
     return effect;
   }
   const mine = windowNo === null ? null : windows.get(windowNo);

@@ -11,6 +11,7 @@ import { connectTerminal } from "../shared/live.js";
 import { createAlarmPanel } from "./alarms.js";
 import { createCasePanel } from "./cases.js";
 import { reduceWindowEvent } from "./events.js";
+import { createInboxPanel } from "./inbox.js";
 
 const state = {
   actor: null,
@@ -64,6 +65,13 @@ const alarms = createAlarmPanel({
   hall: () => state.hall,
   windowNo: () => state.windowNo,
   openCase: (caseId) => cases.open(caseId),
+  toLogin,
+});
+const inbox = createInboxPanel({
+  hall: () => state.hall,
+  windowNo: () => state.windowNo,
+  actor: () => state.actor,
+  department: () => myDepartment(),
   toLogin,
 });
 
@@ -122,6 +130,7 @@ function showPicker(message) {
   state.board = null;
   cases.hide();
   alarms.hide();
+  inbox.hide();
   followWindow();
   $("#loading").hidden = true;
   $("#terminal").hidden = true;
@@ -187,6 +196,7 @@ function showTerminal(windowNo) {
   followWindow();
   cases.show();
   alarms.show();
+  inbox.show();
 }
 
 const refreshBoard = coalesce(loadBoard, 120);
@@ -576,10 +586,12 @@ function showRegistration(r) {
 function onLiveEvent(ev) {
   const effect = reduceWindowEvent(state.windows, ev, {
     windowNo: state.windowNo, clerkId: state.actor.id, cases: cases.liveView(), alarms: alarms.list(),
+    inbox: inbox.view(),
   });
   if (!effect) return;
   if (effect.cases) { cases.apply(effect.cases, ev); return; }
   if ("alarms" in effect) { alarms.apply(effect.alarms); return; }
+  if ("inbox" in effect) { inbox.apply(effect.inbox); return; }
   if (effect.signedOutHere) {
     api("/api/session").then((s) => { state.actor = s.actor; showPicker("您已在其他终端签退或被管理员签退"); }).catch(() => {});
     return;
@@ -592,8 +604,8 @@ function onLiveEvent(ev) {
 }
 
 // Signed in at a window, the terminal listens to that window's room (its own events, its
-// queues, transfers to it, every window change; a leader also their department's, for the
-// sign-off requests); at the picker, to the whole hall.
+// queues, transfers to it, every window change) and its department's (the joint steps of the
+// 联办待办 inbox; a leader's sign-off requests); at the picker, to the whole hall.
 function followWindow() {
   const want = state.windowNo || null;
   if (state.live && state.liveWindow === want) return;
@@ -605,7 +617,7 @@ function followWindow() {
 function roomsOf(windowNo) {
   if (!windowNo) return null;
   const dept = myDepartment();
-  return isLeader() && dept ? [`window:${windowNo}`, `department:${dept.code}`] : [`window:${windowNo}`];
+  return dept ? [`window:${windowNo}`, `department:${dept.code}`] : [`window:${windowNo}`];
 }
 
 function connectLive(windowNo) {
@@ -626,7 +638,7 @@ function connectLive(windowNo) {
       conn.dataset.state = s;
       conn.textContent = { online: "实时", connecting: "连接中", offline: "离线", unauthorized: "登录失效" }[s] || s;
       if (s === "unauthorized") toLogin();
-      if (s === "online" && state.windowNo) { refreshBoard(); cases.refresh(); alarms.refresh(); }
+      if (s === "online" && state.windowNo) { refreshBoard(); cases.refresh(); alarms.refresh(); inbox.refresh(); }
       if (message) say(message, "error");
     },
   });
