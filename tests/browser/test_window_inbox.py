@@ -98,12 +98,31 @@ async def test_a_ready_step_is_claimed_and_completed_at_a_psb_terminal(live, htt
     await row.get_by_role("button", name="办结", exact=True).click()
     await row.locator(".i-note").fill("已完成公章刻制备案")
     await row.locator(".i-issued").fill("公章备案回执，刻章许可")
+    # another case's seal step arrives while the clerk types: the form keeps its focus and text
+    note = row.locator(".i-note")
+    await note.focus()
+    await first.keyboard.type("，当面交付")
+    case2 = await accept(http, lead, item="amr-001", workflow="company-setup", applicant=APPLICANT)
+    licence2 = (await steps_of(http, lead, case2["case_id"]))["licence"]["step_id"]
+    await step_command(http, lead, licence2, "claim")
+    await step_command(http, lead, licence2, "complete", {"note": "", "issued": []})
+    seal2 = (await steps_of(http, lead, case2["case_id"]))["seal"]["step_id"]
+    await expect(first.locator(f"#inbox-list li[data-step='{seal2}']")).to_be_visible(
+        timeout=WITHIN_MS
+    )
+    await expect(first.locator("#inbox-list li").first).to_have_attribute("data-step", str(seal))
+    await expect(first.locator("#inbox-count")).to_have_text("2")
+    await expect(note).to_be_focused()
+    await expect(note).to_have_value("已完成公章刻制备案，当面交付")
     await row.get_by_role("button", name="确认办结").click()
     await expect(row).to_have_count(0)
     await expect(other).to_have_count(0, timeout=WITHIN_MS)
-    await expect(first.locator("#inbox-empty")).to_be_visible()
+    await expect(first.locator("#inbox-list li")).to_have_count(1)
+    await expect(second.locator("#inbox-list li")).to_have_count(1)
     done = (await steps_of(http, lead, case["case_id"]))["seal"]
     assert done["state"] == "done" and done["window_no"] == 30
+    result = await db.fetchval("select result::text from joint_step where id = $1", seal)
+    assert "当面交付" in result and "刻章许可" in result, result
     assert errors == []
 
 
