@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ STOP_TIMEOUT = 10.0
 
 
 class ServerProcess:
-    """`run.py serve` in a process of its own; its output goes to a log file."""
+    """`run.py serve` in a process of its own (timers on, as deployed); its output goes to a
+    log file."""
 
     def __init__(self, name: str, env: dict[str, str], log_dir: Path):
         self.name = name
@@ -28,10 +30,12 @@ class ServerProcess:
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"server-{name}.log"
         self.proc: asyncio.subprocess.Process | None = None
+        self.spawned_at = 0.0  # wall clock (time.time) just before the exec
+        self.ready_at = 0.0  # wall clock when /healthz first said it was ready
 
-    async def start(self) -> None:
-        out = self.log_path.open("wb")
-        with out:  # the child keeps its own descriptor
+    async def start(self) -> ServerProcess:
+        with self.log_path.open("wb") as out:  # the child keeps its own descriptor
+            self.spawned_at = time.time()
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "run.py",
@@ -45,36 +49,51 @@ class ServerProcess:
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
             )
+        return self
 
     def log(self) -> str:
         try:
-            return self.log_path.read_text(errors="replace")[-4000:]
+            return self.log_path.read_text(errors="replace")
         except OSError:
             return ""
+
+    def owns(self, hall: str) -> bool:
+        """Whether this process took the hall's timers (its log says so)."""
+        return f"now runs the timers of hall {hall}" in self.log()
 
     async def health(self, session: ClientSession) -> dict:
         async with session.get(self.url + "/healthz") as resp:
             return await resp.json()
 
-    async def wait_ready(self, timeout: float = START_TIMEOUT) -> dict:
-        """Until /healthz says the database is fine and the Redis bus is subscribed."""
+    async def wait_ready(self, timeout: float = START_TIMEOUT, bus: str | None = "redis") -> dict:
+        """Until /healthz says the database is fine and the bus (of kind `bus`, any when None)
+        is up; `ready_at` records when it first did."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         body: dict | str = "no answer"
         async with ClientSession(timeout=ClientTimeout(total=2)) as session:
             while loop.time() < deadline:
+                assert self.proc is not None
                 if self.proc.returncode is not None:
                     pytest.fail(
-                        f"server {self.name} exited with {self.proc.returncode}:\n{self.log()}"
+                        f"server {self.name} exited with {self.proc.returncode}:\n"
+                        f"{self.log()[-4000:]}"
                     )
                 try:
                     body = await self.health(session)
-                    if body.get("ok") and body["bus"] == {"kind": "redis", "ok": True}:
+                    if body.get("ok") and body["bus"]["ok"] and bus in (None, body["bus"]["kind"]):
+                        self.ready_at = time.time()
                         return body
                 except (OSError, ValueError) as exc:  # not listening yet (or not JSON)
                     body = repr(exc)
                 await asyncio.sleep(0.1)
-        pytest.fail(f"server {self.name} not ready in {timeout}s ({body}):\n{self.log()}")
+        pytest.fail(f"server {self.name} not ready in {timeout}s ({body}):\n{self.log()[-4000:]}")
+
+    async def kill(self) -> None:
+        """kill -9: nothing of it runs on."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
 
     async def stop(self) -> None:
         proc = self.proc

@@ -13,104 +13,23 @@ import asyncio
 import os
 import re
 import secrets
-import signal
-import sys
-import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
-from aiohttp import ClientSession, ClientTimeout
+from aiohttp import ClientSession
 
 from server.bench.alarms import due_rungs, schedule_open_cases
 from server.bench.caseload import load_open_cases
 from server.domain.queueing import TZ
-from tests.conftest import ROOT, free_port, login, redis_url
+from tests.conftest import login, redis_url
+from tests.realtime.cluster import START_TIMEOUT, ServerProcess
 from tests.realtime.feed import FeedClient
 
 BATCH = 300  # cases per statement of alarm.fire_case in the killed server (HALLOPS_ALARM_BATCH)
-START_TIMEOUT = 30.0
 RESTART_BUDGET_S = 5.0
-
-
-class Server:
-    """`run.py serve` in a process of its own (timers on, as deployed); output to a log file."""
-
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path):
-        self.name = name
-        self.port = free_port()
-        self.env = env
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"server-{name}.log"
-        self.proc: asyncio.subprocess.Process | None = None
-        self.spawned_at = 0.0  # wall clock (time.time) just before the exec
-
-    async def start(self) -> Server:
-        with self.log_path.open("wb") as out:
-            self.spawned_at = time.time()
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "run.py",
-                "serve",
-                "--port",
-                str(self.port),
-                "--no-seed",
-                cwd=ROOT,
-                env=self.env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-        return self
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    async def wait_ready(self, bus: str | None = None) -> float:
-        """Until /healthz says the database (and the `bus` kind, when given) is fine; returns
-        the wall-clock time it first did."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + START_TIMEOUT
-        async with ClientSession(timeout=ClientTimeout(total=2)) as session:
-            while loop.time() < deadline:
-                assert self.proc is not None
-                if self.proc.returncode is not None:
-                    pytest.fail(f"server {self.name} exited:\n{self.log()[-4000:]}")
-                try:
-                    async with session.get(self.url + "/healthz") as resp:
-                        body = await resp.json()
-                    if body.get("ok") and body["bus"]["ok"] and bus in (None, body["bus"]["kind"]):
-                        return time.time()
-                except (OSError, ValueError):
-                    pass
-                await asyncio.sleep(0.1)
-        pytest.fail(f"server {self.name} not ready:\n{self.log()[-4000:]}")
-        return 0.0
-
-    def owns(self, hall: str) -> bool:
-        return f"now runs the timers of hall {hall}" in self.log()
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def stop(self) -> None:
-        proc = self.proc
-        if proc is None or proc.returncode is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
 
 
 def server_env(db_dsn: str, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -146,7 +65,7 @@ async def alarm_count(db: asyncpg.Connection) -> int:
     return await db.fetchval("select count(*) from alarm where kind = 'case_deadline'")
 
 
-async def until(check, timeout: float, what: str, step: float = 0.05, *servers: Server):
+async def until(check, timeout: float, what: str, step: float = 0.05, *servers: ServerProcess):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -202,7 +121,7 @@ async def check_exactly_once(db: asyncpg.Connection, hall_id: int) -> list[async
     return rows
 
 
-def sms_sent(*servers: Server) -> Counter[str]:
+def sms_sent(*servers: ServerProcess) -> Counter[str]:
     """SMS handed to the (log) gateway, by dedupe key, across the servers' logs."""
     keys: Counter[str] = Counter()
     for s in servers:
@@ -218,7 +137,7 @@ async def test_kill_9_while_firing_loses_and_duplicates_nothing(db, db_dsn, tmp_
     assert await alarm_count(db) == 0
 
     env = server_env(db_dsn, tmp_path, HALLOPS_ALARM_BATCH=str(BATCH))
-    first = await Server("first", env, tmp_path).start()
+    first = await ServerProcess("first", env, tmp_path).start()
     try:
         await until(lambda: alarm_count(db), START_TIMEOUT, "the first alarm", 0.005, first)
         await first.kill()
@@ -232,11 +151,12 @@ async def test_kill_9_while_firing_loses_and_duplicates_nothing(db, db_dsn, tmp_
         "select count(*) from service_case where hall_id = $1 and next_alarm_at <= now()", hall_id
     )
 
-    second = await Server("second", env, tmp_path).start()
+    second = await ServerProcess("second", env, tmp_path).start()
     try:
         # "start-up": the restarted server answers (its Python imports take ~2 s here, before
         # any of it runs)
-        ready_at = await second.wait_ready()
+        await second.wait_ready(bus=None)
+        ready_at = second.ready_at
         await until(
             lambda: _at_least(db, len(expected)),
             START_TIMEOUT,
@@ -276,11 +196,11 @@ async def test_two_processes_raise_each_alarm_once_and_both_stream_it(db, db_dsn
         REDIS_URL=url,
         HALLOPS_REDIS_CHANNEL=f"hallops:test:{os.getpid()}:{secrets.token_hex(4)}",
     )
-    servers = [Server("A", env, tmp_path), Server("B", env, tmp_path)]
+    servers = [ServerProcess("A", env, tmp_path), ServerProcess("B", env, tmp_path)]
     try:
         for s in servers:
             await s.start()
-        await asyncio.gather(*(s.wait_ready("redis") for s in servers))
+        await asyncio.gather(*(s.wait_ready() for s in servers))
         owners = await until(
             lambda: _owners(servers), START_TIMEOUT, "one process to own the city hall"
         )
@@ -312,7 +232,7 @@ async def test_two_processes_raise_each_alarm_once_and_both_stream_it(db, db_dsn
         await asyncio.gather(*(s.stop() for s in servers), return_exceptions=True)
 
 
-async def _owners(servers: list[Server]) -> list[Server] | None:
+async def _owners(servers: list[ServerProcess]) -> list[ServerProcess] | None:
     owners = [s for s in servers if s.owns("rizhao")]
     return owners or None
 
