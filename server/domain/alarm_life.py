@@ -432,41 +432,39 @@ async def raise_manual(
         tx.detail.update(hall=hall.code, case_id=m.case_id, window_no=m.window_no)
         call.check(hall.target())
         stamp = f"{int(now.timestamp() * 1000)}"
+        on: dict[str, Any]  # whose the alarm is
         if m.case_id is not None:
             c = await tx.conn.fetchrow(q.CASE_FOR_ALARM, m.case_id)
             if c is None or c["hall_id"] != hall.id:
                 raise NotFound("办件不存在", code="unknown_case", field="case_id")
-            summary = f"办件 {c['case_no']}（{c['item_name']}）：{note}"
-            alarm = Alarm(
-                kind="manual",
-                level=m.level,
-                subject=f"case:{c['id']}:manual:{stamp}",
-                due_at=now,
-                summary=summary,
-                department_id=c["department_id"],
-                window_id=c["window_id"],
-                staff_id=c["clerk_id"],
-                case_id=c["id"],
-                case_no=c["case_no"],
-                item_name=c["item_name"],
-                detail={"note": note, "by": _by(actor), "summary": summary},
-            )
+            what, subject = f"办件 {c['case_no']}（{c['item_name']}）", f"case:{c['id']}"
+            on = {
+                "department_id": c["department_id"],
+                "window_id": c["window_id"],
+                "staff_id": c["clerk_id"],
+                "case_id": c["id"],
+                "case_no": c["case_no"],
+                "item_name": c["item_name"],
+            }
         else:
             w = await tx.conn.fetchrow(q.WINDOW_FOR_ALARM, hall.id, m.window_no)
             if w is None:
                 raise NotFound(f"{m.window_no} 号窗口不存在", code="unknown_window")
-            summary = f"{w['window_no']} 号窗口：{note}"
-            alarm = Alarm(
-                kind="manual",
-                level=m.level,
-                subject=f"window:{w['id']}:manual:{stamp}",
-                due_at=now,
-                summary=summary,
-                department_id=w["department_id"],
-                window_id=w["id"],
-                staff_id=w["clerk_id"],
-                detail={"note": note, "by": _by(actor), "summary": summary},
-            )
+            what, subject = f"{w['window_no']} 号窗口", f"window:{w['id']}"
+            on = {
+                "department_id": w["department_id"],
+                "window_id": w["id"],
+                "staff_id": w["clerk_id"],
+            }
+        alarm = Alarm(
+            kind="manual",
+            level=m.level,
+            subject=f"{subject}:manual:{stamp}",
+            due_at=now,
+            summary=f"{what}：{note}",
+            detail={"note": note, "by": _by(actor)},
+            **on,
+        )
         rules = await hall_rules(tx.conn, hall.id)
         alarm_id = await raise_alarm(
             tx, hall.id, alarm, rules.version, now, raised_by_hall=actor.hall_id
@@ -535,7 +533,6 @@ async def raise_answer_overdue(ctx: TimerContext, hall: Any, now: datetime) -> l
                     detail={
                         "alarm_id": r["id"],
                         "rectify_due_at": _iso(r["rectify_due_at"]),
-                        "summary": summary,
                     },
                 ),
                 rules.version,
