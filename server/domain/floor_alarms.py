@@ -29,6 +29,7 @@ from db.queries import floor_alarms as q
 from db.queries.calendar import load_hall_calendar
 from server.domain import alarms
 from server.domain.actor import system_actor
+from server.domain.alarm_kinds import AlarmKind
 from server.domain.alarm_ladder import SupervisionRules
 from server.domain.calendar import parse_work_periods
 from server.domain.events import EventRecord
@@ -235,6 +236,24 @@ async def fire_signoff_wait(ctx: TimerContext, hall: Any, now: datetime) -> list
     return tx.records
 
 
+async def _window_alarm(
+    conn: Conn, hall_id: int, r: Any, kind: AlarmKind, limit: int, summary: str
+) -> alarms.Alarm:
+    """A window's episode (absent, paused) past `limit` minutes of service hours since
+    r["since"]: its window, department and clerk."""
+    return alarms.Alarm(
+        kind=kind,
+        level="warning",
+        subject=r["subject"],
+        due_at=await _service_time_due(conn, hall_id, r["since"], limit),
+        summary=summary,
+        department_id=r["department_id"],
+        window_id=r["id"],
+        staff_id=r["staff_id"],
+        detail={"limit_minutes": limit, "since": _iso(r["since"])},
+    )
+
+
 async def fire_window_unattended(ctx: TimerContext, hall: Any, now: datetime) -> list[EventRecord]:
     """An open window with nobody at it: no clerk signed in, or the clerk signed in has no live
     session (left without signing out). One alarm per episode; the clerk who left gets the SMS."""
@@ -249,19 +268,14 @@ async def fire_window_unattended(ctx: TimerContext, hall: Any, now: datetime) ->
         limit = rules.unattended_minutes
         rows = await conn.fetch(q.DUE_UNATTENDED, hall_id, now, limit, BATCH)
         return [
-            alarms.Alarm(
-                kind="window_unattended",
-                level="warning",
-                subject=r["subject"],
-                due_at=await _service_time_due(conn, hall_id, r["since"], limit),
-                summary=(
-                    f"{r['window_no']} 号窗口开放中但无人值守，"
-                    f"自 {_hm(r['since'])} 起已超过 {limit} 分钟"
-                ),
-                department_id=r["department_id"],
-                window_id=r["id"],
-                staff_id=r["staff_id"],
-                detail={"limit_minutes": limit, "since": _iso(r["since"])},
+            await _window_alarm(
+                conn,
+                hall_id,
+                r,
+                "window_unattended",
+                limit,
+                f"{r['window_no']} 号窗口开放中但无人值守，"
+                f"自 {_hm(r['since'])} 起已超过 {limit} 分钟",
             )
             for r in rows
         ]
@@ -289,18 +303,13 @@ async def fire_pause_overlong(ctx: TimerContext, hall: Any, now: datetime) -> li
         limit = rules.window_pause_minutes
         rows = await conn.fetch(q.DUE_PAUSES, hall_id, now, limit, BATCH)
         return [
-            alarms.Alarm(
-                kind="pause_overlong",
-                level="warning",
-                subject=r["subject"],
-                due_at=await _service_time_due(conn, hall_id, r["since"], limit),
-                summary=(
-                    f"{r['window_no']} 号窗口自 {_hm(r['since'])} 起暂停服务已超过 {limit} 分钟"
-                ),
-                department_id=r["department_id"],
-                window_id=r["id"],
-                staff_id=r["staff_id"],
-                detail={"limit_minutes": limit, "since": _iso(r["since"])},
+            await _window_alarm(
+                conn,
+                hall_id,
+                r,
+                "pause_overlong",
+                limit,
+                f"{r['window_no']} 号窗口自 {_hm(r['since'])} 起暂停服务已超过 {limit} 分钟",
             )
             for r in rows
         ]
