@@ -31,7 +31,7 @@ from server.domain import alarms
 from server.domain.actor import system_actor
 from server.domain.alarm_kinds import AlarmKind
 from server.domain.alarm_ladder import SupervisionRules
-from server.domain.calendar import parse_work_periods
+from server.domain.calendar import HallCalendar, parse_work_periods
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ, service_day
 from server.domain.store import Tx
@@ -57,10 +57,16 @@ def _in_service_hours(hall: Any, now: datetime) -> bool:
     return False
 
 
-async def _service_time_due(conn: Conn, hall_id: int, since: datetime, minutes: int) -> datetime:
+async def _service_calendar(conn: Conn, hall_id: int, now: datetime) -> HallCalendar:
+    """The hall's calendar around `now`, loaded once per look, for instants in service hours."""
+    day = now.astimezone(TZ).date()
+    return await load_hall_calendar(
+        conn, hall_id, day - timedelta(days=31), day + timedelta(days=31)
+    )
+
+
+def _service_time_due(cal: HallCalendar, since: datetime, minutes: int) -> datetime:
     """The instant `minutes` of the hall's service hours have passed since `since`."""
-    day = since.astimezone(TZ).date()
-    cal = await load_hall_calendar(conn, hall_id, day - timedelta(days=1), day + timedelta(days=30))
     return cal.add_working_seconds(since, minutes * 60)
 
 
@@ -109,12 +115,13 @@ async def fire_ticket_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[
     async def due(conn: Conn, rules: SupervisionRules) -> list[alarms.Alarm]:
         limit = rules.ticket_wait_minutes
         rows = await conn.fetch(q.DUE_TICKET_WAITS, hall_id, day, now, limit, BATCH)
+        cal = await _service_calendar(conn, hall_id, now)
         return [
             alarms.Alarm(
                 kind="ticket_wait",
                 level="warning",
                 subject=r["subject"],
-                due_at=await _service_time_due(conn, hall_id, r["wait_start_at"], limit),
+                due_at=_service_time_due(cal, r["wait_start_at"], limit),
                 summary=f"{r['ticket_no']} 号（{r['queue_name']}）排队等候已超过 {limit} 分钟",
                 department_id=r["department_id"],
                 ticket_id=r["id"],
@@ -236,8 +243,8 @@ async def fire_signoff_wait(ctx: TimerContext, hall: Any, now: datetime) -> list
     return tx.records
 
 
-async def _window_alarm(
-    conn: Conn, hall_id: int, r: Any, kind: AlarmKind, limit: int, summary: str
+def _window_alarm(
+    cal: HallCalendar, r: Any, kind: AlarmKind, limit: int, summary: str
 ) -> alarms.Alarm:
     """A window's episode (absent, paused) past `limit` minutes of service hours since
     r["since"]: its window, department and clerk."""
@@ -245,7 +252,7 @@ async def _window_alarm(
         kind=kind,
         level="warning",
         subject=r["subject"],
-        due_at=await _service_time_due(conn, hall_id, r["since"], limit),
+        due_at=_service_time_due(cal, r["since"], limit),
         summary=summary,
         department_id=r["department_id"],
         window_id=r["id"],
@@ -267,10 +274,10 @@ async def fire_window_unattended(ctx: TimerContext, hall: Any, now: datetime) ->
     async def due(conn: Conn, rules: SupervisionRules) -> list[alarms.Alarm]:
         limit = rules.unattended_minutes
         rows = await conn.fetch(q.DUE_UNATTENDED, hall_id, now, limit, BATCH)
+        cal = await _service_calendar(conn, hall_id, now)
         return [
-            await _window_alarm(
-                conn,
-                hall_id,
+            _window_alarm(
+                cal,
                 r,
                 "window_unattended",
                 limit,
@@ -302,10 +309,10 @@ async def fire_pause_overlong(ctx: TimerContext, hall: Any, now: datetime) -> li
     async def due(conn: Conn, rules: SupervisionRules) -> list[alarms.Alarm]:
         limit = rules.window_pause_minutes
         rows = await conn.fetch(q.DUE_PAUSES, hall_id, now, limit, BATCH)
+        cal = await _service_calendar(conn, hall_id, now)
         return [
-            await _window_alarm(
-                conn,
-                hall_id,
+            _window_alarm(
+                cal,
                 r,
                 "pause_overlong",
                 limit,
