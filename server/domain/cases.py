@@ -411,9 +411,18 @@ async def begin(
     row = row if row is not None else await lock_case(tx, case_id)
     tx.detail.update(case_id=case_id, case_no=row["case_no"])
     call.check(case_target(row, call.actor))
+    return await step_for(tx, row, transition, call.ctx.clock())
+
+
+async def step_for(tx: Tx, row: asyncpg.Record, transition: str, now: datetime) -> Step:
+    """The step of `transition` on the locked case `row` (once authorized): the transition
+    table says what follows; a joint case's parent is approved or completed only when all its
+    steps are settled, whoever moves it (the lead window, a leader's sign-off, its last step)."""
     state = flow.next_state(transition, row["state"])
+    if row["workflow_code"] and state in ("approved", "completed"):
+        await joint_steps.check_settled(tx.conn, row["id"])
     # a clock set back never moves a case into its own past
-    now = max(call.ctx.clock(), row["accepted_at"])
+    now = max(now, row["accepted_at"])
     cal = await load_calendar(tx.conn, row["hall_id"], row["accepted_at"])
     return Step(
         tx=tx,
@@ -566,9 +575,6 @@ async def transition(
         step = await begin(call, tx, case_id, name)
         if name in flow.NEEDS_REASON:
             step.reason = require_reason(reason)
-        if name in ("case.decide:approve", "case.complete") and step.row["workflow_code"]:
-            # a joint case is approved by its steps, all of them done (joint_steps.advance)
-            await joint_steps.check_settled(tx.conn, case_id)
         if name.startswith("case.decide:"):
             if step.row["requires_signoff"]:
                 raise Conflict(

@@ -25,7 +25,6 @@ from db.queries import cases as cq
 from db.queries import joint_steps as q
 from db.queries import workflows as wq
 from server.domain import alarms, cases
-from server.domain import case_clock as clock
 from server.domain import workflow_def as wd
 from server.domain.actor import system_actor
 from server.domain.calendar import HallCalendar
@@ -273,29 +272,16 @@ async def _finish_case(tx: Tx, case_id: int, now: datetime) -> None:
     row = await cases.lock_case(tx, case_id)
     if row["state"] not in ("accepted", "in_progress"):
         return
-    now = max(now, row["accepted_at"])
-    cal = await cases.load_calendar(tx.conn, row["hall_id"], row["accepted_at"])
-    for transition in ("case.decide:approve", "case.complete"):
-        state = (await cases.lock_case(tx, case_id)) if transition == "case.complete" else row
-        step = cases.Step(
-            tx=tx,
-            row=state,
-            now=now,
-            cal=cal,
-            transition=transition,
-            state="approved" if transition == "case.decide:approve" else "completed",
-            kind=state["kind"],
-            clock_state=clock.ClockState.from_json(state["clock"]),
-            visits=state["visits"],
-            last_visit_day=state["last_visit_day"],
-            decided_at=now,
-            completed_at=now if transition == "case.complete" else None,
-            delivered_at=None,
-        )
-        if transition == "case.complete":
-            step.move_clock("stop")
-        step.detail = {"joint": True}
-        await cases.finish(step)
+    approve = await cases.step_for(tx, row, "case.decide:approve", now)
+    approve.decided_at = approve.now
+    approve.detail = {"joint": True}
+    await cases.finish(approve)
+    # the case as the approval left it
+    complete = await cases.step_for(tx, await cases.lock_case(tx, case_id), "case.complete", now)
+    complete.completed_at = complete.now
+    complete.move_clock("stop")
+    complete.detail = {"joint": True}
+    await cases.finish(complete)
     await _pickup_sms(tx, row)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from db.queries import cases as q
-from server.domain import cases, joint_steps
+from server.domain import cases
 from server.domain.errors import Conflict, Forbidden, Invalid
 from server.domain.queueing import TZ
 
@@ -110,9 +110,6 @@ async def decide(
         variant = "extension" if purpose == "extension" else decision
         step = await cases.begin(call, tx, case_id, f"case.signoff:{variant}", row)
         assert open_request is not None  # awaiting_signoff always has one (begin checked)
-        if variant == "approve" and row["workflow_code"]:
-            # a joint case is approved by its steps, all of them done (as case.decide)
-            await joint_steps.check_settled(tx.conn, case_id)
         await tx.conn.execute(
             q.DECIDE_SIGNOFF,
             open_request["id"],
