@@ -44,6 +44,10 @@ COMPANY_SETUP: Final[dict[str, Any]] = {
     "limit": {"amount": 2, "unit": "working_day"},
     "lead_department": "amr",
     "pickup_window": 1,
+    # 7 before: the licence, code, seal, social insurance and tax each at their own office,
+    # and the licence and seal fetched again (the hall's figure)
+    "baseline_visits": 7,
+    "deferrable": ["银行开户信息"],
     "stages": [
         {
             "code": "setup",
@@ -117,6 +121,7 @@ CONSTRUCTION_PROJECT: Final[dict[str, Any]] = {
     "limit": {"amount": 60, "unit": "working_day"},
     "lead_department": "planning",
     "pickup_window": 89,
+    "deferrable": ["环境影响报告表", "监理合同", "竣工测量成果"],
     "stages": [
         {
             "code": "land-planning",

@@ -126,6 +126,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 "unknown_step",
                 "step_cycle",
                 "critical_path_exceeds",
+                "unknown_material",
             ),
             409: ("defined_by_city",),
         },

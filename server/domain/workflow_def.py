@@ -9,6 +9,10 @@ A definition
     lead_department         the department whose window takes the intake (一审制: every
                             material once)
     pickup_window           the one window the applicant picks everything up at
+    deferrable              the materials that may be accepted missing under 容缺 (the
+                            applicant's signed commitment); every other material is key
+    baseline_visits         how many times an applicant came to the hall for the same results
+                            before the bundle (the figures show it beside the visits now)
     stages                  in order, each a list of steps; a stage starts when the one before
                             it is done (a bundle is one stage)
 A step
@@ -83,9 +87,19 @@ class WorkflowDefinition(BaseModel):
     lead_department: str = Field(min_length=1, max_length=40)
     pickup_window: int = Field(ge=1, le=999)
     stages: list[Stage] = Field(min_length=1, max_length=12)
+    deferrable: list[str] = Field(default_factory=list, max_length=60)
+    baseline_visits: int | None = Field(default=None, ge=1, le=100)
 
     def steps(self) -> list[Step]:
         return [s for stage in self.stages for s in stage.steps]
+
+    def stage_materials(self, stage_no: int) -> list[str]:
+        """What the intake of stage `stage_no` (from 1) collects: its steps' materials, each
+        once, in the order first named."""
+        names: dict[str, None] = {}
+        for s in self.stages[stage_no - 1].steps:
+            names.update(dict.fromkeys(s.materials))
+        return list(names)
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,10 @@ def check(
                 )
     if len({st.code for st in d.stages}) != len(d.stages):
         raise _bad("阶段编码重复", "duplicate_stage", "stages")
+    named = {m for s in d.steps() for m in s.materials}
+    for m in d.deferrable:
+        if m not in named:
+            raise _bad(f"容缺材料「{m}」不是任何环节所需的材料", "unknown_material", "deferrable")
     path = critical_path(d, working_day_s)
     if path.seconds > d.limit.seconds(working_day_s):
         names = {s.code: s.name for s in d.steps()}
