@@ -14,9 +14,11 @@ import {
   caseTimeText, crumbs, departmentActive, issuedText, kindsText, monthOf, rateText, reduceWallEvent, responseText, scoreTone,
   secondsSince, sinceText, viewOf, visible, wallActions, wallModel, windowStateLabel,
 } from "./wall.js";
+import { figuresNote, figuresRow } from "./figures.js";
 
 const NEW_FOR_MS = 20000;   // a new alarm stays marked this long
 const TICK_MS = 15000;      // relative times move on
+const FIGURES_MS = 5 * 60000; // 联办成效: the last 30 days move slowly, read again this often
 
 const state = {
   actor: null,
@@ -50,6 +52,34 @@ const refetch = coalesce(async () => {
     else toast(err.message, "error");
   }
 }, 800);
+
+// 联办成效: each workflow the hall runs, its figures over the last 30 days (the panel hides
+// when the hall runs none, or the figures cannot be read)
+async function loadFigures() {
+  const hall = state.hall;
+  try {
+    const { workflows } = await api(hallPath("/workflows"));
+    const list = await Promise.all(workflows.map((w) => api(hallPath(`/workflows/${encodeURIComponent(w.code)}/figures`))));
+    if (hall === state.hall) renderFigures(list);
+  } catch (err) {
+    if (err.status === 401) return toLogin();
+    if (hall === state.hall) renderFigures([]);
+  }
+}
+
+function renderFigures(list) {
+  $("#figures-panel").hidden = !list.length;
+  $("#figures-note").textContent = figuresNote(list);
+  fill($("#figures"),
+    h("tr", {}, ["联办事项", "办结/受理", "平均用时（工作）", "按时办结", "跑动次数", "申请材料"].map((t) => h("th", {}, t))),
+    list.map(figuresRow).map((r) => h("tr", { dataset: { workflow: r.code } },
+      h("td", {}, r.name),
+      h("td", {}, r.cases),
+      h("td", { title: r.hoursTitle }, r.hours),
+      h("td", {}, r.onTime),
+      h("td", {}, r.visits),
+      h("td", {}, r.materials))));
+}
 
 async function loadWindowCases() {
   const v = state.view;
@@ -120,6 +150,7 @@ async function switchHall(code) {
   if (state.tab === "month") await loadMonth();
   await loadWall();
   connect();
+  loadFigures();
 }
 
 function setTab(tab) {
@@ -581,6 +612,8 @@ async function start() {
   }
   if (state.view.window_no !== null) loadWindowCases();
   connect();
+  loadFigures();
+  setInterval(loadFigures, FIGURES_MS);
   if (param("tab") === "month") setTab("month");
   const tickClock = () => { $("#clock").textContent = formatClock(new Date(), true); };
   tickClock();

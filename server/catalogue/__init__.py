@@ -5,7 +5,16 @@ the permission table, OpenAPI, the browser's event schema and the contract tests
 
 from __future__ import annotations
 
-from server.catalogue import auth, cases, display, hall, queue, supervision, workflows
+from server.catalogue import (
+    auth,
+    cases,
+    display,
+    hall,
+    queue,
+    supervision,
+    workflow_figures,
+    workflows,
+)
 from server.catalogue.spine import Catalogue
 
 CATALOGUE = Catalogue(
@@ -17,6 +26,7 @@ CATALOGUE = Catalogue(
         queue.CAPABILITY,
         supervision.CAPABILITY,
         workflows.CAPABILITY,
+        workflow_figures.CAPABILITY,
     ]
 )
 

@@ -643,6 +643,8 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         body=lambda ids, hall: {"note": "权限矩阵", "issued": ["营业执照"]},
     ),
     ("GET", HALL + "/workflows/{code}"): RouteCase(WORKFLOW_READ),
+    # a workflow's figures (联办成效): the readers of the case metrics
+    ("GET", HALL + "/workflows/{code}/figures"): RouteCase(CASE_METRICS),
     ("PUT", HALL + "/workflows/{code}"): RouteCase(
         WORKFLOW_PUBLISH,
         command="workflow.publish",
