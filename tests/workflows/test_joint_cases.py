@@ -10,32 +10,12 @@ import copy
 
 import asyncpg
 
-from server.catalogue import CATALOGUE
-from server.catalogue.spine import TimerContext
 from server.demo_workflows import COMPANY_SETUP
-from server.keys import STORE
 from tests.cases.helpers import accept, at, command, use_clock
 from tests.conftest import login
 from tests.queue_helpers import bearer, clerk_at_window
 from tests.realtime.sio import SioClient
-
-APPLICANT = {"name": "日照新材料有限公司", "phone": "13800138001"}
-# amr windows are 1..14, tax 18..29, psb 30..41, hrss 42..53
-WINDOW_OF = {"licence": 1, "code": 2, "seal": 30, "social": 42, "tax": 18}
-
-
-async def steps_of(http, token: str, case_id: int) -> dict[str, dict]:
-    resp = await http.get(f"/api/cases/{case_id}/steps", headers=bearer(token))
-    body = await resp.json()
-    assert resp.status == 200, body
-    return {s["code"]: s for s in body["steps"]}
-
-
-async def step_command(http, token: str, step_id: int, verb: str, body=None, status: int = 200):
-    resp = await http.post(f"/api/joint-steps/{step_id}/{verb}", json=body, headers=bearer(token))
-    data = await resp.json()
-    assert resp.status == status, (verb, resp.status, data)
-    return data
+from tests.workflows.helpers import APPLICANT, WINDOW_OF, run_overrun, step_command, steps_of
 
 
 async def inbox(http, token: str, hall: str = "rizhao") -> list[dict]:
@@ -263,13 +243,6 @@ async def test_intake_refusals(live, http, db):
         body["case_id"],
     )
     assert len(depts) == 5 and all(r["same"] for r in depts)
-
-
-async def run_overrun(live, db, when: str) -> None:
-    hall = await db.fetchrow("select * from hall where code = 'rizhao'")
-    await CATALOGUE.timers["joint_step.fire_overrun"].run(
-        TimerContext(live.app[STORE]), hall, at(when)
-    )
 
 
 async def step_alarms(db, step_id: int) -> list[asyncpg.Record]:
