@@ -95,6 +95,9 @@ export function remainingText(clock, { kind = "promised", state = "", supplement
 
 /** The one line under the state: what the citizen should do now, or null. */
 export function adviceText(view) {
+  // a joint case: everything its steps issued, at the bundle's pick-up window
+  const pickup = view.joint && view.state === "completed" ? pickupText(view.joint.pickup) : null;
+  if (pickup) return pickup;
   if (view.ready_for_pickup) return `已办结，请携带告知单到 ${view.window_no} 号窗口领取`;
   if (view.supplement) return `请补齐以下材料后到 ${view.window_no} 号窗口一次提交`;
   if (view.state === "awaiting_signoff") return "窗口已提交带班领导签批，请耐心等候";
@@ -111,4 +114,102 @@ export function timelineEntries(timeline = []) {
     state_name: t.state_name,
     where: t.window_no ? `${t.window_no} 号窗口` : "",
   }));
+}
+
+// ------------------------------------------------------------------ a joint case's steps (联办)
+// GET /api/track/{code}'s `joint` block: the case's internal steps, each at its department,
+// stage by stage. Within a stage a step waits for the steps in its `after`; the steps that
+// wait for the same ones run side by side (并联), shown as one round of the timeline.
+
+/** A step's state in plain words. */
+export const JOINT_STATE_NAMES = {
+  waiting: "等待前序环节", ready: "待办理", claimed: "办理中", done: "已办结", consented: "超时默许",
+};
+const SETTLED = new Set(["done", "consented"]);
+
+/** The step's time in words: its due time while open, when it was settled once it is, what it
+ * waits for while waiting. `fmt` words an ISO instant (the page passes its date format). */
+export function stepTime(step, fmt = (iso) => iso, names = {}) {
+  if (step.state === "done") return step.done_at ? `${fmt(step.done_at)} 办结` : "";
+  if (step.state === "consented") return step.done_at ? `${fmt(step.done_at)} 未答复，视为同意` : "未答复，视为同意";
+  if (step.state === "waiting") {
+    const before = (step.after || []).map((c) => names[c]).filter(Boolean);
+    return before.length ? `待${before.map((n) => `「${n}」`).join("")}办结后开始` : "待上一阶段办结后开始";
+  }
+  if (!step.due_at) return "";
+  return step.overdue ? `已超过办理时限（${fmt(step.due_at)}）` : `应于 ${fmt(step.due_at)} 前办结`;
+}
+
+/**
+ * The joint block as the page draws it: the stages in order, each with its rounds (a round: the
+ * steps that run side by side, in the definition's order), each step with its state in words,
+ * a tone for its colour, and its time in words; a round's own status ("done" | "current" |
+ * "todo") for its marker on the line.
+ * @param {{stages: {no: number, name: string}[], steps: object[]}|null} joint
+ */
+export function jointStages(joint, fmt = (iso) => iso) {
+  if (!joint) return [];
+  const names = Object.fromEntries(joint.steps.map((s) => [s.code, s.name]));
+  const known = joint.stages.length ? joint.stages
+    : [...new Set(joint.steps.map((s) => s.stage_no))].map((no) => ({ no, name: "" }));
+  return known.map((stage) => {
+    const steps = joint.steps.filter((s) => s.stage_no === stage.no);
+    const inStage = new Map(steps.map((s) => [s.code, s]));
+    const depth = new Map();
+    // a step's round: one after the latest round of what it waits for (waits go no round: the
+    // definition is checked for cycles when published; `seen` guards anyway)
+    const roundOf = (s, seen = new Set()) => {
+      if (depth.has(s.code)) return depth.get(s.code);
+      seen.add(s.code);
+      const before = (s.after || []).map((c) => inStage.get(c)).filter((o) => o && !seen.has(o.code));
+      const d = before.length ? 1 + Math.max(...before.map((o) => roundOf(o, seen))) : 0;
+      depth.set(s.code, d);
+      return d;
+    };
+    const rounds = [];
+    for (const s of steps) {
+      const d = roundOf(s);
+      (rounds[d] ||= []).push({
+        ...s,
+        state_name: JOINT_STATE_NAMES[s.state] || s.state,
+        tone: s.overdue ? "late" : s.state,
+        time: stepTime(s, fmt, names),
+      });
+    }
+    return {
+      no: stage.no,
+      name: stage.name,
+      rounds: rounds.filter(Boolean).map((round) => ({
+        parallel: round.length > 1,
+        status: round.every((s) => SETTLED.has(s.state)) ? "done"
+          : round.some((s) => s.state !== "waiting") ? "current" : "todo",
+        steps: round,
+      })),
+    };
+  });
+}
+
+/** "共 5 个环节，已办结 1 个". */
+export function jointProgress(joint) {
+  if (!joint) return "";
+  const settled = joint.steps.filter((s) => SETTLED.has(s.state)).length;
+  return settled === joint.steps.length ? `共 ${settled} 个环节，已全部办结`
+    : `共 ${joint.steps.length} 个环节，已办结 ${settled} 个`;
+}
+
+/** The pick-up line once every step is settled: where, and everything to take at once. */
+export function pickupText(pickup) {
+  if (!pickup || !pickup.ready) return null;
+  const items = pickup.items.join("、");
+  return pickup.delivered ? `已在 ${pickup.window_no} 号窗口领取：${items}`
+    : `请到 ${pickup.window_no} 号窗口一次领取：${items}`;
+}
+
+/** The pick-up as the timeline's last point: {status, title, text}. */
+export function pickupPoint(pickup) {
+  if (!pickup) return null;
+  const title = `一次领取 · ${pickup.window_no} 号窗口`;
+  if (pickup.delivered) return { status: "done", title, text: "已领取" };
+  if (pickup.ready) return { status: "current", title, text: "全部环节已办结，可以领取" };
+  return { status: "todo", title, text: "全部环节办结后，凭告知单一次领取全部证照" };
 }

@@ -8,7 +8,9 @@
 // view (GET /api/notice/{code}), polled, and becomes the case view once the window accepts.
 import { $, api, ApiError, coalesce, fill, formatDateTime, formatWait, h, limitText, param } from "/static/shared/api.js";
 import { connectTerminal } from "/static/shared/live.js";
-import { adviceText, remainingText, stepStatuses, timelineEntries } from "./timeline.js";
+import {
+  adviceText, jointProgress, jointStages, pickupPoint, remainingText, stepStatuses, timelineEntries,
+} from "./timeline.js";
 
 const QUEUE_STATE = {
   waiting: (t, n) => ["等候中", n.ahead ? `前面还有 ${n.ahead} 人，预计等候 ${formatWait(n.estimated_wait_seconds)}` : "即将叫号，请留意叫号屏"],
@@ -84,12 +86,40 @@ function renderCase(v) {
       h("dt", {}, "办结期限"), h("dd", { id: "case-deadline" },
         v.kind === "immediate" ? "即办件" : deadline ? `${formatDateTime(deadline)} 前` : "暂停计时中"),
       h("dt", {}, "剩余时间"), h("dd", { class: `tone-${remaining.tone}`, id: "case-remaining" }, remaining.text)),
+    v.joint ? renderJoint(v.joint) : null,
     h("h2", {}, "办理进程"),
     h("ol", { class: "c-timeline", id: "case-timeline" },
       timelineEntries(v.timeline).map((t, i) => h("li", { class: i === 0 ? "latest" : "" },
         h("time", { class: "num" }, formatDateTime(t.at)),
         h("b", {}, t.label),
         h("span", {}, [t.state_name, t.where].filter(Boolean).join(" · "))))));
+}
+
+/** A joint case's internal steps: a vertical line of rounds (one step, or several departments
+ * side by side), stage by stage, ending at the one pick-up window. */
+function renderJoint(joint) {
+  const stages = jointStages(joint, formatDateTime);
+  const many = stages.length > 1;
+  const pickup = pickupPoint(joint.pickup);
+  return h("section", { class: "c-joint", id: "case-joint" },
+    h("h2", {}, `联办环节 · ${joint.name}`),
+    h("p", { class: "j-progress" }, jointProgress(joint)),
+    h("ol", { class: "j-line" },
+      stages.flatMap((stage) => [
+        many ? h("li", { class: "j-stage" }, `第 ${stage.no} 阶段 · ${stage.name}`) : null,
+        ...stage.rounds.map((round) => h("li", { class: `j-round ${round.status}` },
+          round.parallel ? h("div", { class: "j-par" }, `${round.steps.length} 个部门同时办理`) : null,
+          h("ul", { class: "j-steps" }, round.steps.map((s) => h("li", {
+            class: `j-step t-${s.tone}`, dataset: { step: s.code, state: s.state },
+          },
+          h("div", { class: "j-head" },
+            h("b", { class: "j-name" }, s.name),
+            h("span", { class: "j-state" }, s.state_name)),
+          h("div", { class: "j-dept" }, s.department_name),
+          s.time ? h("div", { class: "j-time" }, s.time) : null))))),
+      ]),
+      pickup ? h("li", { class: `j-round j-pickup ${pickup.status}`, id: "case-pickup" },
+        h("b", {}, pickup.title), h("div", { class: "j-time" }, pickup.text)) : null));
 }
 
 async function loadCase(code) {

@@ -173,21 +173,21 @@ EVENTS = (
         "joint_step.ready",
         "A joint case's step is ready for its department's windows (its clock started)",
         JointStepEvent,
-        ("department",),
+        ("department", "case"),
         _STEP_EXAMPLE,
     ),
     EventType(
         "joint_step.claimed",
         "A clerk claimed a joint step: nobody else works it",
         JointStepEvent,
-        ("department",),
+        ("department", "case"),
         {**_STEP_EXAMPLE, "state": "claimed", "claimed_by": "李娜", "window_no": 30},
     ),
     EventType(
         "joint_step.done",
         "The claimer completed a joint step",
         JointStepEvent,
-        ("department",),
+        ("department", "case"),
         {**_STEP_EXAMPLE, "state": "done", "claimed_by": "李娜", "window_no": 30},
     ),
     EventType(
@@ -195,7 +195,7 @@ EVENTS = (
         "A joint review (联审) step unanswered at its due instant is recorded as consented "
         "(超时默许): liability moves to its department",
         JointStepEvent,
-        ("department",),
+        ("department", "case"),
         {
             **_STEP_EXAMPLE,
             "code": "fire-design",

@@ -16,6 +16,7 @@ from db.queries import hall as hq
 from db.queries import queueing as qq
 from server.domain import case_clock as clock
 from server.domain import case_flow as flow
+from server.domain import joint_track
 from server.domain.actor import Actor
 from server.domain.alarm_ladder import working_day_seconds
 from server.domain.cases import case_target, load_calendar
@@ -344,7 +345,9 @@ async def track(conn: Conn, code: str, now: datetime) -> dict[str, Any]:
             "label": HISTORY_NAMES.get(h["action"], h["action"]),
             "state": h["to_state"],
             "state_name": flow.STATE_NAMES.get(h["to_state"], h["to_state"]),
-            "window_no": h["window_no"],
+            # a joint case approved and completed by its last step: that step's clerk made the
+            # move, at their window, which is nothing to the citizen (and not anonymous)
+            "window_no": None if (h["detail"] or {}).get("joint") else h["window_no"],
         }
         for h in history
         # what the citizen cares about: state changes, pauses and their end, materials
@@ -377,6 +380,10 @@ async def track(conn: Conn, code: str, now: datetime) -> dict[str, Any]:
         "reason": row["reason"]
         if row["state"] in ("not_accepted", "refused", "withdrawn")
         else None,
+        # a joint case (联办): its internal steps and the pick-up (joint_track.view); else None
+        "joint": await joint_track.view(conn, row, now),
+        # 一表通: the project this case is a stage of, with its stages — not built yet (None)
+        "project": None,
     }
 
 
