@@ -51,6 +51,7 @@ COMPANY_SETUP: Final[dict[str, Any]] = {
     "stages": [
         {
             "code": "setup",
+            "item": "amr-001",
             "name": "企业开办",
             "steps": [
                 _step(
@@ -125,6 +126,8 @@ CONSTRUCTION_PROJECT: Final[dict[str, Any]] = {
     "stages": [
         {
             "code": "land-planning",
+            "item": "planning-002",
+            "limit": {"amount": 15, "unit": "working_day"},
             "name": "建设用地规划许可",
             "steps": [
                 _step(
@@ -160,6 +163,8 @@ CONSTRUCTION_PROJECT: Final[dict[str, Any]] = {
         },
         {
             "code": "works-planning",
+            "item": "planning-003",
+            "limit": {"amount": 10, "unit": "working_day"},
             "name": "建设工程规划许可",
             "steps": [
                 _step(
@@ -196,6 +201,8 @@ CONSTRUCTION_PROJECT: Final[dict[str, Any]] = {
         },
         {
             "code": "construction",
+            "item": "housing-001",
+            "limit": {"amount": 7, "unit": "working_day"},
             "name": "施工许可",
             "steps": [
                 _step(
@@ -217,6 +224,8 @@ CONSTRUCTION_PROJECT: Final[dict[str, Any]] = {
         },
         {
             "code": "completion",
+            "item": "housing-002",
+            "limit": {"amount": 15, "unit": "working_day"},
             "name": "竣工验收备案",
             "steps": [
                 _step(

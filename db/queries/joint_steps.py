@@ -4,22 +4,28 @@ Claiming is one conditional UPDATE, so two clerks claiming at once cannot both w
 from __future__ import annotations
 
 DEPARTMENT_IDS = "select code, id from department where hall_id = $1"
+DEPARTMENT_CODE = "select code from department where id = $1"
 
 SET_CASE_WORKFLOW = """
-update service_case set workflow_code = $2, workflow_version = $3 where id = $1
+update service_case set workflow_code = $2, workflow_version = $3, project_id = $4, stage_no = $5
+where id = $1
 """
 
 INSERT_STEP = """
 insert into joint_step (hall_id, case_id, stage_no, code, name, department_id, mode,
-                        limit_amount, limit_unit, after, state, ready_at, due_at)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                        limit_amount, limit_unit, after, state, ready_at, due_at, materials)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 returning id
 """
 
 _COLS = """
 s.*, d.code as department_code, d.name as department_name, c.case_no, c.state as case_state,
 c.workflow_code, h.parent_id as hall_parent_id, st.display_name as claimed_by_name,
-w.window_no as claimed_window_no
+w.window_no as claimed_window_no,
+-- what the step still waits for from the applicant (容缺): its materials not handed in yet
+array(select m.name from case_material m
+      where m.case_id = s.case_id and m.status in ('missing', 'faulty')
+        and m.name = any(s.materials) order by m.position) as blocked_by
 from joint_step s join department d on d.id = s.department_id
 join service_case c on c.id = s.case_id join hall h on h.id = s.hall_id
 left join staff st on st.id = s.claimed_by

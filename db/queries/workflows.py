@@ -7,6 +7,7 @@ from __future__ import annotations
 DEFINING_HALL = "select coalesce(parent_id, id) from hall where id = $1"
 
 DEPARTMENTS = "select code, name from department where hall_id = $1"
+ITEMS = "select code from item where hall_id = $1 and active"
 
 WINDOWS = """
 select w.window_no, d.code from service_window w join department d on d.id = w.department_id

@@ -48,6 +48,8 @@ export const IGNORED_EVENTS = Object.freeze([
   "joint_step.claimed",
   "joint_step.done",
   "joint_step.consented",
+  // a project's stage accepted or completed: its cases' own events say what changed
+  "project.changed",
 ]);
 
 const FIGURES = ["waiting", "open_windows", "avg_service_seconds", "estimated_wait_seconds"];

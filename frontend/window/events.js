@@ -38,6 +38,8 @@ export const IGNORED_EVENTS = Object.freeze([
   "calendar.year_loaded",
   "duty.set",
   "session.ended",
+  // a project's stage accepted or completed: its cases' own events say what changed
+  "project.changed",
 ]);
 
 const TICKET_EVENTS = new Set(HANDLED_EVENTS.filter((t) => t.startsWith("ticket.")));

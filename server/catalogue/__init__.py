@@ -10,6 +10,7 @@ from server.catalogue import (
     cases,
     display,
     hall,
+    projects,
     queue,
     supervision,
     workflow_figures,
@@ -27,6 +28,7 @@ CATALOGUE = Catalogue(
         supervision.CAPABILITY,
         workflows.CAPABILITY,
         workflow_figures.CAPABILITY,
+        projects.CAPABILITY,
     ]
 )
 

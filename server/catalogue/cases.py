@@ -230,13 +230,17 @@ class AcceptBody(_Body):
     ticket_id: Int8Id | None = None
     reg_no: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{4,40}$")
     item: str | None = Field(default=None, pattern=r"^[a-z0-9-]{2,40}$")
-    applicant: ApplicantBody
+    # a project's later stage may leave it out: its applicant is the project's
+    applicant: ApplicantBody | None = None
     urgent: bool = False
     materials: list[MaterialBody] = Field(default_factory=list, max_length=200)
     deficiency: DeficiencyBody | None = None
     # a joint case (多证联办): accepted at the lead department's window as the parent of the
     # workflow's steps, under the definition's overall limit
     workflow: str | None = Field(default=None, pattern=r"^[a-z0-9-]{2,40}$")
+    # 一表通: a later stage names its project; the first stage names the new project
+    project: str | None = Field(default=None, pattern=r"^XM-[A-Z0-9_-]{1,40}-\d{4}-\d{5}$")
+    project_name: str | None = Field(default=None, max_length=120)
 
 
 class NotAcceptBody(_Body):
@@ -344,13 +348,16 @@ def _materials(body: list[MaterialBody]) -> list[MaterialNote]:
 
 
 def _acceptance(body: AcceptBody | NotAcceptBody, refusal: str | None = None) -> Acceptance:
-    if body.applicant is None:
+    if body.applicant is None and not (isinstance(body, AcceptBody) and body.project):
         raise Invalid("请填写申请人", code="invalid_field", field="applicant")
+    applicant = body.applicant
     materials = body.materials if isinstance(body, AcceptBody) else []
     deficiency = body.deficiency if isinstance(body, AcceptBody) else None
     return Acceptance(
         item_code=body.item,
-        applicant=Applicant(body.applicant.name, body.applicant.phone, body.applicant.id_number),
+        applicant=Applicant(applicant.name, applicant.phone, applicant.id_number)
+        if applicant is not None
+        else None,
         ticket_id=body.ticket_id,
         reg_no=body.reg_no,
         urgent=body.urgent if isinstance(body, AcceptBody) else False,
@@ -359,6 +366,8 @@ def _acceptance(body: AcceptBody | NotAcceptBody, refusal: str | None = None) ->
         commitment_signed=deficiency.commitment_signed if deficiency else False,
         refusal=refusal,
         workflow=body.workflow if isinstance(body, AcceptBody) else None,
+        project=body.project if isinstance(body, AcceptBody) else None,
+        project_name=body.project_name if isinstance(body, AcceptBody) else None,
     )
 
 
@@ -528,6 +537,7 @@ _ACCEPT_ERRORS: dict[int, tuple[str, ...]] = {
         "unknown_registration",
         "unknown_case",
         "unknown_workflow",
+        "unknown_project",
     ),
     409: (
         "item_other_department",
@@ -536,6 +546,11 @@ _ACCEPT_ERRORS: dict[int, tuple[str, ...]] = {
         "case_state",
         "workflow_lead_department",
         "workflow_department_missing",
+        "project_workflow",
+        "project_complete",
+        "project_applicant",
+        "stage_not_ready",
+        "credit_blacklisted",
     ),
 }
 
@@ -551,7 +566,7 @@ OPERATIONS = (
         body=AcceptBody,
         response=CaseCommandReply,
         status=201,
-        emits=("case.accepted", "joint_step.ready"),
+        emits=("case.accepted", "joint_step.ready", "project.changed"),
         errors=_ACCEPT_ERRORS,
         tag="cases",
     ),
@@ -612,6 +627,7 @@ OPERATIONS = (
         set_materials,
         "/materials",
         MaterialsBody,
+        emits=("case.changed", "joint_step.ready"),
         errors={400: ("unknown_material",), 409: ("supplement_open",)},
         method="PUT",
     ),
@@ -629,6 +645,7 @@ OPERATIONS = (
         receive_supplement,
         "/supplement/received",
         ReceiveBody,
+        emits=("case.changed", "joint_step.ready"),
         errors={400: ("unknown_material",), 409: ("nothing_missing", "not_missing")},
     ),
     _command(

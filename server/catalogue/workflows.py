@@ -127,6 +127,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 "step_cycle",
                 "critical_path_exceeds",
                 "unknown_material",
+                "unknown_item",
             ),
             409: ("defined_by_city",),
         },
@@ -213,7 +214,13 @@ TIMERS = (
         "A joint step open past its due instant: a 联审 step is recorded as consented (超时默许) "
         "and a step_overrun alarm is raised on it, once",
         joint_steps.fire_overrun,
-        emits=("joint_step.consented", "alarm.issued", "joint_step.ready", "case.changed"),
+        emits=(
+            "joint_step.consented",
+            "alarm.issued",
+            "joint_step.ready",
+            "case.changed",
+            "project.changed",
+        ),
         every=0.5,
     ),
 )
@@ -298,7 +305,7 @@ STEP_OPERATIONS: tuple[Operation, ...] = (
         params=StepParams,
         body=CompleteBody,
         response=StepCommandReply,
-        emits=("joint_step.done", "joint_step.ready", "case.changed"),
+        emits=("joint_step.done", "joint_step.ready", "case.changed", "project.changed"),
         errors={404: ("unknown_step",), 409: ("not_claimer", "step_state")},
         tag="workflows",
     ),

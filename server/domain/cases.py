@@ -19,10 +19,12 @@ from db.queries import alarms as aq
 from db.queries import calendar as cq
 from db.queries import cases as q
 from db.queries import hall as hq
-from server.domain import alarms, joint_steps
+from server.domain import alarms, credit, joint_steps, projects
 from server.domain import case_clock as clock
 from server.domain import case_flow as flow
+from server.domain import workflow_def as wd
 from server.domain.actor import Actor
+from server.domain.alarm_ladder import working_day_seconds
 from server.domain.calendar import HallCalendar
 from server.domain.errors import Conflict, Invalid, NotFound
 from server.domain.hall import HallRef, get_hall
@@ -85,7 +87,8 @@ class Acceptance:
     """What the clerk keys in at the window."""
 
     item_code: str | None
-    applicant: Applicant
+    # a later stage of a project needs none: its applicant is the project's
+    applicant: Applicant | None
     ticket_id: int | None = None
     reg_no: str | None = None
     urgent: bool = False
@@ -98,6 +101,9 @@ class Acceptance:
     # a joint case (联办): the workflow definition's code; the case is its parent, its limit the
     # definition's overall limit, and each step of the definition is a joint step
     workflow: str | None = None
+    # 一表通: a project's later stage names the project; its first stage names the new project
+    project: str | None = None
+    project_name: str | None = None
 
 
 async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, Any], list]:
@@ -112,37 +118,42 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
         call.check(hall.target(window_id=actor.window_id, department_id=actor.department_id))
         assert actor.window_id is not None  # own_window: signed in
         source = await _source(tx.conn, hall, actor, a)
-        item_code = a.item_code or source.get("item_code")
+        applicant = _applicant(a.applicant, now.date()) if a.applicant is not None else None
+        cal = await load_calendar(tx.conn, hall.id, now)
+        intake = None
+        if a.workflow is not None and a.refusal is None:
+            intake, applicant = await _intake(tx, hall, actor, a, applicant, now)
+        elif a.project is not None or a.project_name is not None:
+            raise Invalid("工程项目须按一表通流程受理", code="invalid_field", field="project")
+        # a workflow stage may name the item its case is (一窗受理: the lead window accepts it
+        # on the owning department's behalf)
+        stage_item = intake.stage.item if intake is not None else None
+        item_code = stage_item or a.item_code or source.get("item_code")
         if not item_code:
             raise Invalid("请选择办理事项", code="invalid_field", field="item")
         item = await tx.conn.fetchrow(q.ITEM_FOR_CASE, hall.id, item_code)
         if item is None or not item["active"]:
             raise NotFound(f"事项 {item_code} 不存在", code="unknown_item", field="item")
-        if item["department_id"] != actor.department_id:
+        if item["department_id"] != actor.department_id and stage_item is None:
             raise Conflict(
                 f"「{item['name']}」由{item['department_name']}受理，不属于本窗口",
                 code="item_other_department",
                 field="item",
             )
-        applicant = _applicant(a.applicant, now.date())
         state = flow.next_state(transition, flow.NEW)
 
         kind, amount = _kind_and_limit(item, a.urgent)
         unit = item["limit_unit"]
-        intake = None
-        if a.workflow is not None and a.refusal is None:
-            intake = await joint_steps.definition_for_intake(
-                tx.conn, hall.id, a.workflow, item["department_code"]
-            )
-            if a.urgent:
-                raise Invalid(
-                    "联办件按套餐总时限办理，不走绿色通道", code="no_urgent_limit", field="urgent"
-                )
-            # the promise made to the applicant is the bundle's, not the lead item's
-            limit = intake.definition.limit
+        if intake is not None:
+            # the promise made to the applicant is the bundle's (a project's stage's), not the
+            # lead item's
+            limit = wd.stage_limit(intake.definition, intake.stage_no, working_day_seconds(cal))
             kind, amount, unit = "promised", limit.amount, limit.unit
+        if applicant is None:
+            raise Invalid("请填写申请人姓名或单位名称", code="invalid_field", field="applicant")
+        if a.deficiency_due is not None or a.commitment_signed:
+            await credit.check_deficiency(tx.conn, hall.id, applicant.name, applicant.id_number)
         start = clock.ClockEvent(at=now, op="start", amount=amount, unit=unit)
-        cal = await load_calendar(tx.conn, hall.id, now)
         state_clock = clock.step(None, start, cal)
         events: list[clock.ClockEvent] = [start]
         if state == "not_accepted":
@@ -150,7 +161,15 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
             state_clock = clock.step(state_clock, stop, cal)
             events.append(stop)
 
-        materials = await _materials(tx.conn, item, a, now, state_clock.deadline)
+        listed = (
+            intake.requested()
+            if intake is not None
+            else [dict(r) for r in await tx.conn.fetch(hq.ITEM_MATERIALS, item["id"])]
+        )
+        # a joint case is promised (its stage's limit) whatever the lead item is
+        materials = _materials(
+            listed, "promised" if intake else item["kind"], a, now, state_clock.deadline
+        )
         number = await tx.conn.fetchval(q.NEXT_CASE_NUMBER, hall.id, now.date())
         case_no = f"{hall.code.upper()}-{now:%Y%m%d}-{number:05d}"
         case_id = await tx.conn.fetchval(
@@ -160,7 +179,8 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
             new_query_code(),
             item["id"],
             item["version"],
-            item["department_id"],
+            # a joint case belongs to the lead department, whose window took it and hands out
+            actor.department_id if intake is not None else item["department_id"],
             kind,
             state,
             applicant.name,
@@ -206,7 +226,10 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
                 {"kind": kind, "item_version": item["version"]} if ev.op == "start" else {},
             )
         if intake is not None:
-            await joint_steps.start(tx, hall, case_id, intake, now, cal)
+            missing = {m["name"] for m in materials if m["status"] != "submitted"}
+            await joint_steps.start(tx, hall, case_id, intake, now, cal, missing)
+            if intake.project_id is not None:
+                await projects.announce(tx, intake.project_id, "stage_accepted", case_id)
         await alarms.schedule(tx.conn, case_id, hall.id, cal)
         if a.refusal is not None:
             await alarms.check_refusal_reason(tx, case_id, a.refusal, False, actor.id, now)
@@ -214,7 +237,38 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
         row = await _case(tx.conn, case_id)
         payload = await case_payload(tx.conn, row, transition, None, cal, now)
         tx.emit("case.accepted", payload, hall_id=hall.id, window_id=actor.window_id)
-    return {**payload, "query_code": row["query_code"]}, tx.records
+    reply = {**payload, "query_code": row["query_code"]}
+    if intake is not None and intake.project_no is not None:
+        reply.update(project_no=intake.project_no, stage_no=intake.stage_no)
+    return reply, tx.records
+
+
+async def _intake(
+    tx: Tx,
+    hall: HallRef,
+    actor: Actor,
+    a: Acceptance,
+    applicant: Applicant | None,
+    now: datetime,
+) -> tuple[joint_steps.Intake, Applicant | None]:
+    """The workflow stage this acceptance takes: a bundle's one stage, or a project's (a new
+    project's first, or an open project's next, whose applicant it is)."""
+    assert a.workflow is not None
+    intake = await joint_steps.definition_for_intake(
+        tx.conn, hall.id, a.workflow, actor.department_id
+    )
+    if a.urgent:
+        raise Invalid(
+            "联办件按套餐总时限办理，不走绿色通道", code="no_urgent_limit", field="urgent"
+        )
+    if intake.definition.kind == "project":
+        opening = await projects.open_stage(
+            tx, hall, intake, a.project, a.project_name, applicant, now
+        )
+        return opening.intake, opening.applicant
+    if a.project is not None or a.project_name is not None:
+        raise Invalid("联办套餐没有工程项目编号", code="invalid_field", field="project")
+    return intake, applicant
 
 
 async def _source(conn: Conn, hall: HallRef, actor: Actor, a: Acceptance) -> dict[str, Any]:
@@ -288,11 +342,15 @@ def _due_instant(day: date, cal: HallCalendar) -> datetime:
     return datetime.combine(day, cal.work_periods[-1][1], tzinfo=cal.tz)
 
 
-async def _materials(
-    conn: Conn, item: asyncpg.Record, a: Acceptance, now: datetime, deadline: datetime | None
+def _materials(
+    listed: list[dict[str, Any]],
+    kind: str,
+    a: Acceptance,
+    now: datetime,
+    deadline: datetime | None,
 ) -> list[dict[str, Any]]:
-    """The item's list as this application brought it; 容缺 checked against it."""
-    listed = await conn.fetch(hq.ITEM_MATERIALS, item["id"])
+    """The list (the item's, or a workflow stage's) as this application brought it; 容缺
+    checked against it."""
     by_pos = {m["position"]: m for m in listed}
     notes: dict[int, MaterialNote] = {}
     for n in a.materials:
@@ -310,7 +368,7 @@ async def _materials(
     lacking = [p for p, n in notes.items() if n.status != "submitted"]
     deferred = False
     if a.deficiency_due is not None or a.commitment_signed:
-        if item["kind"] != "promised":
+        if kind != "promised":
             raise Invalid(
                 "只有承诺件可以容缺受理", code="deficiency_not_allowed", field="deficiency"
             )
@@ -669,6 +727,7 @@ async def set_materials(
             )
         step.detail = {"materials": {str(n.position): n.status for n in notes}}
         data = await finish(step, call)
+        await _unblock_steps(tx, step)
     return data, tx.records
 
 
@@ -771,7 +830,14 @@ async def receive_supplement(
                 step.move_clock("resume")
         step.detail = {"materials": sorted(wanted)}
         data = await finish(step, call)
+        await _unblock_steps(tx, step)
     return data, tx.records
+
+
+async def _unblock_steps(tx: Tx, step: Step) -> None:
+    """A joint case's steps that waited for these materials (容缺) may go now."""
+    if step.row["workflow_code"] and step.state in ("accepted", "in_progress"):
+        await joint_steps.advance(tx, step.row["id"], step.now)
 
 
 # ------------------------------------------------------------------------------ pauses

@@ -24,7 +24,7 @@ from db.pool import Conn
 from db.queries import cases as cq
 from db.queries import joint_steps as q
 from db.queries import workflows as wq
-from server.domain import alarms, cases
+from server.domain import alarms, cases, projects
 from server.domain import workflow_def as wd
 from server.domain.actor import system_actor
 from server.domain.calendar import HallCalendar
@@ -50,18 +50,38 @@ OVERRUN_BATCH = 200  # steps per transaction; a backlog takes a few ticks
 
 @dataclass(frozen=True)
 class Intake:
-    """The definition in force a case is accepted under."""
+    """The definition a case is accepted under, and which of its stages the case is: a bundle's
+    one stage, or a project's next stage (projects.open_stage) with what is on file."""
 
     code: str
     version: int
     definition: wd.WorkflowDefinition
+    stage_no: int = 1
+    project_id: int | None = None
+    project_no: str | None = None
+    on_file: frozenset[str] = frozenset()
+
+    @property
+    def stage(self) -> wd.Stage:
+        return self.definition.stages[self.stage_no - 1]
+
+    def requested(self) -> list[dict[str, Any]]:
+        """The intake's material list (the case's materials): the stage's materials not on
+        file, each once; key unless the flow lets it be deferred (容缺)."""
+        d = self.definition
+        new = [n for n in d.stage_materials(self.stage_no) if n not in self.on_file]
+        return [
+            {"position": i, "name": n, "is_key": n not in d.deferrable, "copies": 1}
+            for i, n in enumerate(new, start=1)
+        ]
 
 
 async def definition_for_intake(
-    conn: Conn, hall_id: int, code: str, department_code: str
+    conn: Conn, hall_id: int, code: str, department_id: int | None
 ) -> Intake:
-    """The version in force (a county hall's is its city's); the item accepted must be the lead
-    department's (一审制 at its window)."""
+    """The version in force (a county hall's is its city's); accepted at a window of the lead
+    department (一审制 at its window)."""
+    department_code = await conn.fetchval(q.DEPARTMENT_CODE, department_id)
     defining = await conn.fetchval(wq.DEFINING_HALL, hall_id)
     row = await conn.fetchrow(wq.ONE, defining, code, None)
     if row is None:
@@ -98,6 +118,8 @@ def step_view(row: asyncpg.Record) -> dict[str, Any]:
         "window_no": row["claimed_window_no"],
         "claimed_at": _iso(row["claimed_at"]),
         "done_at": _iso(row["done_at"]),
+        # materials it waits for from the applicant (容缺), while it waits
+        "blocked_by": list(row["blocked_by"]) if row["state"] == "waiting" else [],
     }
 
 
@@ -127,14 +149,30 @@ def _due(cal: HallCalendar, now: datetime, amount: int, unit: str) -> datetime:
 
 
 async def start(
-    tx: Tx, hall: HallRef, case_id: int, intake: Intake, now: datetime, cal: HallCalendar
+    tx: Tx,
+    hall: HallRef,
+    case_id: int,
+    intake: Intake,
+    now: datetime,
+    cal: HallCalendar,
+    missing: set[str],
 ) -> None:
-    """One step per step of the version; the first stage's steps without waits are ready at
-    once. Refused (409) when the hall lacks a department the definition names."""
+    """One step per step of the case's stage; those without waits are ready at once, unless
+    they need a material not handed in (`missing`: 容缺 blocks only what needs it). Refused
+    (409) when the hall lacks a department the definition names."""
     departments = {r["code"]: r["id"] for r in await tx.conn.fetch(q.DEPARTMENT_IDS, hall.id)}
-    await tx.conn.execute(q.SET_CASE_WORKFLOW, case_id, intake.code, intake.version)
+    await tx.conn.execute(
+        q.SET_CASE_WORKFLOW,
+        case_id,
+        intake.code,
+        intake.version,
+        intake.project_id,
+        intake.stage_no if intake.project_id is not None else None,
+    )
     ready: list[int] = []
     for stage_no, stage in enumerate(intake.definition.stages, start=1):
+        if stage_no != intake.stage_no:
+            continue
         for s in stage.steps:
             if s.department not in departments:
                 raise Conflict(
@@ -142,7 +180,7 @@ async def start(
                     code="workflow_department_missing",
                     field="workflow",
                 )
-            now_ready = stage_no == 1 and not s.after
+            now_ready = not s.after and not missing.intersection(s.materials)
             step_id = await tx.conn.fetchval(
                 q.INSERT_STEP,
                 hall.id,
@@ -158,6 +196,7 @@ async def start(
                 "ready" if now_ready else "waiting",
                 now if now_ready else None,
                 _due(cal, now, s.limit.amount, s.limit.unit) if now_ready else None,
+                list(s.materials),
             )
             if now_ready:
                 ready.append(step_id)
@@ -234,8 +273,9 @@ async def complete(
 
 
 async def advance(tx: Tx, case_id: int, now: datetime) -> None:
-    """Makes ready what may go now (inside the caller's transaction, the parent case locked);
-    when nothing is left, completes the parent case and texts the applicant."""
+    """Makes ready what may go now (inside the caller's transaction, the parent case locked):
+    a waiting step whose waits are settled and whose materials are all handed in. When nothing
+    is left, completes the parent case and texts the applicant."""
     steps = await tx.conn.fetch(q.STEPS_OF_CASE, case_id)
     settled = {s["code"] for s in steps if s["state"] in _SETTLED}
     if len(settled) == len(steps):
@@ -247,6 +287,8 @@ async def advance(tx: Tx, case_id: int, now: datetime) -> None:
         if s["state"] != "waiting":
             continue
         before = [o for o in steps if o["stage_no"] < s["stage_no"]]
+        if s["blocked_by"]:
+            continue
         if all(o["code"] in settled for o in before) and all(a in settled for a in s["after"]):
             due = _due(cal, now, s["limit_amount"], s["limit_unit"])
             await tx.conn.execute(q.MAKE_READY, s["id"], now, due)
@@ -283,6 +325,13 @@ async def _finish_case(tx: Tx, case_id: int, now: datetime) -> None:
     complete.detail = {"joint": True}
     await cases.finish(complete)
     await _pickup_sms(tx, row)
+    await projects.stage_finished(tx, row, now)
+
+
+def pickup_window(d: wd.WorkflowDefinition, case: Any) -> int:
+    """Where everything is picked up: the definition's window in the hall that defines it; a
+    county hall running its city's definition hands out at the window that accepted the case."""
+    return d.pickup_window if case["hall_parent_id"] is None else case["window_no"]
 
 
 async def _pickup_sms(tx: Tx, row: asyncpg.Record) -> None:
@@ -292,10 +341,12 @@ async def _pickup_sms(tx: Tx, row: asyncpg.Record) -> None:
     d = await tx.conn.fetchrow(wq.ONE, defining, row["workflow_code"], row["workflow_version"])
     assert d is not None  # a version is never deleted
     definition = wd.WorkflowDefinition.model_validate(d["definition"])
-    issued = [i for s in definition.steps() for i in s.issues]
+    stage = definition.stages[(row["stage_no"] or 1) - 1]
+    issued = [i for s in stage.steps for i in s.issues]
+    what = definition.name if row["project_id"] is None else f"工程项目「{stage.name}」阶段"
     body = (
-        f"【{row['hall_name']}】您的{definition.name} {row['case_no']} 已全部办结，"
-        f"请持受理回执到 {definition.pickup_window} 号窗口一次领取：{'、'.join(issued)}。"
+        f"【{row['hall_name']}】您的{what} {row['case_no']} 已全部办结，"
+        f"请持受理回执到 {pickup_window(definition, row)} 号窗口一次领取：{'、'.join(issued)}。"
     )
     await tx.conn.execute(
         cq.INSERT_SMS, row["hall_id"], f"pickup:{row['id']}", row["applicant_phone"], body

@@ -105,3 +105,7 @@ WORKFLOW_READ: Final[Rule] = {
 # it; the inbox is read by the hall's staff (a clerk's and a leader's: their department's)
 JOINT_STEP_WORK: Final[Rule] = {"clerk": "department_window"}
 JOINT_STEP_INBOX: Final[Rule] = WORKFLOW_READ
+# 一表通 projects: the hall's staff follow them (a city's supervision and admin its county
+# halls' too); the credit blacklist that bars 容缺 is kept by the admin, read by supervision
+PROJECT_READ: Final[Rule] = WORKFLOW_READ
+CREDIT_READ: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}

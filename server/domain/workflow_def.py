@@ -14,7 +14,9 @@ A definition
     baseline_visits         how many times an applicant came to the hall for the same results
                             before the bundle (the figures show it beside the visits now)
     stages                  in order, each a list of steps; a stage starts when the one before
-                            it is done (a bundle is one stage)
+                            it is done (a bundle is one stage). A project's stage is accepted
+                            as a case of its own, promised within the stage's `limit` (its
+                            critical path when not given)
 A step
     code, name, department  the department whose windows work it
     mode                    'copy_notice' (抄告: the lead informs, the department processes and
@@ -33,6 +35,7 @@ in working time: a working day is the hall's working-day length."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
@@ -76,6 +79,10 @@ class Stage(BaseModel):
     code: str = Field(pattern=_CODE)
     name: str = Field(min_length=1, max_length=60)
     steps: list[Step] = Field(min_length=1, max_length=40)
+    limit: Limit | None = None
+    # the item (事项) the stage's case is accepted as, whichever department owns it (一窗受理 at
+    # the lead window: its fees are that item's); by default the item the lead window chooses
+    item: str | None = Field(default=None, pattern=_CODE)
 
 
 class WorkflowDefinition(BaseModel):
@@ -117,6 +124,7 @@ def check(
     departments: Mapping[str, str],
     windows: Mapping[int, str],
     working_day_s: int,
+    items: AbstractSet[str] | None = None,
 ) -> CriticalPath:
     """Judges the definition against the hall: `departments` code -> name, `windows` window
     number -> its department's code. Returns the critical path; Invalid when anything is wrong."""
@@ -136,11 +144,23 @@ def check(
                 )
     if len({st.code for st in d.stages}) != len(d.stages):
         raise _bad("阶段编码重复", "duplicate_stage", "stages")
+    for stage in d.stages:
+        if items is not None and stage.item is not None and stage.item not in items:
+            raise _bad(f"阶段「{stage.name}」的事项 {stage.item} 不存在", "unknown_item", "stages")
     named = {m for s in d.steps() for m in s.materials}
     for m in d.deferrable:
         if m not in named:
             raise _bad(f"容缺材料「{m}」不是任何环节所需的材料", "unknown_material", "deferrable")
     path = critical_path(d, working_day_s)
+    for stage in d.stages:
+        own = _through_stage(stage, CriticalPath(0, ()), working_day_s)
+        if stage.limit is not None and own.seconds > stage.limit.seconds(working_day_s):
+            raise _bad(
+                f"阶段「{stage.name}」的关键路径共 {own.seconds / 3600:g} 个工作小时，"
+                f"超过阶段时限 {stage.limit.text()}",
+                "critical_path_exceeds",
+                "stages",
+            )
     if path.seconds > d.limit.seconds(working_day_s):
         names = {s.code: s.name for s in d.steps()}
         chain = " → ".join(names[c] for c in path.steps)
@@ -151,6 +171,21 @@ def check(
             "limit",
         )
     return path
+
+
+def stage_limit(d: WorkflowDefinition, stage_no: int, working_day_s: int) -> Limit:
+    """What the case of stage `stage_no` (from 1) is promised within: a bundle's one stage has
+    the overall limit; a project's stage its own limit, or else its critical path (in working
+    hours when that is under a working day, else in whole working days, rounded up)."""
+    stage = d.stages[stage_no - 1]
+    if stage.limit is not None:
+        return stage.limit
+    if len(d.stages) == 1:
+        return d.limit
+    seconds = _through_stage(stage, CriticalPath(0, ()), working_day_s).seconds
+    if seconds < working_day_s:
+        return Limit(amount=max(1, -(-seconds // 3600)), unit="working_hour")
+    return Limit(amount=-(-seconds // working_day_s), unit="working_day")
 
 
 def critical_path(d: WorkflowDefinition, working_day_s: int) -> CriticalPath:

@@ -26,7 +26,8 @@ async def _judge(conn: Conn, hall_id: int, d: wd.WorkflowDefinition) -> wd.Criti
     # a working day is the hall's working-day length (its work periods), whatever the date
     periods = parse_work_periods(await conn.fetchval(cq.SELECT_WORK_PERIODS, hall_id))
     day_s = working_day_seconds(HallCalendar(overrides={}, work_periods=periods))
-    return wd.check(d, departments, windows, day_s)
+    items = {r["code"] for r in await conn.fetch(q.ITEMS, hall_id)}
+    return wd.check(d, departments, windows, day_s, items)
 
 
 async def store_definition(

@@ -56,11 +56,12 @@ async def test_hall_counts(api: Api):
     staff = (await api.ok("admin", "GET", H + "/staff"))["staff"]
     assert len(staff) == 160
     assert sum(s["role"] == "clerk" for s in staff) == 130
-    # a county hall, read by the city's supervisor: 12 windows, their clerks, 6 leaders, 1 admin
+    # a county hall, read by the city's supervisor: 17 windows (12, and one each for the five
+    # departments of 工程建设项目), their clerks, 11 leaders, 1 admin
     await api.login("supervisor1")
     county = await api.ok("supervisor1", "GET", "/api/halls/juxian")
     assert county["level"] == "county"
-    assert (county["counts"]["windows"], county["counts"]["staff"]) == (12, 19)
+    assert (county["counts"]["windows"], county["counts"]["staff"]) == (17, 29)
 
 
 async def test_unknown_hall_is_404(api: Api):

@@ -401,6 +401,14 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
             ),
             (
                 "PUT",
+                "/api/halls/{hall}/credit-flags",
+                "admin",
+                {"applicant_name": "日照城投建设有限公司", "blacklisted": True, "reason": "失信"},
+                {"blacklisted": True, "reason": "失信"},
+                False,
+            ),
+            (
+                "PUT",
                 "/api/halls/{hall}/workflows/{code}",
                 "admin",
                 {"definition": COMPANY_SETUP},

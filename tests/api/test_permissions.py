@@ -121,6 +121,10 @@ STEPS = {
     "SJ": ("juxian", "juxian.clerk01"),
 }
 
+# project targets (一表通): a construction project of each hall, its record written directly
+# (no stage accepted yet: the record shows the first stage's intake)
+PROJECTS = {"P1": "rizhao", "PJ": "juxian"}
+
 # ------------------------------------------------------------------------------ expectations
 ANYONE = table("""
                  -
@@ -495,7 +499,7 @@ DAY = "2026-12-02"
 class RouteCase:
     expect: dict[tuple[str, str], str]
     # "hall" | "window" | "case" | "alarm" (one raised on that case) | "step" (a joint step) |
-    # "none" (no hall in the path)
+    # "project" | "none" (no hall in the path)
     kind: str = "hall"
     command: str | None = None  # audit action of a refusal, for state-changing routes
     query: str = ""
@@ -643,6 +647,24 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         body=lambda ids, hall: {"note": "权限矩阵", "issued": ["营业执照"]},
     ),
     ("GET", HALL + "/workflows/{code}"): RouteCase(WORKFLOW_READ),
+    # 一表通: what an intake asks for, a hall's projects, one project's record
+    ("GET", HALL + "/workflows/{code}/intake"): RouteCase(WORKFLOW_READ),
+    ("GET", HALL + "/projects"): RouteCase(WORKFLOW_READ),
+    ("GET", "/api/projects/{project_no}"): RouteCase(
+        {
+            (actor, target): WORKFLOW_READ[(actor, "city" if hall == "rizhao" else "county")]
+            for actor, target in WORKFLOW_READ
+            for target, hall in PROJECTS.items()
+        },
+        kind="project",
+    ),
+    # the credit blacklist: kept by the hall's admin, read by supervision and the admin
+    ("GET", HALL + "/credit-flags"): RouteCase(SUPERVISION_READ),
+    ("PUT", HALL + "/credit-flags"): RouteCase(
+        HALL_ADMIN,
+        command="credit.set",
+        body=lambda ids, hall: {"applicant_name": "权限矩阵", "blacklisted": False},
+    ),
     # a workflow's figures (联办成效): the readers of the case metrics
     ("GET", HALL + "/workflows/{code}/figures"): RouteCase(CASE_METRICS),
     ("PUT", HALL + "/workflows/{code}"): RouteCase(
@@ -915,6 +937,19 @@ class Matrix:
                 "select id from joint_step where case_id = $1 and code = 'licence'",
                 body["case_id"],
             )
+        for target, hall in PROJECTS.items():
+            await self.db.execute(
+                """
+                insert into project (hall_id, project_no, name, workflow_code, workflow_version,
+                                     applicant_name, state, opened_at, opened_by, window_id)
+                select h.id, $2, '权限矩阵项目', 'construction-project', 1, '权限矩阵', 'active',
+                       $3, (select s.id from staff s where s.hall_id = h.id order by s.id limit 1), w.id
+                from hall h join service_window w on w.hall_id = h.id and w.window_no = 1
+                where h.code = $1""",
+                hall,
+                f"XM-{hall.upper()}-2026-00001",
+                at(f"{DAY} 10:00"),
+            )
         self.audit_mark = await self.db.fetchval("select coalesce(max(id), 0) from audit")
         return self
 
@@ -1021,6 +1056,9 @@ class Matrix:
         elif case.kind == "step":
             hall = STEPS[target][0]
             url = path.replace("{step_id}", str(self.ids[f"step.{target}"]))
+        elif case.kind == "project":
+            hall = PROJECTS[target]
+            url = path.replace("{project_no}", f"XM-{hall.upper()}-2026-00001")
         elif case.kind == "alarm":
             hall = CASES[target][0]
             url = path.replace("{alarm_id}", str(self.ids[f"alarm.{target}"]))
@@ -1133,6 +1171,7 @@ def test_every_authenticated_route_is_in_the_matrix():
             "case": set(CASES),
             "alarm": set(CASES),
             "step": set(STEPS),
+            "project": set(PROJECTS),
         }[case.kind]
         assert set(case.expect) == {(a, t) for a in ACTORS for t in targets}, key
 

@@ -156,7 +156,7 @@ async def case_lives(api: Api, live) -> dict[str, list[int]]:
     window, one not accepted after acceptance, a fee at a realty window."""
     use_clock(live, at("2026-12-07 10:00"))  # a Monday: leader.amr is on duty
     answers: dict[str, list[int]] = {}
-    for who in ("clerk001", "clerk060", "leader.amr"):
+    for who in ("clerk001", "clerk060", "clerk089", "leader.amr"):
         await api.login(who)
 
     async def ok(who: str, name: str, method: str, url: str, **kw: Any) -> dict:
@@ -167,6 +167,7 @@ async def case_lives(api: Api, live) -> dict[str, list[int]]:
 
     await ok("clerk001", "window.sign_in", "POST", f"{W}/1/sign-in")
     await ok("clerk060", "window.sign_in", "POST", f"{W}/60/sign-in")
+    await ok("clerk089", "window.sign_in", "POST", f"{W}/89/sign-in")
     applicant = {"name": NAME, "phone": PHONE, "id_number": ID_NUMBER}
 
     async def accepted(who: str, item: str) -> str:
@@ -290,6 +291,19 @@ async def case_lives(api: Api, live) -> dict[str, list[int]]:
         f"/api/joint-steps/{licence}/complete",
         json={"note": "准予设立登记", "issued": ["营业执照"]},
     )
+    # 一表通: a project's first stage accepted at the 规划 window (project.changed)
+    project = await ok(
+        "clerk089",
+        "case.accept",
+        "POST",
+        f"{H}/cases",
+        json={
+            "workflow": "construction-project",
+            "project_name": "日照市第一中学新校区建设项目",
+            "applicant": applicant,
+        },
+    )
+    assert project["project_no"].startswith("XM-")
     return answers
 
 

@@ -212,18 +212,18 @@ async def test_intake_refusals(live, http, db):
 
     # a city definition with a step in a department the county hall does not have
     d = copy.deepcopy(COMPANY_SETUP)
-    d["code"] = "company-env"
-    d["stages"][0]["steps"][1]["department"] = "env"
+    d["code"] = "company-water"
+    d["stages"][0]["steps"][1]["department"] = "water"
     await db.execute(
         "insert into workflow_definition (hall_id, code, version, kind, name, definition) "
-        "select id, 'company-env', 1, 'bundle', '环评联办', $1 from hall where code = 'rizhao'",
+        "select id, 'company-water', 1, 'bundle', '水利联办', $1 from hall where code = 'rizhao'",
         d,
     )
     county = await clerk_at_window(db, 1, hall="juxian")
     before = await db.fetchval("select count(*) from service_case")
     resp = await http.post(
         "/api/halls/juxian/cases",
-        json={"item": "amr-001", "workflow": "company-env", "applicant": APPLICANT},
+        json={"item": "amr-001", "workflow": "company-water", "applicant": APPLICANT},
         headers=bearer(county),
     )
     body = await resp.json()
