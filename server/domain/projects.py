@@ -408,5 +408,16 @@ async def intake_preview(
         "lead_department": d.lead_department,
         "project": project,
         "stages_total": len(d.stages),
-        **intake_lists(d, stage_no, on_file),
+        **_stage_keys(intake_lists(d, stage_no, on_file)),
+    }
+
+
+def _stage_keys(lists: dict[str, Any]) -> dict[str, Any]:
+    """The stage's lists beside the workflow's own code and name."""
+    return {
+        "stage_no": lists["stage_no"],
+        "stage_code": lists["code"],
+        "stage_name": lists["name"],
+        "on_file": lists["on_file"],
+        "materials": lists["materials"],
     }
