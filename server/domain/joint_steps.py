@@ -24,7 +24,7 @@ from db.pool import Conn
 from db.queries import cases as cq
 from db.queries import joint_steps as q
 from db.queries import workflows as wq
-from server.domain import alarms, cases, projects
+from server.domain import alarms, cases, projects, workflows
 from server.domain import workflow_def as wd
 from server.domain.actor import system_actor
 from server.domain.calendar import HallCalendar
@@ -334,15 +334,19 @@ def pickup_window(d: wd.WorkflowDefinition, case: Any) -> int:
     return d.pickup_window if case["hall_parent_id"] is None else case["window_no"]
 
 
+def issued_at_pickup(d: wd.WorkflowDefinition, case: Any) -> list[str]:
+    """What the pick-up window hands over: everything the case's stage's steps issue."""
+    return [i for s in d.stages[(case["stage_no"] or 1) - 1].steps for i in s.issues]
+
+
 async def _pickup_sms(tx: Tx, row: asyncpg.Record) -> None:
     if not row["applicant_phone"]:
         return
-    defining = await tx.conn.fetchval(wq.DEFINING_HALL, row["hall_id"])
-    d = await tx.conn.fetchrow(wq.ONE, defining, row["workflow_code"], row["workflow_version"])
-    assert d is not None  # a version is never deleted
-    definition = wd.WorkflowDefinition.model_validate(d["definition"])
+    definition = await workflows.definition_at(
+        tx.conn, row["hall_id"], row["workflow_code"], row["workflow_version"]
+    )
     stage = definition.stages[(row["stage_no"] or 1) - 1]
-    issued = [i for s in stage.steps for i in s.issues]
+    issued = issued_at_pickup(definition, row)
     what = definition.name if row["project_id"] is None else f"工程项目「{stage.name}」阶段"
     body = (
         f"【{row['hall_name']}】您的{what} {row['case_no']} 已全部办结，"

@@ -16,9 +16,9 @@ import asyncpg
 
 from db.pool import Conn
 from db.queries import joint_track as q
-from db.queries import workflows as wq
-from server.domain import workflow_def as wd
+from server.domain import joint_steps
 from server.domain.queueing import TZ
+from server.domain.workflows import definition_at
 
 _SETTLED = ("done", "consented")
 _OPEN = ("ready", "claimed")
@@ -26,19 +26,8 @@ _OPEN = ("ready", "claimed")
 _PICKUP_STATES = ("completed", "delivered")
 
 
-async def case_definition(
-    conn: Conn, hall_id: int, code: str, version: int
-) -> wd.WorkflowDefinition:
-    """The version a joint case was accepted under (a county hall's is its city's)."""
-    defining = await conn.fetchval(wq.DEFINING_HALL, hall_id)
-    row = await conn.fetchrow(wq.ONE, defining, code, version)
-    assert row is not None  # a version is never deleted
-    return wd.WorkflowDefinition.model_validate(row["definition"])
-
-
-def issued_at_pickup(definition: wd.WorkflowDefinition) -> list[str]:
-    """Everything the steps issue, in the definition's order: what the pick-up window hands over."""
-    return [i for s in definition.steps() for i in s.issues]
+# the version a joint case was accepted under
+case_definition = definition_at
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -74,8 +63,8 @@ async def view(conn: Conn, case: asyncpg.Record, now: datetime) -> dict[str, Any
     # where everything will be handed over, known from the start; `ready` once every step is
     # settled and the case completed (a withdrawn case is never ready)
     pickup = {
-        "window_no": definition.pickup_window,
-        "items": issued_at_pickup(definition),
+        "window_no": joint_steps.pickup_window(definition, case),
+        "items": joint_steps.issued_at_pickup(definition, case),
         "ready": settled and case["state"] in _PICKUP_STATES,
         "delivered": case["state"] == "delivered",
     }

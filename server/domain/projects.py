@@ -27,7 +27,7 @@ from db.queries import joint_steps as jq
 from db.queries import projects as q
 from db.queries import workflows as wq
 from server.domain import case_clock as clock
-from server.domain import cases, joint_steps
+from server.domain import cases, joint_steps, workflows
 from server.domain import workflow_def as wd
 from server.domain.alarm_ladder import working_day_seconds
 from server.domain.errors import Conflict, Invalid, NotFound
@@ -140,10 +140,9 @@ async def open_stage(
 
 async def definition_of(conn: Conn, p: asyncpg.Record) -> wd.WorkflowDefinition:
     """The version the project was opened under (a county hall's: its city's)."""
-    defining = await conn.fetchval(wq.DEFINING_HALL, p["hall_id"])
-    row = await conn.fetchrow(wq.ONE, defining, p["workflow_code"], p["workflow_version"])
-    assert row is not None  # a version is never deleted
-    return wd.WorkflowDefinition.model_validate(row["definition"])
+    return await workflows.definition_at(
+        conn, p["hall_id"], p["workflow_code"], p["workflow_version"]
+    )
 
 
 async def announce(tx: Tx, project_id: int, transition: str, case_id: int) -> None:

@@ -30,6 +30,14 @@ async def _judge(conn: Conn, hall_id: int, d: wd.WorkflowDefinition) -> wd.Criti
     return wd.check(d, departments, windows, day_s, items)
 
 
+async def definition_at(conn: Conn, hall_id: int, code: str, version: int) -> wd.WorkflowDefinition:
+    """The version a case or project of `hall_id` runs (a county hall's is its city's)."""
+    defining = await conn.fetchval(q.DEFINING_HALL, hall_id)
+    row = await conn.fetchrow(q.ONE, defining, code, version)
+    assert row is not None  # a version is never deleted
+    return wd.WorkflowDefinition.model_validate(row["definition"])
+
+
 async def store_definition(
     conn: Conn, hall_id: int, d: wd.WorkflowDefinition, now: datetime, staff_id: int | None
 ) -> int:

@@ -370,3 +370,8 @@ async def test_a_county_project_runs_there_and_the_city_supervision_sees_it_live
         )
     ]
     assert f"到 {county.numbers['planning']} 号窗口" in sms
+    # /track says the same: that window, and what this stage issued (not the later stages')
+    resp = await http.get(f"/api/track/{case['query_code']}")
+    pickup = (await resp.json())["joint"]["pickup"]
+    assert pickup["window_no"] == county.numbers["planning"]
+    assert pickup["items"] == [i for s in FLOW.stages[0].steps for i in s.issues]
