@@ -30,3 +30,32 @@ join service_case c on c.id = s.case_id
 where {_IN_RANGE}
 order by s.stage_no, s.id
 """
+
+# 一表通: the projects of the flow opened in the range (a project is the unit its applicant
+# sees), with how many materials its standing stage cases asked for, and how many names
+_PROJECT_RANGE = """
+p.hall_id = $1 and p.workflow_code = $2
+  and p.opened_at >= ($3::date)::timestamp at time zone 'Asia/Shanghai'
+  and p.opened_at < ($4::date + 1)::timestamp at time zone 'Asia/Shanghai'
+"""
+
+PROJECTS = f"""
+select p.id, p.state,
+       (select count(*) from case_material m join service_case s on s.id = m.case_id
+        where s.project_id = p.id and s.state not in ('not_accepted', 'withdrawn'))::int
+           as materials,
+       (select count(distinct m.name) from case_material m join service_case s on s.id = m.case_id
+        where s.project_id = p.id and s.state not in ('not_accepted', 'withdrawn'))::int
+           as distinct_materials
+from project p
+where {_PROJECT_RANGE}
+order by p.opened_at, p.id
+"""
+
+# Their standing stage cases: the project's clock is the working time these ran.
+PROJECT_STAGES = f"""
+select c.project_id, c.stage_no, c.state, c.accepted_at, c.completed_at, c.visits, c.clock
+from service_case c join project p on p.id = c.project_id
+where {_PROJECT_RANGE} and c.state not in ('not_accepted', 'withdrawn')
+order by c.project_id, c.stage_no
+"""

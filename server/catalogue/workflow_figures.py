@@ -95,6 +95,18 @@ class Visits(Distribution):
     baseline: int | None
 
 
+class ProjectFigures(_Closed):
+    """一表通: the projects opened in the range."""
+
+    opened: int
+    completed: int
+    stages: Distribution = Field(description="{stages accepted: projects}")
+    working_days: Summary = Field(description="the project's clock over completed projects")
+    visits: Distribution
+    materials_requested: Distribution
+    requested_twice: int = Field(description="projects where two stages asked for one material")
+
+
 class FiguresReply(_Closed):
     hall: str
     from_: str = Field(alias="from")
@@ -105,6 +117,7 @@ class FiguresReply(_Closed):
     steps: list[StepFigures]
     visits: Visits
     materials_requested: Distribution
+    projects: ProjectFigures | None = Field(description="null for a bundle")
 
 
 async def get_figures(call: Call, p: FiguresParams, body: None) -> dict[str, Any]:

@@ -189,6 +189,19 @@ async def test_a_project_runs_four_stages_and_no_material_is_handed_in_twice(liv
     done = await intake(http, lead, status=409, workflow="construction-project", project=project_no)
     assert done["error"]["code"] == "project_complete"
 
+    # the flow's figures count the project as one: four stages, nothing asked for twice
+    supervisor = (await login(http, "supervisor1"))["token"]
+    resp = await http.get(
+        "/api/halls/rizhao/workflows/construction-project/figures?from=2026-12-07&to=2026-12-11",
+        headers=bearer(supervisor),
+    )
+    figures = (await resp.json())["projects"]
+    assert figures["opened"] == figures["completed"] == 1
+    assert figures["stages"]["distribution"] == {"4": 1}
+    assert figures["requested_twice"] == 0
+    assert figures["materials_requested"]["distribution"] == {str(len(handed_in)): 1}
+    assert figures["visits"]["distribution"] == {"4": 1}
+
 
 async def test_a_later_stage_waits_for_the_one_before_and_belongs_to_its_applicant(live, http, db):
     use_clock(live, at("2026-12-07 09:30"))
