@@ -4,9 +4,8 @@
 // submitted / missing / faulty with the problem, 急办 when the item has an urgent limit, 容缺
 // (commitment signed + due date), or 不予受理 with a reason.
 import { $, api, fill, h, limitText } from "../shared/api.js";
-import { idNumberProblem, phoneProblem } from "../kiosk/identity.js";
-import { enterSubmits } from "./case-forms.js";
-import { MATERIAL_STATUS_NAMES } from "./case-model.js";
+import { enterSubmits, intakeMaterialRow } from "./case-forms.js";
+import { applicantOf, deficiencyOf, IntakeError, materialsOf } from "./intake-model.js";
 
 const FIELD_INPUTS = {
   "applicant.name": "#accept-name", name: "#accept-name", applicant: "#accept-name",
@@ -133,36 +132,18 @@ export function createAcceptDialog({ base, items, itemDetail, onDone, onAuthLost
     syncDeficiency();
     // what the clerk ticked on the ticket's checklist counts as handed in; untouched: all in
     const ticked = st.received && st.received.size ? st.received : null;
-    st.rows = item.materials.map((m) => {
-      const status = h("select", { class: "input c-mat-status", "aria-label": `${m.name} 状态` },
-        ["submitted", "missing", "faulty"].map((s) => h("option", {
-          value: s, selected: s === (ticked && !ticked.has(m.position) ? "missing" : "submitted"),
-        }, MATERIAL_STATUS_NAMES[s])));
-      const problem = h("input", { class: "input c-mat-problem", maxlength: 200, placeholder: "问题说明",
-        "aria-label": `${m.name} 问题说明` });
-      const sync = () => { problem.disabled = status.value === "submitted"; };
-      status.addEventListener("change", sync);
-      sync();
-      return {
-        position: m.position, status, problem,
-        node: h("li", { class: "c-mat-row", dataset: { position: m.position } },
-          h("span", { class: "c-mat-name" }, `${m.position}. ${m.name}`, m.copies > 1 ? `（${m.copies}份）` : "",
-            m.is_key ? h("b", { class: "key" }, "必备") : h("b", { class: "key soft" }, "可容缺"),
-            m.note ? h("small", {}, m.note) : null),
-          status, problem),
-      };
-    });
+    st.rows = item.materials.map((m) => intakeMaterialRow(m, ticked && !ticked.has(m.position) ? "missing" : "submitted"));
     fill($("#accept-materials"), st.rows.length ? st.rows.map((r) => r.node) : h("li", { class: "c-hint" }, "本事项无需提交材料"));
   }
 
   function applicant() {
-    const name = $("#accept-name").value.trim();
-    const phone = $("#accept-phone").value.trim();
-    const idNo = $("#accept-id").value.trim().toUpperCase();
-    if (!name) return error("请填写申请人姓名或单位名称", "applicant.name");
-    if (phone && phoneProblem(phone)) return error(phoneProblem(phone), "phone");
-    if (idNo && idNumberProblem(idNo)) return error(idNumberProblem(idNo), "id_number");
-    return { name, ...(phone ? { phone } : {}), ...(idNo ? { id_number: idNo } : {}) };
+    try {
+      return applicantOf({ name: $("#accept-name").value, phone: $("#accept-phone").value,
+        idNumber: $("#accept-id").value });
+    } catch (err) {
+      if (!(err instanceof IntakeError)) throw err;
+      return error(err.message, err.field);
+    }
   }
 
   async function submit() {
@@ -179,11 +160,13 @@ export function createAcceptDialog({ base, items, itemDetail, onDone, onAuthLost
       path = `${base()}/cases/not-accepted`;
     } else {
       body.urgent = $("#accept-urgent").checked;
-      body.materials = st.rows.map((r) => ({ position: r.position, status: r.status.value,
-        problem: r.status.value === "submitted" ? "" : r.problem.value.trim() }));
-      if ($("#accept-deficiency").checked) {
-        if (!$("#accept-due").value) return error("请填写容缺材料的补交期限", "deficiency");
-        body.deficiency = { commitment_signed: true, due: $("#accept-due").value };
+      body.materials = materialsOf(st.rows.map((r) => r.read()));
+      try {
+        const deficiency = deficiencyOf($("#accept-deficiency").checked, $("#accept-due").value);
+        if (deficiency) body.deficiency = deficiency;
+      } catch (err) {
+        if (!(err instanceof IntakeError)) throw err;
+        return error(err.message, err.field);
       }
     }
     st.busy = true;

@@ -66,6 +66,30 @@ function materialRows(materials, { pick = false, allowed, initial }) {
 }
 
 /**
+ * One material of an intake list (受理, 联办受理), marked 已交 / 缺少 / 有误 with the problem:
+ * {position, read(): {position, status, problem}, node}. Key materials say 必备, the others
+ * 可容缺; `status` is where its select starts.
+ */
+export function intakeMaterialRow(m, status = "submitted") {
+  const select = statusSelect(status);
+  select.setAttribute("aria-label", `${m.name} 状态`);
+  const problem = h("input", { class: "input c-mat-problem", maxlength: 200, placeholder: "问题说明",
+    "aria-label": `${m.name} 问题说明` });
+  const sync = () => { problem.disabled = select.value === "submitted"; };
+  select.addEventListener("change", sync);
+  sync();
+  return {
+    position: m.position,
+    read: () => ({ position: m.position, status: select.value, problem: problem.value }),
+    node: h("li", { class: "c-mat-row", dataset: { position: m.position } },
+      h("span", { class: "c-mat-name" }, `${m.position}. ${m.name}`, m.copies > 1 ? `（${m.copies}份）` : "",
+        m.is_key ? h("b", { class: "key" }, "必备") : h("b", { class: "key soft" }, "可容缺"),
+        m.note ? h("small", {}, m.note) : null),
+      select, problem),
+  };
+}
+
+/**
  * The form of action `id` on case `c`: {title, body: Node[], submit: label, request(): {method,
  * path, body} (throws FormError with the message to show)}. `ctx`: {hall, item (the case's
  * item detail: fees), role}.

@@ -7,6 +7,8 @@
 // and the clock counts down here every second from the last view the server sent.
 import { $, api, coalesce, fill, formatDateTime, h, limitText, toast } from "../shared/api.js";
 import { createAcceptDialog } from "./accept.js";
+import { acceptedMessage } from "./intake-model.js";
+import { createJointIntake } from "./joint-intake.js";
 import { buildForm, enterSubmits, FormError } from "./case-forms.js";
 import {
   actionForKey, applyCaseEvent, applyPickupEvent, decisionText, KIND_NAMES, MATERIAL_STATUS_NAMES,
@@ -26,7 +28,8 @@ export function noticeUrl(caseId, doc = "acceptance", paper = "receipt") {
 
 /**
  * @param {{hall: () => {code}, windowNo: () => number|null, actor: () => object,
- *          department: () => {code, name}|null, items: () => Array, currentTicket: () => object|null,
+ *          department: () => {code, name}|null, departmentName: (code) => string,
+ *          items: () => Array, currentTicket: () => object|null,
  *          received: (ticketId) => Set|undefined, say: Function, failed: Function,
  *          toLogin: Function}} t  the terminal around the panel
  */
@@ -64,6 +67,24 @@ export function createCasePanel(t) {
         : `已受理 ${res.case_no}，办结期限 ${res.clock.deadline ? formatDateTime(res.clock.deadline) : "当场办结"}`, "ok");
       s.printHint = "acceptance";
       s.focusPrint = "#print-acceptance";
+      openCase(res.case_id, res);
+      refreshList();
+    },
+  });
+
+  // 联办受理 at a lead window: the case opens here behind the dialog's summary; no print button
+  // takes the focus later (a live event's redraw would move it while the clerk types)
+  const joint = createJointIntake({
+    hall: t.hall,
+    department: t.department,
+    departmentName: t.departmentName || ((code) => code),
+    currentTicket: t.currentTicket,
+    ticketTaken: (ticketId) => s.ticketCases.has(ticketId),
+    onAuthLost: t.toLogin,
+    onDone: (res, ticket) => {
+      if (ticket) s.ticketCases.set(ticket.id, res.case_id);
+      t.say(acceptedMessage(res), "ok");
+      s.printHint = "acceptance";
       openCase(res.case_id, res);
       refreshList();
     },
@@ -279,7 +300,7 @@ export function createCasePanel(t) {
   }
 
   function renderKeys(actions) {
-    const keys = [!leader() ? "F8 受理" : null, s.open ? "F9 打印回执" : null, "F7 扫描回执", "Alt+O 办件列表",
+    const keys = [!leader() ? "F8 受理" : null, !leader() && !$("#joint-accept").hidden ? "Shift+F8 联办受理" : null, s.open ? "F9 打印回执" : null, "F7 扫描回执", "Alt+O 办件列表",
       ...actions.map((a) => `Alt+${a.hotkey} ${a.label}`), "Enter 确认", "Esc 取消"].filter(Boolean);
     fill($("#case-keys"), keys.map((k) => h("span", {}, k)));
   }
@@ -508,7 +529,7 @@ export function createCasePanel(t) {
 
   document.addEventListener("keydown", (ev) => {
     if (!s.shown || document.querySelector("dialog[open]")) return;
-    if (ev.key === "F8") {
+    if (ev.key === "F8" && !ev.shiftKey) {
       ev.preventDefault();
       if (!$("#case-accept").disabled) startAccept();
       return;
@@ -556,12 +577,15 @@ export function createCasePanel(t) {
       s.shown = true;
       if (leader() && first) s.tab = "signoffs";
       if (first) loadCalendar();
+      if (leader()) joint.hide();
+      else joint.show();
       renderOpen();
       refreshList();
       if (leader()) refreshSignoffs();
     },
     hide() {
       s.shown = false;
+      joint.hide();
       closeCase();
     },
     /** After a reconnect: what happened meanwhile. */

@@ -50,6 +50,7 @@ const cases = createCasePanel({
   windowNo: () => state.windowNo,
   actor: () => state.actor,
   department: () => myDepartment(),
+  departmentName: (code) => (state.departments.find((d) => d.code === code) || {}).name || code,
   items: () => {
     const dept = myDepartment();
     return state.items.filter((i) => dept && i.department_code === dept.code);

@@ -400,6 +400,49 @@ async def test_window_case_screenshot(db_dsn, db, new_context):
         await server.stop()
 
 
+async def test_window_joint_intake_screenshot(db_dsn, db, new_context):
+    """/window at the 规划 window (89): 联办受理 of a construction project's second stage, its
+    first stage's steps done: what is already in the project's material store, and only the new
+    materials asked for."""
+    from tests.workflows.test_projects import BUILDER, NAME, Windows, intake, work_stage
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = await LiveServer(make_settings(), db_dsn).start()
+    opened = []
+    try:
+        async with ClientSession(base_url=server.url) as http:
+            clock = use_clock(server, at("2026-12-07 09:30"))
+            windows = Windows(db)
+            lead = await windows.token("planning")
+            created = await intake(
+                http, lead, workflow="construction-project", project_name=NAME, applicant=BUILDER
+            )
+            await work_stage(http, windows, created["case_id"])
+            clock.set(at("2026-12-09 10:05"))
+
+        ctx = await new_context(server.url, lead, viewport=HD)
+        opened.append(ctx)
+        page = await ctx.new_page()
+        await page.clock.set_fixed_time(clock.now)
+        await page.goto(f"{server.url}/window")
+        await expect(page.locator("#conn")).to_have_text("实时")
+        await page.locator("#joint-accept").click()
+        dialog = page.locator("#joint-dialog")
+        await dialog.get_by_role("radio", name="后续阶段（已有项目编号）").click()
+        await dialog.locator("#joint-ready button").click()
+        await expect(dialog.locator("#joint-onfile li").first).to_be_visible()
+        faulty = dialog.locator("#joint-materials .c-mat-row").nth(2)
+        await faulty.locator("select").select_option("faulty")
+        await faulty.locator("input").fill("缺少消防设施平面图")
+        await page.mouse.move(0, 0)
+        await _settle(page)
+        await page.screenshot(path=OUT / "window-joint-intake.png")
+    finally:
+        for ctx in opened:  # before the server stops
+            await ctx.close()
+        await server.stop()
+
+
 async def _promised_item(db, window_no: int) -> str:
     """A promised item of the window's department, limited in a few working days."""
     return await db.fetchval(
