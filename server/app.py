@@ -179,6 +179,7 @@ PAGES = (
     "leader",
     "supervision",
     "track",
+    "project",
     "reports",
     "queue",
     "login",

@@ -15,6 +15,7 @@ import {
   secondsSince, sinceText, viewOf, visible, wallActions, wallModel, windowStateLabel,
 } from "./wall.js";
 import { figuresNote, figuresRow } from "./figures.js";
+import { applyProjectChange, projectRow } from "./projects.js";
 
 const NEW_FOR_MS = 20000;   // a new alarm stays marked this long
 const TICK_MS = 15000;      // relative times move on
@@ -33,6 +34,7 @@ const state = {
   windowCases: null,     // the drilled-into window's open cases
   month: null,
   allDepartments: false, // the departments' table: only those with something to see
+  projects: [],          // 一表通: the hall's active projects (a city's with its county halls')
 };
 
 const hallPath = (suffix = "") => `/api/halls/${encodeURIComponent(state.hall)}${suffix}`;
@@ -81,6 +83,46 @@ function renderFigures(list) {
       h("td", {}, r.materials))));
 }
 
+// 一表通项目: the hall's active projects; project.changed moves a row at once (renderProjects),
+// and the list is read again behind it (what the payload does not carry: when it was opened)
+async function loadProjects() {
+  const hall = state.hall;
+  try {
+    const { projects } = await api(hallPath("/projects?state=active"));
+    if (hall === state.hall) {
+      state.projects = projects;
+      renderProjects();
+    }
+  } catch (err) {
+    if (err.status === 401) toLogin();
+  }
+}
+
+const refetchProjects = coalesce(loadProjects, 500);
+
+function hallNames() {
+  const snap = state.model && state.model.snap;
+  const names = {};
+  if (snap) {
+    names[snap.hall.code] = snap.hall.name;
+    for (const c of snap.counties || []) names[c.code] = c.name;
+  }
+  return names;
+}
+
+function renderProjects() {
+  const list = state.projects;
+  $("#projects-note").textContent = `在办 ${list.length} 个`;
+  fill($("#projects"),
+    h("tr", {}, ["项目", "大厅", "阶段", "阶段办件"].map((t) => h("th", {}, t))),
+    list.length ? list.map((p) => projectRow(p, state.hall)).map((r) => h("tr", { dataset: { project: r.no } },
+      h("td", { class: "wrap" }, h("a", { href: r.href }, r.name), h("br", {}), h("small", { class: "num" }, r.no)),
+      h("td", {}, r.hall || "本大厅"),
+      h("td", { class: "wrap" }, r.stage),
+      h("td", {}, r.caseState)))
+      : h("tr", {}, h("td", { colspan: "4", class: "none" }, "没有在办的一表通项目")));
+}
+
 async function loadWindowCases() {
   const v = state.view;
   state.windowCases = null;
@@ -100,13 +142,18 @@ function connect() {
   state.live = connectTerminal({
     hall: state.hall,
     // a (re)connect: whatever happened meanwhile is in the snapshot as read now
-    onSnapshot: () => refetch(),
-    onLive: () => refetch(),
+    onSnapshot: () => { refetch(); refetchProjects(); },
+    onLive: () => { refetch(); refetchProjects(); },
     onEvent: (ev) => {
       if (!state.model) return;
       const effect = reduceWallEvent(state.model, ev);
       if (!effect) return;
       if (effect.arrived !== null) state.arrivedAt.set(effect.arrived, Date.now());
+      if (effect.project) {
+        state.projects = applyProjectChange(state.projects, effect.project, hallNames());
+        renderProjects();
+        refetchProjects();
+      }
       if (effect.render) renderWall();
       // alarms too: a snapshot read while this event was on its way must not win over it
       if (effect.refetch || ev.type.startsWith("alarm.")) refetch();
@@ -145,12 +192,14 @@ async function switchHall(code) {
   state.view = viewOf();
   state.model = null;
   state.alarmRows.clear();
+  state.projects = [];
   fill($("#alarms"));
   keepUrl();
   if (state.tab === "month") await loadMonth();
   await loadWall();
   connect();
   loadFigures();
+  loadProjects();
 }
 
 function setTab(tab) {
@@ -613,6 +662,7 @@ async function start() {
   if (state.view.window_no !== null) loadWindowCases();
   connect();
   loadFigures();
+  loadProjects();
   setInterval(loadFigures, FIGURES_MS);
   if (param("tab") === "month") setTab("month");
   const tickClock = () => { $("#clock").textContent = formatClock(new Date(), true); };

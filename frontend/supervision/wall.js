@@ -26,6 +26,8 @@ export const HANDLED_EVENTS = Object.freeze([
   "window.signed_out",
   "calendar.day_set",
   "calendar.year_loaded",
+  // 一表通: a project's stage accepted or completed moves its row of the projects' panel
+  "project.changed",
 ]);
 
 /** Event types that change nothing the wall shows: a ticket's life at the window once called
@@ -48,8 +50,6 @@ export const IGNORED_EVENTS = Object.freeze([
   "joint_step.claimed",
   "joint_step.done",
   "joint_step.consented",
-  // a project's stage accepted or completed: its cases' own events say what changed
-  "project.changed",
 ]);
 
 const RANK = { warning: 1, yellow: 2, red: 3 };
@@ -92,12 +92,17 @@ export function wallModel(snap) {
 /**
  * Applies `ev` to `model` (its alarms and windows changed in place) and says what the page must
  * do: {render: draw again now, refetch: read the snapshot again (coalesced), arrived: the
- * alarm_id just issued or null}. Null for an ignored or unknown type.
+ * alarm_id just issued or null; project: a project.changed payload for the projects' panel
+ * (projects.js), only on that event}. Null for an ignored or unknown type.
  */
 export function reduceWallEvent(model, ev) {
   const d = ev.data || {};
   const effect = { render: false, refetch: false, arrived: null };
   switch (ev.type) {
+    case "project.changed":
+      // nothing of the snapshot: the panel's own list moves (a county's project comes on the
+      // city's stream too)
+      return { ...effect, project: d };
     case "alarm.issued":
     case "alarm.changed": {
       const r = reduceAlarms(model.alarms, ev);

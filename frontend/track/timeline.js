@@ -150,8 +150,12 @@ export function stepTime(step, fmt = (iso) => iso, names = {}) {
 export function jointStages(joint, fmt = (iso) => iso) {
   if (!joint) return [];
   const names = Object.fromEntries(joint.steps.map((s) => [s.code, s.name]));
-  const known = joint.stages.length ? joint.stages
-    : [...new Set(joint.steps.map((s) => s.stage_no))].map((no) => ({ no, name: "" }));
+  const held = new Set(joint.steps.map((s) => s.stage_no));
+  // a project's stage case holds its own stage's steps only: the other stages are the project
+  // block's (projectStages), not empty headings here
+  const known = joint.stages.length
+    ? joint.stages.filter((stage) => !held.size || held.has(stage.no))
+    : [...held].map((no) => ({ no, name: "" }));
   return known.map((stage) => {
     const steps = joint.steps.filter((s) => s.stage_no === stage.no);
     const inStage = new Map(steps.map((s) => [s.code, s]));
@@ -212,4 +216,33 @@ export function pickupPoint(pickup) {
   if (pickup.delivered) return { status: "done", title, text: "已领取" };
   if (pickup.ready) return { status: "current", title, text: "全部环节已办结，可以领取" };
   return { status: "todo", title, text: "全部环节办结后，凭告知单一次领取全部证照" };
+}
+
+// ------------------------------------------------------------------ a project's stages (一表通)
+// GET /api/track/{code}'s `project` block: the project this case is a stage of, and each stage
+// of its flow with its state (its case's, or "pending": not accepted yet).
+
+/**
+ * The project's stages as the page draws them: {no, name, state_name, status ("done" |
+ * "current" | "todo"), this (the stage of the case being followed)}; and a heading.
+ * @param {{project_no: string, name: string, stage_no: number, stages_total: number,
+ *          stages: object[]}|null} project
+ */
+export function projectStages(project) {
+  if (!project) return null;
+  const stages = project.stages.map((s) => ({
+    no: s.no,
+    name: s.name,
+    state_name: s.state_name,
+    status: s.done ? "done" : s.state === "pending" ? "todo" : "current",
+    this: !!s.this,
+  }));
+  const done = stages.filter((s) => s.status === "done").length;
+  return {
+    title: `工程建设项目 · ${project.name}`,
+    number: project.project_no,
+    progress: done === stages.length ? `共 ${stages.length} 个阶段，已全部办结`
+      : `本件为第 ${project.stage_no}/${project.stages_total} 阶段，已办结 ${done} 个阶段`,
+    stages,
+  };
 }

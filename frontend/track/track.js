@@ -9,7 +9,7 @@
 import { $, api, ApiError, coalesce, fill, formatDateTime, formatWait, h, limitText, param } from "/static/shared/api.js";
 import { connectTerminal } from "/static/shared/live.js";
 import {
-  adviceText, jointProgress, jointStages, pickupPoint, remainingText, stepStatuses, timelineEntries,
+  adviceText, jointProgress, jointStages, pickupPoint, projectStages, remainingText, stepStatuses, timelineEntries,
 } from "./timeline.js";
 
 const QUEUE_STATE = {
@@ -86,6 +86,7 @@ function renderCase(v) {
       h("dt", {}, "办结期限"), h("dd", { id: "case-deadline" },
         v.kind === "immediate" ? "即办件" : deadline ? `${formatDateTime(deadline)} 前` : "暂停计时中"),
       h("dt", {}, "剩余时间"), h("dd", { class: `tone-${remaining.tone}`, id: "case-remaining" }, remaining.text)),
+    v.project ? renderProject(v.project) : null,
     v.joint ? renderJoint(v.joint) : null,
     h("h2", {}, "办理进程"),
     h("ol", { class: "c-timeline", id: "case-timeline" },
@@ -93,6 +94,20 @@ function renderCase(v) {
         h("time", { class: "num" }, formatDateTime(t.at)),
         h("b", {}, t.label),
         h("span", {}, [t.state_name, t.where].filter(Boolean).join(" · "))))));
+}
+
+/** 一表通: the project this case is a stage of, its stages in a row (this one marked). */
+function renderProject(project) {
+  const p = projectStages(project);
+  return h("section", { class: "c-project", id: "case-project" },
+    h("h2", {}, p.title),
+    h("p", { class: "p-no" }, "项目编号 ", h("span", { class: "num" }, p.number), " · ", p.progress),
+    h("ol", { class: "p-line" }, p.stages.map((s) => h("li", {
+      class: `p-stage ${s.status}${s.this ? " this" : ""}`, dataset: { stage: s.no, state: s.status },
+    },
+    h("i", {}),
+    h("b", {}, s.name),
+    h("span", {}, s.this ? `${s.state_name} · 本件` : s.state_name)))));
 }
 
 /** A joint case's internal steps: a vertical line of rounds (one step, or several departments

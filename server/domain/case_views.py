@@ -16,7 +16,7 @@ from db.queries import hall as hq
 from db.queries import queueing as qq
 from server.domain import case_clock as clock
 from server.domain import case_flow as flow
-from server.domain import joint_track
+from server.domain import joint_track, project_track
 from server.domain.actor import Actor
 from server.domain.alarm_ladder import working_day_seconds
 from server.domain.cases import case_target, load_calendar
@@ -382,8 +382,8 @@ async def track(conn: Conn, code: str, now: datetime) -> dict[str, Any]:
         else None,
         # a joint case (联办): its internal steps and the pick-up (joint_track.view); else None
         "joint": await joint_track.view(conn, row, now),
-        # 一表通: the project this case is a stage of, with its stages — not built yet (None)
-        "project": None,
+        # 一表通: the project this case is a stage of, with its stages (project_track.view)
+        "project": await project_track.view(conn, row),
     }
 
 

@@ -578,3 +578,71 @@ async def test_supervision_screenshot(db_dsn, db, new_context):
         for ctx in opened:  # before the server stops
             await ctx.close()
         await server.stop()
+
+
+async def test_project_screenshot(db_dsn, db, new_context):
+    """/project: a construction project (一表通) in its second stage. The first stage done in
+    eight working days, the EIA report left under 容缺 and brought back; the second stage's
+    joint review under way: 规划 claimed, 人防 done, 消防 waiting for its turn."""
+    from tests.workflows.helpers import step_command, steps_of
+    from tests.workflows.test_projects import BUILDER, NAME, Windows, intake, preview, work_stage
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = await LiveServer(make_settings(), db_dsn).start()
+    opened = []
+    try:
+        async with ClientSession(base_url=server.url) as http:
+            clock = use_clock(server, at("2026-11-23 09:30"))
+            windows = Windows(db)
+            lead = await windows.token("planning")
+            shown = await preview(http, lead)
+            eia = next(m for m in shown["materials"] if m["name"] == "环境影响报告表")
+            first = await intake(
+                http,
+                lead,
+                workflow="construction-project",
+                project_name=NAME,
+                applicant=BUILDER,
+                materials=[{"position": eia["position"], "status": "missing"}],
+                deficiency={"commitment_signed": True, "due": "2026-11-27"},
+            )
+            clock.set(at("2026-11-25 10:00"))
+            await case_command(
+                http, lead, first["case_id"], "supplement/received", {"positions": []}
+            )
+            clock.set(at("2026-12-02 15:00"))
+            await work_stage(http, windows, first["case_id"])
+            clock.set(at("2026-12-07 09:40"))
+            second = await intake(
+                http, lead, workflow="construction-project", project=first["project_no"]
+            )
+            steps = await steps_of(http, lead, second["case_id"])
+            clock.set(at("2026-12-08 11:20"))
+            for code, verbs in (
+                ("works-permit", ("claim",)),
+                ("civil-defence", ("claim", "complete")),
+            ):
+                if code not in steps:
+                    continue
+                token = await windows.token(steps[code]["department"])
+                for verb in verbs:
+                    body = {"note": "同意"} if verb == "complete" else None
+                    await step_command(http, token, steps[code]["step_id"], verb, body)
+            clock.set(at("2026-12-09 10:15"))
+
+        ctx = await new_context(server.url, lead, viewport={"width": 1600, "height": 1200})
+        opened.append(ctx)
+        page = await ctx.new_page()
+        await page.clock.set_fixed_time(clock.now)
+        await page.goto(f"{server.url}/project?no={first['project_no']}")
+        await expect(page.locator("#conn")).to_have_text("实时")
+        await expect(page.locator("#stages > li[data-stage='2']")).to_have_attribute(
+            "data-status", "current"
+        )
+        await page.mouse.move(0, 0)
+        await _settle(page)
+        await page.screenshot(path=OUT / "project.png", full_page=True)
+    finally:
+        for ctx in opened:  # before the server stops
+            await ctx.close()
+        await server.stop()
