@@ -98,8 +98,8 @@ class Acceptance:
     commitment_signed: bool = False
     # 不予受理 at the window: the reason (then nothing else is checked but the item)
     refusal: str | None = None
-    # a joint case (联办): the workflow definition's code; the case is its parent, its limit the
-    # definition's overall limit, and each step of the definition is a joint step
+    # a joint case (联办): the workflow definition's code; the case is the parent of its stage's
+    # steps (a bundle's one stage), promised within the stage's limit (a bundle's: the overall)
     workflow: str | None = None
     # 一表通: a project's later stage names the project; its first stage names the new project
     project: str | None = None
