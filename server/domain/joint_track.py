@@ -26,10 +26,6 @@ _OPEN = ("ready", "claimed")
 _PICKUP_STATES = ("completed", "delivered")
 
 
-# the version a joint case was accepted under
-case_definition = definition_at
-
-
 def _iso(at: datetime | None) -> str | None:
     return at.astimezone(TZ).isoformat() if at is not None else None
 
@@ -55,7 +51,7 @@ async def view(conn: Conn, case: asyncpg.Record, now: datetime) -> dict[str, Any
     """The `joint` block of GET /api/track/{code}; None for a case that is not a joint case."""
     if case["workflow_code"] is None:
         return None
-    definition = await case_definition(
+    definition = await definition_at(
         conn, case["hall_id"], case["workflow_code"], case["workflow_version"]
     )
     rows = await conn.fetch(q.TRACK_STEPS, case["id"])
