@@ -290,7 +290,7 @@ STEP_OPERATIONS: tuple[Operation, ...] = (
         http=("POST", _STEP + "/claim"),
         params=StepParams,
         response=StepCommandReply,
-        emits=("joint_step.claimed",),
+        emits=("joint_step.claimed", "case.changed"),
         errors={404: ("unknown_step",), 409: ("step_claimed", "step_not_ready", "case_state")},
         tag="workflows",
     ),

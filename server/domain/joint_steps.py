@@ -230,7 +230,10 @@ async def claim(call: Call, step_id: int) -> tuple[dict[str, Any], list]:
         row = await _step(tx.conn, step_id)
         tx.detail.update(step_id=step_id, case_no=row["case_no"], step=row["code"])
         call.check(_target(row, actor.window_id))
-        if row["case_state"] not in ("accepted", "in_progress"):
+        # the parent first, as a completion and the overrun timer lock it: none can deadlock
+        parent = await tx.conn.fetchrow(q.LOCK_CASE, row["case_id"])
+        assert parent is not None  # a step's case is never deleted
+        if parent["state"] not in ("accepted", "in_progress"):
             raise Conflict("联办件已不在办理中", code="case_state", field="state")
         won = await tx.conn.fetchval(q.CLAIM, step_id, actor.id, actor.window_id, now)
         if won is None:
@@ -241,7 +244,19 @@ async def claim(call: Call, step_id: int) -> tuple[dict[str, Any], list]:
             raise Conflict(f"此环节已由{who}认领", code="step_claimed", field="step_id")
         fresh = await _step(tx.conn, step_id)
         tx.emit(CLAIMED, _event(fresh), hall_id=fresh["hall_id"])
+        await _start_case(tx, row["case_id"], now)
     return step_view(fresh), tx.records
+
+
+async def _start_case(tx: Tx, case_id: int, now: datetime) -> None:
+    """The first step claimed puts the joint case in progress (办理中), as the applicant sees it
+    on /track (the claim holds the parent's lock already)."""
+    case = await cases.lock_case(tx, case_id)
+    if case["state"] != "accepted":
+        return
+    start = await cases.step_for(tx, case, "case.start", now)
+    start.detail = {"joint": True}
+    await cases.finish(start)
 
 
 async def complete(

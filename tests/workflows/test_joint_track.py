@@ -143,7 +143,8 @@ async def test_track_shows_a_joint_cases_steps_through_its_life_and_nobody_who_w
         "social": "done",
         "tax": "ready",
     }
-    assert view["joint"]["pickup"]["ready"] is False and view["state"] == "accepted"
+    # the first claim put the case in progress (办理中); it is not ready for pick-up yet
+    assert view["joint"]["pickup"]["ready"] is False and view["state"] == "in_progress"
 
     # 税务 is silent: at its due instant it is overdue, then recorded as consented (超时默许)
     clock.set(at("2026-12-07 16:00"))
@@ -209,10 +210,12 @@ async def test_a_joint_cases_step_events_reach_its_track_connection_only(live, h
         licence = (await steps_of(http, lead, mine["case_id"]))["licence"]["step_id"]
         await step_command(http, lead, licence, "claim")
         await step_command(http, lead, licence, "complete", {"note": "准予"})
-        got = await client.events(6, timeout=1.0)
-        # its own case's steps only: claimed, done, the four made ready; positions, no payload
+        got = await client.events(7, timeout=1.0)
+        # its own case's only: its step claimed (the case in progress), done, the four made
+        # ready; positions, no payload
         assert [f["type"] for f in got] == [
             "joint_step.claimed",
+            "case.changed",
             "joint_step.done",
             *["joint_step.ready"] * 4,
         ]
