@@ -646,3 +646,52 @@ async def test_project_screenshot(db_dsn, db, new_context):
         for ctx in opened:  # before the server stops
             await ctx.close()
         await server.stop()
+
+
+async def test_track_joint_screenshot(db_dsn, db, new_context):
+    """/track on a phone: a 多证联办 company setup under way. The licence done at 市场监管, then
+    side by side: the code and the seal done, social insurance being worked, tax to be claimed."""
+    from tests.workflows.helpers import APPLICANT, WINDOW_OF, step_command, steps_of
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = await LiveServer(make_settings(), db_dsn).start()
+    opened = []
+    try:
+        async with ClientSession(base_url=server.url) as http:
+            clock = use_clock(server, at("2026-12-07 09:40"))
+            lead = await clerk_at_window(db, WINDOW_OF["licence"])
+            case = await accept(
+                http, lead, item="amr-001", workflow="company-setup", applicant=APPLICANT
+            )
+            steps = await steps_of(http, lead, case["case_id"])
+            clock.set(at("2026-12-07 10:55"))
+            await step_command(http, lead, steps["licence"]["step_id"], "claim")
+            await step_command(
+                http, lead, steps["licence"]["step_id"], "complete", {"note": "准予"}
+            )
+            steps = await steps_of(http, lead, case["case_id"])
+            for code, when, verbs in (
+                ("code", "2026-12-07 11:20", ("claim", "complete")),
+                ("seal", "2026-12-07 13:40", ("claim", "complete")),
+                ("social", "2026-12-07 14:05", ("claim",)),
+            ):
+                clock.set(at(when))
+                token = await clerk_at_window(db, WINDOW_OF[code])
+                for verb in verbs:
+                    body = {"note": "办结"} if verb == "complete" else None
+                    await step_command(http, token, steps[code]["step_id"], verb, body)
+            clock.set(at("2026-12-07 14:30"))
+
+        phone = await new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        opened.append(phone)
+        track = await phone.new_page()
+        await track.clock.set_fixed_time(clock.now)
+        await track.goto(f"{server.url}/track?code={case['query_code']}")
+        await expect(track.locator("#conn")).to_have_text("实时更新")
+        await expect(track.get_by_text("公章刻制备案")).to_be_visible()
+        await _settle(track)
+        await track.screenshot(path=OUT / "track-joint.png", full_page=True)
+    finally:
+        for ctx in opened:  # before the server stops
+            await ctx.close()
+        await server.stop()
