@@ -23,7 +23,6 @@ import asyncpg
 from db.pool import Conn
 from db.queries import cases as cq
 from db.queries import joint_steps as q
-from db.queries import workflows as wq
 from server.domain import alarms, cases, projects, workflows
 from server.domain import workflow_def as wd
 from server.domain.actor import system_actor
@@ -82,18 +81,15 @@ async def definition_for_intake(
     """The version in force (a county hall's is its city's); accepted at a window of the lead
     department (一审制 at its window)."""
     department_code = await conn.fetchval(q.DEPARTMENT_CODE, department_id)
-    defining = await conn.fetchval(wq.DEFINING_HALL, hall_id)
-    row = await conn.fetchrow(wq.ONE, defining, code, None)
-    if row is None:
-        raise NotFound("联办定义不存在", code="unknown_workflow", field="workflow")
-    d = wd.WorkflowDefinition.model_validate(row["definition"])
+    found = await workflows.in_force(conn, hall_id, code, field="workflow")
+    d = found.definition
     if d.lead_department != department_code:
         raise Conflict(
             f"「{d.name}」由牵头部门 {d.lead_department} 的窗口受理",
             code="workflow_lead_department",
             field="workflow",
         )
-    return Intake(code, int(row["version"]), d)
+    return Intake(code, found.version, d)
 
 
 def _iso(at: datetime | None) -> str | None:

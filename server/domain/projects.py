@@ -25,7 +25,6 @@ import asyncpg
 from db.pool import Conn
 from db.queries import joint_steps as jq
 from db.queries import projects as q
-from db.queries import workflows as wq
 from server.domain import case_clock as clock
 from server.domain import cases, joint_steps, workflows
 from server.domain import workflow_def as wd
@@ -367,12 +366,8 @@ async def intake_preview(
     async with call.ctx.store.read() as conn:
         hall = await get_hall(conn, hall_code)
         call.check(hall.target())
-        defining = await conn.fetchval(wq.DEFINING_HALL, hall.id)
-        row = await conn.fetchrow(wq.ONE, defining, code, None)
-        if row is None:
-            raise NotFound("联办定义不存在", code="unknown_workflow", field="code")
-        d = wd.WorkflowDefinition.model_validate(row["definition"])
-        version = int(row["version"])
+        found = await workflows.in_force(conn, hall.id, code)
+        d, version = found.definition, found.version
         project = None
         stage_no, on_file = 1, set()
         if project_no is not None:

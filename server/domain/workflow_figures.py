@@ -51,13 +51,13 @@ from typing import TYPE_CHECKING, Any
 
 from db.queries import calendar as calq
 from db.queries import workflow_figures as q
-from db.queries import workflows as wq
 from server.domain import workflow_def as wd
+from server.domain import workflows
 from server.domain.alarm_ladder import working_day_seconds
 from server.domain.calendar import HallCalendar
 from server.domain.case_clock import ClockState
 from server.domain.case_metrics import MAX_RANGE_DAYS
-from server.domain.errors import Invalid, NotFound
+from server.domain.errors import Invalid
 from server.domain.hall import get_hall
 from server.domain.queueing import service_day
 
@@ -283,11 +283,8 @@ async def workflow_figures(
     async with call.ctx.store.read() as conn:
         hall = await get_hall(conn, hall_code)
         call.check(hall.target())
-        defining = await conn.fetchval(wq.DEFINING_HALL, hall.id)
-        row = await conn.fetchrow(wq.ONE, defining, code, None)
-        if row is None:
-            raise NotFound("联办定义不存在", code="unknown_workflow", field="code")
-        d = wd.WorkflowDefinition.model_validate(row["definition"])
+        found = await workflows.in_force(conn, hall.id, code)
+        row, d = found.row, found.definition
         cases = await conn.fetch(q.CASES, hall.id, code, start, end)
         steps = await conn.fetch(q.STEPS, hall.id, code, start, end)
         projects = stages = None

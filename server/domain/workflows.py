@@ -4,6 +4,7 @@ workflow keeps the version it was accepted under; a county hall runs its city's 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +31,35 @@ async def _judge(conn: Conn, hall_id: int, d: wd.WorkflowDefinition) -> wd.Criti
     return wd.check(d, departments, windows, day_s, items)
 
 
-async def definition_at(conn: Conn, hall_id: int, code: str, version: int) -> wd.WorkflowDefinition:
-    """The version a case or project of `hall_id` runs (a county hall's is its city's)."""
+@dataclass(frozen=True)
+class InForce:
+    """A workflow's version a hall runs: its stored row (code, version, name, kind…) and the
+    definition it holds."""
+
+    row: Any
+    definition: wd.WorkflowDefinition
+
+    @property
+    def version(self) -> int:
+        return int(self.row["version"])
+
+
+async def in_force(
+    conn: Conn, hall_id: int, code: str, version: int | None = None, field: str = "code"
+) -> InForce:
+    """The version of `code` the hall runs (its city's for a county hall): the latest, or
+    `version`; 404 unknown_workflow (naming `field`) when there is none."""
     defining = await conn.fetchval(q.DEFINING_HALL, hall_id)
     row = await conn.fetchrow(q.ONE, defining, code, version)
-    assert row is not None  # a version is never deleted
-    return wd.WorkflowDefinition.model_validate(row["definition"])
+    if row is None:
+        raise NotFound("联办定义不存在", code="unknown_workflow", field=field)
+    return InForce(row, wd.WorkflowDefinition.model_validate(row["definition"]))
+
+
+async def definition_at(conn: Conn, hall_id: int, code: str, version: int) -> wd.WorkflowDefinition:
+    """The version a case or project of `hall_id` runs (a county hall's is its city's): it
+    exists, as a version is never deleted."""
+    return (await in_force(conn, hall_id, code, version)).definition
 
 
 async def store_definition(
@@ -116,10 +140,8 @@ async def get_definition(
         hall = await get_hall(conn, hall_code)
         call.check(hall.target())
         defining = await conn.fetchval(q.DEFINING_HALL, hall.id)
-        row = await conn.fetchrow(q.ONE, defining, code, version)
-        if row is None:
-            raise NotFound("联办定义不存在", code="unknown_workflow", field="code")
-        d = wd.WorkflowDefinition.model_validate(row["definition"])
+        found = await in_force(conn, hall.id, code, version)
+        row, d = found.row, found.definition
         path = await _judge(conn, defining, d)
         versions = await conn.fetchval(q.VERSIONS, defining, code)
     return {**_view(hall.code, row, path), "versions": versions}
