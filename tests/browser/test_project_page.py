@@ -14,8 +14,16 @@ from server import demo_hall
 from tests.browser.conftest import collect_errors
 from tests.cases.helpers import at, use_clock
 from tests.conftest import login
-from tests.workflows.helpers import step_command, steps_of
-from tests.workflows.test_projects import BUILDER, NAME, Windows, intake, preview, work_stage
+from tests.workflows.helpers import (
+    BUILDER,
+    NAME,
+    Windows,
+    intake,
+    open_project,
+    step_command,
+    steps_of,
+    work_stage,
+)
 
 HD = {"width": 1600, "height": 1000}
 WITHIN_MS = 1000
@@ -28,17 +36,7 @@ async def test_the_project_page_shows_the_stages_and_store_and_a_step_done_live(
     clock = use_clock(live, at("2026-12-07 09:30"))
     windows = Windows(db)
     lead = await windows.token("planning")
-    shown = await preview(http, lead)
-    eia = next(m for m in shown["materials"] if m["name"] == "环境影响报告表")
-    case = await intake(
-        http,
-        lead,
-        workflow="construction-project",
-        project_name=NAME,
-        applicant=BUILDER,
-        materials=[{"position": eia["position"], "status": "missing"}],
-        deficiency={"commitment_signed": True, "due": "2026-12-11"},
-    )
+    case = await open_project(http, lead, deferred="环境影响报告表")
     project_no = case["project_no"]
 
     ctx = await new_context(live.url, lead, viewport=HD)

@@ -404,7 +404,7 @@ async def test_window_joint_intake_screenshot(db_dsn, db, new_context):
     """/window at the 规划 window (89): 联办受理 of a construction project's second stage, its
     first stage's steps done: what is already in the project's material store, and only the new
     materials asked for."""
-    from tests.workflows.test_projects import BUILDER, NAME, Windows, intake, work_stage
+    from tests.workflows.helpers import BUILDER, NAME, Windows, intake, work_stage
 
     OUT.mkdir(parents=True, exist_ok=True)
     server = await LiveServer(make_settings(), db_dsn).start()
@@ -584,8 +584,14 @@ async def test_project_screenshot(db_dsn, db, new_context):
     """/project: a construction project (一表通) in its second stage. The first stage done in
     eight working days, the EIA report left under 容缺 and brought back; the second stage's
     joint review under way: 规划 claimed, 人防 done, 消防 waiting for its turn."""
-    from tests.workflows.helpers import step_command, steps_of
-    from tests.workflows.test_projects import BUILDER, NAME, Windows, intake, preview, work_stage
+    from tests.workflows.helpers import (
+        Windows,
+        intake,
+        open_project,
+        step_command,
+        steps_of,
+        work_stage,
+    )
 
     OUT.mkdir(parents=True, exist_ok=True)
     server = await LiveServer(make_settings(), db_dsn).start()
@@ -595,17 +601,7 @@ async def test_project_screenshot(db_dsn, db, new_context):
             clock = use_clock(server, at("2026-11-23 09:30"))
             windows = Windows(db)
             lead = await windows.token("planning")
-            shown = await preview(http, lead)
-            eia = next(m for m in shown["materials"] if m["name"] == "环境影响报告表")
-            first = await intake(
-                http,
-                lead,
-                workflow="construction-project",
-                project_name=NAME,
-                applicant=BUILDER,
-                materials=[{"position": eia["position"], "status": "missing"}],
-                deficiency={"commitment_signed": True, "due": "2026-11-27"},
-            )
+            first = await open_project(http, lead, deferred="环境影响报告表", due="2026-11-27")
             clock.set(at("2026-11-25 10:00"))
             await case_command(
                 http, lead, first["case_id"], "supplement/received", {"positions": []}

@@ -23,8 +23,7 @@ from server.domain.workflow_def import WorkflowDefinition
 from tests.browser.conftest import collect_errors
 from tests.cases.helpers import accept, at, use_clock
 from tests.queue_helpers import clerk_at_window
-from tests.workflows.helpers import APPLICANT, steps_of
-from tests.workflows.test_projects import BUILDER, NAME, Windows, intake, work_stage
+from tests.workflows.helpers import APPLICANT, BUILDER, NAME, Windows, intake, steps_of, work_stage
 
 HD = {"width": 1920, "height": 1080}
 WITHIN_MS = 1000  # the lead window's intake puts a step on another department's terminal

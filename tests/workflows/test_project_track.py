@@ -4,7 +4,7 @@ each stage with its state, from the stage case's own query code; nothing persona
 from __future__ import annotations
 
 from tests.cases.helpers import at, use_clock
-from tests.workflows.test_projects import BUILDER, FLOW, NAME, Windows, intake, work_stage
+from tests.workflows.helpers import BUILDER, FLOW, NAME, Windows, intake, work_stage
 
 
 async def track(http, code: str) -> dict:

@@ -6,79 +6,21 @@ bars it; a county hall's project seen by the city's supervision (市县联动)."
 
 from __future__ import annotations
 
-from typing import Any
-
-from server.demo_workflows import CONSTRUCTION_PROJECT
-from server.domain.workflow_def import WorkflowDefinition
 from tests.cases.helpers import at, command, use_clock
 from tests.conftest import login
 from tests.queue_helpers import bearer, clerk_at_window
 from tests.realtime.sio import SioClient
-from tests.workflows.helpers import step_command, steps_of
-
-FLOW = WorkflowDefinition.model_validate(CONSTRUCTION_PROJECT)
-BUILDER = {"name": "日照城投建设有限公司", "phone": "13800138002"}
-NAME = "日照市第一中学新校区建设项目"
-
-
-class Windows:
-    """One signed-in clerk per department of a hall, at its first window."""
-
-    def __init__(self, db: Any, hall: str = "rizhao"):
-        self.db, self.hall = db, hall
-        self.tokens: dict[str, str] = {}
-        self.numbers: dict[str, int] = {}
-
-    async def token(self, department: str) -> str:
-        if department not in self.tokens:
-            no = await self.db.fetchval(
-                "select min(w.window_no) from service_window w "
-                "join department d on d.id = w.department_id join hall h on h.id = w.hall_id "
-                "where h.code = $1 and d.code = $2",
-                self.hall,
-                department,
-            )
-            self.numbers[department] = no
-            self.tokens[department] = await clerk_at_window(self.db, no, hall=self.hall)
-        return self.tokens[department]
-
-
-async def intake(http, token: str, hall: str = "rizhao", status: int = 201, **body: Any) -> dict:
-    resp = await http.post(f"/api/halls/{hall}/cases", json=body, headers=bearer(token))
-    data = await resp.json()
-    assert resp.status == status, data
-    return data
-
-
-async def preview(http, token: str, project: str | None = None, hall: str = "rizhao") -> dict:
-    query = f"?project={project}" if project else ""
-    resp = await http.get(
-        f"/api/halls/{hall}/workflows/construction-project/intake{query}", headers=bearer(token)
-    )
-    data = await resp.json()
-    assert resp.status == 200, data
-    return data
-
-
-async def work_stage(http, windows: Windows, case_id: int) -> None:
-    """Each step of the stage, claimed and completed at its department's window as it becomes
-    ready, until none is left."""
-    while True:
-        lead = await windows.token(FLOW.lead_department)
-        ready = [s for s in (await steps_of(http, lead, case_id)).values() if s["state"] == "ready"]
-        if not ready:
-            return
-        for s in ready:
-            token = await windows.token(s["department"])
-            await step_command(http, token, s["step_id"], "claim")
-            await step_command(http, token, s["step_id"], "complete", {"note": "同意"})
-
-
-async def project(http, token: str, project_no: str) -> dict:
-    resp = await http.get(f"/api/projects/{project_no}", headers=bearer(token))
-    data = await resp.json()
-    assert resp.status == 200, data
-    return data
+from tests.workflows.helpers import (
+    BUILDER,
+    FLOW,
+    NAME,
+    Windows,
+    intake,
+    preview,
+    project,
+    steps_of,
+    work_stage,
+)
 
 
 async def test_a_project_runs_four_stages_and_no_material_is_handed_in_twice(live, http, db):
