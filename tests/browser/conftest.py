@@ -71,4 +71,18 @@ def collect_errors(page, into: list) -> None:
     page.on("pageerror", lambda exc: into.append(f"{page.url}: {exc}"))
 
 
-__all__ = ["collect_errors", "device_token"]
+async def open_window_terminal(new_context, live, token: str, errors: list[str]):
+    """/window of a clerk signed in at a window (its bearer `token`), live, its inbox shown."""
+    from playwright.async_api import expect
+
+    ctx = await new_context(live.url, token, viewport={"width": 1920, "height": 1080})
+    page = await ctx.new_page()
+    collect_errors(page, errors)
+    await page.goto(f"{live.url}/window")
+    await expect(page.locator("#conn")).to_have_text("实时")
+    await expect(page.locator("#terminal")).to_be_visible()
+    await expect(page.locator("#inbox")).to_be_visible()
+    return page
+
+
+__all__ = ["collect_errors", "device_token", "open_window_terminal"]

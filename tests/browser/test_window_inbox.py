@@ -11,38 +11,12 @@ import re
 
 from playwright.async_api import expect
 
-from tests.browser.conftest import collect_errors
+from tests.browser.conftest import open_window_terminal as open_terminal
 from tests.cases.helpers import accept, at, use_clock
 from tests.queue_helpers import bearer, clerk_at_window
+from tests.workflows.helpers import APPLICANT, step_command, steps_of
 
-HD = {"width": 1920, "height": 1080}
 WITHIN_MS = 1000  # a ready step is on its department's terminals within 1 s
-APPLICANT = {"name": "日照新材料有限公司", "phone": "13800138001"}
-
-
-async def open_terminal(new_context, live, token: str, errors: list[str]):
-    ctx = await new_context(live.url, token, viewport=HD)
-    page = await ctx.new_page()
-    collect_errors(page, errors)
-    await page.goto(f"{live.url}/window")
-    await expect(page.locator("#conn")).to_have_text("实时")
-    await expect(page.locator("#terminal")).to_be_visible()
-    await expect(page.locator("#inbox")).to_be_visible()
-    return page
-
-
-async def step_command(http, token: str, step_id: int, verb: str, body=None) -> dict:
-    resp = await http.post(f"/api/joint-steps/{step_id}/{verb}", json=body, headers=bearer(token))
-    data = await resp.json()
-    assert resp.status == 200, (verb, data)
-    return data
-
-
-async def steps_of(http, token: str, case_id: int) -> dict[str, dict]:
-    resp = await http.get(f"/api/cases/{case_id}/steps", headers=bearer(token))
-    body = await resp.json()
-    assert resp.status == 200, body
-    return {s["code"]: s for s in body["steps"]}
 
 
 async def test_a_ready_step_is_claimed_and_completed_at_a_psb_terminal(live, http, db, new_context):

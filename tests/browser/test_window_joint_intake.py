@@ -18,29 +18,23 @@ import re
 
 from playwright.async_api import expect
 
-from server.demo_workflows import CONSTRUCTION_PROJECT
-from server.domain.workflow_def import WorkflowDefinition
-from tests.browser.conftest import collect_errors
+from tests.browser.conftest import open_window_terminal as open_terminal
 from tests.cases.helpers import accept, at, use_clock
 from tests.queue_helpers import clerk_at_window
-from tests.workflows.helpers import APPLICANT, BUILDER, NAME, Windows, intake, steps_of, work_stage
+from tests.workflows.helpers import (
+    APPLICANT,
+    BUILDER,
+    FLOW,
+    NAME,
+    Windows,
+    intake,
+    steps_of,
+    work_stage,
+)
 
-HD = {"width": 1920, "height": 1080}
 WITHIN_MS = 1000  # the lead window's intake puts a step on another department's terminal
 CASE_NO = re.compile(r"RIZHAO-\d{8}-\d{5}")
 PROJECT_NO = re.compile(r"XM-RIZHAO-2026-\d{5}")
-FLOW = WorkflowDefinition.model_validate(CONSTRUCTION_PROJECT)
-
-
-async def open_terminal(new_context, live, token: str, errors: list[str]):
-    ctx = await new_context(live.url, token, viewport=HD)
-    page = await ctx.new_page()
-    collect_errors(page, errors)
-    await page.goto(f"{live.url}/window")
-    await expect(page.locator("#conn")).to_have_text("实时")
-    await expect(page.locator("#terminal")).to_be_visible()
-    await expect(page.locator("#inbox")).to_be_visible()
-    return page
 
 
 async def test_a_bundle_intake_at_the_amr_window(live, http, db, new_context):
