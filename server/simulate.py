@@ -46,6 +46,18 @@ Cases (办件), as clerks make them through the case API (--no-cases: tickets on
 - --days N plays N working days in a row (nights and weekends pass at once), so promised
   cases can be followed to completion; --date sets the first day (default today).
 
+Joint cases (issue 10, server/simulate_joint.py; with cases only):
+- 多证联办: --company-setup-share (14 %, ~40 a working day in the city hall) of the 市场监管
+  queue's citizens set up a company; the window accepts the ticket as `company-setup` (promised
+  cases: the other queues draw fewer promised items, so the immediate share holds). The
+  departments' clerks claim and complete the ready steps from their inboxes, 8 % past their
+  limit; the applicant picks up at the pick-up window, mostly the next working day;
+- 一表通: --projects-per-week (4 in the city hall) new construction projects, by appointment at
+  a 规划 window; each later stage a few working days after the one before is completed; some
+  联审 steps left silent (超时默许 by the server's timer), some stages accepted with a
+  deferrable material missing (容缺) and handed in later;
+- a department the run staffs no window of works at a back-office desk (its first window).
+
 Supervision (电子监察) alarms follow from what happens, never from the simulator: the ~10 %
 of promised cases completed late pass their 预警 and 黄牌, a crowd at a busy queue can wait
 past the hall's limit, the fee attempts above are flagged; the server's timers raise them (on
@@ -171,6 +183,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=IMMEDIATE_SHARE,
         help=f"share of immediate cases (即办) among the cases (default {IMMEDIATE_SHARE})",
     )
+    p.add_argument(
+        "--company-setup-share",
+        type=float,
+        default=None,
+        help="share of the 市场监管 queue's citizens who set up a company (多证联办; default "
+        "0.14: ~40 a working day in the city hall)",
+    )
+    p.add_argument(
+        "--projects-per-week",
+        type=float,
+        default=None,
+        help="new 一表通 construction projects a week (default 4 in the city hall, by "
+        "registrations elsewhere)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -191,6 +217,10 @@ class Options:
     date: str | None = None
     cases: bool = True
     immediate_share: float = IMMEDIATE_SHARE
+    # 多证联办: share of the bundle's lead queue (None: COMPANY_SETUP_SHARE); 一表通: new
+    # projects a week (None: PROJECTS_PER_WEEK scaled by registrations)
+    company_setup_share: float | None = None
+    projects_per_week: float | None = None
     # in-process only (tests): called once with the simulated clock, which the server then
     # uses as its own, so a case's timestamps are simulated time
     server_clock: Callable[[Callable[[], datetime]], None] | None = None
@@ -234,6 +264,18 @@ class Stats:
     delivered: int = 0
     fees: int = 0  # fees collected
     fee_irregular: int = 0  # attempts above the published standard (refused, alarmed)
+    # joint cases (issue 10), also counted above as cases, promised, completed, delivered
+    joint: int = 0  # company setups accepted (多证联办)
+    joint_completed: int = 0  # their last step done: completed by the server
+    joint_delivered: int = 0  # picked up at the pick-up window
+    joint_visits_2: int = 0  # of those, picked up on a later day (two visits in all)
+    steps_claimed: int = 0  # joint steps claimed from a department's inbox
+    steps_done: int = 0
+    steps_late: int = 0  # done past their due instant (the server's timer alarms them)
+    steps_silent: int = 0  # 联审 steps left unanswered: 超时默许 by the server's timer
+    projects: int = 0  # 一表通 projects opened (stage 1 accepted)
+    project_stages: int = 0  # stage cases accepted (the first ones included)
+    project_supplied: int = 0  # 容缺 materials handed in later
     open_windows: set[int] = field(default_factory=set)
     error_codes: dict[str, int] = field(default_factory=dict)
 
@@ -326,6 +368,25 @@ def next_working_instant(t: datetime) -> datetime:
     return spans[0][0]
 
 
+WORK_DAY_SECONDS = sum(
+    (datetime.combine(date.min, b) - datetime.combine(date.min, a)).total_seconds()
+    for a, b in WORK_PERIODS
+)
+
+
+def working_later(t: datetime, seconds: float) -> datetime:
+    """The instant `seconds` of working time (WORK_PERIODS, working days) after `t`."""
+    left = max(0.0, seconds)
+    start = t
+    while True:
+        for a, b in _spans(start, start + timedelta(days=7)):
+            length = (b - a).total_seconds()
+            if left <= length:
+                return a + timedelta(seconds=left)
+            left -= length
+        start += timedelta(days=7)
+
+
 def arrival_times(day: datetime, per_day: int, rng: random.Random) -> list[datetime]:
     """A Poisson arrival process over the opening hours, intensity by HOURLY_WEIGHT."""
     total_weight = sum(HOURLY_WEIGHT.values())
@@ -344,16 +405,28 @@ def arrival_times(day: datetime, per_day: int, rng: random.Random) -> list[datet
 
 
 def promised_probability(
-    items_by_queue: dict[str, list[dict]], weight: dict[str, float], immediate_share: float
+    items_by_queue: dict[str, list[dict]],
+    weight: dict[str, float],
+    immediate_share: float,
+    joint: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """Per queue, the chance that a citizen comes for a promised item, so that promised items
-    make 1 - immediate_share of all arrivals: queues with both kinds carry what the queues
-    with only one kind leave (a hall's immediate rate is the hall's, not each department's)."""
+    """Per queue, the chance that a citizen (not drawn for a joint case) comes for a promised
+    item, so that promised items make 1 - immediate_share of all arrivals: queues with both
+    kinds carry what the queues with only one kind leave (a hall's immediate rate is the
+    hall's, not each department's). `joint`: per queue, the share of its citizens drawn for a
+    joint case (多证联办), promised cases too, which the others carry less of."""
+    joint = joint or {}
     kinds = {q: {i["kind"] != "immediate" for i in items} for q, items in items_by_queue.items()}
     total = sum(weight.get(q, 0.0) for q in kinds)
-    mixed = sum(weight.get(q, 0.0) for q, k in kinds.items() if k == {True, False})
-    only = sum(weight.get(q, 0.0) for q, k in kinds.items() if k == {True})
-    p = min(1.0, max(0.0, ((1 - immediate_share) * total - only) / mixed)) if mixed else 0.0
+    fixed = sum(weight.get(q, 0.0) * joint.get(q, 0.0) for q in kinds)
+
+    def rest(q: str) -> float:
+        return weight.get(q, 0.0) * (1 - joint.get(q, 0.0))
+
+    mixed = sum(rest(q) for q, k in kinds.items() if k == {True, False})
+    only = sum(rest(q) for q, k in kinds.items() if k == {True})
+    target = (1 - immediate_share) * total - only - fixed
+    p = min(1.0, max(0.0, target / mixed)) if mixed else 0.0
     return {q: p if k == {True, False} else 1.0 if k == {True} else 0.0 for q, k in kinds.items()}
 
 
@@ -411,6 +484,9 @@ class Simulation:
         self.leader_locks: dict[str, asyncio.Lock] = {}
         self.item_details: dict[str, dict[str, Any]] = {}
         self.quota = Quota(self.rng)
+        from server.simulate_joint import JointWork
+
+        self.joint = JointWork(self)
 
     # -- set-up ------------------------------------------------------------------------------
     async def _json(
@@ -458,9 +534,11 @@ class Simulation:
         status, body = await self._json("GET", f"/api/halls/{o.hall}/windows", self.display_token)
         if status != 200:
             raise SystemExit(f"cannot read the windows of {o.hall}: {body}")
+        self.all_windows = body["windows"]
         windows = body["windows"][: o.windows] if o.windows else body["windows"]
         self.windows = windows
         clerks = {s[4]: s[0] for s in plan.staff if s[2] == "clerk" and s[4] is not None}
+        self.all_clerks = clerks
         self.clerk_of = {w["window_no"]: clerks.get(w["window_no"]) for w in windows}
         status, body = await self._json("GET", f"/api/halls/{o.hall}/items", self.display_token)
         items = [i for i in body.get("items", []) if i.get("queue_code")]
@@ -537,12 +615,18 @@ class Simulation:
             if self.stop.is_set():
                 return
             queue = self.rng.choices(queues, weights)[0]
-            promised = self.rng.random() < self.promised_p.get(queue, 0.0)
-            choice = [
-                i for i in self.items_by_queue[queue] if (i["kind"] != "immediate") == promised
-            ]
-            item = self.rng.choice(choice or self.items_by_queue[queue])
+            joint = self.joint.draw(queue)  # a company setup (多证联办), or None
+            if joint is not None:
+                item = joint
+            else:
+                promised = self.rng.random() < self.promised_p.get(queue, 0.0)
+                choice = [
+                    i for i in self.items_by_queue[queue] if (i["kind"] != "immediate") == promised
+                ]
+                item = self.rng.choice(choice or self.items_by_queue[queue])
             body: dict[str, Any] = {"item": item["code"]}
+            if joint is not None:
+                body["_joint"] = True  # the simulator's own mark, not sent
             if self.rng.random() < 0.6:
                 body["phone"] = "13" + "".join(self.rng.choice("0123456789") for _ in range(9))
             r = self.rng.random()
@@ -559,6 +643,7 @@ class Simulation:
         bucket = TokenBucket(self.o.kiosk_per_minute, self.o.kiosk_burst)
         while not self.stop.is_set():
             body = await citizens.get()
+            joint = body.pop("_joint", False)
             await bucket.take()
             for _ in range(5):
                 status, data = await self._json(
@@ -566,6 +651,8 @@ class Simulation:
                 )
                 if status == 201:
                     self.stats.registered += 1
+                    if joint and (data.get("ticket") or {}).get("id"):
+                        self.joint.tickets.add(int(data["ticket"]["id"]))
                     break
                 if status == 429:
                     self.stats.kiosk_refused += 1
@@ -763,6 +850,9 @@ class Simulation:
         """The case of the ticket served at window `no`, within the service's `service`
         simulated seconds: accepted (or not), and an immediate one completed and handed over;
         a promised one started, and followed afterwards (case_life)."""
+        if ticket_id in self.joint.tickets:  # a company setup: the bundle's intake
+            await self.joint.intake(no, token, ticket_id, service)
+            return
         s, rng, clock = self.stats, self.rng, self.clock
         t_end = clock.now() + timedelta(seconds=service)
         await clock.sleep(service * 0.5)  # hearing the applicant, checking the materials
@@ -1093,7 +1183,10 @@ class Simulation:
                 f"  cases {s.cases} (immediate {s.immediate}, promised {s.promised}) completed "
                 f"{s.completed} (late {s.completed_late}) paused {s.supplements + s.pauses}"
                 f"+{s.escalations} sign-offs {s.signoffs_requested} fees {s.fees} "
-                f"(above the standard {s.fee_irregular})"
+                f"(above the standard {s.fee_irregular})  joint {s.joint} (completed "
+                f"{s.joint_completed}, picked up {s.joint_delivered}) steps {s.steps_done}/"
+                f"{s.steps_claimed} (late {s.steps_late}, silent {s.steps_silent}) projects "
+                f"{s.projects} (stages {s.project_stages})"
                 if self.o.cases
                 else ""
             )
@@ -1120,6 +1213,13 @@ class Simulation:
             self.progress(self.note)
             self.progress(f"logging in {len(self.clerk_of)} clerks ...")
             tokens = self.tokens = await self.login_clerks()
+            joint_note = await self.joint.setup()
+            if joint_note:
+                self.progress(joint_note)
+            # joint cases are promised cases too: the rest of the mix carries less of them
+            self.promised_p = promised_probability(
+                self.items_by_queue, self.queue_weights, o.immediate_share, self.joint.joint_share
+            )
             days = [datetime.combine(d, clock_time(0), tzinfo=TZ) for d in self.days()]
             self.clock = Clock(_at(days[0], o.start), o.speed)
             if o.server_clock is not None:
@@ -1127,10 +1227,14 @@ class Simulation:
             self.kiosk_queues: list[asyncio.Queue[dict[str, Any]]] = [
                 asyncio.Queue() for _ in self.kiosk_tokens
             ]
-            self.tasks = [asyncio.create_task(self.feed())] + [
-                asyncio.create_task(self.kiosk(token, self.kiosk_queues[i]))
-                for i, token in enumerate(self.kiosk_tokens)
-            ]
+            self.tasks = (
+                [asyncio.create_task(self.feed())]
+                + [
+                    asyncio.create_task(self.kiosk(token, self.kiosk_queues[i]))
+                    for i, token in enumerate(self.kiosk_tokens)
+                ]
+                + self.joint.start()
+            )
             window_tasks: list[asyncio.Task] = []
             t_end = time.monotonic() + o.duration if o.duration else None
             try:
@@ -1138,6 +1242,7 @@ class Simulation:
                     if n:  # the night (and a weekend) pass at once
                         self.clock.jump(_at(day, "08:45"))
                     arrivals = asyncio.create_task(self.arrivals(day))
+                    projects = asyncio.create_task(self.joint.day(day))
                     window_tasks = [
                         asyncio.create_task(self.window(w, tokens[w["window_no"]], day))
                         for w in self.windows
@@ -1154,6 +1259,7 @@ class Simulation:
                         await asyncio.sleep(min(1.0, (t_end - time.monotonic()) if t_end else 1.0))
                         self.progress("\r" + self.line())
                     arrivals.cancel()
+                    projects.cancel()
                     if t_end is not None and time.monotonic() >= t_end:
                         break
                     # the day is over: the windows close and sign out before the night
@@ -1168,6 +1274,8 @@ class Simulation:
                 await asyncio.gather(
                     *window_tasks, *self.tasks, *self.case_tasks, return_exceptions=True
                 )
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    await self.joint.close()
                 self.progress("\r" + self.line() + "\n")
         return self.stats
 
@@ -1193,6 +1301,8 @@ def main(args: argparse.Namespace) -> int:
         date=args.date,
         cases=not args.no_cases,
         immediate_share=args.immediate_share,
+        company_setup_share=args.company_setup_share,
+        projects_per_week=args.projects_per_week,
     )
 
     def progress(text: str) -> None:
