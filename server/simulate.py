@@ -576,29 +576,34 @@ class Simulation:
                 f"(and pass --kiosk-per-minute) or lower --speed"
             )
 
-    async def login_clerks(self) -> dict[int, str]:
+    async def login_staff(self, username: str, role: str) -> str | None:
+        """A member of staff's bearer token (the demo password of their role); None, counted as
+        an error, when the login is refused."""
         from server import demo_hall
 
+        status, body = await self._json(
+            "POST",
+            "/api/auth/login",
+            body={
+                "username": username,
+                "password": demo_hall.DEMO_PASSWORDS[role],
+                "bearer": True,
+            },
+        )
+        if status != 200:
+            self.stats.error(f"login {username}: {(body.get('error') or {}).get('code', status)}")
+            return None
+        return str(body["token"])
+
+    async def login_clerks(self) -> dict[int, str]:
         tokens: dict[int, str] = {}
         sem = asyncio.Semaphore(4)  # argon2 costs the server ~50 ms of CPU per login
 
         async def one(no: int, username: str) -> None:
             async with sem:
-                status, body = await self._json(
-                    "POST",
-                    "/api/auth/login",
-                    body={
-                        "username": username,
-                        "password": demo_hall.DEMO_PASSWORDS["clerk"],
-                        "bearer": True,
-                    },
-                )
-            if status == 200:
-                tokens[no] = body["token"]
-            else:
-                self.stats.error(
-                    f"login {username}: {(body.get('error') or {}).get('code', status)}"
-                )
+                token = await self.login_staff(username, "clerk")
+            if token is not None:
+                tokens[no] = token
 
         await asyncio.gather(*(one(no, u) for no, u in self.clerk_of.items() if u))
         return tokens
@@ -823,25 +828,13 @@ class Simulation:
 
     async def _leader(self, department: str) -> str | None:
         """The department's leader on duty, logged in once (bearer)."""
-        from server import demo_hall
-
         lock = self.leader_locks.setdefault(department, asyncio.Lock())
         async with lock:
             if department not in self.leaders:
-                username = f"leader.{department}"
-                status, body = await self._json(
-                    "POST",
-                    "/api/auth/login",
-                    body={
-                        "username": username,
-                        "password": demo_hall.DEMO_PASSWORDS["leader"],
-                        "bearer": True,
-                    },
-                )
-                if status != 200:
-                    self.stats.error(f"login {username}: {(body.get('error') or {}).get('code')}")
+                token = await self.login_staff(f"leader.{department}", "leader")
+                if token is None:
                     return None
-                self.leaders[department] = body["token"]
+                self.leaders[department] = token
         return self.leaders[department]
 
     async def serve_case(

@@ -163,26 +163,14 @@ class JointWork:
         if staffed:
             self.workers[dept] = staffed
             return
-        from server import demo_hall
-
         no = min(w["window_no"] for w in sim.all_windows if w["department"] == dept)
         username = sim.all_clerks.get(no)
         if username is None:
             return
         async with sem:
-            status, body = await sim._json(
-                "POST",
-                "/api/auth/login",
-                body={
-                    "username": username,
-                    "password": demo_hall.DEMO_PASSWORDS["clerk"],
-                    "bearer": True,
-                },
-            )
-        if status != 200:
-            sim.stats.error(f"login {username}: {(body.get('error') or {}).get('code', status)}")
+            token = await sim.login_staff(username, "clerk")
+        if token is None:
             return
-        token = body["token"]
         path = f"/api/halls/{sim.o.hall}/windows/{no}/sign-in"
         status, body = await sim._json("POST", path, token)
         if status != 200:
