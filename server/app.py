@@ -74,7 +74,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     async def services(app: web.Application) -> AsyncIterator[None]:
         pool = app[POOL]
         bus = create_bus(settings.redis_url, settings.redis_channel)
-        store = Store(pool, bus.publish)
+        store = Store(pool, bus.publish, public_base_url(settings))
         auth = AuthService(
             store,
             secret=settings.secret,

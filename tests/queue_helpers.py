@@ -93,3 +93,27 @@ async def command(
     data = await resp.json()
     assert resp.status == expect, (verb, data)
     return data
+
+
+async def rater_at(db, window_no: int, hall: str = "rizhao") -> str:
+    """A rating device (评价器) of the window, logged in: its bearer token."""
+    token = secrets.token_urlsafe(24)
+    device_id = await db.fetchval(
+        """
+        insert into device (hall_id, code, kind, name, secret_hash, window_id)
+        select h.id, $3, 'rater', $2 || ' 号窗口评价器', 'x', w.id
+        from hall h join service_window w on w.hall_id = h.id and w.window_no = $2
+        where h.code = $1
+        on conflict (code) do update set kind = excluded.kind
+        returning id""",
+        hall,
+        window_no,
+        f"{hall}-rater-{window_no:03d}",
+    )
+    await db.execute(
+        "insert into auth_session (token_hash, device_id, expires_at) "
+        "values ($1, $2, now() + interval '1 hour')",
+        hashlib.sha256(token.encode()).digest(),
+        device_id,
+    )
+    return token

@@ -62,12 +62,13 @@ select s.expires_at,
        st.id as staff_id, st.role, st.display_name, st.department_id, st.username,
        d.id as device_id, d.kind as device_kind, d.name as device_name, d.code as device_code,
        h.id as hall_id, h.parent_id as hall_parent_id, h.code as hall_code,
-       ws.window_id, w.window_no
+       coalesce(ws.window_id, d.window_id) as window_id, w.window_no
 from auth_session s
 left join staff st on st.id = s.staff_id and st.active
 left join device d on d.id = s.device_id and d.active
 join hall h on h.id = coalesce(st.hall_id, d.hall_id)
 left join window_signin ws on ws.staff_id = st.id
-left join service_window w on w.id = ws.window_id
+-- a clerk's window is the one signed in at; a rating device's is its own
+left join service_window w on w.id = coalesce(ws.window_id, d.window_id)
 where s.token_hash = $1 and s.revoked_at is null and s.expires_at > now()
 """

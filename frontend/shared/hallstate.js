@@ -50,6 +50,10 @@ export const IGNORED_EVENTS = Object.freeze([
   "joint_step.consented",
   // a project's stage accepted or completed: its cases' own events say what changed
   "project.changed",
+  // 好差评 (issue 11): the screens that show ratings and rectification come with it
+  "rating.given",
+  "rating.requested",
+  "rectification.opened",
 ]);
 
 const FIGURES = ["waiting", "open_windows", "avg_service_seconds", "estimated_wait_seconds"];

@@ -50,6 +50,10 @@ export const IGNORED_EVENTS = Object.freeze([
   "joint_step.claimed",
   "joint_step.done",
   "joint_step.consented",
+  // 好差评 (issue 11): the screens that show ratings and rectification come with it
+  "rating.given",
+  "rating.requested",
+  "rectification.opened",
 ]);
 
 const RANK = { warning: 1, yellow: 2, red: 3 };

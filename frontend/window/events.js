@@ -40,6 +40,10 @@ export const IGNORED_EVENTS = Object.freeze([
   "session.ended",
   // a project's stage accepted or completed: its cases' own events say what changed
   "project.changed",
+  // 好差评 (issue 11): the screens that show ratings and rectification come with it
+  "rating.given",
+  "rating.requested",
+  "rectification.opened",
 ]);
 
 const TICKET_EVENTS = new Set(HANDLED_EVENTS.filter((t) => t.startsWith("ticket.")));

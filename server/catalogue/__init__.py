@@ -12,6 +12,7 @@ from server.catalogue import (
     hall,
     projects,
     queue,
+    ratings,
     supervision,
     workflow_figures,
     workflows,
@@ -29,6 +30,7 @@ CATALOGUE = Catalogue(
         workflows.CAPABILITY,
         workflow_figures.CAPABILITY,
         projects.CAPABILITY,
+        ratings.CAPABILITY,
     ]
 )
 

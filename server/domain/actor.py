@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 STAFF_ROLES: Final = ("clerk", "leader", "supervisor", "admin")
-DEVICE_ROLES: Final = ("kiosk", "display")
+DEVICE_ROLES: Final = ("kiosk", "display", "rater")
 
 ActorKind = Literal["staff", "device", "system"]
 

@@ -128,6 +128,8 @@ def actor_from_row(row: asyncpg.Record) -> Actor:
         hall_id=row["hall_id"],
         role=row["device_kind"],
         name=row["device_name"],
+        window_id=row["window_id"],  # a rating device's own window
+        window_no=row["window_no"],
         city_hall_id=row["hall_parent_id"],
         hall_code=row["hall_code"],
     )

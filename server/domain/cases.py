@@ -19,7 +19,7 @@ from db.queries import alarms as aq
 from db.queries import calendar as cq
 from db.queries import cases as q
 from db.queries import hall as hq
-from server.domain import alarms, credit, joint_steps, projects
+from server.domain import alarms, credit, joint_steps, projects, ratings
 from server.domain import case_clock as clock
 from server.domain import case_flow as flow
 from server.domain import workflow_def as wd
@@ -544,6 +544,9 @@ async def finish(step: Step, call: Call | None = None) -> dict[str, Any]:
         )
     # every command may change a rung: the clock, the step, the materials, a notice, a pause
     await alarms.schedule(tx.conn, row["id"], row["hall_id"], step.cal)
+    if step.state == "completed" and row["state"] != "completed":
+        # 好差评: the applicant is invited to rate the case, once, by SMS
+        await ratings.invite(tx, row, step.now)
     if step.transition in _REFUSALS and step.reason:
         await alarms.check_refusal_reason(
             tx, row["id"], step.reason, _REFUSALS[step.transition], tx.actor.id, step.now

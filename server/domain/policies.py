@@ -109,3 +109,10 @@ JOINT_STEP_INBOX: Final[Rule] = WORKFLOW_READ
 # halls' too); the credit blacklist that bars 容缺 is kept by the admin, read by supervision
 PROJECT_READ: Final[Rule] = WORKFLOW_READ
 CREDIT_READ: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}
+# 好差评: the clerk asks at their window for a rating; the window's rating device (评价器) reads
+# the request and sends the tap; supervision keys the ballot box's slips; the ratings are read
+# by a clerk (their window's), a leader (their department's), supervision and the admin
+RATING_REQUEST: Final[Rule] = {"clerk": "own_window"}
+RATING_DEVICE: Final[Rule] = {"rater": "own_window"}
+RATING_PENDING: Final[Rule] = {"clerk": "own_window", "rater": "own_window"}
+RATING_BALLOT: Final[Rule] = {"supervisor": "supervised"}

@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 class Tx:
     """What a command sees: the connection inside its transaction and a place to put events."""
 
-    def __init__(self, conn: Conn, actor: Actor, action: str):
+    def __init__(self, conn: Conn, actor: Actor, action: str, public_url: str = ""):
         self.conn = conn
         self.actor = actor
         self.action = action
+        # where citizens' phones reach the hall (links in an SMS written by the command)
+        self.public_url = public_url
         self.detail: dict[str, Any] = {}
         # what the audit line says: a refused command that must still leave something behind
         # (the irregularity supervision sees) commits as "refused"
@@ -71,15 +73,16 @@ class Tx:
 
 
 class Store:
-    def __init__(self, pool: asyncpg.Pool, publish: PublishFn):
+    def __init__(self, pool: asyncpg.Pool, publish: PublishFn, public_url: str = ""):
         self.pool = pool
         self._publish = publish
+        self.public_url = public_url
 
     @asynccontextmanager
     async def command(self, actor: Actor, action: str) -> AsyncIterator[Tx]:
         records: list[EventRecord] = []
         async with self.pool.acquire() as conn:
-            tx = Tx(conn, actor, action)
+            tx = Tx(conn, actor, action, self.public_url)
             try:
                 async with conn.transaction():
                     yield tx

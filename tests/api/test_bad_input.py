@@ -10,10 +10,12 @@ from urllib.parse import quote
 
 from server.catalogue import CATALOGUE
 from tests.api_client import Api
+from tests.queue_helpers import rater_at
 
 _PARAM = re.compile(r"{(\w+)}")
 SAMPLE = {"hall": "rizhao", "window_no": "1", "day": "2026-12-01", "code": "amr-001"}
 SAMPLE |= {"reg_no": "26120100000000", "query_code": "ABCD2345"}
+SAMPLE |= {"token": "ABCDEFGHJKMN", "project_no": "XM-RIZHAO-2026-00001"}
 
 
 def url_for(path: str, bad: str | None = None) -> str:
@@ -35,16 +37,19 @@ def who(op) -> str:
         return "admin"
     if "clerk" in op.policy:
         return "clerk001"
+    if "rater" in op.policy:
+        return "rater"  # window 1's rating device
     # the leader's sign-off, a department's answer to an alarm; supervision's commands
     return "leader.amr" if "leader" in op.policy else "supervisor1"
 
 
-async def test_a_nul_byte_in_any_path_or_query_parameter_is_a_400(live, http):
+async def test_a_nul_byte_in_any_path_or_query_parameter_is_a_400(live, http, db):
     api = Api(http)
     await api.login("admin")
     await api.login("clerk001")
     await api.login("leader.amr")
     await api.login("supervisor1")
+    api.tokens["rater"] = await rater_at(db, 1)
     wrong = []
     for op, method, path in routes():
         in_path = _PARAM.findall(path)
@@ -72,12 +77,13 @@ def int_fields(model) -> list[str]:
     ]
 
 
-async def test_an_integer_past_bigint_in_any_body_is_a_400(live, http):
+async def test_an_integer_past_bigint_in_any_body_is_a_400(live, http, db):
     api = Api(http)
     await api.login("admin")
     await api.login("clerk001")
     await api.login("leader.amr")
     await api.login("supervisor1")
+    api.tokens["rater"] = await rater_at(db, 1)
     tried = 0
     wrong = []
     for op, method, path in routes():

@@ -18,6 +18,7 @@ from server import demo_hall
 from server.api.openapi import openapi_document
 from server.catalogue.spine import Capability, Catalogue, Operation
 from server.demo_workflows import COMPANY_SETUP
+from tests.queue_helpers import rater_at
 
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 BODY_ERRORS = {"invalid_field", "malformed_json", "empty_body"}
@@ -148,6 +149,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
             json={"code": "kiosk-01", "secret": demo_hall.password_for("kiosk-01")},
         )
         tokens["kiosk-01"] = (await resp.json())["token"]
+        tokens["rater"] = await rater_at(db, 1)  # window 1's rating device
         leader = await db.fetchval("select id from staff where username = 'leader.amr'")
         display = await db.fetchval("select id from device where code = 'display-03'")
         await s.post(
@@ -400,6 +402,31 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 False,
             ),
             (
+                "POST",
+                W + "/rating-request",
+                "clerk001",
+                {"ticket_id": 1},
+                {"ticket_id": "one"},
+                False,
+            ),
+            ("POST", W + "/rating", "rater", {"level": 5}, {"level": 0}, False),
+            (
+                "POST",
+                "/api/rate/{token}",
+                None,
+                {"level": 4, "reasons": ["attitude"]},
+                {"level": "x"},
+                False,
+            ),
+            (
+                "POST",
+                "/api/halls/{hall}/ballots",
+                "supervisor1",
+                {"slip": "26120700000001", "level": 5, "reasons": ["efficiency"]},
+                {"slip": "26120700000001", "level": 9},
+                False,
+            ),
+            (
                 "PUT",
                 "/api/halls/{hall}/credit-flags",
                 "admin",
@@ -450,6 +477,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 window_no=1,
                 day=date(2026, 12, 2).isoformat(),
                 code="company-setup",
+                token="ABCDEFGHJKMN",
             )
             headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
             resp = await s.request(method, url, json=example, headers=headers)

@@ -295,6 +295,21 @@ kiosk            wrong_role     wrong_role       wrong_role        wrong_role   
 display          wrong_role     wrong_role       wrong_role        wrong_role        wrong_role
 """)
 
+# 好差评: the ballot box's slips are keyed by supervision (a city's for its county halls too);
+# the slip of the matrix is no notice's
+BALLOT = table("""
+                 city              county
+clerk            wrong_role        wrong_role
+clerk_unsigned   wrong_role        wrong_role
+leader           wrong_role        wrong_role
+supervisor       404:unknown_slip  404:unknown_slip
+admin            wrong_role        wrong_role
+county_clerk     wrong_role        wrong_role
+county_admin     wrong_role        wrong_role
+kiosk            wrong_role        wrong_role
+display          wrong_role        wrong_role
+""")
+
 # register at the kiosk (the hall admin may register on a citizen's behalf)
 REGISTER = table("""
                  city        county
@@ -586,6 +601,26 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         body=lambda ids, hall: {"status": "paused"},
     ),
     ("GET", WINDOW + "/board"): RouteCase(WINDOW_BOARD, kind="window"),
+    # 好差评 at the window: the clerk asks (the matrix's ticket is nobody's), the window's
+    # device reads the request and sends the tap (no actor of the matrix is a rating device)
+    ("POST", WINDOW + "/rating-request"): RouteCase(
+        own_window(TICKET_CALL, "404:unknown_ticket"),
+        kind="window",
+        command="rating.request",
+        body=lambda ids, hall: {"ticket_id": 999999999},
+    ),
+    ("GET", WINDOW + "/rating-request"): RouteCase(own_window(TICKET_CALL, "ok"), kind="window"),
+    ("POST", WINDOW + "/rating"): RouteCase(
+        {cell: "wrong_role" for cell in TICKET_CALL},
+        kind="window",
+        command="rating.by_device",
+        body=lambda ids, hall: {"level": 5},
+    ),
+    ("POST", HALL + "/ballots"): RouteCase(
+        BALLOT,
+        command="rating.by_slip",
+        body=lambda ids, hall: {"slip": "00000000000000", "level": 5},
+    ),
     ("GET", HALL + "/registrations/{reg_no}"): RouteCase(REGISTRATION_READ),
     ("POST", HALL + "/registrations"): RouteCase(
         REGISTER, command="ticket.register", body=lambda ids, hall: {"item": "amr-001"}

@@ -22,7 +22,7 @@ from server.domain.queueing import TZ
 from server.keys import STORE
 from tests.api_client import Api
 from tests.cases.helpers import IMMEDIATE, PROMISED, SIGNOFF, at, use_clock
-from tests.queue_helpers import item_of_window, kiosk_token
+from tests.queue_helpers import item_of_window, kiosk_token, rater_at
 
 H = "/api/halls/rizhao"
 W = H + "/windows"
@@ -307,6 +307,45 @@ async def case_lives(api: Api, live) -> dict[str, list[int]]:
     return answers
 
 
+async def ratings_given(api: Api, live, db) -> dict[str, list[int]]:
+    """好差评: the clerk at window 1 asks for a rating of a ticket served there without a case,
+    the window's device sends a bad one (its department's rectification opens); the applicant of
+    a completed case rates it through the SMS link."""
+    answers: dict[str, list[int]] = {}
+    ticket = await db.fetchval(
+        "select t.id from ticket t join service_window w on w.id = t.window_id "
+        "where w.window_no = 1 and t.status = 'done' and t.outcome = 'served' "
+        "and not exists (select 1 from service_case c where c.ticket_id = t.id) "
+        "order by t.id desc limit 1"
+    )
+    assert ticket is not None, "the morning served no ticket without a case at window 1"
+    status, body = await api.call(
+        "clerk001", "POST", f"{W}/1/rating-request", json={"ticket_id": ticket}
+    )
+    assert status == 200, body
+    answers["rating.request"] = body["seq"]
+    device = await rater_at(db, 1)
+    async with ClientSession(base_url=live.url) as phone:  # no staff cookie: a citizen's
+        resp = await phone.post(
+            f"{W}/1/rating",
+            json={"level": 1, "reasons": ["attitude"]},
+            headers={"Authorization": f"Bearer {device}"},
+        )
+        body = await resp.json()
+        assert resp.status == 201, body
+        answers["rating.by_device"] = body["seq"]
+        invite = await db.fetchval(
+            "select body from notification where dedupe_key like 'rate-invite:%' limit 1"
+        )
+        assert invite is not None, "no completed case was invited to rate"
+        token = invite.split("/rate/")[1].split()[0]
+        resp = await phone.post(f"/api/rate/{token}", json={"level": 5})
+        body = await resp.json()
+        assert resp.status == 201, body
+        answers["rating.by_invite"] = body["seq"]
+    return answers
+
+
 async def run_timers(live, db) -> None:
     """Every declared timer job, as the owning process runs it, after closing time with a
     ticket parked for a day."""
@@ -341,6 +380,7 @@ async def test_a_morning_of_events_keeps_to_the_catalogue(live, http, db):
     answers = await a_morning(api, http, db)
     for name, seqs in (await case_lives(api, live)).items():
         answers.setdefault(name, []).extend(seqs)
+    answers.update(await ratings_given(api, live, db))
     await run_timers(live, db)
     answers.update(await an_alarm_handled(api, db))
     hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
