@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -112,8 +113,15 @@ def _respond(op: Operation, reply: Reply, request: web.Request, strict: bool) ->
         headers = {}
         if reply.cache_seconds:
             headers["Cache-Control"] = f"public, max-age={reply.cache_seconds}"
+        if reply.filename is not None:
+            headers["Content-Disposition"] = attachment(reply.filename)
+        media_type, _, charset = reply.media_type.partition("; charset=")
         return web.Response(
-            body=reply.data, status=status, content_type=reply.media_type, headers=headers
+            body=reply.data,
+            status=status,
+            content_type=media_type,
+            charset=charset or None,
+            headers=headers,
         )
     data = reply.data
     if op.kind == "command" and isinstance(data, dict):
@@ -138,6 +146,15 @@ def _respond(op: Operation, reply: Reply, request: web.Request, strict: bool) ->
     if reply.session_ended:
         resp.del_cookie(SESSION_COOKIE, path="/")
     return resp
+
+
+def attachment(name: str) -> str:
+    """Content-Disposition of a download: an ASCII fallback name, and the real (e.g. Chinese)
+    one in RFC 5987 form, which every current browser uses."""
+    ascii_name = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
+    )
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _check_error(op: Operation, exc: DomainError) -> None:

@@ -13,6 +13,7 @@ from server.catalogue import (
     projects,
     queue,
     ratings,
+    reports,
     supervision,
     workflow_figures,
     workflows,
@@ -31,6 +32,7 @@ CATALOGUE = Catalogue(
         workflow_figures.CAPABILITY,
         projects.CAPABILITY,
         ratings.CAPABILITY,
+        reports.CAPABILITY,
     ]
 )
 

@@ -62,6 +62,7 @@ class Reply:
     status: int | None = None
     media_type: str | None = None  # non-JSON data (bytes), e.g. image/svg+xml
     cache_seconds: int | None = None
+    filename: str | None = None  # a download: Content-Disposition attachment with this name
     session_token: str | None = None
     session_max_age: int | None = None
     session_ended: bool = False

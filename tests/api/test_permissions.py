@@ -702,6 +702,10 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ),
     # a workflow's figures (联办成效): the readers of the case metrics
     ("GET", HALL + "/workflows/{code}/figures"): RouteCase(CASE_METRICS),
+    # the reports (/reports, issue 11): the readers of the case metrics
+    ("GET", HALL + "/reports"): RouteCase(CASE_METRICS),
+    ("GET", HALL + "/reports/export"): RouteCase(CASE_METRICS, query="?format=csv"),
+    ("GET", HALL + "/reports/talks"): RouteCase(CASE_METRICS, query="?month=2026-12"),
     ("PUT", HALL + "/workflows/{code}"): RouteCase(
         WORKFLOW_PUBLISH,
         command="workflow.publish",
