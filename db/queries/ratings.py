@@ -1,6 +1,6 @@
 """Ratings (好差评, issue 11): what is rated and who served it, the rating itself (once per
 subject, whatever the channel), SMS invitations, the window's rating request, and the
-rectification a bad review opens."""
+ratings read back (the rectification a bad review opens: db/queries/rectification.py)."""
 
 from __future__ import annotations
 
@@ -102,12 +102,21 @@ from service_window w join hall h on h.id = w.hall_id
 where h.code = $1 and w.window_no = $2
 """
 
-# ------------------------------------------------------------------------------ 整改
-
-RECTIFICATION_DAYS = "select rectification_days from hall where id = $1"
-
-INSERT_RECTIFICATION = """
-insert into rectification (hall_id, rating_id, department_id, window_id, state, opened_at, due_at)
-values ($1, $2, $3, $4, 'open', $5, $6)
-returning id
+# The ratings read back (screens, reports): never the citizen's identity; the comment is left
+# out by the domain for a clerk. $2/$3 the range [from, to), the rest optional filters.
+RATINGS = """
+select g.id, g.level, g.reasons, g.comment, g.channel, g.real_name, g.rated_at, g.excluded,
+       split_part(g.subject, ':', 1) as subject_kind, w.window_no, d.code as department,
+       s.display_name as clerk_name, r.id as rectification_id, r.state as rectification_state
+from rating g
+left join service_window w on w.id = g.window_id
+left join department d on d.id = g.department_id
+left join staff s on s.id = g.clerk_id
+left join rectification r on r.rating_id = g.id
+where g.hall_id = $1 and g.rated_at >= $2 and g.rated_at < $3
+  and ($4::int is null or g.window_id = $4)
+  and ($5::int is null or g.department_id = $5)
+  and ($6::boolean is null or (g.level <= 2) = $6)
+order by g.rated_at desc, g.id desc
+limit $7
 """

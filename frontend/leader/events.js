@@ -4,6 +4,7 @@
 // request at once. Supervision's alarms for the department go to the alarm list's reducer
 // (shared/alarms.js).
 import { ALARM_EVENTS, reduceAlarms } from "../shared/alarms.js";
+import { RECTIFICATION_EVENTS, touchesTasks } from "./rectification-model.js";
 
 /** Event types the leader's screen reacts to. */
 export const HANDLED_EVENTS = Object.freeze([
@@ -11,6 +12,8 @@ export const HANDLED_EVENTS = Object.freeze([
   "signoff.decided",
   "case.changed",
   ...ALARM_EVENTS,
+  // 整改: the department's tasks are read again (rectification-model.js)
+  ...RECTIFICATION_EVENTS,
 ]);
 
 /** Event types that change nothing on it: the queue and the windows (the department room
@@ -48,10 +51,10 @@ export const IGNORED_EVENTS = Object.freeze([
   "joint_step.consented",
   // a project's stage accepted or completed: its cases' own events say what changed
   "project.changed",
-  // 好差评 (issue 11): the screens that show ratings and rectification come with it
+  // 好差评 (issue 11): a rating by itself changes nothing here; a bad one's task comes as
+  // rectification.opened
   "rating.given",
   "rating.requested",
-  "rectification.opened",
 ]);
 
 /**
@@ -59,7 +62,9 @@ export const IGNORED_EVENTS = Object.freeze([
  * request is removed in place) and says what the screen must do:
  * {refetch: read the list again, removed: the signoff_id taken off or null, arrived: the
  *  signoff_id of a new request for this department or null; for an alarm event also alarms:
- *  what it does to the department's open `alarms`, shared/alarms.js reduceAlarms}. Null for an
+ *  what it does to the department's open `alarms`, shared/alarms.js reduceAlarms; for a
+ *  rectification event also rectifications: whether the department's 整改 list must be read
+ *  again}. Null for an
  * ignored or unknown type.
  */
 export function reduceLeaderEvent(requests, ev, { department = null, alarms = [] } = {}) {
@@ -67,6 +72,10 @@ export function reduceLeaderEvent(requests, ev, { department = null, alarms = []
   const effect = { refetch: false, removed: null, arrived: null };
   if (ALARM_EVENTS.includes(ev.type)) {
     effect.alarms = reduceAlarms(alarms, ev, { department });
+    return effect;
+  }
+  if (RECTIFICATION_EVENTS.includes(ev.type)) {
+    effect.rectifications = touchesTasks(ev, department);
     return effect;
   }
   switch (ev.type) {

@@ -8,6 +8,7 @@ import { $, api, coalesce, fill, formatDateTime, h, hallOf, logOut, pageActor, t
 import { connectTerminal } from "../shared/live.js";
 import { remainingText } from "../track/timeline.js";
 import { createLeaderAlarms } from "./alarms.js";
+import { createRectifications } from "./rectification.js";
 import { keepSelection, moveSelection, reduceLeaderEvent, waitedText, waitState } from "./events.js";
 
 const NEW_FOR_MS = 15000;        // a new arrival stays highlighted this long
@@ -32,6 +33,7 @@ const state = {
 };
 
 const alarms = createLeaderAlarms({ hall: () => state.hall, department: () => state.department, toLogin });
+const rectifications = createRectifications({ hall: () => state.hall, department: () => state.department, toLogin });
 
 const selectedRequest = () => state.requests.find((r) => r.signoff_id === state.selected) || null;
 
@@ -256,8 +258,8 @@ document.addEventListener("keydown", (ev) => {
   // a moment after Esc (its close event comes later), and then the keys are the list's
   const field = ev.target instanceof HTMLElement && ev.target.matches("input, textarea, select");
   if (field && !$("#decide-dialog").contains(ev.target)) return;
-  // the alarm list's buttons and forms keep their keys
-  if (ev.target instanceof HTMLElement && ev.target.closest("#alarms")) return;
+  // the alarm and 整改 lists' buttons and forms keep their keys
+  if (ev.target instanceof HTMLElement && ev.target.closest("#alarms, #rect")) return;
   const key = ev.key;
   if (key === "ArrowDown" || key === "ArrowUp") {
     ev.preventDefault();
@@ -293,12 +295,13 @@ async function start() {
     hall: state.hall.code,
     rooms: [`department:${state.department.code}`],
     // a (re)connect: whatever happened meanwhile is in the list as read now
-    onSnapshot: () => { refetch(); alarms.refresh(); },
-    onLive: () => { refetch(); alarms.refresh(); },
+    onSnapshot: () => { refetch(); alarms.refresh(); rectifications.refresh(); },
+    onLive: () => { refetch(); alarms.refresh(); rectifications.refresh(); },
     onEvent: (ev) => {
       const effect = reduceLeaderEvent(state.requests, ev, { department: state.department.code, alarms: alarms.list() });
       if (!effect) return;
       if (effect.alarms) { alarms.apply(effect.alarms); return; }
+      if ("rectifications" in effect) { if (effect.rectifications) rectifications.refresh(); return; }
       if (effect.removed !== null) {
         state.selected = keepSelection(state.requests, state.selected);
         render();

@@ -54,6 +54,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "rating.given",
   "rating.requested",
   "rectification.opened",
+  "rectification.changed",
 ]);
 
 const FIGURES = ["waiting", "open_windows", "avg_service_seconds", "estimated_wait_seconds"];

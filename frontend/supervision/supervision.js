@@ -16,6 +16,7 @@ import {
 } from "./wall.js";
 import { figuresNote, figuresRow } from "./figures.js";
 import { applyProjectChange, projectRow } from "./projects.js";
+import { createAppeals } from "./appeals.js";
 
 const NEW_FOR_MS = 20000;   // a new alarm stays marked this long
 const TICK_MS = 15000;      // relative times move on
@@ -100,6 +101,9 @@ async function loadProjects() {
 
 const refetchProjects = coalesce(loadProjects, 500);
 
+// 差评申诉: the appeals waiting for a supervisor's decision (appeals.js)
+const appeals = createAppeals({ hall: () => state.hall, toLogin });
+
 function hallNames() {
   const snap = state.model && state.model.snap;
   const names = {};
@@ -142,8 +146,8 @@ function connect() {
   state.live = connectTerminal({
     hall: state.hall,
     // a (re)connect: whatever happened meanwhile is in the snapshot as read now
-    onSnapshot: () => { refetch(); refetchProjects(); },
-    onLive: () => { refetch(); refetchProjects(); },
+    onSnapshot: () => { refetch(); refetchProjects(); appeals.refresh(); },
+    onLive: () => { refetch(); refetchProjects(); appeals.refresh(); },
     onEvent: (ev) => {
       if (!state.model) return;
       const effect = reduceWallEvent(state.model, ev);
@@ -154,6 +158,7 @@ function connect() {
         renderProjects();
         refetchProjects();
       }
+      if (effect.appeals) appeals.refresh();
       if (effect.render) renderWall();
       // alarms too: a snapshot read while this event was on its way must not win over it
       if (effect.refetch || ev.type.startsWith("alarm.")) refetch();

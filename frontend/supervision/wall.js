@@ -28,6 +28,8 @@ export const HANDLED_EVENTS = Object.freeze([
   "calendar.year_loaded",
   // 一表通: a project's stage accepted or completed moves its row of the projects' panel
   "project.changed",
+  // 整改: an appeal made or decided moves the appeals' panel (appeals.js)
+  "rectification.changed",
 ]);
 
 /** Event types that change nothing the wall shows: a ticket's life at the window once called
@@ -53,6 +55,7 @@ export const IGNORED_EVENTS = Object.freeze([
   // 好差评 (issue 11): the screens that show ratings and rectification come with it
   "rating.given",
   "rating.requested",
+  // a new task has no appeal yet; an overdue one reaches the wall as an alarm
   "rectification.opened",
 ]);
 
@@ -97,7 +100,8 @@ export function wallModel(snap) {
  * Applies `ev` to `model` (its alarms and windows changed in place) and says what the page must
  * do: {render: draw again now, refetch: read the snapshot again (coalesced), arrived: the
  * alarm_id just issued or null; project: a project.changed payload for the projects' panel
- * (projects.js), only on that event}. Null for an ignored or unknown type.
+ * (projects.js), only on that event; appeals: true on rectification.changed, the appeals'
+ * panel reads its list again (appeals.js)}. Null for an ignored or unknown type.
  */
 export function reduceWallEvent(model, ev) {
   const d = ev.data || {};
@@ -107,6 +111,9 @@ export function reduceWallEvent(model, ev) {
       // nothing of the snapshot: the panel's own list moves (a county's project comes on the
       // city's stream too)
       return { ...effect, project: d };
+    case "rectification.changed":
+      // nothing of the snapshot: the appeals' panel reads its list again
+      return { ...effect, appeals: true };
     case "alarm.issued":
     case "alarm.changed": {
       const r = reduceAlarms(model.alarms, ev);

@@ -44,6 +44,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "rating.given",
   "rating.requested",
   "rectification.opened",
+  "rectification.changed",
 ]);
 
 const TICKET_EVENTS = new Set(HANDLED_EVENTS.filter((t) => t.startsWith("ticket.")));

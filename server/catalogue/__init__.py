@@ -13,6 +13,7 @@ from server.catalogue import (
     projects,
     queue,
     ratings,
+    rectification,
     reports,
     supervision,
     workflow_figures,
@@ -32,6 +33,7 @@ CATALOGUE = Catalogue(
         workflow_figures.CAPABILITY,
         projects.CAPABILITY,
         ratings.CAPABILITY,
+        rectification.CAPABILITY,
         reports.CAPABILITY,
     ]
 )

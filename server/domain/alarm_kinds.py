@@ -18,6 +18,7 @@ AlarmKind = Literal[
     "window_unattended",
     "pause_overlong",
     "rectification_overdue",
+    "rectification_late",
     "manual",
 ]
 
@@ -33,5 +34,6 @@ KIND_NAMES: Final[dict[str, str]] = {
     "window_unattended": "窗口无人值守",
     "pause_overlong": "暂停超时",
     "rectification_overdue": "督办逾期未答复",
+    "rectification_late": "差评整改逾期",
     "manual": "人工督办",
 }

@@ -116,3 +116,21 @@ RATING_REQUEST: Final[Rule] = {"clerk": "own_window"}
 RATING_DEVICE: Final[Rule] = {"rater": "own_window"}
 RATING_PENDING: Final[Rule] = {"clerk": "own_window", "rater": "own_window"}
 RATING_BALLOT: Final[Rule] = {"supervisor": "supervised"}
+# 整改: the leader of the task's department verifies, rectifies, calls back, closes and appeals;
+# supervision (a city's over its county halls too) decides an appeal; the tasks are read by
+# their department's leader, supervision and the hall admin, who sets the hall's days.
+# The ratings read back: a clerk their own window's (without comments), a leader their
+# department's, supervision and the admin the hall's.
+RECTIFICATION_WORK: Final[Rule] = {"leader": "department"}
+RECTIFICATION_DECIDE: Final[Rule] = {"supervisor": "supervised"}
+RECTIFICATION_READ: Final[Rule] = {
+    "leader": "department",
+    "supervisor": "supervised",
+    "admin": "hall",
+}
+RATINGS_READ: Final[Rule] = {
+    "clerk": "own_window",
+    "leader": "department",
+    "supervisor": "supervised",
+    "admin": "hall",
+}

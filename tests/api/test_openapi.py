@@ -363,6 +363,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
         # supervision: a manual alarm on window 1 (amr), then its life (alarm 1 in a fresh
         # database; a refusal other than the body's is fine)
         ALARM = "/api/alarms/{alarm_id}"
+        RECT = "/api/rectifications/{rectification_id}"
         examples += [
             (
                 "POST",
@@ -425,6 +426,35 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 {"slip": "26120700000001", "level": 5, "reasons": ["efficiency"]},
                 {"slip": "26120700000001", "level": 9},
                 False,
+            ),
+            # 整改: the task of the example does not exist (404); the bodies are what count
+            ("POST", RECT + "/verify", "leader.amr", {"note": "属实"}, {"note": ""}, False),
+            ("POST", RECT + "/rectify", "leader.amr", {"note": "已培训"}, {}, False),
+            (
+                "POST",
+                RECT + "/call-back",
+                "leader.amr",
+                {"reached": True, "note": "已致歉", "followup_level": 4},
+                {"reached": True, "followup_level": 6},
+                False,
+            ),
+            ("POST", RECT + "/close", "leader.amr", {"note": "整改完毕"}, {"note": 1}, False),
+            ("POST", RECT + "/appeal", "leader.amr", {"reason": "恶意差评"}, {"reason": ""}, False),
+            (
+                "POST",
+                RECT + "/decide-appeal",
+                "supervisor1",
+                {"decision": "upheld", "note": "评价人与窗口无业务往来"},
+                {"decision": "withdraw", "note": "x"},
+                False,
+            ),
+            (
+                "PUT",
+                "/api/halls/{hall}/rectification-days",
+                "admin",
+                {"days": 5},
+                {"days": 0},
+                True,
             ),
             (
                 "PUT",

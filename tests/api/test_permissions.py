@@ -493,6 +493,35 @@ kiosk            wrong_role  wrong_role        wrong_role
 display          wrong_role  wrong_role        wrong_role
 """)
 
+# 整改: a bad review's task on the case of that name (R1 on C1's amr, R30 on C30's psb, RJ on CJ):
+# its department's leader works and appeals it; supervision (the city's over its county hall)
+# decides an appeal; its department's leader, supervision and the hall admin read it
+RECT_WORK = table("""
+                 C1          C30               CJ
+clerk            wrong_role  wrong_role        wrong_role
+clerk_unsigned   wrong_role  wrong_role        wrong_role
+leader           own         other_department  other_hall
+supervisor       wrong_role  wrong_role        wrong_role
+admin            wrong_role  wrong_role        wrong_role
+county_clerk     wrong_role  wrong_role        wrong_role
+county_admin     wrong_role  wrong_role        wrong_role
+kiosk            wrong_role  wrong_role        wrong_role
+display          wrong_role  wrong_role        wrong_role
+""")
+RECT_DECIDE = ALARM_SUPERVISE
+RECT_READ = table("""
+                 C1          C30               CJ
+clerk            wrong_role  wrong_role        wrong_role
+clerk_unsigned   wrong_role  wrong_role        wrong_role
+leader           ok          other_department  other_hall
+supervisor       ok          ok                ok
+admin            ok          ok                other_hall
+county_clerk     wrong_role  wrong_role        wrong_role
+county_admin     other_hall  other_hall        ok
+kiosk            wrong_role  wrong_role        wrong_role
+display          wrong_role  wrong_role        wrong_role
+""")
+
 # a manual alarm raised on a hall's window 1: its supervisors, or the city's on a county hall
 ALARM_RAISE = table("""
                  city        county
@@ -513,7 +542,8 @@ DAY = "2026-12-02"
 @dataclass(frozen=True)
 class RouteCase:
     expect: dict[tuple[str, str], str]
-    # "hall" | "window" | "case" | "alarm" (one raised on that case) | "step" (a joint step) |
+    # "hall" | "window" | "case" | "alarm" (one raised on that case) | "rect" (a bad review's
+    # rectification task on that case) | "step" (a joint step) |
     # "project" | "none" (no hall in the path)
     kind: str = "hall"
     command: str | None = None  # audit action of a refusal, for state-changing routes
@@ -537,6 +567,7 @@ def own_case(c1: str, cj: str) -> dict[tuple[str, str], str]:
 
 CASE = "/api/cases/{case_id}"
 ALARM = "/api/alarms/{alarm_id}"
+RECT = "/api/rectifications/{rectification_id}"
 
 
 def own_alarm(expect: dict[tuple[str, str], str], *own: str) -> dict[tuple[str, str], str]:
@@ -822,6 +853,51 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
             ),
         ]
     },
+    # 整改, read and run in this order on R1, R30, RJ: R1's leader (amr) walks it to closed,
+    # then appeals too late; no task has an appeal for supervision to decide
+    ("GET", "/api/rectifications/{rectification_id}"): RouteCase(RECT_READ, kind="rect"),
+    ("GET", HALL + "/rectifications"): RouteCase(STAFF_READ),
+    ("GET", HALL + "/ratings"): RouteCase(ALARM_LIST),
+    ("PUT", HALL + "/rectification-days"): RouteCase(
+        HALL_ADMIN, command="rectification.set_days", body=lambda ids, hall: {"days": 5}
+    ),
+    **{
+        ("POST", RECT + "/" + verb): RouteCase(
+            own_alarm(rule, *own), kind="rect", command=name, body=body
+        )
+        for verb, name, rule, body, own in [
+            (
+                "verify",
+                "rectification.verify",
+                RECT_WORK,
+                lambda i, h: {"note": "权限矩阵"},
+                ("ok",),
+            ),
+            ("rectify", "rectification.rectify", RECT_WORK, lambda i, h: {"note": "矩阵"}, ("ok",)),
+            (
+                "call-back",
+                "rectification.call_back",
+                RECT_WORK,
+                lambda i, h: {"reached": True, "note": "矩阵"},
+                ("ok",),
+            ),
+            ("close", "rectification.close", RECT_WORK, lambda i, h: {"note": ""}, ("ok",)),
+            (
+                "appeal",
+                "rectification.appeal",
+                RECT_WORK,
+                lambda i, h: {"reason": "矩阵"},
+                ("409:rectification_state",),
+            ),
+            (
+                "decide-appeal",
+                "rectification.decide_appeal",
+                RECT_DECIDE,
+                lambda i, h: {"decision": "rejected", "note": "矩阵"},
+                ("409:rectification_state", "409:no_appeal", "409:no_appeal"),
+            ),
+        ]
+    },
     # an alarm's life, run in this order on A1, A30, AJ: A1's department (amr) appeals and
     # answers; the others are not leader.amr's, so they have no appeal to decide
     **{
@@ -954,6 +1030,26 @@ class Matrix:
                 select c.hall_id, 'manual', 'warning', 'case:' || c.id, c.id, c.department_id,
                        c.window_id, 0, $2, $2, c.hall_id
                 from service_case c where c.id = $1
+                returning id""",
+                body["case_id"],
+                at(f"{DAY} 10:00"),
+            )
+            # a bad review of it and its rectification task (written directly: the rating
+            # channels are tests/ratings')
+            self.ids[f"rect.{target}"] = await self.db.fetchval(
+                """
+                with g as (
+                    insert into rating (hall_id, subject, case_id, window_id, clerk_id,
+                                        department_id, level, channel, real_name, rated_at)
+                    select c.hall_id, 'case:' || c.id, c.id, c.window_id, c.clerk_id,
+                           c.department_id, 1, 'device', false, $2
+                    from service_case c where c.id = $1
+                    returning *)
+                insert into rectification (hall_id, rating_id, department_id, window_id, state,
+                                           opened_at, due_at)
+                select g.hall_id, g.id, g.department_id, g.window_id, 'open', $2,
+                       $2 + interval '7 days'
+                from g
                 returning id""",
                 body["case_id"],
                 at(f"{DAY} 10:00"),
@@ -1101,6 +1197,9 @@ class Matrix:
         elif case.kind == "alarm":
             hall = CASES[target][0]
             url = path.replace("{alarm_id}", str(self.ids[f"alarm.{target}"]))
+        elif case.kind == "rect":
+            hall = CASES[target][0]
+            url = path.replace("{rectification_id}", str(self.ids[f"rect.{target}"]))
         else:
             hall = HALLS[target]
             url = path.replace("{hall}", hall)
@@ -1209,6 +1308,7 @@ def test_every_authenticated_route_is_in_the_matrix():
             "window": set(WINDOWS),
             "case": set(CASES),
             "alarm": set(CASES),
+            "rect": set(CASES),
             "step": set(STEPS),
             "project": set(PROJECTS),
         }[case.kind]

@@ -309,8 +309,8 @@ async def case_lives(api: Api, live) -> dict[str, list[int]]:
 
 async def ratings_given(api: Api, live, db) -> dict[str, list[int]]:
     """好差评: the clerk at window 1 asks for a rating of a ticket served there without a case,
-    the window's device sends a bad one (its department's rectification opens); the applicant of
-    a completed case rates it through the SMS link."""
+    the window's device sends a bad one (its department's rectification opens, and its leader
+    verifies it); the applicant of a completed case rates it through the SMS link."""
     answers: dict[str, list[int]] = {}
     ticket = await db.fetchval(
         "select t.id from ticket t join service_window w on w.id = t.window_id "
@@ -334,6 +334,15 @@ async def ratings_given(api: Api, live, db) -> dict[str, list[int]]:
         body = await resp.json()
         assert resp.status == 201, body
         answers["rating.by_device"] = body["seq"]
+        # its department's leader verifies the task the bad review opened (整改)
+        task = await db.fetchval("select max(id) from rectification")
+        assert task is not None, "the bad review opened no rectification"
+        await api.login("leader.amr")
+        status, body = await api.call(
+            "leader.amr", "POST", f"/api/rectifications/{task}/verify", json={"note": "核实属实"}
+        )
+        assert status == 200, body
+        answers["rectification.verify"] = body["seq"]
         invite = await db.fetchval(
             "select body from notification where dedupe_key like 'rate-invite:%' limit 1"
         )
