@@ -142,10 +142,18 @@ async def test_a_transferred_ticket_waits_over_its_whole_visit_and_alarms_once(l
     assert nxt["wait_start_at"] == nxt["queued_at"] - (
         before["called_at"] - before["wait_start_at"]
     )
-    due = nxt["wait_start_at"] + timedelta(minutes=30)
+    # the rest at a fixed instant in service hours: the commands stamped the real clock, whose
+    # time of day (a lunch break, a night, a weekend) must not decide the test
+    waited = nxt["queued_at"] - nxt["wait_start_at"]
+    queued = at("2026-12-07 10:00")
     await db.execute(
-        "update ticket set service_day = $1 where id = $2", service_day(due), nxt["id"]
+        "update ticket set queued_at = $1, wait_start_at = $2, service_day = $3 where id = $4",
+        queued,
+        queued - waited,
+        service_day(queued),
+        nxt["id"],
     )
+    due = queued - waited + timedelta(minutes=30)
     events = await fires_at(live, db, "alarm.fire_ticket_wait", due)
     assert [e.payload["subject"] for e in events] == [f"ticket:{first['id']}"]
     rows = await alarm_rows(db, "ticket_wait")
