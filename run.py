@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "simulate":
+    if args.command == "simulate" and not args.fast:
         from server import simulate
 
         return simulate.main(args)
@@ -311,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
             _run(prepare_database(dsn, settings, seed=False))
         elif command == "seed-demo":
             _run(prepare_database(dsn, settings, seed=True))
+        elif command == "simulate":  # --fast: in-process, on the database itself
+            from server import simulate_fast
+
+            _run(prepare_database(dsn, settings, seed=True))
+            return simulate_fast.main(args, server_dsn(settings, dsn))
         elif command == "calendar-import":
             return asyncio.run(calendar_import(settings, dsn, args.hall, args.file))
         else:

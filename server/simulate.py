@@ -198,6 +198,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "registrations elsewhere)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="generate the days in-process through the product's commands on a simulated "
+        "clock, as fast as the database goes (server/simulate_fast.py; needs the database, "
+        "not a running server: DATABASE_URL or --database-url)",
+    )
 
 
 @dataclass
