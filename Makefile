@@ -4,8 +4,9 @@
 # make lock: regenerate requirements.lock / requirements-dev.lock from requirements*.txt
 # Installs come from the lock files only, so every machine gets the same versions, transitive
 # ones included; requirements*.txt are the hand-edited top-level lists (run make lock after).
-# install also puts the browser's socket.io client into frontend/node_modules (npm ci, pinned
-# by frontend/package-lock.json); without npm the Python parts still install and run
+# install also puts the browser's socket.io client and Apache ECharts (the charts of /reports)
+# into frontend/node_modules (npm ci, pinned by frontend/package-lock.json); without npm the
+# Python parts still install and run
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -36,7 +37,7 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix frontend --no-audit --no-fund --loglevel=error && touch $@; \
 	else \
-		echo "npm not found: the screens need frontend/node_modules (socket.io client); install Node.js + npm, then make install"; \
+		echo "npm not found: the screens need frontend/node_modules (socket.io client, echarts); install Node.js + npm, then make install"; \
 	fi
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
