@@ -1041,6 +1041,20 @@ class FastSimulation:
                 },
             )
             out["metrics"] = m["groups"][0] if m["groups"] else {}
+            # the reports (GET /api/halls/{hall}/reports), the hall's own row
+            r = await self.op(
+                "report.figures",
+                self.supervisor,
+                {
+                    "hall": self.o.hall,
+                    "from": self.first.isoformat(),
+                    "to": self.last.isoformat(),
+                    "by": "hall",
+                },
+            )
+            out["report"] = next(
+                (g for g in r["groups"] if g["key"] == self.o.hall), r["groups"][0]
+            )
         lo = datetime.combine(self.first, clock_time(0), tzinfo=TZ)
         hi = datetime.combine(self.last + timedelta(days=1), clock_time(0), tzinfo=TZ)
         async with self.pool.acquire() as conn:
@@ -1165,6 +1179,23 @@ def summary(s: FastStats, fig: dict[str, Any], o: FastOptions) -> str:
             _n(fig.get("rectifications")),
         ),
     ]
+    rep = fig.get("report")
+    if rep:  # the reports screen's figures for the run's days
+        rows += [
+            (
+                "reports: cases / completed",
+                "",
+                f"{s.cases:,} / {s.completed:,}",
+                f"{rep['cases']:,} / {rep['completed']:,}",
+            ),
+            ("reports: immediate rate", "", "", _pct(rep.get("immediate_rate"))),
+            ("reports: on-time rate", "", "", _pct(rep.get("on_time_rate"))),
+            ("reports: joint cases", "", _n(s.joint), _n(rep.get("joint_cases"))),
+            ("reports: ratings (rated in the range)", "", _n(s.rated), _n(rep.get("ratings"))),
+            ("reports: satisfaction rate", "", "", _pct(rep.get("satisfaction_rate"))),
+            ("reports: bad reviews", "", _n(s.levels[1] + s.levels[2]), _n(rep.get("bad_reviews"))),
+            ("reports: alarms", "", "", _n(rep.get("alarms"))),
+        ]
     rate = s.cases / s.seconds if s.seconds else 0.0
     commands = s.commands / s.seconds if s.seconds else 0.0
     lines = [

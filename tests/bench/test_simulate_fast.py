@@ -63,6 +63,12 @@ async def test_fast_year_on_three_days(db_dsn: str, db):
     assert m["immediate_rate"] == round(stats.completed_immediate / stats.completed, 4)
     assert m["on_time_rate"] == round(1 - stats.completed_late / stats.completed, 4)
 
+    # and the reports' (issue 11) row of the hall says the same of the cases
+    rep = fig["report"]
+    assert (rep["cases"], rep["completed"]) == (stats.cases, stats.completed)
+    assert rep["immediate_rate"] == m["immediate_rate"]
+    assert rep["joint_cases"] == stats.joint
+
     # ratings through the three channels, at their response rates, one per case
     rows = await db.fetch("select channel, level, subject from rating")
     assert len(rows) == stats.rated == sum(fig["ratings"].values())
