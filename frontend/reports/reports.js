@@ -39,7 +39,7 @@ function drawCharts(rep) {
   const t = trendSeries(rep.series.trend);
   chart("#chart-trend", {
     tooltip: { trigger: "axis" },
-    legend: { data: ["取号", "办结", "平均等候(分)", "满意率(%)"] },
+    legend: { top: 0, data: ["取号", "办结", "平均等候(分)", "满意率(%)"] },
     grid: { left: 48, right: 48, bottom: 28, top: 36 },
     xAxis: { type: "category", data: t.days },
     yAxis: [{ type: "value", name: "人次" }, { type: "value", name: "分/%" }],
@@ -53,7 +53,7 @@ function drawCharts(rep) {
   const r = ranking(rep.groups, rep.by);
   chart("#chart-rank", {
     tooltip: { trigger: "axis" },
-    legend: { data: ["满意率(%)", "按时办结率(%)"] },
+    legend: { top: 0, data: ["满意率(%)", "按时办结率(%)"] },
     grid: { left: 110, right: 24, bottom: 24, top: 36 },
     xAxis: { type: "value", max: 100 },
     yAxis: { type: "category", inverse: true, data: r.labels },
@@ -91,7 +91,7 @@ function drawCharts(rep) {
     ];
     chart("#chart-halls", {
       tooltip: { trigger: "axis" },
-      legend: { data: series.map(([n]) => n) },
+      legend: { top: 0, data: series.map(([n]) => n) },
       grid: { left: 48, right: 16, bottom: 28, top: 36 },
       xAxis: { type: "category", data: labels },
       yAxis: { type: "value" },

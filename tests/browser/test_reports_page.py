@@ -4,6 +4,9 @@ names window 2 for December, the export links carry the range, and nothing errs 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from playwright.async_api import expect
 
 from tests.browser.conftest import collect_errors
@@ -40,6 +43,10 @@ async def test_reports_page_shows_figures_and_draws_charts(live, http, db, new_c
     assert href == (
         "/api/halls/rizhao/reports/export?from=2026-12-01&to=2026-12-31&by=window&format=xlsx"
     )
+    if os.environ.get("HALLOPS_SCREENSHOTS") == "1":
+        # docs/screenshots/reports.png (HALLOPS_SCREENSHOTS_DIR writes it elsewhere)
+        out = Path(os.environ.get("HALLOPS_SCREENSHOTS_DIR") or "docs/screenshots")
+        await page.screenshot(path=out / "reports.png", full_page=True)
     # the print stylesheet hides the controls and keeps the title
     await page.emulate_media(media="print")
     await expect(page.locator("#controls")).to_be_hidden()
