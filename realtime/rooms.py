@@ -49,10 +49,14 @@ class RoomFilter:
     # Events for every room ("all": window changes, the notice line) reach staff terminals,
     # which show the window board; not the anonymous citizen following one case.
     hall_wide: bool = True
+    # when set, only these event types (a rating device: its window's rating events)
+    types: frozenset[str] | None = None
     # event type -> the rooms it is declared to reach (derived once by the catalogue)
     routes: dict[str, frozenset[str]] = field(default_factory=lambda: CATALOGUE.rooms)
 
     def __call__(self, rec: EventRecord) -> bool:
+        if self.types is not None and rec.type not in self.types:
+            return False
         rooms = self.routes.get(rec.type, frozenset())
         if "all" in rooms:
             return self.hall_wide
@@ -108,3 +112,19 @@ async def room_filter(conn: Conn, hall_id: int, rooms: Any) -> RoomFilter | None
 def case_filter(case_id: int) -> RoomFilter:
     """The citizen's view: the events of one case only."""
     return RoomFilter(set(), set(), set(), case_ids={case_id}, hall_wide=False)
+
+
+# What a window's rating device (评价器) is told: its window's request, and the rating given
+# (no citizen identity, no comment); nothing else of the hall — it stands facing the citizen.
+RATER_EVENTS: Final = frozenset({"rating.requested", "rating.given"})
+
+
+def rater_filter(window_id: int | None) -> RoomFilter:
+    """A rating device's view, whatever rooms it asks for: its own window's rating events."""
+    return RoomFilter(
+        {window_id} if window_id is not None else set(),
+        set(),
+        set(),
+        hall_wide=False,
+        types=RATER_EVENTS,
+    )

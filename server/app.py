@@ -184,6 +184,7 @@ PAGES = (
     "queue",
     "login",
     "notice",
+    "ballots",
 )
 
 
@@ -201,4 +202,7 @@ def _add_pages(app: web.Application) -> None:
         index = FRONTEND / name / "index.html"
         if index.exists():
             app.router.add_get(f"/{name}", page(index))
+    # 好差评: the window's rating device, and the SMS link's page (public, by its token)
+    app.router.add_get(r"/rate/window/{window_no:\d+}", page(FRONTEND / "rate" / "window.html"))
+    app.router.add_get(r"/rate/{token:[A-Za-z0-9]{8,40}}", page(FRONTEND / "rate" / "index.html"))
     app.router.add_static("/static/", FRONTEND, show_index=False)

@@ -35,6 +35,7 @@ DEMO_PASSWORDS: dict[str, str] = {
     "admin": "Admin#2026",
     "kiosk": "Kiosk#2026",
     "display": "Display#2026",
+    "rater": "Rater#2026",
 }
 
 CITY_CODE = "rizhao"
@@ -192,6 +193,32 @@ def _plan() -> tuple[_Hall, ...]:
     return tuple(halls)
 
 
+_DEVICE_HAS_WINDOW = """
+select exists (select 1 from information_schema.columns
+               where table_name = 'device' and column_name = 'window_id'
+                 and table_schema = current_schema())
+"""
+
+
+def rater_code(hall_code: str, window_no: int) -> str:
+    """The demo code of a window's rating device (评价器): rater-001 in the city hall (the
+    window's number), juxian.rater-01 in a county hall, as its clerks' logins."""
+    if hall_code == CITY_CODE:
+        return f"rater-{window_no:03d}"
+    return f"{hall_code}.rater-{window_no:02d}"
+
+
+def _rater_pattern(hall_code: str) -> str:
+    return "rater-NNN（NNN 为窗口号）" if hall_code == CITY_CODE else f"{hall_code}.rater-NN"
+
+
+def _raters(hall: _Hall) -> list[tuple[str, str, str, int]]:
+    """One rating device per window: (code, 'rater', name, window_no)."""
+    return [
+        (rater_code(hall.code, no), "rater", f"{no}号窗口评价器", no) for no, *_ in hall.windows
+    ]
+
+
 def demo_logins() -> list[dict]:
     """A handful of example logins (staff and devices) with their demo passwords.
 
@@ -209,14 +236,22 @@ def demo_logins() -> list[dict]:
             "kiosk-01",
             "display-01",
             "led-01",
+            "rater-001",
         ],
-        "juxian": ["juxian.clerk01", "juxian.leader.amr", "juxian.admin", "juxian.kiosk-01"],
+        "juxian": [
+            "juxian.clerk01",
+            "juxian.leader.amr",
+            "juxian.admin",
+            "juxian.kiosk-01",
+            "juxian.rater-01",
+        ],
     }
     out = []
     for hall in _plan():
         shorts = {code: short for code, _, short in hall.departments}
         people = {s[0]: s for s in hall.staff}
         devices = {d[0]: d for d in hall.devices}
+        devices.update({r[0]: r[:3] for r in _raters(hall)})
         for username in wanted.get(hall.code, []):
             if username in people:
                 _, display_name, role, dept, window_no = people[username]
@@ -255,7 +290,12 @@ def demo_logins() -> list[dict]:
                         "department": None,
                         "window_no": None,
                         "password": DEMO_PASSWORDS[kind],
-                        "note": f"{hall.code}: 设备 {device_name}",
+                        "note": f"{hall.code}: 设备 {device_name}"
+                        + (
+                            f"（每个窗口一台：{_rater_pattern(hall.code)}，同一密码）"
+                            if kind == "rater"
+                            else ""
+                        ),
                     }
                 )
     return out
@@ -267,6 +307,7 @@ def _roles_by_login() -> dict[str, str]:
     for hall in _plan():
         roles.update({s[0]: s[2] for s in hall.staff})
         roles.update({d[0]: d[1] for d in hall.devices})
+        roles.update({r[0]: r[1] for r in _raters(hall)})
     return roles
 
 
@@ -543,6 +584,22 @@ async def _seed_hall(
         [d[1] for d in hall.devices],
         [d[2] for d in hall.devices],
         [hashes[d[1]] for d in hall.devices],
+    )
+    # the rating device (评价器) of every window, bound to it (from migration 0020 on: the
+    # upgrade test seeds an older schema)
+    raters = _raters(hall) if await conn.fetchval(_DEVICE_HAS_WINDOW) else []
+    await conn.execute(
+        """
+        insert into device (hall_id, code, kind, name, secret_hash, window_id)
+        select $1, t.code, 'rater', t.name, $4, t.window_id
+        from unnest($2::text[], $3::text[], $5::int[]) with ordinality as t(code, name, window_id, ord)
+        order by t.ord
+        """,
+        hall_id,
+        [r[0] for r in raters],
+        [r[2] for r in raters],
+        hashes["rater"],
+        [window_ids[r[3]] for r in raters],
     )
 
     await seed_calendar(conn, hall_id, CALENDAR_YEARS)

@@ -97,7 +97,8 @@ limit 1
 """
 
 WINDOW = """
-select w.id, w.window_no, w.hall_id, w.department_id, h.parent_id as hall_parent_id
+select w.id, w.window_no, w.hall_id, w.department_id, h.parent_id as hall_parent_id,
+       h.name as hall_name, w.display_name
 from service_window w join hall h on h.id = w.hall_id
 where h.code = $1 and w.window_no = $2
 """

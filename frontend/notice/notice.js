@@ -86,7 +86,9 @@ function render(n) {
     h("p", {}, n.phone
       ? `办结后将向 ${n.phone} 发送评议短信，请您对窗口服务作出评价；也可在下方勾选后，将本告知单投入大厅评议箱。`
       : "办结后请在下方勾选，将本告知单投入大厅评议箱；也可扫描查询网址进行评价。"),
-    h("div", { class: "n-boxes" }, ["满意", "基本满意", "不满意"].map((t) => h("span", {}, h("i", {}), t))),
+    // the national 好差评 scale, five levels (a supervisor keys the ticked one from the box)
+    h("div", { class: "n-boxes" }, ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+      .map((t) => h("span", {}, h("i", {}), t))),
     h("div", { class: "n-sign" }, "意见建议：", h("span", { class: "n-line" })));
 
   const sheet = $("#sheet");

@@ -1,4 +1,4 @@
-// Device pages (kiosk, display) authenticate with a device token, not a person's session.
+// Device pages (kiosk, display, the window's rating device) authenticate with a device token, not a person's session.
 //
 //   /kiosk?device=kiosk-01     first visit: a one-time setup form asks for the device secret
 //                              (POST /api/auth/device); the token is kept in localStorage
@@ -7,7 +7,8 @@
 // The token is checked with GET /api/session; a refused token brings the setup form back.
 import { api, h, hallOf, param } from "./api.js";
 
-const KIND_LABEL = { kiosk: "自助受理机", display: "叫号显示屏" };
+const KIND_LABEL = { kiosk: "自助受理机", display: "叫号显示屏", rater: "评价器" };
+const KIND_EXAMPLE = { kiosk: "kiosk-01", display: "display-01", rater: "rater-001" };
 
 function storageKey(kind) {
   return `hallops.device.${kind}`;
@@ -42,7 +43,8 @@ async function check(token) {
 
 /**
  * Resolves to {token, actor, hall: {code, name}, code} once the device is set up.
- * `kind` is "kiosk" or "display"; the actor must have that role.
+ * `kind` is "kiosk", "display" or "rater" (a window's rating device); the actor must have that
+ * role.
  */
 export async function deviceLogin(kind) {
   const wanted = param("device");
@@ -83,7 +85,7 @@ function setupForm(kind, code) {
   return new Promise((resolve) => {
     const codeInput = h("input", {
       class: "input", name: "code", value: code, required: true, autocomplete: "off",
-      placeholder: kind === "kiosk" ? "例如 kiosk-01" : "例如 display-01",
+      placeholder: `例如 ${KIND_EXAMPLE[kind]}`,
     });
     const secretInput = h("input", {
       class: "input", name: "secret", type: "password", required: true, autocomplete: "off",

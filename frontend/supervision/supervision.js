@@ -182,6 +182,8 @@ function keepUrl() {
   if (document.body.classList.contains("wall-mode")) q.set("wall", "1");
   const s = q.toString();
   history.replaceState(null, "", `${location.pathname}${s ? `?${s}` : ""}`);
+  // the ballot box's batch screen of the hall in view (评议箱计票)
+  $("#ballots-link").href = `/ballots?hall=${encodeURIComponent(state.hall)}`;
 }
 
 function go(view) {

@@ -42,3 +42,22 @@ test("the day's close refreshes the board; ignored types answer null", () => {
   assert.equal(reduceWindowEvent(windows(), event("hall.notice_set", {}), AT_15), null);
   assert.equal(reduceWindowEvent(windows(), event("session.ended", {}), AT_15), null);
 });
+
+test("好差评 at this window: the request waits, the rating shows its level, 差评 marked", () => {
+  const asked = reduceWindowEvent(windows(), event("rating.requested", { window_no: 15, subject: "ticket" }), AT_15);
+  assert.equal(asked.rating.pending, true);
+  const good = reduceWindowEvent(windows(), event("rating.given", {
+    window_no: 15, level: 4, level_name: "满意", bad: false, channel: "device" }), AT_15);
+  assert.deepEqual(good.rating, { pending: false, bad: false, text: "群众评价：满意 · 评价器" });
+  const bad = reduceWindowEvent(windows(), event("rating.given", {
+    window_no: 15, level: 1, level_name: "非常不满意", bad: true, channel: "sms" }), AT_15);
+  assert.equal(bad.rating.bad, true);
+  assert.match(bad.rating.text, /非常不满意（差评）/);
+  assert.equal(JSON.stringify(bad.rating).includes("comment"), false);
+});
+
+test("another window's rating, or one at the picker, shows nothing", () => {
+  const ev = event("rating.given", { window_no: 16, level: 5, level_name: "非常满意", bad: false, channel: "device" });
+  assert.equal(reduceWindowEvent(windows(), ev, AT_15).rating, null);
+  assert.equal(reduceWindowEvent(windows(), ev, {}).rating, null);
+});

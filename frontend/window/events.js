@@ -5,7 +5,11 @@
 // step events to the inbox's (shared/inbox.js).
 import { ALARM_EVENTS, reduceAlarms } from "../shared/alarms.js";
 import { INBOX_EVENTS, reduceInbox } from "../shared/inbox.js";
+import { ratingNotice } from "../rate/model.js";
 import { CASE_EVENTS, reduceCaseEvent } from "./case-model.js";
+
+/** 好差评 at this window: the clerk's request, and the citizen's answer (issue 11). */
+export const RATING_EVENTS = Object.freeze(["rating.requested", "rating.given"]);
 
 /** Event types the terminal reacts to. */
 export const HANDLED_EVENTS = Object.freeze([
@@ -28,6 +32,7 @@ export const HANDLED_EVENTS = Object.freeze([
   ...CASE_EVENTS,
   ...ALARM_EVENTS,
   ...INBOX_EVENTS,
+  ...RATING_EVENTS,
 ]);
 
 /** Event types that change nothing on the terminal (a session ending closes the socket and the
@@ -40,9 +45,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "session.ended",
   // a project's stage accepted or completed: its cases' own events say what changed
   "project.changed",
-  // 好差评 (issue 11): the screens that show ratings and rectification come with it
-  "rating.given",
-  "rating.requested",
+  // 整改 (issue 11): the department's task, not the window's
   "rectification.opened",
   "rectification.changed",
 ]);
@@ -67,7 +70,9 @@ function touchesBoard(d, windowNo, clerkId, windowQueues) {
  *  alarms: for an alarm event, what it does to this window's open `alarms` (shared/alarms.js
  *  reduceAlarms; null at the window picker);
  *  inbox: for a joint step event, what it does to the department's open steps `inbox`
- *  ({steps, department, me}: shared/inbox.js reduceInbox; null at the window picker)}.
+ *  ({steps, department, me}: shared/inbox.js reduceInbox; null at the window picker);
+ *  rating: for a rating event at this window, what the rating line shows ({pending, text,
+ *  bad}); null for another window's or at the picker}.
  * Returns null for an ignored or unknown type.
  */
 export function reduceWindowEvent(windows, ev, {
@@ -86,6 +91,10 @@ export function reduceWindowEvent(windows, ev, {
   if (INBOX_EVENTS.includes(ev.type)) {
     const { steps = [], department = null, me = {} } = inbox;
     effect.inbox = windowNo === null ? null : reduceInbox(steps, ev, { department, me: { windowNo, ...me } });
+    return effect;
+  }
+  if (RATING_EVENTS.includes(ev.type)) {
+    effect.rating = windowNo === null || d.window_no !== windowNo ? null : windowRating(ev);
     return effect;
   }
   const mine = windowNo === null ? null : windows.get(windowNo);
@@ -114,4 +123,13 @@ export function reduceWindowEvent(windows, ev, {
     default:
       return null;
   }
+}
+
+/** The rating line of the terminal: waiting for the citizen's tap, or the level given (差评
+ * marked); never who rated. */
+export function windowRating(ev) {
+  if (ev.type === "rating.requested") {
+    return { pending: true, bad: false, text: "已请群众评价，等待群众在评价器上评价…" };
+  }
+  return { pending: false, ...ratingNotice(ev.data || {}) };
 }

@@ -335,6 +335,8 @@ function updateButtons() {
   set("#act-noshow", called);
   set("#act-start", called);
   set("#act-finish", serving);
+  // 好差评: the service being given, or the last one (the server names what is not rateable)
+  set("#act-rate", open && (!cur || serving));
   set("#act-transfer", !!cur);
   set("#act-park", !!cur);
   set("#act-cancel", !!cur);
@@ -366,7 +368,8 @@ const actions = {
   call: () => command("call-next", undefined, (r) => `已呼叫 ${ticketNo(r)} 号`),
   recall: () => command("recall", undefined, (r) => `已重呼 ${ticketNo(r)} 号（第 ${r.ticket.recalls} 次）`),
   start: () => command("start", undefined, (r) => `${ticketNo(r)} 号开始办理`),
-  finish: () => command("finish", undefined, (r) => `${ticketNo(r)} 号已办结`),
+  finish: () => command("finish", undefined, (r) => `${ticketNo(r)} 号已办结，可按 F6 请群众评价`),
+  rate: () => command("rating-request", {}, "已请群众在评价器上评价"),
   noshow: () => {
     const requeue = $("#noshow-requeue").checked;
     return command("no-show", { requeue }, (r) => {
@@ -383,6 +386,7 @@ $("#act-call").addEventListener("click", actions.call);
 $("#act-recall").addEventListener("click", actions.recall);
 $("#act-start").addEventListener("click", actions.start);
 $("#act-finish").addEventListener("click", actions.finish);
+$("#act-rate").addEventListener("click", actions.rate);
 $("#act-noshow").addEventListener("click", actions.noshow);
 $("#act-park").addEventListener("click", actions.park);
 $("#act-transfer").addEventListener("click", actions.transfer);
@@ -416,7 +420,8 @@ $("#cancel-form").addEventListener("submit", async (ev) => {
 });
 
 const KEYS = { F1: ["#act-call", actions.call], F2: ["#act-recall", actions.recall],
-  F3: ["#act-start", actions.start], F4: ["#act-finish", actions.finish] };
+  F3: ["#act-start", actions.start], F4: ["#act-finish", actions.finish],
+  F6: ["#act-rate", actions.rate] };
 document.addEventListener("keydown", (ev) => {
   if (document.querySelector("dialog[open]") || $("#terminal").hidden) return;
   const key = KEYS[ev.key];
@@ -593,6 +598,7 @@ function onLiveEvent(ev) {
   if (effect.cases) { cases.apply(effect.cases, ev); return; }
   if ("alarms" in effect) { alarms.apply(effect.alarms); return; }
   if ("inbox" in effect) { inbox.apply(effect.inbox); return; }
+  if ("rating" in effect) { if (effect.rating) showRating(effect.rating); return; }
   if (effect.signedOutHere) {
     api("/api/session").then((s) => { state.actor = s.actor; showPicker("您已在其他终端签退或被管理员签退"); }).catch(() => {});
     return;
@@ -602,6 +608,15 @@ function onLiveEvent(ev) {
     if (!$("#picker").hidden) showPicker();
   }
   if (effect.refreshBoard) refreshBoard();
+}
+
+/** The window's rating line: waiting for the citizen, or the level given (差评 in red). It is a
+ * status region: read out, never focused, so typing in a form goes on undisturbed. */
+function showRating({ pending, bad, text }) {
+  const line = $("#rating-line");
+  line.textContent = text;
+  line.dataset.state = pending ? "pending" : bad ? "bad" : "good";
+  line.hidden = false;
 }
 
 // Signed in at a window, the terminal listens to that window's room (its own events, its

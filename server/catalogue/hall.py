@@ -25,6 +25,7 @@ from server.domain.policies import (
     ANYONE,
     AUDIT_READ,
     HALL_ADMIN,
+    HALL_EVENTS,
     HALL_READ,
     HALL_STREAM,
     STAFF_READ,
@@ -561,7 +562,7 @@ OPERATIONS = (
         list_events,
         EventsParams,
         EventsReply,
-        HALL_STREAM,
+        HALL_EVENTS,
     ),
     _read(
         "hall.departments",

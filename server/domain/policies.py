@@ -19,6 +19,7 @@ ANYONE: Final[Rule] = {
     "admin": "self",
     "kiosk": "self",
     "display": "self",
+    "rater": "self",
 }
 HALL_READ: Final[Rule] = {
     "clerk": "hall",
@@ -28,15 +29,19 @@ HALL_READ: Final[Rule] = {
     "kiosk": "hall",
     "display": "hall",
 }
-# the hall's event stream, live (Socket.IO and the plain feed) or read back: kiosks have no
-# business with it (it tells every call and window change)
-HALL_STREAM: Final[Rule] = {
+# the hall's event stream read back: kiosks have no business with it (it tells every call and
+# window change)
+HALL_EVENTS: Final[Rule] = {
     "clerk": "hall",
     "leader": "hall",
     "supervisor": "supervised",
     "admin": "hall",
     "display": "hall",
 }
+# live (Socket.IO and the plain feed): the same, and a window's rating device (评价器), whose
+# Socket.IO connection the server confines to its own window's rating events
+# (realtime/rooms.rater_filter; the plain feed, unfiltered, refuses it)
+HALL_STREAM: Final[Rule] = {**HALL_EVENTS, "rater": "hall"}
 STAFF_READ: Final[Rule] = {"leader": "department", "supervisor": "supervised", "admin": "hall"}
 AUDIT_READ: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}
 HALL_ADMIN: Final[Rule] = {"admin": "hall"}

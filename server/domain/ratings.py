@@ -307,9 +307,12 @@ def _window_target(w: asyncpg.Record) -> Target:
     )
 
 
-def _request_view(row: asyncpg.Record | None, window_no: int) -> dict[str, Any]:
+def _request_view(row: asyncpg.Record | None, w: asyncpg.Record) -> dict[str, Any]:
     return {
-        "window_no": window_no,
+        "window_no": w["window_no"],
+        # what the rating device shows while idle (it reads no hall data otherwise)
+        "hall_name": w["hall_name"],
+        "window_name": w["display_name"],
         "pending": row is not None,
         "subject": row["subject"].split(":")[0] if row is not None else None,
         "requested_at": row["requested_at"].astimezone(TZ).isoformat() if row is not None else None,
@@ -350,7 +353,7 @@ async def request(
         )
         tx.detail.update(window_no=window_no, subject=subject.key)
         row = await tx.conn.fetchrow(q.REQUEST_OF_WINDOW, w["id"])
-        view = _request_view(row, window_no)
+        view = _request_view(row, w)
         tx.emit(
             REQUESTED,
             {
@@ -370,7 +373,7 @@ async def pending(call: Call, hall_code: str, window_no: int) -> dict[str, Any]:
         w = await _window(conn, hall_code, window_no)
         call.check(_window_target(w))
         row = await conn.fetchrow(q.REQUEST_OF_WINDOW, w["id"])
-    return _request_view(row, window_no)
+    return _request_view(row, w)
 
 
 async def by_device(

@@ -691,3 +691,98 @@ async def test_track_joint_screenshot(db_dsn, db, new_context):
         for ctx in opened:  # before the server stops
             await ctx.close()
         await server.stop()
+
+
+async def test_rating_screenshots(db_dsn, db, new_context):
+    """好差评: the window's rating device asking (a tablet), the SMS link's page on a phone, and
+    the ballot box's batch screen after a few slips."""
+    from server import demo_hall
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = await LiveServer(make_settings(), db_dsn).start()
+    opened = []
+    try:
+        async with ClientSession(base_url=server.url) as http:
+            clock = use_clock(server, at("2026-12-07 10:20"))
+            # window 1: a case completed (its SMS link), then a ticket served and the request
+            clerk, ticket_id, _ = await serving_ticket(http, db, 1)
+            case = await accept(http, clerk, ticket_id=ticket_id, item=PROMISED)
+            for verb, body in (("start", None), ("decision", {"decision": "approve"})):
+                await case_command(http, clerk, case["case_id"], verb, body)
+            await case_command(http, clerk, case["case_id"], "complete")
+            await command(http, clerk, 1, "finish")
+            sms = await db.fetchval(
+                "select body from notification where dedupe_key = $1",
+                f"rate-invite:{case['case_id']}",
+            )
+            link = sms[sms.index("/rate/") :]
+            slips = []
+            for no in (2, 3, 5, 6):
+                item = await item_of_window(db, no)
+                token, _, reg = await serving_ticket(http, db, no, item=item)
+                await command(http, token, no, "finish")
+                slips.append(reg["reg_no"])
+            _, _, reg = await serving_ticket(http, db, 1)
+            resp = await http.post(
+                "/api/halls/rizhao/windows/1/rating-request", json={}, headers=bearer(clerk)
+            )
+            assert resp.status == 200, await resp.json()
+            clock.set(at("2026-12-07 10:32"))
+            supervisor = (await login(http, "supervisor1"))["token"]
+
+        tablet = await new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
+        opened.append(tablet)
+        page = await tablet.new_page()
+        await page.clock.set_fixed_time(clock.now)
+        await page.goto(f"{server.url}/rate/window/1")
+        await page.get_by_label("设备编号").fill("rater-001")
+        await page.get_by_label("设备密钥").fill(demo_hall.password_for("rater-001"))
+        await page.get_by_role("button", name="完成设置").click()
+        await expect(page.locator("#conn")).to_have_text("实时")
+        await expect(page.locator("#ask")).to_be_visible()
+        await page.locator("#reasons button", has_text="办事效率").click()
+        await _settle(page)
+        await page.screenshot(path=OUT / "rate-window.png")
+
+        phone = await new_context(
+            viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=True
+        )
+        opened.append(phone)
+        page = await phone.new_page()
+        await page.clock.set_fixed_time(clock.now)
+        await page.goto(server.url + link)
+        await page.locator(".m-level[data-level='4']").click()
+        await page.get_by_role("button", name="办事效率").click()
+        await page.get_by_label("意见建议").fill("办理很快，材料一次讲清楚了")
+        await _settle(page)
+        await page.screenshot(path=OUT / "rate-sms.png", full_page=True)
+
+        desk = await new_context(server.url, supervisor, viewport={"width": 1440, "height": 900})
+        opened.append(desk)
+        page = await desk.new_page()
+        await page.clock.set_fixed_time(clock.now)
+        await page.goto(f"{server.url}/ballots")
+        await expect(page.locator("#slip")).to_be_focused()
+        for barcode, level in (
+            (slips[0], "5"),
+            (slips[1], "4"),
+            (slips[0], "5"),
+            (slips[2], "2"),
+            ("26010199999999", "3"),
+            (slips[3], "5"),
+        ):
+            await page.keyboard.type(barcode)
+            await page.keyboard.press("Enter")
+            await page.keyboard.press(level)
+            await page.keyboard.press("Enter")
+            await expect(page.locator("#rows tr[data-result='pending']")).to_have_count(0)
+        await expect(page.locator("#rows tr")).to_have_count(6)
+        await page.keyboard.type(reg["reg_no"])
+        await page.keyboard.press("Enter")
+        await page.keyboard.press("4")
+        await _settle(page)
+        await page.screenshot(path=OUT / "ballots.png")
+    finally:
+        for ctx in opened:  # before the server stops
+            await ctx.close()
+        await server.stop()

@@ -337,7 +337,7 @@ async def test_seed_hashes_each_demo_password_once(demo_db):
         ("leader", 1),
         ("supervisor", 1),
     ]
-    assert [(r["kind"], r["n"]) for r in devices] == [("display", 1), ("kiosk", 1)]
+    assert [(r["kind"], r["n"]) for r in devices] == [("display", 1), ("kiosk", 1), ("rater", 1)]
 
 
 # ---------------------------------------------------------------- determinism
