@@ -586,21 +586,23 @@ async def _seed_hall(
         [hashes[d[1]] for d in hall.devices],
     )
     # the rating device (评价器) of every window, bound to it (from migration 0020 on: the
-    # upgrade test seeds an older schema)
-    raters = _raters(hall) if await conn.fetchval(_DEVICE_HAS_WINDOW) else []
-    await conn.execute(
-        """
-        insert into device (hall_id, code, kind, name, secret_hash, window_id)
-        select $1, t.code, 'rater', t.name, $4, t.window_id
-        from unnest($2::text[], $3::text[], $5::int[]) with ordinality as t(code, name, window_id, ord)
-        order by t.ord
-        """,
-        hall_id,
-        [r[0] for r in raters],
-        [r[2] for r in raters],
-        hashes["rater"],
-        [window_ids[r[3]] for r in raters],
-    )
+    # upgrade test seeds an older schema, where the statement itself would not prepare)
+    if await conn.fetchval(_DEVICE_HAS_WINDOW):
+        raters = _raters(hall)
+        await conn.execute(
+            """
+            insert into device (hall_id, code, kind, name, secret_hash, window_id)
+            select $1, t.code, 'rater', t.name, $4, t.window_id
+            from unnest($2::text[], $3::text[], $5::int[])
+                 with ordinality as t(code, name, window_id, ord)
+            order by t.ord
+            """,
+            hall_id,
+            [r[0] for r in raters],
+            [r[2] for r in raters],
+            hashes["rater"],
+            [window_ids[r[3]] for r in raters],
+        )
 
     await seed_calendar(conn, hall_id, CALENDAR_YEARS)
 
