@@ -29,8 +29,15 @@ PROJECT_BY_ID = f"select {_COLS} where p.id = $1"
 # a later stage's intake: one at a time per project
 LOCK_PROJECT = "select id from project where project_no = $1 for update"
 
+# with each project's latest standing stage case, in the one statement
 LIST = f"""
-select {_COLS}
+select cur.*, {_COLS}
+left join lateral (
+    select c.stage_no as cur_stage_no, c.case_no as cur_case_no, c.state as cur_case_state
+    from service_case c
+    where c.project_id = p.id and c.state not in ('not_accepted', 'withdrawn')
+    order by c.stage_no desc limit 1
+) cur on true
 where p.hall_id = any($1::int[]) and ($2::text is null or p.state = $2)
 order by p.opened_at desc, p.id desc
 limit $3

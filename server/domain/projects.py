@@ -340,19 +340,22 @@ async def list_projects(call: Call, hall_code: str, state: str | None) -> dict[s
         if hall.parent_id is None and actor.role in ("supervisor", "admin"):
             halls += [r["id"] for r in await conn.fetch(q.COUNTY_HALLS, hall.id)]
         rows = await conn.fetch(q.LIST, halls, state, LIST_LIMIT)
+        # a list holds a few definition versions, not one per project
+        versions: dict[tuple[int, str, int], wd.WorkflowDefinition] = {}
         out = []
         for p in rows:
-            d = await definition_of(conn, p)
-            stages = await conn.fetch(q.STAGE_CASES, p["id"])
-            cur = stages[-1] if stages else None
+            key = (p["hall_id"], p["workflow_code"], p["workflow_version"])
+            if key not in versions:
+                versions[key] = await definition_of(conn, p)
+            d, no = versions[key], p["cur_stage_no"]
             out.append(
                 {
                     **_summary(p),
                     "stages_total": len(d.stages),
-                    "stage_no": cur["stage_no"] if cur else None,
-                    "stage_name": d.stages[cur["stage_no"] - 1].name if cur else None,
-                    "case_no": cur["case_no"] if cur else None,
-                    "case_state": cur["state"] if cur else None,
+                    "stage_no": no,
+                    "stage_name": d.stages[no - 1].name if no else None,
+                    "case_no": p["cur_case_no"],
+                    "case_state": p["cur_case_state"],
                 }
             )
     return {"hall": hall.code, "projects": out}
