@@ -234,7 +234,7 @@ EVENTS = (
         "rating.given",
         "A citizen rated a service (no citizen identity): the window's clerk sees it at once",
         RatingGiven,
-        ("window", "department"),
+        ("window",),
         {
             "rating_id": 1,
             "window_no": 1,
