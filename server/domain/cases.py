@@ -229,7 +229,9 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
             missing = {m["name"] for m in materials if m["status"] != "submitted"}
             await joint_steps.start(tx, hall, case_id, intake, now, cal, missing)
             if intake.project_id is not None:
-                await projects.announce(tx, intake.project_id, "stage_accepted", case_id)
+                await projects.announce(
+                    tx, intake.project_id, "stage_accepted", case_id, intake.definition
+                )
         await alarms.schedule(tx.conn, case_id, hall.id, cal)
         if a.refusal is not None:
             await alarms.check_refusal_reason(tx, case_id, a.refusal, False, actor.id, now)

@@ -144,11 +144,18 @@ async def definition_of(conn: Conn, p: asyncpg.Record) -> wd.WorkflowDefinition:
     )
 
 
-async def announce(tx: Tx, project_id: int, transition: str, case_id: int) -> None:
-    """project.changed to the project's hall and, for a county hall, to its city."""
+async def announce(
+    tx: Tx,
+    project_id: int,
+    transition: str,
+    case_id: int,
+    d: wd.WorkflowDefinition | None = None,
+) -> None:
+    """project.changed to the project's hall and, for a county hall, to its city (`d`: its
+    definition, when the caller has it)."""
     p = await tx.conn.fetchrow(q.PROJECT_BY_ID, project_id)
     assert p is not None
-    d = await definition_of(tx.conn, p)
+    d = d or await definition_of(tx.conn, p)
     case = await tx.conn.fetchrow(q.STAGE_CASE, case_id)
     assert case is not None
     payload = {
@@ -182,7 +189,7 @@ async def stage_finished(tx: Tx, case: asyncpg.Record, now: datetime) -> None:
     last = case["stage_no"] == len(d.stages)
     if last:
         await tx.conn.execute(q.SET_COMPLETED, p["id"], now)
-    await announce(tx, p["id"], "completed" if last else "stage_completed", case["id"])
+    await announce(tx, p["id"], "completed" if last else "stage_completed", case["id"], d)
 
 
 # ------------------------------------------------------------------------------ reads
