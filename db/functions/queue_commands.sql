@@ -1,5 +1,7 @@
 -- The queue commands, each one statement (one round trip, one transaction): it changes the
 -- tickets, appends its events and writes its audit line through hq_commit (queue_core.sql).
+-- Each takes its instant (p_now) from the server's clock, as the case commands do: one clock
+-- for a ticket and its case, and a controllable one in tests and simulations.
 
 -- Register at the kiosk: the registration and its ticket, numbered per queue per day.
 -- The registration number (the barcode) is the day and the registration's id: unique, and
@@ -8,7 +10,8 @@
 create or replace function hq_register(p_hall int, p_actor_kind text, p_actor_id int, p_item int,
                                        p_queue int, p_day date,
                                        p_query_code text, p_phone text, p_id_number text,
-                                       p_priority text, p_promised_due timestamptz)
+                                       p_priority text, p_promised_due timestamptz,
+                                       p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare
@@ -21,13 +24,14 @@ begin
     returning last_number into n;
     select q.prefix, q.code into prefix, qcode from queue q where q.id = p_queue;
     insert into registration (id, hall_id, reg_no, query_code, item_id, queue_id, phone,
-                              id_number, priority, device_id, promised_due)
+                              id_number, priority, device_id, promised_due, created_at)
     values (reg_id, p_hall, p_reg_no, p_query_code, p_item, p_queue, p_phone, p_id_number, p_priority,
-            case when p_actor_kind = 'device' then p_actor_id end, p_promised_due)
+            case when p_actor_kind = 'device' then p_actor_id end, p_promised_due, p_now)
     returning id into reg_id;
-    insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, rank)
+    insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, rank,
+                        queued_at, created_at)
     values (p_hall, p_day, p_queue, prefix || lpad(n::text, greatest(3, length(n::text)), '0'), reg_id,
-            hq_rank(p_priority))
+            hq_rank(p_priority), p_now, p_now)
     returning * into t;
     figures := hq_queue_figures(p_queue, p_day);
     return query select * from hq_commit(p_hall, p_actor_kind, p_actor_id, null, 'ticket.register',
@@ -90,7 +94,8 @@ end $$;
 
 -- Call next: the first waiting ticket this window may serve, atomically. SKIP LOCKED lets 130
 -- windows call at the same instant without waiting on each other, and never on one ticket.
-create or replace function hq_call_next(p_hall int, p_window int, p_clerk int, p_day date)
+create or replace function hq_call_next(p_hall int, p_window int, p_clerk int, p_day date,
+                                        p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare
@@ -106,7 +111,7 @@ begin
         exit when t.id is null;
         -- A row another window took between our snapshot and our lock: look again.
         update ticket set status = 'called', window_id = p_window, clerk_id = p_clerk,
-                          called_at = now(), recalls = 0
+                          called_at = p_now, recalls = 0
         where id = t.id and status = 'waiting'
         returning * into t;
         exit when found;
@@ -116,7 +121,7 @@ begin
     if t.id is null or t.status <> 'called' then
         perform hq_fail('HQ409', 'queue_empty', '当前没有等候的群众');
     end if;
-    perform hq_idle_end(p_window);
+    perform hq_idle_end(p_window, p_now);
     figures := hq_queue_figures(t.queue_id, p_day);
     perform hq_notify(p_hall, t, 'called', format('【%s】请 %s 号到 %s 办理。',
         (select name from hall where id = p_hall), t.ticket_no, w.display_name));
@@ -134,7 +139,8 @@ end $$;
 -- one transferred to this window, or one of the queues it serves that is transferred to no
 -- window and to no other clerk.
 create or replace function hq_call_ticket(p_hall int, p_window int, p_clerk int, p_day date,
-                                          p_ticket_no text, p_reason text)
+                                          p_ticket_no text, p_reason text,
+                                          p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare w service_window; t ticket; figures jsonb;
@@ -166,10 +172,10 @@ begin
             format('%s 号属于本窗口不办理的队列，不能呼叫', t.ticket_no));
     end if;
     update ticket set status = 'called', window_id = p_window, clerk_id = p_clerk,
-                      called_at = now(), recalls = 0, out_of_order_reason = p_reason
+                      called_at = p_now, recalls = 0, out_of_order_reason = p_reason
     where id = t.id
     returning * into t;
-    perform hq_idle_end(p_window);
+    perform hq_idle_end(p_window, p_now);
     figures := hq_queue_figures(t.queue_id, p_day);
     perform hq_notify(p_hall, t, 'called', format('【%s】请 %s 号到 %s 办理。',
         (select name from hall where id = p_hall), t.ticket_no, w.display_name));
@@ -201,7 +207,8 @@ begin
 end $$;
 
 -- No-show after the configured number of recalls; optionally back to the end of the queue.
-create or replace function hq_no_show(p_hall int, p_window int, p_clerk int, p_requeue boolean)
+create or replace function hq_no_show(p_hall int, p_window int, p_clerk int, p_requeue boolean,
+                                      p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare w service_window; t ticket; nxt ticket; needed int; events jsonb; figures jsonb;
@@ -215,28 +222,28 @@ begin
     if t.recalls < needed then
         perform hq_fail('HQ409', 'recall_first', format('请先重呼 %s 次再标记过号', needed));
     end if;
-    update ticket set status = 'done', outcome = 'no_show', finished_at = now()
+    update ticket set status = 'done', outcome = 'no_show', finished_at = p_now
     where id = t.id returning * into t;
     events := jsonb_build_array(jsonb_build_object('type', 'ticket.no_show', 'window_id', p_window,
         'payload', hq_ticket_json(t) || jsonb_build_object('requeued', p_requeue)));
     if p_requeue then
         insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id,
-                            previous_id, rank, note)
+                            previous_id, rank, note, queued_at, created_at)
         values (t.hall_id, t.service_day, t.queue_id, t.ticket_no, t.registration_id, t.id,
-                hq_rank('normal'), '过号重排')
+                hq_rank('normal'), '过号重排', p_now, p_now)
         returning * into nxt;
         figures := hq_queue_figures(t.queue_id, t.service_day);
         events := events || jsonb_build_array(jsonb_build_object('type', 'ticket.requeued',
             'payload', hq_ticket_json(nxt) || jsonb_build_object('waiting', figures->'waiting',
                 'queues', jsonb_build_array(figures))));
     end if;
-    perform hq_idle_start(p_window, t.service_day);
+    perform hq_idle_start(p_window, t.service_day, p_now);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.no_show',
         events, jsonb_build_object('ticket_no', t.ticket_no, 'requeue', p_requeue));
 end $$;
 
 -- The citizen arrived: service starts (walk-to-window time ends).
-create or replace function hq_start(p_hall int, p_window int, p_clerk int)
+create or replace function hq_start(p_hall int, p_window int, p_clerk int, p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare w service_window; t ticket;
@@ -246,7 +253,7 @@ begin
     if t.id is null or t.status <> 'called' then
         perform hq_fail('HQ409', 'nothing_called', '当前没有已叫号未到的群众');
     end if;
-    update ticket set status = 'serving', service_started_at = now() where id = t.id
+    update ticket set status = 'serving', service_started_at = p_now where id = t.id
     returning * into t;
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.start',
         jsonb_build_array(jsonb_build_object('type', 'ticket.service_started',
@@ -255,7 +262,7 @@ begin
 end $$;
 
 -- Service done; the queue's average service time learns from it.
-create or replace function hq_finish(p_hall int, p_window int, p_clerk int)
+create or replace function hq_finish(p_hall int, p_window int, p_clerk int, p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare w service_window; t ticket; secs int; figures jsonb;
@@ -265,13 +272,13 @@ begin
     if t.id is null or t.status <> 'serving' then
         perform hq_fail('HQ409', 'nothing_serving', '当前没有正在办理的业务');
     end if;
-    update ticket set status = 'done', outcome = 'served', finished_at = now() where id = t.id
+    update ticket set status = 'done', outcome = 'served', finished_at = p_now where id = t.id
     returning * into t;
     secs := greatest(1, extract(epoch from t.finished_at - t.service_started_at)::int);
     update queue set avg_service_seconds =
         least(3600, greatest(30, (avg_service_seconds * 4 + secs) / 5))
     where id = t.queue_id;
-    perform hq_idle_start(p_window, t.service_day);
+    perform hq_idle_start(p_window, t.service_day, p_now);
     figures := hq_queue_figures(t.queue_id, t.service_day);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.finish',
         jsonb_build_array(jsonb_build_object('type', 'ticket.finished', 'window_id', p_window,
@@ -283,7 +290,7 @@ end $$;
 -- Transfer to another queue, window or clerk, to the front or the back, with a note.
 create or replace function hq_transfer(p_hall int, p_window int, p_clerk int, p_queue int,
                                        p_target_window int, p_target_clerk int, p_front boolean,
-                                       p_note text)
+                                       p_note text, p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare
@@ -318,19 +325,19 @@ begin
     if not exists (select 1 from queue where id = target_queue and hall_id = p_hall) then
         perform hq_fail('HQ404', 'unknown_queue', '目标队列不存在');
     end if;
-    update ticket set status = 'done', outcome = 'transferred', finished_at = now()
+    update ticket set status = 'done', outcome = 'transferred', finished_at = p_now
     where id = t.id returning * into t;
     insert into ticket (hall_id, service_day, queue_id, ticket_no, registration_id, previous_id,
-                        rank, queued_at, target_window_id, target_clerk_id, note)
+                        rank, queued_at, created_at, target_window_id, target_clerk_id, note)
     values (t.hall_id, t.service_day, target_queue, t.ticket_no, t.registration_id, t.id,
-            hq_rank('normal', p_front), now(), p_target_window, p_target_clerk,
+            hq_rank('normal', p_front), p_now, p_now, p_target_window, p_target_clerk,
             coalesce(p_note, ''))
     returning * into nxt;
     figures := jsonb_build_array(hq_queue_figures(target_queue, t.service_day));
     if target_queue <> t.queue_id then
         figures := figures || jsonb_build_array(hq_queue_figures(t.queue_id, t.service_day));
     end if;
-    perform hq_idle_start(p_window, t.service_day);
+    perform hq_idle_start(p_window, t.service_day, p_now);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.transfer',
         jsonb_build_array(jsonb_build_object('type', 'ticket.transferred', 'window_id', p_window,
             'payload', hq_ticket_json(nxt) || jsonb_build_object(
@@ -342,7 +349,7 @@ begin
 end $$;
 
 -- Park the current ticket (the citizen fetches a document); it keeps its place at the window.
-create or replace function hq_park(p_hall int, p_window int, p_clerk int)
+create or replace function hq_park(p_hall int, p_window int, p_clerk int, p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare w service_window; t ticket;
@@ -352,8 +359,8 @@ begin
     if t.id is null then
         perform hq_fail('HQ409', 'nothing_current', '当前没有可挂起的业务');
     end if;
-    update ticket set status = 'parked', parked_at = now() where id = t.id returning * into t;
-    perform hq_idle_start(p_window, t.service_day);
+    update ticket set status = 'parked', parked_at = p_now where id = t.id returning * into t;
+    perform hq_idle_start(p_window, t.service_day, p_now);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.park',
         jsonb_build_array(jsonb_build_object('type', 'ticket.parked', 'window_id', p_window,
             'payload', hq_ticket_json(t))),
@@ -361,7 +368,8 @@ begin
 end $$;
 
 -- Resume a parked ticket at the window that parked it.
-create or replace function hq_resume(p_hall int, p_window int, p_clerk int, p_ticket_id bigint)
+create or replace function hq_resume(p_hall int, p_window int, p_clerk int, p_ticket_id bigint,
+                                     p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare w service_window; t ticket;
@@ -369,13 +377,13 @@ begin
     w := hq_window(p_hall, p_window, p_clerk);
     perform hq_require_free(p_window);
     update ticket set status = 'serving', parked_at = null,
-                      service_started_at = coalesce(service_started_at, now())
+                      service_started_at = coalesce(service_started_at, p_now)
     where id = p_ticket_id and ticket.window_id = p_window and status = 'parked'
     returning * into t;
     if not found then
         perform hq_fail('HQ404', 'unknown_ticket', '没有该挂起的业务');
     end if;
-    perform hq_idle_end(p_window);
+    perform hq_idle_end(p_window, p_now);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.resume',
         jsonb_build_array(jsonb_build_object('type', 'ticket.resumed', 'window_id', p_window,
             'payload', hq_ticket_json(t))),
@@ -385,7 +393,8 @@ end $$;
 
 -- Cancel the ticket at the window (the citizen withdraws, or came for something the hall does
 -- not handle): it ends with outcome 'cancelled' and the reason, logged.
-create or replace function hq_cancel(p_hall int, p_window int, p_clerk int, p_reason text)
+create or replace function hq_cancel(p_hall int, p_window int, p_clerk int, p_reason text,
+                                     p_now timestamptz)
 returns table (seq bigint, type text, payload jsonb, window_id int, at timestamptz)
 language plpgsql as $$
 declare w service_window; t ticket;
@@ -395,10 +404,10 @@ begin
     if t.id is null then
         perform hq_fail('HQ409', 'nothing_current', '当前没有可取消的业务');
     end if;
-    update ticket set status = 'done', outcome = 'cancelled', finished_at = now(),
+    update ticket set status = 'done', outcome = 'cancelled', finished_at = p_now,
                       note = p_reason
     where id = t.id returning * into t;
-    perform hq_idle_start(p_window, t.service_day);
+    perform hq_idle_start(p_window, t.service_day, p_now);
     return query select * from hq_commit(p_hall, 'staff', p_clerk, p_window, 'ticket.cancel',
         jsonb_build_array(jsonb_build_object('type', 'ticket.cancelled', 'window_id', p_window,
             'payload', hq_ticket_json(t) || jsonb_build_object('reason', p_reason))),

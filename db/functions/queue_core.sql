@@ -129,20 +129,20 @@ end $$;
 
 -- Idle time of a window: open with nobody called to it. Started when it opens or its ticket
 -- ends, ended when it calls, resumes, pauses or closes.
-create or replace function hq_idle_start(p_window int, p_day date) returns void
+create or replace function hq_idle_start(p_window int, p_day date, p_now timestamptz) returns void
 language plpgsql as $$
 begin
     insert into window_idle (window_id, service_day, idle_from)
-    select p_window, p_day, now()
+    select p_window, p_day, p_now
     where not exists (select 1 from window_idle i where i.window_id = p_window and i.idle_until is null)
       and not exists (select 1 from ticket t where t.window_id = p_window
                       and t.status in ('called', 'serving'));
 end $$;
 
-create or replace function hq_idle_end(p_window int) returns void
+create or replace function hq_idle_end(p_window int, p_now timestamptz) returns void
 language plpgsql as $$
 begin
-    update window_idle set idle_until = now()
+    update window_idle set idle_until = p_now
     where window_idle.window_id = p_window and idle_until is null;
 end $$;
 

@@ -58,9 +58,10 @@ DELETE_SIGNIN_OF_STAFF = "delete from window_signin where staff_id = $1"
 DELETE_SIGNIN_OF_WINDOW = "delete from window_signin where window_id = $1 returning staff_id"
 INSERT_SIGNIN = "insert into window_signin (window_id, staff_id) values ($1, $2)"
 SET_WINDOW_STATUS = "update service_window set status = $2 where id = $1"
-# Idle periods of a window (db/migrations/0003: hq_idle_start / hq_idle_end).
-START_IDLE = "select hq_idle_start($1, $2)"
-END_IDLE = "select hq_idle_end($1)"
+# Idle periods of a window (db/functions/queue_core.sql: hq_idle_start / hq_idle_end), at the
+# command's instant.
+START_IDLE = "select hq_idle_start($1, $2, $3)"
+END_IDLE = "select hq_idle_end($1, $2)"
 
 STAFF = """
 select s.id, s.username, s.display_name, s.role, d.code as department_code,

@@ -1,20 +1,21 @@
-"""SQL for the live queue: the command functions (db/functions/queue_*.sql) and the reads."""
+"""SQL for the live queue: the command functions (db/functions/queue_*.sql) and the reads.
+Every command's last parameter is its instant (p_now: the server's clock)."""
 
 from __future__ import annotations
 
 _COLS = "seq, type, payload, window_id, at"
 
-REGISTER = f"select {_COLS} from hq_register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-CALL_NEXT = f"select {_COLS} from hq_call_next($1, $2, $3, $4)"
-CALL_TICKET = f"select {_COLS} from hq_call_ticket($1, $2, $3, $4, $5, $6)"
+REGISTER = f"select {_COLS} from hq_register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+CALL_NEXT = f"select {_COLS} from hq_call_next($1, $2, $3, $4, $5)"
+CALL_TICKET = f"select {_COLS} from hq_call_ticket($1, $2, $3, $4, $5, $6, $7)"
 RECALL = f"select {_COLS} from hq_recall($1, $2, $3)"
-NO_SHOW = f"select {_COLS} from hq_no_show($1, $2, $3, $4)"
-START = f"select {_COLS} from hq_start($1, $2, $3)"
-FINISH = f"select {_COLS} from hq_finish($1, $2, $3)"
-TRANSFER = f"select {_COLS} from hq_transfer($1, $2, $3, $4, $5, $6, $7, $8)"
-PARK = f"select {_COLS} from hq_park($1, $2, $3)"
-CANCEL = f"select {_COLS} from hq_cancel($1, $2, $3, $4)"
-RESUME = f"select {_COLS} from hq_resume($1, $2, $3, $4)"
+NO_SHOW = f"select {_COLS} from hq_no_show($1, $2, $3, $4, $5)"
+START = f"select {_COLS} from hq_start($1, $2, $3, $4)"
+FINISH = f"select {_COLS} from hq_finish($1, $2, $3, $4)"
+TRANSFER = f"select {_COLS} from hq_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+PARK = f"select {_COLS} from hq_park($1, $2, $3, $4)"
+CANCEL = f"select {_COLS} from hq_cancel($1, $2, $3, $4, $5)"
+RESUME = f"select {_COLS} from hq_resume($1, $2, $3, $4, $5)"
 EXPIRE_PARKED = f"select {_COLS} from hq_expire_parked($1)"
 CLOSE_DAY = f"select {_COLS} from hq_close_day($1, $2)"
 

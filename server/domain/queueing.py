@@ -103,11 +103,10 @@ class QueueService:
         phone: str | None = None,
         id_number: str | None = None,
         priority: str = "normal",
-        now: datetime | None = None,
     ) -> Registered:
         if priority not in PRIORITIES:
             raise Invalid("优先类型不正确", code="invalid_priority", field="priority")
-        now = (now or datetime.now(TZ)).astimezone(TZ)
+        now = call.ctx.clock().astimezone(TZ)
         async with self.store.read() as conn:
             hall = await get_hall(conn, hall_code)
             await call.authorize(hall.target(), {"item": item_code})
@@ -139,6 +138,7 @@ class QueueService:
             id_number,
             priority,
             due,
+            now,
         )
         return Registered(query_code, records[0].payload, records)
 
@@ -152,12 +152,15 @@ class QueueService:
             async with self.store.read() as conn:
                 target = await window_target(conn, actor, None, hall_code, window_no)
         await call.authorize(target, {"window_no": window_no})
+        # every command but the recall stamps the ticket: its last parameter is the instant
+        timed = () if sql == q.RECALL else (call.ctx.clock(),)
         return await self.store.statement(
-            target.hall_id, sql, target.hall_id, target.window_id, actor.id, *args
+            target.hall_id, sql, target.hall_id, target.window_id, actor.id, *args, *timed
         )
 
     async def call_next(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
-        return await self._window_command(call, hall_code, window_no, q.CALL_NEXT, service_day())
+        day = service_day(call.ctx.clock())
+        return await self._window_command(call, hall_code, window_no, q.CALL_NEXT, day)
 
     async def call_ticket(
         self, call: Call, hall_code: str, window_no: int, ticket_no: str, reason: str
@@ -169,7 +172,7 @@ class QueueService:
             hall_code,
             window_no,
             q.CALL_TICKET,
-            service_day(),
+            service_day(call.ctx.clock()),
             ticket_no.strip().upper(),
             reason.strip(),
         )
@@ -276,10 +279,11 @@ class QueueService:
             )
             parked = await conn.fetch(q.TICKET_JSON_OF_WINDOW, target.window_id, ["parked"])
             clerk = actor.id if actor.window_id == target.window_id else None
+            day = service_day(call.ctx.clock())
             waiting = await conn.fetch(
-                q.WAITING_FOR_WINDOW, hall.id, target.window_id, service_day(), clerk, limit
+                q.WAITING_FOR_WINDOW, hall.id, target.window_id, day, clerk, limit
             )
-            counts = await conn.fetchrow(q.WINDOW_DAY_COUNTS, target.window_id, service_day())
+            counts = await conn.fetchrow(q.WINDOW_DAY_COUNTS, target.window_id, day)
         assert counts is not None  # an aggregate without GROUP BY: always one row
         return {
             "window_no": window_no,

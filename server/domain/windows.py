@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from db.queries import hall as q
@@ -29,11 +30,11 @@ async def _lock_window(tx: Tx, hall_id: int, window_no: int):
 
 
 async def _status_changed(
-    tx: Tx, window_id: int, window_no: int, status: str, previous: str
+    tx: Tx, window_id: int, window_no: int, status: str, previous: str, now: datetime
 ) -> None:
     """The event of a window's new status, with the figures of the queues it serves as the
     database computes them after the change (open windows, hence estimated waits, moved)."""
-    queues = await tx.conn.fetchval(qq.QUEUE_FIGURES_OF_WINDOW, window_id, service_day())
+    queues = await tx.conn.fetchval(qq.QUEUE_FIGURES_OF_WINDOW, window_id, service_day(now))
     tx.emit(
         "window.status_changed",
         {"window_no": window_no, "status": status, "previous": previous, "queues": queues},
@@ -41,12 +42,14 @@ async def _status_changed(
     )
 
 
-async def _close_unattended(tx: Tx, window_id: int, window_no: int, status: str) -> None:
+async def _close_unattended(
+    tx: Tx, window_id: int, window_no: int, status: str, now: datetime
+) -> None:
     """Nobody at the counter any more: the window closes with the clerk's leaving."""
     if status != "closed":
         await tx.conn.execute(q.SET_WINDOW_STATUS, window_id, "closed")
-        await tx.conn.execute(q.END_IDLE, window_id)
-        await _status_changed(tx, window_id, window_no, "closed", status)
+        await tx.conn.execute(q.END_IDLE, window_id, now)
+        await _status_changed(tx, window_id, window_no, "closed", status, now)
 
 
 async def sign_in(call: Call, hall_code: str, window_no: int) -> tuple[Actor, list[EventRecord]]:
@@ -71,7 +74,9 @@ async def sign_in(call: Call, hall_code: str, window_no: int) -> tuple[Actor, li
                 {"window_no": old["window_no"], "clerk_id": actor.id},
                 window_id=old["window_id"],
             )
-            await _close_unattended(tx, old["window_id"], old["window_no"], old["status"])
+            await _close_unattended(
+                tx, old["window_id"], old["window_no"], old["status"], call.ctx.clock()
+            )
         await tx.conn.execute(q.INSERT_SIGNIN, window["id"], actor.id)
         tx.emit(
             "window.signed_in",
@@ -94,7 +99,7 @@ async def sign_out(call: Call, hall_code: str, window_no: int) -> list[EventReco
             "window.signed_out", {"window_no": window_no, "clerk_id": clerk}, window_id=window["id"]
         )
         emit_forced_sign_out(tx, clerk, hall.id)  # an admin's: the clerk's live sockets close
-        await _close_unattended(tx, window["id"], window_no, window["status"])
+        await _close_unattended(tx, window["id"], window_no, window["status"], call.ctx.clock())
     return tx.records
 
 
@@ -115,9 +120,10 @@ async def set_status(
         if window["status"] != status:
             await tx.conn.execute(q.SET_WINDOW_STATUS, window["id"], status)
             # Idle time counts while the window is open with nobody called to it.
+            now = call.ctx.clock()
             if status == "open":
-                await tx.conn.execute(q.START_IDLE, window["id"], service_day())
+                await tx.conn.execute(q.START_IDLE, window["id"], service_day(now), now)
             else:
-                await tx.conn.execute(q.END_IDLE, window["id"])
-            await _status_changed(tx, window["id"], window_no, status, window["status"])
+                await tx.conn.execute(q.END_IDLE, window["id"], now)
+            await _status_changed(tx, window["id"], window_no, status, window["status"], now)
     return {"window_no": window_no, "status": status}, tx.records

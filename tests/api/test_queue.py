@@ -148,7 +148,7 @@ async def test_130_windows_calling_at_the_same_instant_never_share_a_ticket(http
         for _ in range(40):
             await db.fetch(
                 "select * from hq_register($1, 'system', null, $2, $3, $4, "
-                "md5(random()::text), null, null, 'normal', null)",
+                "md5(random()::text), null, null, 'normal', null, now())",
                 hall_id,
                 item_id,
                 q["id"],

@@ -23,7 +23,7 @@ async def register(db: asyncpg.Connection, queue_code: str, n: int = 1) -> list[
     for _ in range(n):
         rows = await db.fetch(
             "select * from hq_register($1, 'system', null, $2, $3, $4, md5(random()::text), "
-            "null, null, 'normal', null)",
+            "null, null, 'normal', null, now())",
             hall,
             item,
             queue,

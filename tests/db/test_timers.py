@@ -44,7 +44,7 @@ async def _ticket(db: asyncpg.Connection, phone: str | None = None) -> int:
     )
     await db.fetch(
         "select * from hq_register($1, 'system', null, $2, $3, $4, md5(random()::text), $5, null, "
-        "'normal', null)",
+        "'normal', null, now())",
         hall_id,
         item["id"],
         item["queue_id"],
