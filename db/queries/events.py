@@ -6,6 +6,10 @@ from db.pool import Conn
 from server.domain.events import EventRecord
 
 APPEND_EVENTS = "select seq, type, payload, window_id, at from append_events($1, $2, $3, $4)"
+APPEND_COMMAND = """
+select seq, type, payload, window_id, at
+from append_command($1, $2, $3, $4, $5, $6, $7, $8, $9)
+"""
 
 INSERT_AUDIT = """
 insert into audit (hall_id, actor_kind, actor_id, window_id, action, outcome, detail)
@@ -41,6 +45,36 @@ async def append_events(
     events: list[dict],
 ) -> list[EventRecord]:
     rows = await conn.fetch(APPEND_EVENTS, hall_id, actor_kind, actor_id, events)
+    if len(rows) != len(events):
+        raise RuntimeError(f"hall {hall_id} has no sequence row")
+    return sorted((record(hall_id, r) for r in rows), key=lambda r: r.seq)
+
+
+async def append_command(
+    conn: Conn,
+    hall_id: int,
+    actor_kind: str,
+    actor_id: int | None,
+    events: list[dict],
+    audit_hall_id: int | None,
+    window_id: int | None,
+    action: str,
+    outcome: str,
+    detail: dict,
+) -> list[EventRecord]:
+    """A command's events (one hall's) and its audit line, in one round trip."""
+    rows = await conn.fetch(
+        APPEND_COMMAND,
+        hall_id,
+        actor_kind,
+        actor_id,
+        events,
+        audit_hall_id,
+        window_id,
+        action,
+        outcome,
+        detail,
+    )
     if len(rows) != len(events):
         raise RuntimeError(f"hall {hall_id} has no sequence row")
     return sorted((record(hall_id, r) for r in rows), key=lambda r: r.seq)

@@ -50,6 +50,22 @@ class Tx:
         self._pending[hall].append({"type": type, "payload": payload, "window_id": window_id})
 
     async def _flush(self) -> list[EventRecord]:
+        if len(self._pending) == 1:
+            # the common case: one hall's events and the audit line in one round trip, so the
+            # hall's counter row is held for the least time before commit
+            [(hall_id, events)] = self._pending.items()
+            return await q.append_command(
+                self.conn,
+                hall_id,
+                self.actor.kind,
+                self.actor.id,
+                events,
+                self.actor.hall_id or None,
+                self.actor.window_id,
+                self.action,
+                self.outcome,
+                self.detail,
+            )
         records: list[EventRecord] = []
         # Halls in a fixed order so two multi-hall commands cannot deadlock on counter rows.
         for hall_id in sorted(self._pending):
