@@ -59,14 +59,20 @@ def app_dsn(owner_dsn: str, role: str, password: str | None = None) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{host}", query=query))
 
 
-async def create_pool(dsn: str, size: int = 8) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, size: int = 8, settings: dict[str, str] | None = None
+) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         dsn,
         min_size=1,
         max_size=size,
         init=_init_connection,
         reset=_keep_session,
-        server_settings={"timezone": "Asia/Shanghai", "application_name": "hallops"},
+        server_settings={
+            "timezone": "Asia/Shanghai",
+            "application_name": "hallops",
+            **(settings or {}),
+        },
     )
 
 

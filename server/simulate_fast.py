@@ -15,9 +15,9 @@ people to watch. This mode plays them as fast as the database takes them:
   `AuthService`, as a request would be.
 - **A controllable clock.** The `Context`'s clock reads a context variable: each command sees
   the simulated instant of the task that runs it, so many windows run at once, each at its own
-  instant. Case clocks, deadlines, ratings and alarms are simulated time. The queue's SQL
-  functions stamp tickets with PostgreSQL's `now()` and the real service day (a product limit
-  this mode does not paper over): ticket times are the run's real time.
+  instant. Tickets (their service day, waits and service times, the windows' idle spells),
+  case clocks, deadlines, ratings and alarms are all simulated time: the queue's SQL functions
+  take their instant from the same clock.
 - **Lockstep slices.** A day is played in slices of `SLICE` simulated seconds: the slice's
   arrivals register first, then every window that is free within the slice serves its next
   citizen (the whole service: call, start, the case, finish, the rating), concurrently across
@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import heapq
 import math
 import random
 import re
@@ -87,10 +88,10 @@ STEP_OVERRUN_SHARE = 0.08
 SAME_DAY_PICKUP_SHARE = 0.15
 _INVITE = re.compile(r"/rate/([A-Za-z0-9]+)")
 
-# The hall's timer jobs whose instants are simulated time (cases, sign-offs, joint steps,
-# rectifications). The queue's and the floor's (a ticket's wait, a long service, a window left
-# unattended or paused too long, the day's closing) compare PostgreSQL's now() stamps with the
-# clock they are given: on a simulated clock they would fire on the run's real time.
+# The hall's timer jobs played on the simulated clock (cases, sign-offs, joint steps,
+# rectifications). The floor's (a ticket's wait, a long service, a window left unattended or
+# paused too long) and the day's closing are not played: windows' status changes are stamped by
+# PostgreSQL's now() in a trigger, and this mode serves every citizen before the day ends.
 TIMER_JOBS = (
     "alarm.fire_case",
     "alarm.fire_signoff_wait",
@@ -188,6 +189,40 @@ class _Window:
     rater: Any = None
     free_at: datetime | None = None
     rng: random.Random = field(default_factory=random.Random)
+    # the rest of the service under way (start, the case, finish, the rating), running while
+    # the floor goes on; the window's next call waits for it
+    task: asyncio.Task | None = None
+
+
+@dataclass
+class _Floor:
+    """Windows that share queues (a connected group: a department's windows, as a rule) and
+    the citizens of those queues. A floor plays its instants in order, one after the other:
+    each arrival registers, and each call is made, at its instant, so the database's
+    call-next picks exactly among the citizens already there, as it would in the hall; the
+    services themselves run concurrently. Floors run concurrently with each other."""
+
+    windows: list[_Window]
+    queues: set[str]
+    arrivals: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
+    next_arrival: int = 0
+    waiting: Counter = field(default_factory=Counter)
+    idle: list[_Window] = field(default_factory=list)  # free, nobody to call
+
+
+def _floors(windows: list[_Window]) -> list[_Floor]:
+    """The windows grouped by the queues they share (connected groups)."""
+    floors: list[_Floor] = []
+    for w in windows:
+        joined = [f for f in floors if f.queues & set(w.queues)]
+        merged = _Floor([w], set(w.queues))
+        for f in joined:
+            floors.remove(f)
+            merged.windows += f.windows
+            merged.queues |= f.queues
+        merged.windows.sort(key=lambda x: x.no)
+        floors.append(merged)
+    return floors
 
 
 class FastSimulation:
@@ -207,7 +242,6 @@ class FastSimulation:
         self.stats = FastStats()
         self.scheduled: list[tuple[datetime, int, Callable[[], Any]]] = []
         self._n = 0
-        self.waiting: Counter = Counter()
         self.joint_tickets: set[int] = set()
         self.steps_seen: set[int] = set()
         self.joint_done: set[int] = set()
@@ -226,7 +260,13 @@ class FastSimulation:
         async def no_fanout(records: Any) -> None:  # nobody watches a generated year
             return None
 
-        self.pool = await create_pool(self.dsn, self.o.pool_size)
+        # A generated year is bulk loading: its commits do not wait for the WAL's flush to disk
+        # (PostgreSQL's synchronous_commit = off, for this run's connections only). Each
+        # command is still one transaction; a crash would lose the last fraction of a second
+        # of generated history, never consistency. The server itself never does this.
+        self.pool = await create_pool(
+            self.dsn, self.o.pool_size, settings={"synchronous_commit": "off"}
+        )
         store = Store(self.pool, no_fanout, "https://hall.example")
         self.auth = AuthService(
             store,
@@ -432,6 +472,7 @@ class FastSimulation:
         self.step_defs = {
             st["code"]: st for stage in COMPANY_SETUP["stages"] for st in stage["steps"]
         }
+        self.floors = _floors(self.windows)
         self.promised_p = promised_probability(
             self.items_by_queue, weight, o.immediate_share, self.joint_share
         )
@@ -475,7 +516,7 @@ class FastSimulation:
             )
         return out
 
-    async def _register(self, t: datetime, a: dict[str, Any]) -> None:
+    async def _register(self, t: datetime, a: dict[str, Any]) -> bool:
         from server.catalogue.spine import Call
         from server.domain.errors import DomainError
 
@@ -489,15 +530,15 @@ class FastSimulation:
                 )
         except DomainError as exc:
             self.stats.errors[f"ticket.register: {exc.code}"] += 1
-            return
+            return False
         self.stats.commands += 1
         self.stats.registered += 1
-        self.waiting[a["queue"]] += 1
         if a["joint"]:
             self.joint_tickets.add(int(reg.ticket["id"]))
         reg_id = reg.ticket.get("registration_id")
         if a["slip"] is not None and reg_id is not None:  # the notice comes back in the box
             self.slips.append((int(reg_id), a["slip"]))
+        return True
 
     def _level(self, rng: random.Random) -> int:
         return rng.choices(list(LEVEL_WEIGHTS), list(LEVEL_WEIGHTS.values()))[0]
@@ -516,27 +557,64 @@ class FastSimulation:
             a["phone"] = "13" + "".join(rng.choice("0123456789") for _ in range(9))
         return a
 
-    def _reserve(self, w: _Window) -> str | None:
-        """One of the citizens waiting in the window's queues, kept for it so that two windows
-        do not go for the last one (the database decides which ticket it calls)."""
-        for q in w.queues:
-            if self.waiting[q] > 0:
-                self.waiting[q] -= 1
-                return q
-        return None
-
-    async def _window_slice(self, w: _Window, t: datetime, t1: datetime) -> None:
-        """The window serves whoever waits, one after the other, while it is free within the
-        slice; an idle window looks again at the next slice."""
-        while w.free_at is not None and w.free_at < t1:
-            q = self._reserve(w)
+    async def _floor_slice(
+        self, f: _Floor, t1: datetime, calls_from: datetime | None, close: datetime
+    ) -> None:
+        """Plays the floor's instants before t1 in order: arrivals register, free windows call
+        (from `calls_from` on: a lunch pause defers them; None: no calls in this slice); a
+        window with nobody to call waits for the next arrival in its queues. The slice ends
+        with every service begun in it finished."""
+        ready = [
+            (w.free_at, w.no, w)
+            for w in f.windows
+            if w.free_at is not None and w.free_at < t1 and w not in f.idle
+        ]
+        heapq.heapify(ready)
+        while True:
+            arrival = f.arrivals[f.next_arrival] if f.next_arrival < len(f.arrivals) else None
+            if arrival is not None and arrival[0] >= t1:
+                arrival = None
+            if arrival is None and not ready:
+                break
+            if arrival is not None and (not ready or arrival[0] <= ready[0][0]):
+                f.next_arrival += 1
+                at, a = arrival
+                if await self._register(at, a):
+                    f.waiting[a["queue"]] += 1
+                    for w in [w for w in f.idle if a["queue"] in w.queues]:
+                        f.idle.remove(w)
+                        w.free_at = at
+                        heapq.heappush(ready, (at, w.no, w))
+                continue
+            at, _, w = heapq.heappop(ready)
+            if w.task is not None:
+                await w.task
+                w.task = None
+            if calls_from is None or at >= close:
+                continue  # the window calls again in a later slice (or not today)
+            if at < calls_from:
+                w.free_at = calls_from
+                if calls_from < t1:
+                    heapq.heappush(ready, (calls_from, w.no, w))
+                continue
+            q = next((q for q in w.queues if f.waiting[q] > 0), None)
             if q is None:
-                w.free_at = max(w.free_at, t1)
-                return
-            await self._serve(w, max(w.free_at, t), q)
+                f.idle.append(w)
+                continue
+            # the database's pick: the window's queues in serving order, then arrival order,
+            # among the citizens registered by now (every one of this floor's, in order)
+            f.waiting[q] -= 1
+            w.task = await self._serve(w, at)
+            if w.free_at is not None and w.free_at < t1:
+                heapq.heappush(ready, (w.free_at, w.no, w))
+        running = [w.task for w in f.windows if w.task is not None]
+        await asyncio.gather(*running)
+        for w in f.windows:
+            w.task = None
 
-    async def _serve(self, w: _Window, t0: datetime, reserved: str) -> None:
-        """The window's next citizen, the whole service at its instants."""
+    async def _serve(self, w: _Window, t0: datetime) -> asyncio.Task | None:
+        """Calls the window's next citizen at t0 and plans the service (the window is free
+        again at w.free_at); the rest of the service runs as a task while the floor goes on."""
         rng, s = w.rng, self.stats
         wp = {"hall": self.o.hall, "window_no": w.no}
         SIM_NOW.set(t0)
@@ -544,30 +622,38 @@ class FastSimulation:
         ticket = (data or {}).get("ticket")
         if not ticket:
             w.free_at = t0 + timedelta(seconds=SLICE)
-            return
+            return None
         s.called += 1
-        if ticket.get("queue") != reserved and self.waiting[ticket.get("queue")] > 0:
-            self.waiting[ticket["queue"]] -= 1  # the database called another of its queues
-            self.waiting[reserved] += 1
         if rng.random() < NO_SHOW_SHARE:  # never comes: two recalls a minute apart, no-show
-            for k in (1, 2):
-                SIM_NOW.set(t0 + timedelta(minutes=k))
-                await self.try_op("ticket.recall", w.actor, wp)
-            SIM_NOW.set(t0 + timedelta(minutes=3))
-            if await self.try_op("ticket.no_show", w.actor, wp, {"requeue": False}) is not None:
-                s.no_shows += 1
             w.free_at = t0 + timedelta(minutes=3, seconds=10)
-            return
+            return asyncio.create_task(self._no_show(w, t0))
         t = t0 + timedelta(seconds=rng.uniform(20, 90))
-        SIM_NOW.set(t)
-        if await self.try_op("ticket.start", w.actor, wp) is None:
-            w.free_at = t
-            return
         item = self.item_of.get((w.department, ticket.get("item")))
         kind = item["kind"] if item else "immediate"
         mean = 240 if kind == "immediate" else 720
         service = min(3600.0, rng.lognormvariate(math.log(mean), 0.5))
         t_end = t + timedelta(seconds=service)
+        w.free_at = t_end + timedelta(seconds=rng.uniform(10, 40))
+        return asyncio.create_task(self._guard(self._service(w, ticket, item, t, t_end)))
+
+    async def _no_show(self, w: _Window, t0: datetime) -> None:
+        wp = {"hall": self.o.hall, "window_no": w.no}
+        for k in (1, 2):
+            SIM_NOW.set(t0 + timedelta(minutes=k))
+            await self.try_op("ticket.recall", w.actor, wp)
+        SIM_NOW.set(t0 + timedelta(minutes=3))
+        if await self.try_op("ticket.no_show", w.actor, wp, {"requeue": False}) is not None:
+            self.stats.no_shows += 1
+
+    async def _service(
+        self, w: _Window, ticket: dict, item: dict | None, t: datetime, t_end: datetime
+    ) -> None:
+        """Start, the case, finish and the rating, at their instants."""
+        rng, s = w.rng, self.stats
+        wp = {"hall": self.o.hall, "window_no": w.no}
+        SIM_NOW.set(t)
+        if await self.try_op("ticket.start", w.actor, wp) is None:
+            return
         case = None
         if int(ticket["id"]) in self.joint_tickets:
             await self._joint_intake(w, int(ticket["id"]), t, t_end)
@@ -595,7 +681,6 @@ class FastSimulation:
                         s.levels[level] += 1
                         if case:
                             case["rated"] = True
-        w.free_at = t_end + timedelta(seconds=rng.uniform(10, 40))
 
     async def _case(
         self, w: _Window, ticket_id: int, item: dict, t: datetime, t_end: datetime
@@ -888,6 +973,19 @@ class FastSimulation:
             self.stats.slips_refused += 1
             return False
 
+    async def _set_status(self, status: str) -> None:
+        await asyncio.gather(
+            *(
+                self.try_op(
+                    "window.set_status",
+                    w.actor,
+                    {"hall": self.o.hall, "window_no": w.no},
+                    {"status": status},
+                )
+                for w in self.windows
+            )
+        )
+
     async def _run_due(self, until: datetime) -> None:
         due = [j for j in self.scheduled if j[0] < until]
         if not due:
@@ -923,51 +1021,26 @@ class FastSimulation:
             w.free_at = d0.replace(hour=9) + timedelta(seconds=w.rng.uniform(0, 120))
 
         await asyncio.gather(*(sign_in(w) for w in self.windows))
+        for f in self.floors:
+            f.arrivals = [(a_t, a) for a_t, a in arrivals if a["queue"] in f.queues]
+            f.next_arrival, f.idle = 0, []
+            f.waiting.clear()
         t = opens
-        k = 0
         last_timer = t
         paused = False
         while t < end:
             t1 = t + timedelta(seconds=SLICE)
-            batch = []
-            while k < len(arrivals) and arrivals[k][0] < t1:
-                batch.append(arrivals[k])
-                k += 1
-            await asyncio.gather(*(self._register(a_t, a) for a_t, a in batch))
-            if lunch <= t < back:
-                if not paused:
-                    await asyncio.gather(
-                        *(
-                            self.try_op(
-                                "window.set_status",
-                                w.actor,
-                                {"hall": o.hall, "window_no": w.no},
-                                {"status": "paused"},
-                            )
-                            for w in self.windows
-                        )
-                    )
-                    paused = True
-            else:
-                if paused:
-                    await asyncio.gather(
-                        *(
-                            self.try_op(
-                                "window.set_status",
-                                w.actor,
-                                {"hall": o.hall, "window_no": w.no},
-                                {"status": "open"},
-                            )
-                            for w in self.windows
-                        )
-                    )
-                    paused = False
-                    for w in self.windows:
-                        w.free_at = max(w.free_at or back, back)
-                if t < close:
-                    await asyncio.gather(
-                        *(self._guard(self._window_slice(w, t, t1)) for w in self.windows)
-                    )
+            SIM_NOW.set(t)
+            if lunch <= t < back and not paused:
+                await self._set_status("paused")
+                paused = True
+            elif not lunch <= t < back and paused:
+                await self._set_status("open")
+                paused = False
+            calls_from = None if t >= close else back if lunch <= t < back else t
+            await asyncio.gather(
+                *(self._guard(self._floor_slice(f, t1, calls_from, close)) for f in self.floors)
+            )
             await self._run_due(t1)
             if timers is not None and (t1 - last_timer).total_seconds() >= TIMER_EVERY:
                 SIM_NOW.set(t1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from db.pool import app_dsn
+from server.domain.queueing import TZ
 from server.simulate_fast import FastOptions, simulate_fast, summary
 from tests.conftest import test_settings as settings_for_test
 
@@ -44,6 +45,22 @@ async def test_fast_year_on_three_days(db_dsn: str, db):
     assert stats.registered == stats.arrived > 300
     assert stats.called == stats.registered  # the queue was served out every day
     assert stats.served + stats.no_shows == stats.called
+    # the tickets live on the simulated clock too: their days, and every citizen called after
+    # registering, served after arriving at the window, in the hall's opening hours
+    tickets = await db.fetch(
+        "select service_day, created_at, queued_at, called_at, service_started_at, finished_at "
+        "from ticket"
+    )
+    assert {t["service_day"].isoformat() for t in tickets} == {
+        "2026-12-07",
+        "2026-12-08",
+        "2026-12-09",
+    }
+    for t in tickets:
+        local = t["created_at"].astimezone(TZ)
+        assert local.date() == t["service_day"] and 9 <= local.hour < 17, t
+        assert t["queued_at"] <= t["called_at"] <= t["finished_at"], t
+        assert t["service_started_at"] is None or t["called_at"] <= t["service_started_at"], t
 
     # cases: what the simulator counted is what the database holds, over the three days
     cases = await db.fetch("select kind, state, accepted_at from service_case")
@@ -98,8 +115,9 @@ async def test_fast_year_on_three_days(db_dsn: str, db):
     assert sum(c["state"] in ("completed", "delivered") for c in joint) == stats.joint_completed
     assert stats.joint_completed >= 1
 
-    # the hall's case timers ran on the simulated clock: promised cases near or past their
-    # deadline were alarmed, never before their instant
+    # the hall's timers ran on the simulated clock: cases and joint steps near or past their
+    # limits were alarmed (in three days, which of the two depends on the draw), never before
+    # their instant
     alarms = await db.fetch("select kind, due_at, issued_at from alarm")
-    assert any(a["kind"] == "case_deadline" for a in alarms), alarms
+    assert {a["kind"] for a in alarms} & {"case_deadline", "step_overrun"}, alarms
     assert all(a["issued_at"] >= a["due_at"] for a in alarms)
