@@ -7,71 +7,74 @@ from __future__ import annotations
 
 from typing import Final
 
-GROUP_KEYS: Final = {
-    "hall": "h.code",
-    "department": "d.code",
-    "window": "w.window_no::text",
-    "clerk": "st.username",
+from server.domain.case_clock import PAUSE_KINDS
+
+# Per grouping: the table (alias g) whose row gives a group's key and label. Rows are aggregated
+# by the group's id first and the labels joined to the ~130 groups afterwards: joining four
+# tables per row and grouping by text cost most of a year's report (db/queries/reports.py
+# groups its passes the same way).
+LABELS: Final = {
+    "hall": ("hall g", "g.code", "g.name"),
+    "department": ("department g", "g.code", "g.name"),
+    "window": ("service_window g", "g.window_no::text", "g.display_name"),
+    "clerk": ("staff g", "g.username", "g.display_name"),
+}
+_CASE_GROUP_IDS: Final = {
+    "hall": "c.hall_id",
+    "department": "c.department_id",
+    "window": "c.window_id",
+    "clerk": "c.clerk_id",
+}
+# day and month group by a text of the acceptance's local date: the key itself, no label
+_LOCAL_GROUPS: Final = {
     "day": "to_char(c.accepted_at at time zone 'Asia/Shanghai', 'YYYY-MM-DD')",
     "month": "to_char(c.accepted_at at time zone 'Asia/Shanghai', 'YYYY-MM')",
 }
-GROUP_LABELS: Final = {
-    "hall": "h.name",
-    "department": "d.name",
-    "window": "w.display_name",
-    "clerk": "st.display_name",
-    "day": "''",
-    "month": "''",
-}
+GROUP_KEYS: Final = (*LABELS, *_LOCAL_GROUPS)
 
 _DONE = "c.state in ('completed', 'delivered')"
 _PROMISED = "c.kind in ('promised', 'urgent', 'escalated')"
+_REMAINING = "(c.clock->>'remaining_s')::bigint"
+_SAME_DAY = (
+    "(c.completed_at at time zone 'Asia/Shanghai')::date"
+    " = (c.accepted_at at time zone 'Asia/Shanghai')::date"
+)
 
 
 def metrics_sql(by: str) -> str:
-    key, label = GROUP_KEYS[by], GROUP_LABELS[by]
+    """One aggregation of the range's cases by the group's id; the paused seconds per kind (the
+    clock's `paused_s`, only the kinds that occurred) summed in the same pass."""
+    if by in LABELS:
+        gid, (table, key, label) = _CASE_GROUP_IDS[by], LABELS[by]
+        outer = f"select {key} as key, {label} as label, a.* from a join {table} on g.id = a.gid"
+    else:
+        gid, outer = _LOCAL_GROUPS[by], "select a.gid as key, '' as label, a.* from a"
+    paused = ", ".join(f"'{k}', sum((c.clock->'paused_s'->>'{k}')::bigint)" for k in PAUSE_KINDS)
     return f"""
-with base as (
-    select {key} as key, {label} as label, c.kind, c.state,
-           c.visits, c.accepted_at, c.completed_at, c.limit_amount, c.limit_unit, c.clock,
-           ({_DONE}) as done,
-           ({_PROMISED}) as promised,
-           (c.clock->>'remaining_s')::bigint as remaining_s
-    from service_case c join hall h on h.id = c.hall_id
-    join department d on d.id = c.department_id
-    join service_window w on w.id = c.window_id join staff st on st.id = c.clerk_id
+with a as (
+    select {gid} as gid,
+           count(*)::int as cases,
+           count(*) filter (where c.state not in ('not_accepted'))::int as accepted,
+           count(*) filter (where c.state = 'not_accepted')::int as not_accepted,
+           count(*) filter (where c.state = 'withdrawn')::int as withdrawn,
+           count(*) filter (where {_DONE})::int as completed,
+           count(*) filter (where {_DONE} and c.kind = 'immediate' and {_SAME_DAY})::int
+               as immediate_done,
+           count(*) filter (where {_DONE} and (c.kind <> 'immediate' and {_REMAINING} >= 0
+               or c.kind = 'immediate' and {_SAME_DAY}))::int as on_time,
+           count(*) filter (where {_DONE} and {_PROMISED})::int as promised_done,
+           count(*) filter (where {_DONE} and {_PROMISED} and {_REMAINING} > 0)::int as early,
+           coalesce(avg({_REMAINING}) filter (where {_DONE} and {_PROMISED} and {_REMAINING} > 0),
+                    0)::float as avg_saved_s,
+           coalesce(avg(c.visits) filter (where {_DONE}), 0)::float as avg_visits,
+           jsonb_strip_nulls(jsonb_build_object({paused})) as paused_s
+    from service_case c
     where c.hall_id = $1 and c.parent_id is null
       and c.accepted_at >= ($2::date)::timestamp at time zone 'Asia/Shanghai'
       and c.accepted_at < ($3::date + 1)::timestamp at time zone 'Asia/Shanghai'
       and ($4::int is null or c.department_id = $4)
-),
--- the paused seconds per key and kind, aggregated once and joined (a subquery correlated per
--- group re-scanned every case once per group: 130 scans of a month by window)
-paused as (
-    select k.key, jsonb_object_agg(k.kind, k.seconds) as paused_s
-    from (select b.key, p.kind, sum(p.seconds::bigint) as seconds
-          from base b, jsonb_each_text(coalesce(b.clock->'paused_s', '{{}}')) as p(kind, seconds)
-          group by b.key, p.kind) k
-    group by k.key
+    group by 1
 )
-select b.key, min(b.label) as label,
-       count(*)::int as cases,
-       count(*) filter (where b.state not in ('not_accepted'))::int as accepted,
-       count(*) filter (where b.state = 'not_accepted')::int as not_accepted,
-       count(*) filter (where b.state = 'withdrawn')::int as withdrawn,
-       count(*) filter (where b.done)::int as completed,
-       count(*) filter (where b.done and b.kind = 'immediate'
-           and (b.completed_at at time zone 'Asia/Shanghai')::date
-             = (b.accepted_at at time zone 'Asia/Shanghai')::date)::int as immediate_done,
-       count(*) filter (where b.done and (b.kind <> 'immediate' and b.remaining_s >= 0
-           or b.kind = 'immediate' and (b.completed_at at time zone 'Asia/Shanghai')::date
-             = (b.accepted_at at time zone 'Asia/Shanghai')::date))::int as on_time,
-       count(*) filter (where b.done and b.promised)::int as promised_done,
-       count(*) filter (where b.done and b.promised and b.remaining_s > 0)::int as early,
-       coalesce(avg(b.remaining_s) filter (where b.done and b.promised and b.remaining_s > 0),
-                0)::float as avg_saved_s,
-       coalesce(avg(b.visits) filter (where b.done), 0)::float as avg_visits,
-       coalesce(pz.paused_s, '{{}}') as paused_s
-from base b left join paused pz on pz.key = b.key
-group by b.key, pz.paused_s order by b.key
+{outer}
+order by 1
 """

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from db.queries.case_metrics import LABELS
+
 # key and label per grouping, over the joins each query makes: h hall, d department,
 # w service_window, st staff
 KEYS: Final = {
@@ -19,6 +21,14 @@ KEYS: Final = {
     "department": ("d.code", "d.name"),
     "window": ("w.window_no::text", "w.display_name"),
     "clerk": ("st.username", "st.display_name"),
+}
+
+# the column holding a grouping's id on a rating (and, but the window's own id, on a window)
+_COLUMN: Final = {
+    "hall": "hall_id",
+    "department": "department_id",
+    "window": "window_id",
+    "clerk": "clerk_id",
 }
 
 _DAY_FROM = "($2::date)::timestamp at time zone 'Asia/Shanghai'"
@@ -29,45 +39,56 @@ _LOCAL = "at time zone 'Asia/Shanghai'"
 WAIT_BOUNDS_MIN: Final = (5, 10, 15, 20, 30, 45, 60)
 
 
+# Per grouping, for the ticket pass: the id a ticket is grouped by (the window that called it,
+# its department, its clerk, its hall) and the join that id needs.
+_TICKET_GROUP_IDS: Final = {
+    "hall": ("t.hall_id", ""),
+    "department": ("w.department_id", "left join service_window w on w.id = t.window_id"),
+    "window": ("t.window_id", ""),
+    "clerk": ("t.clerk_id", ""),
+}
+
+
 def tickets_sql(by: str) -> str:
     """One scan of the range's tickets, four grouping sets (column `set`): 'group' per key,
     'day' per service day, 'heat' per weekday (ISO, 1 = Monday) × hour of arrival, 'wait' per
     waiting-time bucket. A ticket is one stay in one queue: its waiting time is queued → called
     at the window that called it (a transfer's successor waits again in its new queue)."""
-    key, label = KEYS[by]
+    (gid, join), (table, key, label) = _TICKET_GROUP_IDS[by], LABELS[by]
     bounds = ",".join(str(m * 60) for m in WAIT_BOUNDS_MIN)
     return f"""
 with t as (
-    select {key} as key, {label} as label, t.service_day,
-           extract(isodow from t.created_at {_LOCAL})::int as dow,
-           extract(hour from t.created_at {_LOCAL})::int as hour,
+    select {gid} as gid, t.service_day,
+           date_part('isodow', t.created_at {_LOCAL})::int as dow,
+           date_part('hour', t.created_at {_LOCAL})::int as hour,
            t.previous_id is null as arrival, t.outcome,
-           extract(epoch from t.called_at - t.queued_at) as wait_s,
-           extract(epoch from t.service_started_at - t.called_at) as walk_s,
-           extract(epoch from t.finished_at - t.service_started_at) as service_s
-    from ticket t join hall h on h.id = t.hall_id
-    left join service_window w on w.id = t.window_id
-    left join department d on d.id = w.department_id
-    left join staff st on st.id = t.clerk_id
+           date_part('epoch', t.called_at - t.queued_at) as wait_s,
+           date_part('epoch', t.service_started_at - t.called_at) as walk_s,
+           date_part('epoch', t.finished_at - t.service_started_at) as service_s
+    from ticket t {join}
     where t.hall_id = any($1::int[]) and t.service_day between $2 and $3
+),
+a as (
+    select case when grouping(t.gid) = 0 then 'group'
+                when grouping(t.service_day) = 0 then 'day'
+                when grouping(t.dow) = 0 then 'heat'
+                else 'wait' end as set,
+           t.gid, t.service_day as day, t.dow, t.hour,
+           width_bucket(t.wait_s, array[{bounds}]::float8[]) as bucket,
+           count(*) filter (where t.arrival)::int as arrivals,
+           count(t.wait_s)::int as called,
+           count(*) filter (where t.outcome = 'served')::int as served,
+           count(*) filter (where t.outcome = 'no_show')::int as no_show,
+           avg(t.wait_s)::float as avg_wait_s,
+           count(t.walk_s)::int as started,
+           avg(t.walk_s)::float as avg_walk_s,
+           avg(t.service_s)::float as avg_service_s
+    from t
+    group by grouping sets ((t.gid), (t.service_day), (t.dow, t.hour),
+                            (width_bucket(t.wait_s, array[{bounds}]::float8[])))
 )
-select case when grouping(t.key) = 0 then 'group'
-            when grouping(t.service_day) = 0 then 'day'
-            when grouping(t.dow) = 0 then 'heat'
-            else 'wait' end as set,
-       t.key, min(t.label) as label, t.service_day as day, t.dow, t.hour,
-       width_bucket(t.wait_s, array[{bounds}]::float8[]) as bucket,
-       count(*) filter (where t.arrival)::int as arrivals,
-       count(t.wait_s)::int as called,
-       count(*) filter (where t.outcome = 'served')::int as served,
-       count(*) filter (where t.outcome = 'no_show')::int as no_show,
-       avg(t.wait_s)::float as avg_wait_s,
-       count(t.walk_s)::int as started,
-       avg(t.walk_s)::float as avg_walk_s,
-       avg(t.service_s)::float as avg_service_s
-from t
-group by grouping sets ((t.key), (t.service_day), (t.dow, t.hour),
-                        (width_bucket(t.wait_s, array[{bounds}]::float8[])))
+select a.*, {key} as key, {label} as label
+from a left join {table} on a.set = 'group' and g.id = a.gid
 """
 
 
@@ -75,55 +96,64 @@ def ratings_sql(by: str) -> str:
     """One scan of the ratings given in the range, grouped per key ('group') and per local day
     ('day'). A review excluded by an upheld appeal counts only in `excluded`; a bad review's
     rectification by its state, `overdue` = not closed and past its due instant ($4)."""
-    key, label = KEYS[by]
+    gid, (table, key, label) = f"r.{_COLUMN[by]}", LABELS[by]
     return f"""
 with r as (
-    select {key} as key, {label} as label, (r.rated_at {_LOCAL})::date as day, r.level,
+    select {gid} as gid, (r.rated_at {_LOCAL})::date as day, r.level,
            r.excluded, x.state as rect_state, x.due_at as rect_due
-    from rating r join hall h on h.id = r.hall_id
-    left join service_window w on w.id = r.window_id
-    left join department d on d.id = r.department_id
-    left join staff st on st.id = r.clerk_id
+    from rating r
     left join rectification x on x.rating_id = r.id
     where r.hall_id = any($1::int[]) and r.rated_at >= {_DAY_FROM} and r.rated_at < {_DAY_TO}
+),
+a as (
+    select case when grouping(r.gid) = 0 then 'group' else 'day' end as set, r.gid, r.day,
+           count(*) filter (where not r.excluded)::int as counted,
+           count(*) filter (where r.excluded)::int as excluded,
+           count(*) filter (where not r.excluded and r.level = 5)::int as l5,
+           count(*) filter (where not r.excluded and r.level = 4)::int as l4,
+           count(*) filter (where not r.excluded and r.level = 3)::int as l3,
+           count(*) filter (where not r.excluded and r.level = 2)::int as l2,
+           count(*) filter (where not r.excluded and r.level = 1)::int as l1,
+           count(*) filter (where not r.excluded and r.rect_state in ('open', 'verified'))::int
+               as rect_open,
+           count(*) filter (where not r.excluded and r.rect_state = 'rectified')::int
+               as rect_rectified,
+           count(*) filter (where not r.excluded and r.rect_state = 'called_back')::int
+               as rect_called_back,
+           count(*) filter (where not r.excluded and r.rect_state = 'closed')::int as rect_closed,
+           count(*) filter (where not r.excluded and r.rect_state not in ('closed', 'excluded')
+                            and r.rect_due < $4)::int as rect_overdue
+    from r
+    group by grouping sets ((r.gid), (r.day))
 )
-select case when grouping(r.key) = 0 then 'group' else 'day' end as set,
-       r.key, min(r.label) as label, r.day,
-       count(*) filter (where not r.excluded)::int as counted,
-       count(*) filter (where r.excluded)::int as excluded,
-       count(*) filter (where not r.excluded and r.level = 5)::int as l5,
-       count(*) filter (where not r.excluded and r.level = 4)::int as l4,
-       count(*) filter (where not r.excluded and r.level = 3)::int as l3,
-       count(*) filter (where not r.excluded and r.level = 2)::int as l2,
-       count(*) filter (where not r.excluded and r.level = 1)::int as l1,
-       count(*) filter (where not r.excluded and r.rect_state in ('open', 'verified'))::int
-           as rect_open,
-       count(*) filter (where not r.excluded and r.rect_state = 'rectified')::int
-           as rect_rectified,
-       count(*) filter (where not r.excluded and r.rect_state = 'called_back')::int
-           as rect_called_back,
-       count(*) filter (where not r.excluded and r.rect_state = 'closed')::int as rect_closed,
-       count(*) filter (where not r.excluded and r.rect_state not in ('closed', 'excluded')
-                        and r.rect_due < $4)::int as rect_overdue
-from r
-group by grouping sets ((r.key), (r.day))
+select a.*, {key} as key, {label} as label
+from a left join {table} on a.set = 'group' and g.id = a.gid
 """
 
 
 def idle_sql(by: str) -> str:
     """The windows' idle spells (window_idle: open with nobody called, from its opening or a
-    ticket's end to the next call, pause or close) ended in the range's service days. A spell
+    ticket's end to the next call, pause or close) ended in the range's service days, summed
+    per window and day first (a window-day is a day the window was idle at all). A spell
     belongs to a window, not a clerk: by clerk there is none."""
-    key, label = KEYS[by]
+    gid, (table, key, label) = f"w.{_COLUMN[by] if by != 'window' else 'id'}", LABELS[by]
     return f"""
-select {key} as key, min({label}) as label, count(*)::int as spells,
-       coalesce(sum(extract(epoch from i.idle_until - i.idle_from)), 0)::float as idle_s,
-       count(distinct (i.window_id, i.service_day))::int as window_days
-from window_idle i join service_window w on w.id = i.window_id
-join hall h on h.id = w.hall_id join department d on d.id = w.department_id
-where w.hall_id = any($1::int[]) and i.service_day between $2 and $3
-  and i.idle_until is not null
-group by 1
+with d as (
+    select i.window_id, count(*) as spells,
+           sum(date_part('epoch', i.idle_until - i.idle_from)) as idle_s
+    from window_idle i join service_window w on w.id = i.window_id
+    where w.hall_id = any($1::int[]) and i.service_day between $2 and $3
+      and i.idle_until is not null
+    group by i.window_id, i.service_day
+),
+a as (
+    select {gid} as gid, sum(d.spells)::int as spells,
+           coalesce(sum(d.idle_s), 0)::float as idle_s, count(*)::int as window_days
+    from d join service_window w on w.id = d.window_id
+    group by 1
+)
+select {key} as key, {label} as label, a.*
+from a join {table} on g.id = a.gid
 """
 
 
