@@ -28,10 +28,9 @@ people to watch. This mode plays them as fast as the database takes them:
 - **Ratings** (issue 11) through their three channels, at response rates chosen below.
 
 What this mode does not play yet (the HTTP simulator does): supplement notices, §45 pauses,
-escalations, fees, transfers, joint cases' department steps and 一表通 projects. The mix of
-items, the immediate share, promised cases on time or late, the leader's sign-off, no-shows and
-ratings are played.
-"""
+escalations, fees, transfers and 一表通 projects. The mix of items, the immediate share,
+promised cases on time or late, the leader's sign-off, no-shows, 多证联办 company setups with
+their departments' steps, ratings and rectifications are played."""
 
 from __future__ import annotations
 
@@ -1281,7 +1280,9 @@ def summary(s: FastStats, fig: dict[str, Any], o: FastOptions) -> str:
             f"no-shows {s.no_shows:,}"
         ),
     ]
-    lines += [f"{a:38}{b:>12}{c:>12}{d:>12}" for a, b, c, d in rows]
+    # a column as wide as its widest cell (a year's "cases / completed" needs 19 characters)
+    w = [max(12, *(len(r[i]) + 2 for r in rows)) for i in (1, 2, 3)]
+    lines += [f"{a:38}{b:>{w[0]}}{c:>{w[1]}}{d:>{w[2]}}" for a, b, c, d in rows]
     alarms = fig.get("alarms", {})
     lines.append(
         "alarms raised by the timers: "

@@ -15,16 +15,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "on a free port) on a throwaway database: a new database on DATABASE_URL's server, else an "
         "embedded PostgreSQL in a temp dir; dropped afterwards. `bench cases` measures the "
         "case commands and timeline reads with many open cases in the database instead "
-        "(issue 8's targets)."
+        "(issue 8's targets). `bench reports` measures the reports with a year of a hall's data in "
+        "the database (issue 11's targets; it makes the year first where the database has none)."
     )
     p.add_argument(
         "mode",
         nargs="?",
-        choices=("hall", "cases", "alarms"),
+        choices=("hall", "cases", "alarms", "reports"),
         default="hall",
         help="hall: the queue, the fan-out and the displays (default); cases: case commands "
         "and timeline reads with --open-cases open cases in the database; alarms: the "
-        "supervision timers' lag and CPU with --open-cases open cases",
+        "supervision timers' lag and CPU with --open-cases open cases; reports: the month's and "
+        "the year's reports and a month's export with a year of data (DATABASE_URL's database, "
+        "filled first if it holds no year)",
     )
     p.add_argument(
         "--windows", type=int, default=130, help="window terminals per hall (default 130)"
@@ -129,6 +132,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="seconds of the closed-loop phase (default 20; 0 skips it)",
     )
     cases.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    reports = p.add_argument_group("bench reports (also --seed, --json)")
+    reports.add_argument("--year", type=int, default=2026, help="the year of data (default 2026)")
+    reports.add_argument(
+        "--month", help="the month report's month, YYYY-MM (default the year's June)"
+    )
+    reports.add_argument(
+        "--repeat", type=int, default=3, help="times each report is asked (default 3)"
+    )
+    reports.add_argument("--hall", default="rizhao", help="the hall (default rizhao)")
     alarms = p.add_argument_group("bench alarms (also --open-cases, --duration, --seed)")
     alarms.add_argument(
         "--alarm-rate",
@@ -142,6 +154,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.mode == "reports":
+        from server.bench.report_year import ReportBenchOptions
+        from server.bench.report_year import main as reports_main
+
+        url = args.database_url or os.environ.get("DATABASE_URL")
+        if not url:
+            raise SystemExit("bench reports needs DATABASE_URL (or --database-url): its year stays")
+        return reports_main(
+            ReportBenchOptions(
+                database_url=url,
+                hall=args.hall,
+                year=args.year,
+                month=args.month,
+                repeat=args.repeat,
+                seed=args.seed,
+                quiet=args.quiet,
+            ),
+            as_json=args.json,
+        )
     if args.mode == "alarms":
         from server.bench.alarms import AlarmOptions
         from server.bench.alarms import main as alarms_main
