@@ -3,13 +3,15 @@ of 市场监管, 公安, 人社 and 税务 (the company setup's departments), 15
 (server/simulate_fast.py), against a fresh copy of the seeded demo database. What the run
 says it did is what the database holds, the shares are the configured ones within four binomial
 standard deviations, and the product's own figures (the case metrics operation) agree with
-the simulator's truth. About 40 s on a quiet machine."""
+the simulator's truth. Then `bench reports`' copying of simulated weeks is checked on them.
+About 40 s on a quiet machine."""
 
 from __future__ import annotations
 
 import math
 
 from db.pool import app_dsn
+from server.bench.report_year import replicate
 from server.domain.queueing import TZ
 from server.simulate_fast import FastOptions, simulate_fast, summary
 from tests.conftest import test_settings as settings_for_test
@@ -121,3 +123,24 @@ async def test_fast_year_on_three_days(db_dsn: str, db):
     alarms = await db.fetch("select kind, due_at, issued_at from alarm")
     assert {a["kind"] for a in alarms} & {"case_deadline", "step_overrun"}, alarms
     assert all(a["issued_at"] >= a["due_at"] for a in alarms)
+
+    # `bench reports` makes its year by copying simulated weeks: each copy is the same rows,
+    # four weeks later, with ids of its own, and the report reads a copy as it reads the original
+    hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
+    tables = ("ticket", "service_case", "rating", "rectification", "window_idle", "alarm")
+    before = {t: await db.fetchval(f"select count(*) from {t}") for t in tables}
+    await replicate(db, hall_id, 2, 28)
+    for t in tables:
+        assert await db.fetchval(f"select count(*) from {t}") == 3 * before[t], t
+    days = {r["service_day"] for r in await db.fetch("select service_day from ticket")}
+    assert {d.isoformat() for d in days} == {
+        *("2026-12-07", "2026-12-08", "2026-12-09"),
+        *("2027-01-04", "2027-01-05", "2027-01-06"),
+        *("2027-02-01", "2027-02-02", "2027-02-03"),
+    }
+    copy = await db.fetchrow(
+        "select count(*) as cases, count(*) filter (where state in ('completed', 'delivered')) "
+        "as completed from service_case where parent_id is null "
+        "and accepted_at >= '2027-01-04' and accepted_at < '2027-01-07'"
+    )
+    assert (copy["cases"], copy["completed"]) == (stats.cases, stats.completed)
