@@ -18,11 +18,14 @@ people to watch. This mode plays them as fast as the database takes them:
   instant. Tickets (their service day, waits and service times, the windows' idle spells),
   case clocks, deadlines, ratings and alarms are all simulated time: the queue's SQL functions
   take their instant from the same clock.
-- **Lockstep slices.** A day is played in slices of `SLICE` simulated seconds: the slice's
-  arrivals register first, then every window that is free within the slice serves its next
-  citizen (the whole service: call, start, the case, finish, the rating), concurrently across
-  windows; then what was scheduled for the slice (promised cases' decisions, completions and
-  collections on later days, SMS ratings) runs. A citizen is never called before registering.
+- **Lockstep slices.** A day is played in slices of `SLICE` simulated seconds. Within a slice,
+  each group of windows that share queues (a department's, as a rule) plays its instants in
+  order: an arrival registers at its instant, a free window calls at its instant (so the
+  database's call-next picks among exactly the citizens already there, and nobody is called
+  before registering), a window with nobody to call waits for the next arrival in its queues;
+  the rest of each service (start, the case, finish, the rating) runs concurrently, and groups
+  run concurrently with each other. Then what was scheduled for the slice (promised cases'
+  decisions, completions and collections on later days, SMS ratings) runs.
 - **Timers on the simulated clock.** The hall's alarm jobs (the case ladder, joint-step
   overruns) run through `HallTimers.tick(now=...)` every `TIMER_EVERY` simulated seconds.
 - **Ratings** (issue 11) through their three channels, at response rates chosen below.
@@ -189,17 +192,17 @@ class _Window:
     free_at: datetime | None = None
     rng: random.Random = field(default_factory=random.Random)
     # the rest of the service under way (start, the case, finish, the rating), running while
-    # the floor goes on; the window's next call waits for it
+    # the group goes on; the window's next call waits for it
     task: asyncio.Task | None = None
 
 
 @dataclass
-class _Floor:
+class _Group:
     """Windows that share queues (a connected group: a department's windows, as a rule) and
-    the citizens of those queues. A floor plays its instants in order, one after the other:
+    the citizens of those queues. A group plays its instants in order, one after the other:
     each arrival registers, and each call is made, at its instant, so the database's
     call-next picks exactly among the citizens already there, as it would in the hall; the
-    services themselves run concurrently. Floors run concurrently with each other."""
+    services themselves run concurrently. Groups run concurrently with each other."""
 
     windows: list[_Window]
     queues: set[str]
@@ -209,19 +212,19 @@ class _Floor:
     idle: list[_Window] = field(default_factory=list)  # free, nobody to call
 
 
-def _floors(windows: list[_Window]) -> list[_Floor]:
+def _groups(windows: list[_Window]) -> list[_Group]:
     """The windows grouped by the queues they share (connected groups)."""
-    floors: list[_Floor] = []
+    groups: list[_Group] = []
     for w in windows:
-        joined = [f for f in floors if f.queues & set(w.queues)]
-        merged = _Floor([w], set(w.queues))
-        for f in joined:
-            floors.remove(f)
-            merged.windows += f.windows
-            merged.queues |= f.queues
+        joined = [g for g in groups if g.queues & set(w.queues)]
+        merged = _Group([w], set(w.queues))
+        for g in joined:
+            groups.remove(g)
+            merged.windows += g.windows
+            merged.queues |= g.queues
         merged.windows.sort(key=lambda x: x.no)
-        floors.append(merged)
-    return floors
+        groups.append(merged)
+    return groups
 
 
 class FastSimulation:
@@ -471,7 +474,7 @@ class FastSimulation:
         self.step_defs = {
             st["code"]: st for stage in COMPANY_SETUP["stages"] for st in stage["steps"]
         }
-        self.floors = _floors(self.windows)
+        self.groups = _groups(self.windows)
         self.promised_p = promised_probability(
             self.items_by_queue, weight, o.immediate_share, self.joint_share
         )
@@ -556,32 +559,32 @@ class FastSimulation:
             a["phone"] = "13" + "".join(rng.choice("0123456789") for _ in range(9))
         return a
 
-    async def _floor_slice(
-        self, f: _Floor, t1: datetime, calls_from: datetime | None, close: datetime
+    async def _group_slice(
+        self, g: _Group, t1: datetime, calls_from: datetime | None, close: datetime
     ) -> None:
-        """Plays the floor's instants before t1 in order: arrivals register, free windows call
+        """Plays the group's instants before t1 in order: arrivals register, free windows call
         (from `calls_from` on: a lunch pause defers them; None: no calls in this slice); a
         window with nobody to call waits for the next arrival in its queues. The slice ends
         with every service begun in it finished."""
         ready = [
             (w.free_at, w.no, w)
-            for w in f.windows
-            if w.free_at is not None and w.free_at < t1 and w not in f.idle
+            for w in g.windows
+            if w.free_at is not None and w.free_at < t1 and w not in g.idle
         ]
         heapq.heapify(ready)
         while True:
-            arrival = f.arrivals[f.next_arrival] if f.next_arrival < len(f.arrivals) else None
+            arrival = g.arrivals[g.next_arrival] if g.next_arrival < len(g.arrivals) else None
             if arrival is not None and arrival[0] >= t1:
                 arrival = None
             if arrival is None and not ready:
                 break
             if arrival is not None and (not ready or arrival[0] <= ready[0][0]):
-                f.next_arrival += 1
+                g.next_arrival += 1
                 at, a = arrival
                 if await self._register(at, a):
-                    f.waiting[a["queue"]] += 1
-                    for w in [w for w in f.idle if a["queue"] in w.queues]:
-                        f.idle.remove(w)
+                    g.waiting[a["queue"]] += 1
+                    for w in [w for w in g.idle if a["queue"] in w.queues]:
+                        g.idle.remove(w)
                         w.free_at = at
                         heapq.heappush(ready, (at, w.no, w))
                 continue
@@ -596,24 +599,24 @@ class FastSimulation:
                 if calls_from < t1:
                     heapq.heappush(ready, (calls_from, w.no, w))
                 continue
-            q = next((q for q in w.queues if f.waiting[q] > 0), None)
+            q = next((q for q in w.queues if g.waiting[q] > 0), None)
             if q is None:
-                f.idle.append(w)
+                g.idle.append(w)
                 continue
             # the database's pick: the window's queues in serving order, then arrival order,
-            # among the citizens registered by now (every one of this floor's, in order)
-            f.waiting[q] -= 1
+            # among the citizens registered by now (every one of this group's, in order)
+            g.waiting[q] -= 1
             w.task = await self._serve(w, at)
             if w.free_at is not None and w.free_at < t1:
                 heapq.heappush(ready, (w.free_at, w.no, w))
-        running = [w.task for w in f.windows if w.task is not None]
+        running = [w.task for w in g.windows if w.task is not None]
         await asyncio.gather(*running)
-        for w in f.windows:
+        for w in g.windows:
             w.task = None
 
     async def _serve(self, w: _Window, t0: datetime) -> asyncio.Task | None:
         """Calls the window's next citizen at t0 and plans the service (the window is free
-        again at w.free_at); the rest of the service runs as a task while the floor goes on."""
+        again at w.free_at); the rest of the service runs as a task while the group goes on."""
         rng, s = w.rng, self.stats
         wp = {"hall": self.o.hall, "window_no": w.no}
         SIM_NOW.set(t0)
@@ -1020,10 +1023,10 @@ class FastSimulation:
             w.free_at = d0.replace(hour=9) + timedelta(seconds=w.rng.uniform(0, 120))
 
         await asyncio.gather(*(sign_in(w) for w in self.windows))
-        for f in self.floors:
-            f.arrivals = [(a_t, a) for a_t, a in arrivals if a["queue"] in f.queues]
-            f.next_arrival, f.idle = 0, []
-            f.waiting.clear()
+        for g in self.groups:
+            g.arrivals = [(a_t, a) for a_t, a in arrivals if a["queue"] in g.queues]
+            g.next_arrival, g.idle = 0, []
+            g.waiting.clear()
         t = opens
         last_timer = t
         paused = False
@@ -1038,7 +1041,7 @@ class FastSimulation:
                 paused = False
             calls_from = None if t >= close else back if lunch <= t < back else t
             await asyncio.gather(
-                *(self._guard(self._floor_slice(f, t1, calls_from, close)) for f in self.floors)
+                *(self._guard(self._group_slice(g, t1, calls_from, close)) for g in self.groups)
             )
             await self._run_due(t1)
             if timers is not None and (t1 - last_timer).total_seconds() >= TIMER_EVERY:
