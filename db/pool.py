@@ -59,6 +59,31 @@ def app_dsn(owner_dsn: str, role: str, password: str | None = None) -> str:
     return urlunsplit(parts._replace(netloc=f"{auth}@{host}", query=query))
 
 
+# How long a new connection may take (a frozen server accepts TCP and never answers), and the
+# longest any statement may run before the client gives up on it: a year's report takes ~6 s
+# (docs/reports.md); commands have their own, much shorter bound (server/api/dispatch.py).
+CONNECT_TIMEOUT = 2.0
+STATEMENT_TIMEOUT = 30.0
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether a failure is the database being away (down, refusing, restarting, frozen past a
+    bound) rather than a statement's own error."""
+    if isinstance(
+        exc,
+        (
+            OSError,
+            TimeoutError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.exceptions.OperatorInterventionError,
+            asyncpg.exceptions.TooManyConnectionsError,
+        ),
+    ):
+        return True
+    # a pooled connection the server closed under us
+    return isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc)
+
+
 async def create_pool(
     dsn: str, size: int = 8, settings: dict[str, str] | None = None
 ) -> asyncpg.Pool:
@@ -66,6 +91,8 @@ async def create_pool(
         dsn,
         min_size=1,
         max_size=size,
+        timeout=CONNECT_TIMEOUT,
+        command_timeout=STATEMENT_TIMEOUT,
         init=_init_connection,
         reset=_keep_session,
         server_settings={

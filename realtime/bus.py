@@ -7,6 +7,7 @@ drop messages, so consumers treat the bus as a hint and the PostgreSQL log as th
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import Protocol
 
 import orjson
 
-from server.background import stop_tasks
+from server.background import stop_tasks, within
 from server.domain.events import EventRecord
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Bus(Protocol):
     async def start(self) -> None: ...
     async def close(self) -> None: ...
     def status(self) -> dict: ...
+    async def probe(self) -> dict: ...
 
 
 class LocalBus:
@@ -55,6 +57,9 @@ class LocalBus:
     def status(self) -> dict:
         return {"kind": self.kind, "ok": True}
 
+    async def probe(self) -> dict:
+        return self.status()
+
 
 def encode_batch(records: list[EventRecord]) -> bytes:
     return orjson.dumps([r.to_bus() for r in records])
@@ -62,6 +67,13 @@ def encode_batch(records: list[EventRecord]) -> bytes:
 
 def decode_batch(raw: bytes) -> list[EventRecord]:
     return [EventRecord.from_bus(w) for w in orjson.loads(raw)]
+
+
+# Batches waiting for Redis while it is slow or away: beyond this the oldest are dropped (the
+# log is the truth: every consumer fills a gap from it), so a frozen Redis costs memory once.
+OUTBOX_LIMIT = 10_000
+PUBLISH_TIMEOUT = 1.0  # one publish's bound: a frozen Redis must not hold the sender for long
+PROBE_TIMEOUT = 1.0  # /healthz asks Redis itself, within this
 
 
 class RedisBus:
@@ -79,15 +91,52 @@ class RedisBus:
         self._task: asyncio.Task | None = None
         self._connected = asyncio.Event()
         self.ok = False
+        # Publishing never delays a command's answer: batches go to an outbox that one task
+        # sends in order.
+        self._outbox: collections.deque[bytes] = collections.deque(maxlen=OUTBOX_LIMIT)
+        self._pending = asyncio.Event()
+        self._sender: asyncio.Task | None = None
+        self.publishing = True  # the last publish went through
+        self.dropped = 0
 
     def subscribe(self, handler: Handler, on_reconnect: Callable[[], None]) -> None:
         self._handlers.append(handler)
         self._reconnect_hooks.append(on_reconnect)
 
     async def publish(self, records: list[EventRecord]) -> None:
-        await self._client.publish(self.channel, encode_batch(records))
+        if len(self._outbox) == self._outbox.maxlen:
+            self.dropped += 1  # the oldest goes; its consumers read it from the log
+        self._outbox.append(encode_batch(records))
+        self._pending.set()
+
+    async def _send(self) -> None:
+        """Sends the outbox in order; a failing Redis is retried with a backoff, its state
+        changes logged once each."""
+        backoff = 0.2
+        while True:
+            await self._pending.wait()
+            while self._outbox:
+                raw = self._outbox[0]
+                try:
+                    await asyncio.wait_for(self._client.publish(self.channel, raw), PUBLISH_TIMEOUT)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 (whatever it is, the log has the events)
+                    if self.publishing:
+                        log.warning("publishing to Redis failed (%s); retrying", exc)
+                    self.publishing = False
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if self._outbox and self._outbox[0] is raw:
+                    self._outbox.popleft()
+                if not self.publishing:
+                    log.warning("publishing to Redis works again")
+                self.publishing, backoff = True, 0.2
+            self._pending.clear()
 
     async def start(self) -> None:
+        self._sender = asyncio.create_task(self._send(), name="redis-bus-send")
         self._task = asyncio.create_task(self._listen(), name="redis-bus-listen")
         # Start-up waits briefly for the subscription so the first events are not missed; a
         # Redis that is down does not stop the server (the log fills any gap later).
@@ -132,11 +181,26 @@ class RedisBus:
                     await pubsub.aclose()
 
     async def close(self) -> None:
-        await stop_tasks(self._task)
+        await stop_tasks(self._task, self._sender)
         await self._client.aclose()
 
     def status(self) -> dict:
-        return {"kind": self.kind, "ok": self.ok}
+        return {
+            "kind": self.kind,
+            "ok": self.ok and self.publishing,
+            "outbox": len(self._outbox),
+            "dropped": self.dropped,
+        }
+
+    async def probe(self) -> dict:
+        """The status, with Redis asked now: a frozen Redis neither refuses nor breaks the
+        subscription, so only an answer within PROBE_TIMEOUT shows it is there."""
+        status = self.status()
+        try:
+            await within(self._client.ping(), PROBE_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 (any failure: not there)
+            status.update(ok=False, error=type(exc).__name__)
+        return status
 
 
 def create_bus(redis_url: str | None, channel: str = CHANNEL) -> Bus:

@@ -37,6 +37,10 @@ class Settings:
     feed_flush_ms: float = 0.0
     cookie_secure: bool = False
     pool_size: int = 8
+    # The longest a command, or a read, waits for its answer before a 503: a frozen database
+    # must not hold a clerk's terminal (a command takes milliseconds; a year's report ~6 s).
+    command_timeout: float = 1.5
+    query_timeout: float = 20.0
     kiosk_per_minute: float = 20.0  # registrations per kiosk per minute (burst below)
     kiosk_burst: int = 10
     timers: bool = True  # run the hall timers (end of day, parked expiry, SMS)
@@ -91,6 +95,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         sms_webhook_url=e.get("HALLOPS_SMS_WEBHOOK_URL") or None,
         alarm_batch=max(1, int(e.get("HALLOPS_ALARM_BATCH") or 5000)),
         public_url=(e.get("HALLOPS_PUBLIC_URL") or "").rstrip("/"),
+        command_timeout=_float(e, "HALLOPS_COMMAND_TIMEOUT", 1.5),
+        query_timeout=_float(e, "HALLOPS_QUERY_TIMEOUT", 20.0),
     )
 
 

@@ -23,9 +23,11 @@ from server.api.routing import (
     json_response,
     parse_body,
 )
+from server.background import within
 from server.catalogue.spine import Call, Catalogue, Operation, Reply
 from server.domain.errors import DomainError, Forbidden, Invalid
 from server.domain.permissions import authorize_rule
+from server.domain.store import Reachability, unavailable
 from server.keys import CONTEXT, SETTINGS
 
 log = logging.getLogger(__name__)
@@ -45,9 +47,19 @@ def add_routes(app: web.Application, catalogue: Catalogue) -> None:
 
 def _handler(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        strict = request.app[SETTINGS].strict_contracts
+        settings = request.app[SETTINGS]
+        strict = settings.strict_contracts
+        # Bounded, the session's lookup included: a database that neither answers nor refuses
+        # (frozen) must not hold a clerk's command, nor a screen's read, until it returns.
+        bound = op.timeout or (
+            settings.command_timeout if op.kind == "command" else settings.query_timeout
+        )
         try:
-            return await _dispatch(op, request, strict)
+            try:
+                return await within(_dispatch(op, request, strict), bound)
+            except TimeoutError as exc:
+                Reachability.lost(exc)
+                raise unavailable() from None
         except DomainError as exc:
             if strict:
                 _check_error(op, exc)

@@ -7,6 +7,7 @@ from typing import Final
 
 from aiohttp import web
 
+from db.pool import database_unreachable
 from server.api.routing import json_response
 from server.domain.errors import DomainError
 
@@ -52,6 +53,8 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         if exc.status == 405 and "Allow" in exc.headers:
             resp.headers["Allow"] = exc.headers["Allow"]
         return resp
-    except Exception:
+    except Exception as exc:
+        if database_unreachable(exc):  # a path that reads the pool outside the Store
+            return error_response(503, "database_unavailable", "数据库暂时不可用，请稍后重试")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "服务器内部错误")

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from db.pool import Conn
+from server.background import within
 from server.domain.calendar_service import coverage_warnings
 from server.domain.queueing import service_day
 from server.keys import BUS, CONTEXT, FANOUT, POOL
@@ -20,20 +21,31 @@ log = logging.getLogger(__name__)
 _PARAM = re.compile(r"{(\w+)}")
 
 
+# /healthz answers within this even when a dependency is frozen (neither answering nor refusing)
+DATABASE_PROBE_SECONDS = 2.0
+
+
 async def health_status(app: web.Application) -> dict[str, Any]:
-    db: dict[str, Any] = {"ok": True}
-    warnings: list[dict[str, Any]] = []
-    try:
-        async with asyncio.timeout(2):
-            async with app[POOL].acquire() as conn:
-                await conn.fetchval("select 1")
-                warnings = await _warnings(app, conn)
-    except Exception as exc:  # noqa: BLE001  (any failure is "unreachable", named below)
-        db = {"ok": False, "error": type(exc).__name__}
+    """The database asked now (a statement within DATABASE_PROBE_SECONDS) and the bus asked now
+    (Redis pinged), both at once. `ok` is the database's: without Redis a worker still takes
+    commands (its displays are fed from the log), without the database it takes none."""
+
+    async def database() -> list[dict[str, Any]]:
+        async with app[POOL].acquire(timeout=DATABASE_PROBE_SECONDS) as conn:
+            await conn.fetchval("select 1")
+            return await _warnings(app, conn)
+
+    async def probe_database() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        try:
+            return {"ok": True}, await within(database(), DATABASE_PROBE_SECONDS)
+        except Exception as exc:  # noqa: BLE001  (any failure is "unreachable", named below)
+            return {"ok": False, "error": type(exc).__name__}, []
+
+    (db, warnings), bus = await asyncio.gather(probe_database(), app[BUS].probe())
     return {
         "ok": db["ok"],
         "database": db,
-        "bus": app[BUS].status(),
+        "bus": bus,
         "fanout": app[FANOUT].status(),
         "warnings": warnings,
     }

@@ -650,6 +650,7 @@ OPERATIONS = (
         response=CommandReply,
         emits=("calendar.day_set",),
         tag="calendar",
+        timeout=120.0,  # reprices every open case of the hall
     ),
     Operation(
         "calendar.import",
@@ -664,6 +665,7 @@ OPERATIONS = (
         emits=(YEAR_LOADED,),
         errors={400: holiday_notice.NOTICE_ERRORS},
         tag="calendar",
+        timeout=120.0,  # reprices every open case of the hall
     ),
     Operation(
         "duty.set",

@@ -48,6 +48,8 @@ COMMON_ERRORS: Mapping[int, tuple[str, ...]] = {
     401: ("unauthenticated",),
     403: ("wrong_role", "other_hall", "other_department", "not_your_window", "not_signed_in"),
     404: ("unknown_hall",),
+    # the database away (down, refusing, frozen past the bound): any operation, any time
+    503: ("database_unavailable",),
 }
 
 
@@ -88,6 +90,9 @@ class Operation:
     errors: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     sql: str | None = None  # the database function that is the command, where measured hot
     tag: str = ""
+    # seconds it may take before a 503 (None: the server's bound for its kind): a bulk command
+    # that reprices every open case of a hall takes longer than a clerk's
+    timeout: float | None = None
 
     @property
     def public(self) -> bool:

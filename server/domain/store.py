@@ -11,10 +11,10 @@ from typing import Any
 
 import asyncpg
 
-from db.pool import Conn
+from db.pool import Conn, database_unreachable
 from db.queries import events as q
 from server.domain.actor import Actor
-from server.domain.errors import Conflict, DomainError, Forbidden, NotFound
+from server.domain.errors import Conflict, DomainError, Forbidden, NotFound, Unavailable
 from server.domain.events import EventRecord, PublishFn
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,50 @@ class Tx:
         return records
 
 
+# A connection of the pool must come within this (a frozen database holds them all); a
+# connection's release is bounded by it too.
+ACQUIRE_TIMEOUT = 2.0
+
+
+def unavailable() -> Unavailable:
+    return Unavailable("数据库暂时不可用，请稍后重试", code="database_unavailable")
+
+
+class Reachability:
+    """Whether the database answered last time: its changes are logged once each, not once per
+    command (an outage wrote an error and a traceback per command before)."""
+
+    ok = True
+
+    @classmethod
+    def lost(cls, exc: BaseException) -> None:
+        if cls.ok:
+            log.warning("the database is unreachable (%s); commands answer 503", exc)
+        cls.ok = False
+
+    @classmethod
+    def answered(cls) -> None:
+        if not cls.ok:
+            log.warning("the database answers again")
+        cls.ok = True
+
+
+@asynccontextmanager
+async def reachable() -> AsyncIterator[None]:
+    """The database being away (down, refusing, frozen past a bound) becomes a 503
+    `database_unavailable`; every other failure stays what it is."""
+    try:
+        yield
+    except DomainError:
+        raise
+    except Exception as exc:
+        if database_unreachable(exc):
+            Reachability.lost(exc)
+            raise unavailable() from exc
+        raise
+    Reachability.answered()
+
+
 class Store:
     def __init__(self, pool: asyncpg.Pool, publish: PublishFn, public_url: str = ""):
         self.pool = pool
@@ -97,7 +141,7 @@ class Store:
     @asynccontextmanager
     async def command(self, actor: Actor, action: str) -> AsyncIterator[Tx]:
         records: list[EventRecord] = []
-        async with self.pool.acquire() as conn:
+        async with reachable(), self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
             tx = Tx(conn, actor, action, self.public_url)
             try:
                 async with conn.transaction():
@@ -117,7 +161,8 @@ class Store:
         transaction. Its refusals come back as SQLSTATE HQ409/HQ404 with the code in MESSAGE
         and the Chinese text in HINT."""
         try:
-            rows = await self.pool.fetch(sql, *args)
+            async with reachable(), self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
+                rows = await conn.fetch(sql, *args)
         except asyncpg.PostgresError as exc:
             state = getattr(exc, "sqlstate", "")
             if state == "HQ409":
@@ -141,7 +186,7 @@ class Store:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
-        async with self.pool.acquire() as conn:
+        async with reachable(), self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
             yield conn
 
     async def audit(
@@ -167,8 +212,8 @@ class Store:
         if conn is not None:
             await write(conn)
         else:
-            async with self.pool.acquire() as c:
+            async with reachable(), self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as c:
                 await write(c)
 
 
-__all__ = ["DomainError", "Store", "Tx"]
+__all__ = ["DomainError", "Reachability", "Store", "Tx", "reachable", "unavailable"]
