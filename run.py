@@ -106,21 +106,29 @@ def server_dsn(settings: Settings, owner_dsn: str) -> str:
     return app_dsn(owner_dsn, settings.db_app_role, settings.db_app_password)
 
 
-async def serve(settings: Settings, dsn: str, seed: bool = True) -> None:
+async def serve(settings: Settings, dsn: str, seed: bool = True, worker: bool = False) -> None:
+    """One server process. A worker of `serve --workers N` shares the port with its siblings
+    (SO_REUSEPORT: the kernel spreads the connections) and leaves the database's preparation,
+    the warnings and the banner to the supervisor."""
     from aiohttp import web
 
     from server.app import create_app
 
-    await prepare_database(dsn, settings, seed=seed)
+    if not worker:
+        await prepare_database(dsn, settings, seed=seed)
     app = create_app(settings, server_dsn(settings, dsn))
     # Open connections are closed at shutdown; 5 s is what a straggler gets, not aiohttp's 60.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
     await runner.setup()
-    await warn_calendar_gaps(app)
-    warn_public_url(settings)
-    site = web.TCPSite(runner, settings.host, settings.port)
+    if not worker:
+        await warn_calendar_gaps(app)
+        warn_public_url(settings)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=worker or None)
     await site.start()
-    print_banner(settings)
+    if worker:
+        log.info("worker %d serving on %s:%d", os.getpid(), settings.host, settings.port)
+    else:
+        print_banner(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -130,6 +138,69 @@ async def serve(settings: Settings, dsn: str, seed: bool = True) -> None:
     finally:
         print("\nstopping ...", flush=True)
         await runner.cleanup()
+
+
+RESTART_BACKOFF = (1.0, 30.0)  # a worker that died is started again after 1 s, at most 30 s
+
+
+def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
+    """`serve --workers N`: prepares the database once, then runs N worker processes on one
+    port, sharing PostgreSQL and Redis (events between them travel through Redis; each hall's
+    timers are owned by exactly one of them through an advisory lock). A worker that dies is
+    started again; SIGINT or SIGTERM stops them all."""
+    import subprocess
+    import time
+
+    if not settings.redis_url:
+        log.error(
+            "serve --workers %d needs REDIS_URL: events travel between them through Redis", workers
+        )
+        return 2
+    _run(prepare_database(dsn, settings, seed=seed))
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "REDIS_URL": settings.redis_url,
+        "HALLOPS_SECRET": settings.secret,  # one secret for the deployment's socket tickets
+        "HALLOPS_HOST": settings.host,
+        "HALLOPS_PORT": str(settings.port),
+    }
+    argv = [sys.executable, os.path.abspath(__file__), "serve", "--worker", "--no-seed"]
+    procs: list[subprocess.Popen] = [subprocess.Popen(argv, env=env) for _ in range(workers)]
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print_banner(settings)
+    print(f"{workers} worker processes: {', '.join(str(p.pid) for p in procs)}", flush=True)
+    backoff = RESTART_BACKOFF[0]
+    while not stopping:
+        time.sleep(0.2)
+        for i, p in enumerate(procs):
+            if p.poll() is not None and not stopping:
+                log.error(
+                    "worker %d exited with %s; starting another in %.0f s",
+                    p.pid,
+                    p.returncode,
+                    backoff,
+                )
+                time.sleep(backoff)
+                backoff = min(backoff * 2, RESTART_BACKOFF[1])
+                procs[i] = subprocess.Popen(argv, env=env)
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return 0
 
 
 def warn_public_url(settings: Settings) -> None:
@@ -253,6 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve_p.add_argument("--host", help="listen address (env HALLOPS_HOST, default 127.0.0.1)")
     serve_p.add_argument("--port", type=int, help="port (env HALLOPS_PORT, default 8080)")
     serve_p.add_argument("--no-seed", action="store_true", help="do not seed the demo hall")
+    serve_p.add_argument(
+        "--workers",
+        type=int,
+        help="server processes on the one port, sharing PostgreSQL and Redis (env "
+        "HALLOPS_WORKERS, default 1; more than 1 needs REDIS_URL)",
+    )
+    serve_p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("seed-demo", help="migrate and load the demo hall if the database is empty")
     import_p = sub.add_parser(
@@ -306,7 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "serve"
     with database(settings) as dsn:
         if command == "serve":
-            _run(serve(settings, dsn, seed=not getattr(args, "no_seed", False)))
+            seed = not getattr(args, "no_seed", False)
+            workers = getattr(args, "workers", None) or int(os.environ.get("HALLOPS_WORKERS") or 1)
+            if workers > 1 and not getattr(args, "worker", False):
+                return supervise(settings, dsn, workers, seed)
+            _run(serve(settings, dsn, seed=seed, worker=getattr(args, "worker", False)))
         elif command == "migrate":
             _run(prepare_database(dsn, settings, seed=False))
         elif command == "seed-demo":

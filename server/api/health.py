@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 from typing import Any
 
@@ -48,6 +49,7 @@ async def health_status(app: web.Application) -> dict[str, Any]:
         "bus": bus,
         "fanout": app[FANOUT].status(),
         "warnings": warnings,
+        "worker": {"pid": os.getpid()},
     }
 
 

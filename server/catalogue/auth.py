@@ -90,6 +90,8 @@ class HealthReply(_Open):
     ok: bool
     database: dict[str, Any]
     bus: dict[str, Any]
+    # which process answered: behind one port, `serve --workers N` runs several
+    worker: dict[str, Any]
 
 
 def actor_view(actor: Actor) -> dict[str, Any]:

@@ -22,8 +22,9 @@ class ServerProcess:
     """`run.py serve` in a process of its own (timers on, as deployed); its output goes to a
     log file."""
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path):
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, args: tuple[str, ...] = ()):
         self.name = name
+        self.args = args  # more `run.py serve` arguments (--workers N)
         self.port = free_port()
         self.env = env
         self.url = f"http://127.0.0.1:{self.port}"
@@ -43,6 +44,7 @@ class ServerProcess:
                 "--port",
                 str(self.port),
                 "--no-seed",
+                *self.args,
                 cwd=ROOT,
                 env=self.env,
                 stdin=asyncio.subprocess.DEVNULL,

@@ -141,7 +141,8 @@ async def test_a_process_that_loses_redis_fills_the_gap_from_the_log(cluster):
                     await sio.close()
             assert killed, "no pub/sub connection of B found to kill"
             health = await b.health(on_b)
-            assert health["bus"] == {"kind": "redis", "ok": True}
+            bus = health["bus"]
+            assert (bus["kind"], bus["ok"], bus["outbox"], bus["dropped"]) == ("redis", True, 0, 0)
             assert health["fanout"]["gaps_filled"] > before, health  # the log did fill a gap
     finally:
         await admin_redis.aclose()
@@ -158,7 +159,7 @@ async def test_the_bus_asks_for_a_resync_whenever_it_resubscribes(redis_channel)
     bus.subscribe(got.append, lambda: resyncs.append(asyncio.get_running_loop().time()))
     try:
         await bus.start()
-        assert len(resyncs) == 1 and bus.status() == {"kind": "redis", "ok": True}
+        assert len(resyncs) == 1 and bus.status()["ok"] is True
         for k in range(2, 5):
             assert await _kill_pubsub_of(admin, os.getpid())
             for _ in range(100):
