@@ -88,9 +88,11 @@ class Tx:
         return records
 
 
-# A connection of the pool must come within this (a frozen database holds them all); a
-# connection's release is bounded by it too.
-ACQUIRE_TIMEOUT = 2.0
+# A connection of the pool must come within this, and a connection's release is bounded by it:
+# paths without a bound of their own (a display's snapshot, a timer) must not wait forever for
+# a frozen database. Long enough for a burst of legitimate work (a reconnect storm's snapshots
+# queue for the pool); an HTTP operation has its own, shorter bound (server/api/dispatch.py).
+ACQUIRE_TIMEOUT = 10.0
 
 
 def unavailable() -> Unavailable:
