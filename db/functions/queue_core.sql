@@ -146,12 +146,14 @@ begin
     where window_idle.window_id = p_window and idle_until is null;
 end $$;
 
--- SMS for a citizen who registered a phone: queued in the outbox, sent after commit.
+-- SMS for a citizen who registered a phone: queued in the outbox, sent after commit. Once per
+-- ticket and kind: a transferred or requeued citizen has a new ticket, and is called (and
+-- told they are near the front) again.
 create or replace function hq_notify(p_hall int, p_ticket ticket, p_key text, p_body text)
 returns void language plpgsql as $$
 begin
     insert into notification (hall_id, dedupe_key, recipient, body)
-    select p_hall, p_key || ':' || r.id, r.phone, p_body
+    select p_hall, p_key || ':' || p_ticket.id, r.phone, p_body
     from registration r where r.id = p_ticket.registration_id and r.phone is not null
     on conflict (dedupe_key) do nothing;
 end $$;

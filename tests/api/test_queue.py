@@ -306,6 +306,24 @@ async def test_sms_outbox_gets_called_and_near_front_messages(http, db):
     assert rows[1]["recipient"] == "13800000003"  # now third in line
 
 
+async def test_a_transferred_citizen_gets_the_sms_of_the_second_call_too(http, db):
+    kiosk = await kiosk_token(http)
+    clerk1, clerk60 = await clerk_at_window(db, 1), await clerk_at_window(db, 60)
+    mine = await register(http, kiosk, await item_of_window(db, 1), phone="13800000009")
+    await command(http, clerk1, 1, "call-next")
+    await command(http, clerk1, 1, "start")
+    await command(http, clerk1, 1, "transfer", {"to_window_no": 60, "front": True})
+    await command(http, clerk60, 60, "call-next")
+    called = await db.fetch(
+        "select body from notification where recipient = '13800000009' "
+        "and dedupe_key like 'called:%' order by id"
+    )
+    no = mine["ticket"]["ticket_no"]
+    assert len(called) == 2, called
+    assert f"请 {no} 号到 1号窗口" in called[0]["body"]
+    assert f"请 {no} 号到 60号窗口" in called[1]["body"]
+
+
 async def test_stage_times_and_window_idle_are_recorded(http, db):
     kiosk = await kiosk_token(http)
     item = await item_of_window(db, 1)
