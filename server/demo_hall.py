@@ -40,7 +40,7 @@ DEMO_PASSWORDS: dict[str, str] = {
 
 CITY_CODE = "rizhao"
 CITY_NAME = "日照市政务服务中心"
-NOTICE_LINE = "请凭本告知单到指定窗口办理；办结后请扫码或投票箱对我们的服务进行评议。"
+NOTICE_LINE = "请凭本告知单到指定窗口办理；办结后请扫描告知单上的二维码，或将评议联投入评议箱，对我们的服务作出评价。"
 SUPERVISORS = 3  # supervisor1..3, supervision office (no department)
 ADMINS = 2  # admin, admin2
 COUNTY_GENERAL_MIN_WINDOWS = 2  # in a county hall a 2-window department also serves 综合受理
