@@ -153,17 +153,27 @@ function showPicker(message) {
   error.textContent = message || "";
 }
 
-async function signIn(windowNo) {
+async function signIn(windowNo, move = false) {
   try {
-    await api(`${base()}/windows/${windowNo}/sign-in`, { method: "POST" });
+    await api(`${base()}/windows/${windowNo}/sign-in${move ? "?move=true" : ""}`, { method: "POST" });
     state.actor = (await api("/api/session")).actor;
     const { windows } = await api(`${base()}/windows`);
     state.windows = new Map(windows.map((w) => [w.window_no, w]));
     showTerminal(windowNo);
   } catch (err) {
     if (err.status === 401) return toLogin();
+    if (err.code === "signed_in_elsewhere") return askToMove(windowNo, err.message);
     showPicker(err.message);
   }
+}
+
+// Signed in at another window: moving ends that sign-in and closes that window, so the clerk
+// says so first (the server's question, and a button that answers it).
+function askToMove(windowNo, question) {
+  showPicker(question);
+  $("#picker-error").append(" ", h("button", {
+    type: "button", class: "btn primary", id: "picker-move", onclick: () => signIn(windowNo, true),
+  }, `改到 ${windowNo} 号窗口`));
 }
 
 $("#sign-out").addEventListener("click", async () => {

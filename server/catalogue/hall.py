@@ -14,7 +14,15 @@ from pypinyin import Style, lazy_pinyin
 from db.queries import calendar as cq
 from db.queries import events as eq
 from db.queries import hall as q
-from server.catalogue.params import DayParams, HallParams, Int4Id, Params, Seq, WindowParams
+from server.catalogue.params import (
+    DayParams,
+    HallParams,
+    Int4Id,
+    Params,
+    Seq,
+    SignInParams,
+    WindowParams,
+)
 from server.catalogue.queue import QueueFigures
 from server.catalogue.spine import Call, Capability, EventType, Operation, Reply, query
 from server.domain import calendar_service, holiday_notice, windows
@@ -494,8 +502,8 @@ async def set_notice(call: Call, p: HallParams, body: NoticeBody) -> Reply:
     return Reply(data, events=events)
 
 
-async def sign_in(call: Call, p: WindowParams, body: None) -> Reply:
-    signed, events = await windows.sign_in(call, p.hall, p.window_no)
+async def sign_in(call: Call, p: SignInParams, body: None) -> Reply:
+    signed, events = await windows.sign_in(call, p.hall, p.window_no, p.move)
     return Reply({"window_no": signed.window_no}, events=events)
 
 
@@ -702,10 +710,10 @@ OPERATIONS = (
         sign_in,
         WINDOW_SIGN_IN,
         http=("POST", WINDOW + "/sign-in"),
-        params=WindowParams,
+        params=SignInParams,
         response=CommandReply,
         emits=("window.signed_in", "window.signed_out", "window.status_changed"),
-        errors={404: ("unknown_window",), 409: ("window_taken",)},
+        errors={404: ("unknown_window",), 409: ("window_taken", "signed_in_elsewhere")},
         tag="windows",
     ),
     Operation(

@@ -32,5 +32,14 @@ class WindowParams(HallParams):
     window_no: WindowNo
 
 
+class SignInParams(WindowParams):
+    move: bool = Field(
+        False,
+        description="move from the window the clerk is signed in at (its sign-in ends and it "
+        "closes); without it, a clerk signed in elsewhere is asked first (409 "
+        "signed_in_elsewhere)",
+    )
+
+
 class DayParams(HallParams):
     day: date = Field(description="YYYY-MM-DD")

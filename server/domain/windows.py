@@ -52,8 +52,12 @@ async def _close_unattended(
         await _status_changed(tx, window_id, window_no, "closed", status, now)
 
 
-async def sign_in(call: Call, hall_code: str, window_no: int) -> tuple[Actor, list[EventRecord]]:
-    """Signs the clerk in at a window of their department (moving them from another window)."""
+async def sign_in(
+    call: Call, hall_code: str, window_no: int, move: bool = False
+) -> tuple[Actor, list[EventRecord]]:
+    """Signs the clerk in at a window of their department. A clerk signed in at another window
+    is asked first (409 `signed_in_elsewhere`): moving ends the sign-in there and closes that
+    window, so it happens only when asked for (`move`)."""
     actor = call.actor
     async with call.command() as tx:
         tx.detail["window_no"] = window_no
@@ -67,6 +71,13 @@ async def sign_in(call: Call, hall_code: str, window_no: int) -> tuple[Actor, li
                 f"{window_no} 号窗口已有工作人员签到", code="window_taken", field="window_no"
             )
         old = await tx.conn.fetchrow(q.SIGNIN_OF_STAFF, actor.id)
+        if old is not None and not move:
+            raise Conflict(
+                f"您已在 {old['window_no']} 号窗口签到。改到 {window_no} 号窗口将在 "
+                f"{old['window_no']} 号窗口签退并关闭该窗口，确定吗？",
+                code="signed_in_elsewhere",
+                field="move",
+            )
         if old is not None:
             await tx.conn.execute(q.DELETE_SIGNIN_OF_STAFF, actor.id)
             tx.emit(

@@ -51,8 +51,11 @@ async def test_sign_in_at_a_window_of_own_department(api: Api, db):
     head = await api.head("clerk005")
     assert await api.ok("clerk005", "POST", f"{W}/5/sign-in") == {"window_no": 5, "seq": []}
     assert await api.head("clerk005") == head
-    # any window of the own department, not only the usual one
-    assert await api.ok("clerk005", "POST", f"{W}/9/sign-in") == {
+    # any window of the own department, not only the usual one: moving there is asked first
+    await api.error("clerk005", "POST", f"{W}/9/sign-in", 409, "signed_in_elsewhere", "move")
+    assert await api.head("clerk005") == head
+    assert (await api.window("clerk005", 5))["clerk"]["id"] == me["id"]
+    assert await api.ok("clerk005", "POST", f"{W}/9/sign-in?move=true") == {
         "window_no": 9,
         "seq": [head + 1, head + 2],  # signed out at 5 (closed already), signed in at 9
     }
@@ -78,7 +81,7 @@ async def test_moving_to_another_window_signs_out_of_the_old_one(api: Api, db):
     me = await api.login("clerk001")
     await api.ok("clerk001", "POST", f"{W}/1/sign-in")
     head = await api.head("clerk001")
-    await api.ok("clerk001", "POST", f"{W}/3/sign-in")
+    await api.ok("clerk001", "POST", f"{W}/3/sign-in?move=true")
     events = await api.events_since("clerk001", head)
     assert [(e["type"], e["data"]["window_no"]) for e in events] == [
         ("window.signed_out", 1),
@@ -99,7 +102,7 @@ async def test_moving_away_from_an_open_window_closes_it(api: Api):
     await api.login("clerk001")
     await api.ok("clerk001", "POST", f"{W}/1/sign-in")
     await api.ok("clerk001", "POST", f"{W}/1/status", json={"status": "open"})
-    await api.ok("clerk001", "POST", f"{W}/3/sign-in")
+    await api.ok("clerk001", "POST", f"{W}/3/sign-in?move=1")
     assert (await api.window("clerk001", 1))["status"] == "closed"
 
 

@@ -283,6 +283,38 @@ async def test_login_redirects_by_role(live, http, db, new_context):
     await expect(page.locator("#waiting")).to_contain_text(first["ticket"]["ticket_no"])
 
 
+async def test_a_clerk_signed_in_elsewhere_is_asked_before_moving(live, http, db, new_context):
+    ctx = await new_context(viewport=HD)
+    page = await ctx.new_page()
+    await page.goto(f"{live.url}/login?next=%2Fwindow")
+    await page.get_by_label("用户名").fill("clerk001")
+    await page.get_by_label("密码").fill(demo_hall.DEMO_PASSWORDS["clerk"])
+    await page.get_by_role("button", name="登 录").click()
+    await expect(page.get_by_role("heading", name="请选择签到窗口")).to_be_visible()
+    # meanwhile the same clerk signs in at window 3 from another terminal
+    await clerk_at_window(db, 3, username="clerk001")
+    await page.locator("#picker-grid button[data-window='2']").click()
+    error = page.locator("#picker-error")
+    await expect(error).to_contain_text("您已在 3 号窗口签到")
+    await expect(error).to_contain_text("关闭该窗口")
+    assert (
+        await db.fetchval(  # nothing moved before the clerk answers
+            "select w.window_no from window_signin s join service_window w on w.id = s.window_id "
+            "join staff st on st.id = s.staff_id where st.username = 'clerk001'"
+        )
+        == 3
+    )
+    await error.get_by_role("button", name="改到 2 号窗口").click()
+    await expect(page.locator("#head-no")).to_have_text("2")
+    assert (
+        await db.fetchval(
+            "select w.window_no from window_signin s join service_window w on w.id = s.window_id "
+            "join staff st on st.id = s.staff_id where st.username = 'clerk001'"
+        )
+        == 2
+    )
+
+
 async def test_kiosk_shows_the_servers_429_message(live, http, db, new_context):
     token = await device_token(http, "kiosk-03")
     item = await item_of_window(db, 1)
