@@ -11,6 +11,8 @@ import asyncpg
 import orjson
 from asyncpg.pool import PoolConnectionProxy
 
+from server import wire
+
 if TYPE_CHECKING:
     from pgserver import PostgresServer
 
@@ -22,7 +24,8 @@ Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 
 def _dumps(value) -> str:
-    return orjson.dumps(value).decode()
+    # what the log keeps is what clients get: instants in the hall's zone (server/wire.py)
+    return wire.dumps(value).decode()
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

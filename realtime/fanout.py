@@ -24,6 +24,7 @@ import orjson
 
 from db.queries import events as q
 from realtime import protocol as p
+from server import wire
 from server.background import stop_tasks
 from server.domain.actor import Actor
 from server.domain.events import EventRecord
@@ -580,7 +581,7 @@ class Fanout:
                 self._send_live_marker(sub)
                 return "resumed"
             snap = await self.snapshot(sub.hall_id)
-            frame = orjson.dumps({"type": "snapshot", "seq": snap["seq"], "data": snap})
+            frame = wire.dumps({"type": "snapshot", "seq": snap["seq"], "data": snap})
             sub.send(sub.snapshot_frame(frame))
             sub.go_live(snap["seq"])
             self._send_live_marker(sub)

@@ -28,6 +28,8 @@ import socketio
 from aiohttp import web
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 
+from server import wire
+
 ENGINEIO_QUEUE: Final = 64
 
 
@@ -108,7 +110,7 @@ class _OrjsonForSocketIO:
 
     @staticmethod
     def dumps(obj, **_: object) -> str:
-        return orjson.dumps(obj).decode()
+        return wire.dumps(obj).decode()
 
     @staticmethod
     def loads(s, **_: object):

@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from server import wire
 from server.domain.actor import Actor
 from server.domain.errors import Invalid, Unauthenticated
 from server.keys import AUTH
@@ -88,14 +89,4 @@ def _nul_at(data: dict) -> str | None:
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(data, default=_default), status=status, content_type="application/json"
-    )
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray)):
-        return value.hex()
-    if isinstance(value, set):
-        return sorted(value)
-    raise TypeError(type(value).__name__)
+    return web.Response(body=wire.dumps(data), status=status, content_type="application/json")

@@ -11,6 +11,7 @@ from server.catalogue.params import HallParams, Int4Id, Params
 from server.catalogue.spine import Call, Capability, EventType, Operation, Reply
 from server.domain.actor import Actor
 from server.domain.policies import ANYONE, HALL_ADMIN
+from server.wire import instant
 
 
 class SessionEnded(BaseModel):
@@ -108,7 +109,7 @@ def actor_view(actor: Actor) -> dict[str, Any]:
 
 async def login(call: Call, p: Params, body: LoginBody) -> Reply:
     result = await call.ctx.auth.login_staff(body.username, body.password)
-    data = {"actor": actor_view(result.actor), "expires_at": result.expires_at.isoformat()}
+    data = {"actor": actor_view(result.actor), "expires_at": instant(result.expires_at)}
     if body.bearer:
         data["token"] = result.token
     return Reply(data, session_token=result.token, session_max_age=call.ctx.session_seconds)
@@ -119,7 +120,7 @@ async def device_login(call: Call, p: Params, body: DeviceLoginBody) -> Reply:
     data = {
         "actor": actor_view(result.actor),
         "token": result.token,
-        "expires_at": result.expires_at.isoformat(),
+        "expires_at": instant(result.expires_at),
     }
     return Reply(data)
 

@@ -43,6 +43,7 @@ from server.domain.policies import (
 )
 from server.domain.queueing import service_day
 from server.domain.snapshot import snapshot
+from server.wire import instant
 
 # ------------------------------------------------------------------------ event payloads
 
@@ -437,7 +438,7 @@ async def list_audit(call: Call, p: AuditParams, body: None) -> Any:
     async with call.ctx.store.read() as conn:
         hall = await hall_domain.visible_hall(conn, call.actor, p.hall, call.name)
         rows = await conn.fetch(q.AUDIT, hall.id, p.before, p.limit)
-    return {"audit": [{**dict(r), "at": r["at"].isoformat()} for r in rows]}
+    return {"audit": [{**dict(r), "at": instant(r["at"])} for r in rows]}
 
 
 async def list_calendar(call: Call, p: CalendarParams, body: None) -> Any:

@@ -78,6 +78,7 @@ from server.domain.case_clock import (
     working_instant,
 )
 from server.domain.errors import Invalid
+from server.wire import instant
 
 Level = Literal["warning", "yellow", "red"]
 LEVELS: Final[tuple[Level, ...]] = ("warning", "yellow", "red")
@@ -327,7 +328,7 @@ def step_rung(f: CaseFacts, rules: SupervisionRules, cal: HallCalendar) -> Rung 
         due,
         "step_overrun",
         f"case:{f.case_id}:step:{f.state}",
-        {"step": f.state, "limit": limit, "unit": s.unit, "since": f.state_since.isoformat()},
+        {"step": f.state, "limit": limit, "unit": s.unit, "since": instant(f.state_since)},
     )
 
 
@@ -358,7 +359,7 @@ def pause_rung(f: CaseFacts, rules: SupervisionRules, cal: HallCalendar) -> Rung
         cal.add_working_time(s.since, days, "working_day"),
         "pause_overlong",
         f"case:{f.case_id}:pause:{f.pauses}",
-        {"pause_kind": s.pause_kind, "days": days, "since": s.since.isoformat()},
+        {"pause_kind": s.pause_kind, "days": days, "since": instant(s.since)},
     )
 
 

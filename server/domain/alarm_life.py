@@ -42,6 +42,7 @@ from server.domain.hall import get_hall
 from server.domain.permissions import Target
 from server.domain.queueing import TZ
 from server.domain.store import Tx
+from server.wire import maybe_instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call, TimerContext
@@ -149,10 +150,6 @@ def _by(actor: Actor) -> str:
     return f"{ROLE_NAMES.get(actor.role, '')} {actor.name}".strip()
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(TZ).isoformat() if value is not None else None
-
-
 async def _write(
     tx: Tx,
     row: asyncpg.Record,
@@ -202,10 +199,10 @@ async def _write(
         "department": row["department_code"],
         "window_no": row["window_no"],
         "by": _by(actor),
-        "at": _iso(now),
+        "at": maybe_instant(now),
         "note": note,
         "acknowledged": acknowledged,
-        "rectify_due_at": _iso(rectify_due_at),
+        "rectify_due_at": maybe_instant(rectify_due_at),
         "appeal_pending": bool(pending),
     }
     tx.emit("alarm.changed", payload, hall_id=row["hall_id"], window_id=row["window_id"])
@@ -359,7 +356,7 @@ async def decide_appeal(
                 raise Conflict("没有可报送的上级监察部门", code="cannot_escalate")
             # still pending: the city's supervisors decide it now
             change = Change(
-                detail={"escalated_to": row["hall_parent_id"], "escalated_at": _iso(now)}
+                detail={"escalated_to": row["hall_parent_id"], "escalated_at": maybe_instant(now)}
             )
             extra["escalated_to"] = row["hall_parent_id"]
         else:
@@ -532,7 +529,7 @@ async def raise_answer_overdue(ctx: TimerContext, hall: Any, now: datetime) -> l
                     item_name=r["item_name"],
                     detail={
                         "alarm_id": r["id"],
-                        "rectify_due_at": _iso(r["rectify_due_at"]),
+                        "rectify_due_at": maybe_instant(r["rectify_due_at"]),
                     },
                 ),
                 rules.version,

@@ -38,6 +38,7 @@ from server.domain.errors import Invalid
 from server.domain.events import EventRecord
 from server.domain.hall import get_hall
 from server.domain.queueing import TZ
+from server.wire import instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call, TimerContext
@@ -192,8 +193,8 @@ async def raise_alarm(
             "ticket_no": alarm.ticket_no,
             "department": row["department_code"],
             "window_no": row["window_no"],
-            "due_at": alarm.due_at.isoformat(),
-            "issued_at": now.isoformat(),
+            "due_at": instant(alarm.due_at),
+            "issued_at": instant(now),
             "rule_version": rule_version,
         },
         hall_id=hall_id,
@@ -222,7 +223,7 @@ async def fire_case_alarms(ctx: TimerContext, hall: Any, now: datetime) -> list[
         # (a backlog), and an alarm is issued when it is raised
         at = now + timedelta(seconds=elapsed)
         batch = await ctx.store.statement(
-            hall["id"], q.FIRE_CASE_ALARMS, hall["id"], at, at.isoformat(), ctx.alarm_batch
+            hall["id"], q.FIRE_CASE_ALARMS, hall["id"], at, instant(at), ctx.alarm_batch
         )
         records += batch
         if not batch:
@@ -256,7 +257,7 @@ def case_alarm(r: Any, deadline: datetime | None, rung: ladder.Rung) -> Alarm:
     head = f"办件 {r['case_no']}（{r['item_name']}）"
     d = rung.detail
     deadline = deadline.astimezone(TZ) if deadline else None
-    detail: dict[str, Any] = {**d, "deadline": deadline.isoformat() if deadline else None}
+    detail: dict[str, Any] = {**d, "deadline": instant(deadline) if deadline else None}
     if rung.kind == "case_deadline":
         what = {
             "warning": "临近办结时限",
@@ -408,7 +409,7 @@ def _rules_view(hall_code: str, row: Any) -> dict[str, Any]:
     return {
         "hall": hall_code,
         **rules.to_json(),
-        "created_at": row["created_at"].isoformat(),
+        "created_at": instant(row["created_at"]),
         "created_by": row["created_by"],
     }
 

@@ -28,6 +28,7 @@ from server.domain.holiday_notice import (
     parse_notice,
 )
 from server.domain.store import Store, Tx
+from server.wire import instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call
@@ -167,7 +168,7 @@ async def list_years(conn: Conn, hall: HallRef, today: date) -> dict[str, Any]:
     rows = await cq.calendar_years(conn, hall.id)
     missing = calendar_coverage([r["year"] for r in rows], today)
     return {
-        "years": [{**r, "loaded_at": r["loaded_at"].isoformat()} for r in rows],
+        "years": [{**r, "loaded_at": instant(r["loaded_at"])} for r in rows],
         "today": today.isoformat(),
         "horizon_days": HORIZON_DAYS,
         "missing": missing,
@@ -215,4 +216,4 @@ async def deadline(
         day = start.date()
         cal = await cq.load_hall_calendar(conn, hall.id, day - timedelta(days=7), day + _HORIZON)
     due = cal.add_working_time(start, amount, unit)  # type: ignore[arg-type]
-    return {"start": start.isoformat(), "amount": amount, "unit": unit, "due": due.isoformat()}
+    return {"start": instant(start), "amount": amount, "unit": unit, "due": instant(due)}

@@ -85,6 +85,7 @@ from typing import Any, Literal, cast, get_args
 
 from server.domain.calendar import HallCalendar
 from server.domain.errors import Invalid
+from server.wire import instant, maybe_instant
 
 LimitUnit = Literal["working_day", "working_hour", "calendar_day"]
 LIMIT_UNITS: tuple[str, ...] = get_args(LimitUnit)
@@ -114,10 +115,6 @@ def _aware(value: object, what: str) -> datetime:
 def _instant(value: datetime, cal: HallCalendar) -> datetime:
     # Whole seconds keep every sum exact; the zone is the hall's so dates are local dates.
     return value.replace(microsecond=0).astimezone(cal.tz)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _parse(value: Any, what: str, code: str) -> datetime:
@@ -164,7 +161,7 @@ class ClockEvent:
             raise _invalid(f"暂停类型无效：{self.kind!r}", "invalid_pause_kind")
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"at": self.at.isoformat(), "op": self.op}
+        out: dict[str, Any] = {"at": instant(self.at), "op": self.op}
         if self.amount:
             out["amount"] = self.amount
         if self.unit is not None:
@@ -209,17 +206,17 @@ class ClockState:
         return {
             "unit": self.unit,
             "limit": self.limit,
-            "started_at": _iso(self.started_at),
+            "started_at": maybe_instant(self.started_at),
             "status": self.status,
             "remaining_s": self.remaining_s,
-            "since": _iso(self.since),
-            "deadline": _iso(self.deadline),
+            "since": maybe_instant(self.since),
+            "deadline": maybe_instant(self.deadline),
             "paused_s": {k: self.paused_s[k] for k in PAUSE_KINDS if k in self.paused_s},
             "pause_kind": self.pause_kind,
-            "stopped_at": _iso(self.stopped_at),
+            "stopped_at": maybe_instant(self.stopped_at),
             "elapsed_s": self.elapsed_s,
-            "last_deadline": _iso(self.last_deadline),
-            "counts_from": _iso(self.counts_from),
+            "last_deadline": maybe_instant(self.last_deadline),
+            "counts_from": maybe_instant(self.counts_from),
         }
 
     @classmethod
@@ -272,7 +269,7 @@ class ClockView:
     def to_json(self) -> dict[str, Any]:
         return {
             "status": self.status,
-            "deadline": _iso(self.deadline),
+            "deadline": maybe_instant(self.deadline),
             "elapsed_s": self.elapsed_s,
             "remaining_s": self.remaining_s,
             "overdue_s": self.overdue_s,

@@ -25,6 +25,7 @@ from server.domain.hall import department_id, get_hall
 from server.domain.identity import mask_id_number, mask_name, mask_phone
 from server.domain.permissions import Target
 from server.domain.queueing import TZ
+from server.wire import instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call
@@ -91,7 +92,7 @@ def supplement_warning(row: asyncpg.Record, cal: Any, now: datetime) -> dict[str
     if now < warn_from:
         return None
     return {
-        "due": due.isoformat(),
+        "due": instant(due),
         "overdue": now >= due,
         "message": (
             "补正告知期限已过，依法视为受理"
@@ -127,7 +128,7 @@ async def _detail(conn: Conn, row: asyncpg.Record, actor: Actor | None, now: dat
                 "name": f["name"],
                 "amount_cents": f["amount_cents"],
                 "receipt_no": f["receipt_no"],
-                "paid_at": f["paid_at"].isoformat(),
+                "paid_at": instant(f["paid_at"]),
                 "window_no": f["window_no"],
             }
             for f in fees
@@ -138,22 +139,22 @@ async def _detail(conn: Conn, row: asyncpg.Record, actor: Actor | None, now: dat
                 "purpose": s["purpose"],
                 "extension": s["extension"],
                 "note": s["note"],
-                "requested_at": s["requested_at"].isoformat(),
+                "requested_at": instant(s["requested_at"]),
                 "requested_by": s["requested_by_name"],
                 "window_no": s["window_no"],
                 "decision": s["decision"],
                 "comment": s["comment"],
                 "decided_by": s["decided_by_name"],
-                "decided_at": s["decided_at"].isoformat() if s["decided_at"] else None,
+                "decided_at": instant(s["decided_at"]) if s["decided_at"] else None,
             }
             for s in signoffs
         ],
         "supplements": [
             {
                 "id": s["id"],
-                "issued_at": s["issued_at"].isoformat(),
+                "issued_at": instant(s["issued_at"]),
                 "materials": s["materials"],
-                "received_at": s["received_at"].isoformat() if s["received_at"] else None,
+                "received_at": instant(s["received_at"]) if s["received_at"] else None,
             }
             for s in supplements
         ],
@@ -166,7 +167,7 @@ async def _detail(conn: Conn, row: asyncpg.Record, actor: Actor | None, now: dat
 
 def _history_entry(h: asyncpg.Record) -> dict[str, Any]:
     return {
-        "at": h["at"].isoformat(),
+        "at": instant(h["at"]),
         "action": h["action"],
         "label": HISTORY_NAMES.get(h["action"], h["action"]),
         "from": h["from_state"],
@@ -196,9 +197,9 @@ def summary(row: asyncpg.Record, actor: Actor | None, now: datetime, cal: Any) -
         "window_no": row["window_no"],
         "clerk_name": row["clerk_name"],
         "applicant": applicant_view(row, serves(actor, row)),
-        "accepted_at": row["accepted_at"].isoformat(),
+        "accepted_at": instant(row["accepted_at"]),
         "clock": view.to_json(),
-        "deficiency_due": row["deficiency_due"].isoformat() if row["deficiency_due"] else None,
+        "deficiency_due": instant(row["deficiency_due"]) if row["deficiency_due"] else None,
         "visits": row["visits"],
         "reason": row["reason"],
         "query_code": row["query_code"] if serves(actor, row) else None,
@@ -223,7 +224,7 @@ async def window_cases(call: Call, hall_code: str, window_no: int) -> dict[str, 
             s = summary(r, call.actor, now, cal)
             s["missing"] = r["missing"]
             s["supplement_issued_at"] = (
-                r["supplement_issued_at"].isoformat() if r["supplement_issued_at"] else None
+                instant(r["supplement_issued_at"]) if r["supplement_issued_at"] else None
             )
             s["supplement_warning"] = supplement_warning(r, cal, now)
             cases.append(s)
@@ -289,7 +290,7 @@ async def waiting_signoffs(call: Call, hall_code: str, department: str | None) -
                     "purpose": s["purpose"],
                     "extension": s["extension"],
                     "note": s["note"],
-                    "requested_at": s["requested_at"].isoformat(),
+                    "requested_at": instant(s["requested_at"]),
                     "requested_by": s["requested_by_name"],
                     "window_no": s["window_no"],
                     "waited_seconds": max(0, int(waited)),
@@ -341,7 +342,7 @@ async def track(conn: Conn, code: str, now: datetime) -> dict[str, Any]:
     notice = await conn.fetchrow(q.OPEN_SUPPLEMENT, row["id"])
     timeline = [
         {
-            "at": h["at"].isoformat(),
+            "at": instant(h["at"]),
             "label": HISTORY_NAMES.get(h["action"], h["action"]),
             "state": h["to_state"],
             "state_name": flow.STATE_NAMES.get(h["to_state"], h["to_state"]),
@@ -367,11 +368,11 @@ async def track(conn: Conn, code: str, now: datetime) -> dict[str, Any]:
         "state_name": flow.STATE_NAMES[row["state"]],
         "ready_for_pickup": row["state"] == "completed",
         "kind": row["kind"],
-        "accepted_at": row["accepted_at"].isoformat(),
+        "accepted_at": instant(row["accepted_at"]),
         "clock": view.to_json(),
         "working_day_s": working_day_seconds(cal),
         "supplement": (
-            {"issued_at": notice["issued_at"].isoformat(), "materials": notice["materials"]}
+            {"issued_at": instant(notice["issued_at"]), "materials": notice["materials"]}
             if notice is not None
             else None
         ),
@@ -419,7 +420,7 @@ async def acceptance_notice(call: Call, case_id: int) -> dict[str, Any]:
         "state": row["state"],
         "state_name": flow.STATE_NAMES[row["state"]],
         "kind": row["kind"],
-        "accepted_at": row["accepted_at"].isoformat(),
+        "accepted_at": instant(row["accepted_at"]),
         "deadline": view.to_json()["deadline"],
         "limit": {"amount": row["limit_amount"], "unit": row["limit_unit"]},
         "statutory_amount": row["statutory_amount"],
@@ -430,7 +431,7 @@ async def acceptance_notice(call: Call, case_id: int) -> dict[str, Any]:
             for m in materials
             if m["status"] in ("missing", "faulty")
         ],
-        "deficiency_due": row["deficiency_due"].isoformat() if row["deficiency_due"] else None,
+        "deficiency_due": instant(row["deficiency_due"]) if row["deficiency_due"] else None,
         "fees": [
             {"name": f["name"], "amount_cents": f["amount_cents"], "receipt_no": f["receipt_no"]}
             for f in fees

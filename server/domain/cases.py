@@ -32,6 +32,7 @@ from server.domain.identity import mask_name, validate_id_number, validate_phone
 from server.domain.permissions import Target
 from server.domain.queueing import TZ
 from server.domain.store import Tx
+from server.wire import instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call
@@ -615,7 +616,7 @@ async def case_payload(
         "reason": row["reason"],
         "clock": view.to_json(),
         "missing": [m["name"] for m in materials if m["status"] in ("missing", "faulty")],
-        "deficiency_due": row["deficiency_due"].isoformat() if row["deficiency_due"] else None,
+        "deficiency_due": instant(row["deficiency_due"]) if row["deficiency_due"] else None,
         "visits": row["visits"],
     }
 

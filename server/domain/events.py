@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
+from server import wire
+from server.wire import instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ class EventRecord:
             "seq": self.seq,
             "hall_id": self.hall_id,
             "type": self.type,
-            "at": self.at.isoformat(),
+            "at": wire.instant(self.at),
             "window_id": self.window_id,
             "data": data,
         }
@@ -50,7 +51,7 @@ class EventRecord:
         # Copied to its own size: orjson's output keeps a ~4 kB allocation whatever its length,
         # and frames are kept (the halls' rings hold 20,000, a resuming client's backlog up to
         # 2,000), which would cost ~9x what their bytes count.
-        return bytes(memoryview(orjson.dumps(self.to_wire())))
+        return bytes(memoryview(wire.dumps(self.to_wire())))
 
     def to_bus(self) -> dict[str, Any]:
         """The whole event, for the other server processes (they act on internal events and
@@ -59,7 +60,7 @@ class EventRecord:
             "seq": self.seq,
             "hall_id": self.hall_id,
             "type": self.type,
-            "at": self.at.isoformat(),
+            "at": instant(self.at),
             "window_id": self.window_id,
             "data": self.payload,
         }

@@ -35,6 +35,7 @@ from server.domain.calendar import HallCalendar, parse_work_periods
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ, service_day
 from server.domain.store import Tx
+from server.wire import instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import TimerContext
@@ -68,10 +69,6 @@ async def _service_calendar(conn: Conn, hall_id: int, now: datetime) -> HallCale
 def _service_time_due(cal: HallCalendar, since: datetime, minutes: int) -> datetime:
     """The instant `minutes` of the hall's service hours have passed since `since`."""
     return cal.add_working_seconds(since, minutes * 60)
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(TZ).isoformat()
 
 
 def _hm(at: datetime) -> str:
@@ -128,8 +125,8 @@ async def fire_ticket_wait(ctx: TimerContext, hall: Any, now: datetime) -> list[
                 ticket_no=r["ticket_no"],
                 detail={
                     "limit_minutes": limit,
-                    "wait_start_at": _iso(r["wait_start_at"]),
-                    "queued_at": _iso(r["queued_at"]),
+                    "wait_start_at": instant(r["wait_start_at"]),
+                    "queued_at": instant(r["queued_at"]),
                 },
             )
             for r in rows
@@ -183,7 +180,7 @@ async def fire_service_overlong(ctx: TimerContext, hall: Any, now: datetime) -> 
                     detail={
                         "norm_minutes": r["norm_minutes"],
                         "factor": factor,
-                        "service_started_at": _iso(r["service_started_at"]),
+                        "service_started_at": instant(r["service_started_at"]),
                     },
                 )
             )
@@ -229,7 +226,7 @@ async def fire_signoff_wait(ctx: TimerContext, hall: Any, now: datetime) -> list
                     "signoff_id": r["id"],
                     "purpose": r["purpose"],
                     "limit_minutes": r["wait_minutes"],
-                    "requested_at": _iso(r["requested_at"]),
+                    "requested_at": instant(r["requested_at"]),
                 },
             )
             for r in rows
@@ -257,7 +254,7 @@ def _window_alarm(
         department_id=r["department_id"],
         window_id=r["id"],
         staff_id=r["staff_id"],
-        detail={"limit_minutes": limit, "since": _iso(r["since"])},
+        detail={"limit_minutes": limit, "since": instant(r["since"])},
     )
 
 

@@ -33,6 +33,7 @@ from server.domain.hall import HallRef, get_hall
 from server.domain.permissions import Target
 from server.domain.queueing import TZ
 from server.domain.store import Tx
+from server.wire import maybe_instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call, TimerContext
@@ -92,10 +93,6 @@ async def definition_for_intake(
     return Intake(code, found.version, d)
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(TZ).isoformat() if at is not None else None
-
-
 def step_view(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "step_id": row["id"],
@@ -108,12 +105,12 @@ def step_view(row: asyncpg.Record) -> dict[str, Any]:
         "department": row["department_code"],
         "mode": row["mode"],
         "state": row["state"],
-        "ready_at": _iso(row["ready_at"]),
-        "due_at": _iso(row["due_at"]),
+        "ready_at": maybe_instant(row["ready_at"]),
+        "due_at": maybe_instant(row["due_at"]),
         "claimed_by": row["claimed_by_name"],
         "window_no": row["claimed_window_no"],
-        "claimed_at": _iso(row["claimed_at"]),
-        "done_at": _iso(row["done_at"]),
+        "claimed_at": maybe_instant(row["claimed_at"]),
+        "done_at": maybe_instant(row["done_at"]),
         # materials it waits for from the applicant (容缺), while it waits
         "blocked_by": list(row["blocked_by"]) if row["state"] == "waiting" else [],
     }

@@ -17,17 +17,13 @@ import asyncpg
 from db.pool import Conn
 from db.queries import joint_track as q
 from server.domain import joint_steps
-from server.domain.queueing import TZ
 from server.domain.workflows import definition_at
+from server.wire import maybe_instant
 
 _SETTLED = ("done", "consented")
 _OPEN = ("ready", "claimed")
 # the parent's states in which everything issued waits at (or was taken from) the pick-up window
 _PICKUP_STATES = ("completed", "delivered")
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(TZ).isoformat() if at is not None else None
 
 
 def _step(s: asyncpg.Record, now: datetime) -> dict[str, Any]:
@@ -41,9 +37,9 @@ def _step(s: asyncpg.Record, now: datetime) -> dict[str, Any]:
         "after": list(s["after"]),
         "state": s["state"],
         # the promise while it is open; when it was settled once it is (done, or 超时默许)
-        "due_at": _iso(s["due_at"]) if open_ else None,
+        "due_at": maybe_instant(s["due_at"]) if open_ else None,
         "overdue": open_ and s["due_at"] is not None and s["due_at"] <= now,
-        "done_at": _iso(s["done_at"]) if s["state"] in _SETTLED else None,
+        "done_at": maybe_instant(s["done_at"]) if s["state"] in _SETTLED else None,
     }
 
 

@@ -5,7 +5,6 @@ stage's case number or query code (a stage's own code leads to that stage's view
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -14,14 +13,10 @@ from db.pool import Conn
 from db.queries import project_track as q
 from server.domain import case_flow as flow
 from server.domain.projects import definition_of
-from server.domain.queueing import TZ
+from server.wire import maybe_instant
 
 # a stage case in these states is over: its stage is done
 _DONE = ("completed", "delivered")
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(TZ).isoformat() if at is not None else None
 
 
 async def view(conn: Conn, case: asyncpg.Record) -> dict[str, Any] | None:
@@ -43,8 +38,8 @@ async def view(conn: Conn, case: asyncpg.Record) -> dict[str, Any] | None:
                 "state": c["state"] if c is not None else "pending",
                 "state_name": flow.STATE_NAMES[c["state"]] if c is not None else "未受理",
                 "done": c is not None and c["state"] in _DONE,
-                "accepted_at": _iso(c["accepted_at"]) if c is not None else None,
-                "completed_at": _iso(c["completed_at"]) if c is not None else None,
+                "accepted_at": maybe_instant(c["accepted_at"]) if c is not None else None,
+                "completed_at": maybe_instant(c["completed_at"]) if c is not None else None,
                 "this": no == case["stage_no"],
             }
         )

@@ -35,6 +35,7 @@ from server.domain.identity import mask_name
 from server.domain.permissions import Target
 from server.domain.queueing import TZ
 from server.domain.store import Tx
+from server.wire import maybe_instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call
@@ -195,10 +196,6 @@ async def stage_finished(tx: Tx, case: asyncpg.Record, now: datetime) -> None:
 # ------------------------------------------------------------------------------ reads
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(TZ).isoformat() if at is not None else None
-
-
 def _target(p: asyncpg.Record) -> Target:
     return Target(hall_id=p["hall_id"], hall_parent_id=p["hall_parent_id"])
 
@@ -214,9 +211,9 @@ def _summary(p: asyncpg.Record) -> dict[str, Any]:
         "version": p["workflow_version"],
         "applicant": mask_name(p["applicant_name"]),
         "state": p["state"],
-        "opened_at": _iso(p["opened_at"]),
+        "opened_at": maybe_instant(p["opened_at"]),
         "window_no": p["window_no"],
-        "completed_at": _iso(p["completed_at"]),
+        "completed_at": maybe_instant(p["completed_at"]),
     }
 
 
@@ -251,8 +248,8 @@ async def view(conn: Conn, p: asyncpg.Record, now: datetime) -> dict[str, Any]:
                 "case_id": c["id"],
                 "case_no": c["case_no"],
                 "state": c["state"],
-                "accepted_at": _iso(c["accepted_at"]),
-                "completed_at": _iso(c["completed_at"]),
+                "accepted_at": maybe_instant(c["accepted_at"]),
+                "completed_at": maybe_instant(c["completed_at"]),
                 "clock": v.to_json(),
             }
             entry["steps"] = [
@@ -281,7 +278,7 @@ async def view(conn: Conn, p: asyncpg.Record, now: datetime) -> dict[str, Any]:
                 "status": m["status"],
                 "deferred": m["deferred"],
                 "on_file": m["status"] in _ON_FILE,
-                "at": _iso(m["updated_at"]),
+                "at": maybe_instant(m["updated_at"]),
             }
             for m in store
         ],
@@ -293,7 +290,7 @@ async def view(conn: Conn, p: asyncpg.Record, now: datetime) -> dict[str, Any]:
                 "amount_cents": f["amount_cents"],
                 "receipt_no": f["receipt_no"],
                 "window_no": f["window_no"],
-                "paid_at": _iso(f["paid_at"]),
+                "paid_at": maybe_instant(f["paid_at"]),
             }
             for f in fees
         ],

@@ -27,6 +27,7 @@ from server.domain.hall import HallRef, get_hall
 from server.domain.identity import mask_phone
 from server.domain.permissions import Target
 from server.domain.store import Store
+from server.wire import instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call
@@ -357,7 +358,7 @@ def registration_view(row: asyncpg.Record) -> dict[str, Any]:
         "priority": row["priority"],
         "phone": mask_phone(row["phone"]) if row["phone"] else None,
         "id_number": mask_id_number(row["id_number"]),
-        "promised_due": row["promised_due"].isoformat() if row["promised_due"] else None,
-        "created_at": row["created_at"].isoformat(),
+        "promised_due": instant(row["promised_due"]) if row["promised_due"] else None,
+        "created_at": instant(row["created_at"]),
         "ticket": row["ticket"],
     }

@@ -45,6 +45,7 @@ from server.domain.hall import HallRef, department_id, get_hall
 from server.domain.permissions import Target
 from server.domain.queueing import TZ
 from server.domain.store import Tx
+from server.wire import maybe_instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call, TimerContext
@@ -142,10 +143,6 @@ def _text(value: str | None, field: str, what: str, required: bool = True) -> st
     return text
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(TZ).isoformat() if value is not None else None
-
-
 def _target(row: asyncpg.Record) -> Target:
     return Target(
         hall_id=row["hall_id"],
@@ -195,7 +192,7 @@ async def open_task(tx: Tx, rating_id: int, subject: Subject, now: datetime) -> 
         subject.hall_id,
         now,
         "",
-        {"to": "open", "due_at": _iso(due), "days": int(days)},
+        {"to": "open", "due_at": maybe_instant(due), "days": int(days)},
     )
     tx.emit(
         OPENED,
@@ -266,11 +263,11 @@ async def _changed(tx: Tx, task_id: int, action: str, actor: Actor, now: datetim
         "state_name": STATE_NAMES[row["state"]],
         "department": row["department_code"],
         "window_no": row["window_no"],
-        "due_at": _iso(row["due_at"]),
+        "due_at": maybe_instant(row["due_at"]),
         "appeal_pending": _pending(row),
         "appeal_decision": row["appeal_decision"],
         "by": actor.name if actor.kind == "staff" else "",
-        "at": _iso(now),
+        "at": maybe_instant(now),
     }
     tx.emit(RECTIFICATION_CHANGED, payload, hall_id=row["hall_id"])
     tx.detail["state"] = row["state"]
@@ -410,7 +407,11 @@ async def decide_appeal(
             state,
             now,
             f"{ACTION_NAMES[name]}：{note}",
-            {"decision": decision, "due_at": _iso(due), "rating_excluded": decision == "upheld"},
+            {
+                "decision": decision,
+                "due_at": maybe_instant(due),
+                "rating_excluded": decision == "upheld",
+            },
         )
         out = await _changed(tx, task_id, name, actor, now)
     return out, call.records
@@ -444,7 +445,7 @@ def _rating_view(row: asyncpg.Record, with_comment: bool) -> dict[str, Any]:
         "reason_names": [REASONS[r] for r in row["reasons"]],
         "channel": row["channel"],
         "real_name": row["real_name"],
-        "rated_at": _iso(row["rated_at"]),
+        "rated_at": maybe_instant(row["rated_at"]),
         "excluded": row["excluded"],
     }
     if with_comment:
@@ -465,26 +466,26 @@ def task_view(row: asyncpg.Record, now: datetime) -> dict[str, Any]:
         "window_no": row["window_no"],
         "case_no": row["case_no"],
         "item_name": row["item_name"],
-        "opened_at": _iso(row["opened_at"]),
-        "due_at": _iso(row["due_at"]),
+        "opened_at": maybe_instant(row["opened_at"]),
+        "due_at": maybe_instant(row["due_at"]),
         # a held task (appeal pending) is not overdue while it waits
         "overdue": active and not pending and now >= row["due_at"],
         "overdue_alarmed": row["overdue_alarmed"],
-        "verified_at": _iso(row["verified_at"]),
+        "verified_at": maybe_instant(row["verified_at"]),
         "verify_note": row["verify_note"],
-        "rectified_at": _iso(row["rectified_at"]),
+        "rectified_at": maybe_instant(row["rectified_at"]),
         "rectify_note": row["rectify_note"],
-        "callback_at": _iso(row["callback_at"]),
+        "callback_at": maybe_instant(row["callback_at"]),
         "callback_reached": row["callback_reached"],
         "callback_note": row["callback_note"],
         "followup_level": row["followup_level"],
-        "closed_at": _iso(row["closed_at"]),
+        "closed_at": maybe_instant(row["closed_at"]),
         "appeal": {
             "reason": row["appeal_reason"],
-            "appealed_at": _iso(row["appealed_at"]),
+            "appealed_at": maybe_instant(row["appealed_at"]),
             "pending": pending,
             "decision": row["appeal_decision"],
-            "decided_at": _iso(row["decided_at"]),
+            "decided_at": maybe_instant(row["decided_at"]),
             "note": row["decision_note"],
         },
         "rating": _rating_view(row, with_comment=True),
@@ -521,7 +522,7 @@ async def get_task(call: Call, task_id: int) -> dict[str, Any]:
                 "action": a["action"],
                 "action_name": ACTION_NAMES.get(a["action"], a["action"]),
                 "by": a["actor_name"] or ("系统" if a["actor_kind"] == "system" else ""),
-                "at": _iso(a["at"]),
+                "at": maybe_instant(a["at"]),
                 "note": a["note"],
                 "detail": dict(a["detail"] or {}),
             }
@@ -657,7 +658,7 @@ async def fire_overdue(ctx: TimerContext, hall: Any, now: datetime) -> list[Even
                     summary=f"{what}逾期未办结（整改期限 {due:%m月%d日 %H:%M}）",
                     department_id=r["department_id"],
                     window_id=r["window_id"],
-                    detail={"rectification_id": r["id"], "due_at": _iso(r["due_at"])},
+                    detail={"rectification_id": r["id"], "due_at": maybe_instant(r["due_at"])},
                 ),
                 rules.version,
                 now,

@@ -10,6 +10,7 @@ from db.queries import cases as q
 from server.domain import cases
 from server.domain.errors import Conflict, Forbidden, Invalid
 from server.domain.queueing import TZ
+from server.wire import instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call
@@ -74,7 +75,7 @@ async def request(
                 "purpose": purpose,
                 "extension": extension,
                 "note": note,
-                "requested_at": step.now.isoformat(),
+                "requested_at": instant(step.now),
             },
             hall_id=row["hall_id"],
             window_id=call.actor.window_id,
@@ -155,7 +156,7 @@ async def decide(
                 "comment": comment,
                 "leader_name": actor.name,
                 "state": step.state,
-                "decided_at": step.now.isoformat(),
+                "decided_at": instant(step.now),
             },
             hall_id=row["hall_id"],
             window_id=open_request["window_id"],

@@ -11,6 +11,7 @@ from db.queries import queueing as qq
 from server.domain.hall import HallRef, window_view
 from server.domain.queueing import TZ, queue_view, service_day
 from server.domain.store import Store
+from server.wire import instant
 
 # How many recent calls a lobby keeps. Said once, here: the snapshot carries it (`calls_kept`)
 # and the browser's hall state keeps as many.
@@ -28,7 +29,7 @@ def _call(
         "window_no": window_no,
         "window_name": window_name,
         "queue": queue,
-        "at": at.isoformat(),
+        "at": instant(at),
         "recalled": recalled,
     }
 

@@ -35,6 +35,7 @@ from server.domain.errors import Invalid, NotFound
 from server.domain.hall import HallRef, department_id, get_hall
 from server.domain.permissions import Target
 from server.domain.queueing import TZ, service_day
+from server.wire import instant, maybe_instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call
@@ -76,10 +77,6 @@ ACTION_NAMES: Final = {
 }
 
 
-def _iso(t: datetime | None) -> str | None:
-    return t.isoformat() if t else None
-
-
 def _summary(row: asyncpg.Record) -> str:
     """The alarm's line as its trigger worded it, or one built from what it is about."""
     detail = row["detail"] or {}
@@ -117,18 +114,18 @@ def alarm_view(row: asyncpg.Record) -> dict[str, Any]:
         "department": row["department_code"],
         "department_name": row["department_name"],
         "window_no": row["window_no"],
-        "due_at": _iso(row["due_at"]),
-        "issued_at": _iso(row["issued_at"]),
+        "due_at": maybe_instant(row["due_at"]),
+        "issued_at": maybe_instant(row["issued_at"]),
         "acknowledged": row["acknowledged_at"] is not None,
-        "acknowledged_at": _iso(row["acknowledged_at"]),
+        "acknowledged_at": maybe_instant(row["acknowledged_at"]),
         "acknowledged_by": row["acknowledged_by_name"],
-        "rectify_due_at": _iso(row["rectify_due_at"]),
+        "rectify_due_at": maybe_instant(row["rectify_due_at"]),
         "answer": row["answer"],
-        "answered_at": _iso(row["answered_at"]),
+        "answered_at": maybe_instant(row["answered_at"]),
         "appeal": row["appeal"],
-        "appealed_at": _iso(row["appealed_at"]),
+        "appealed_at": maybe_instant(row["appealed_at"]),
         "appeal_pending": bool(row["appeal_pending"]),
-        "closed_at": _iso(row["closed_at"]),
+        "closed_at": maybe_instant(row["closed_at"]),
         "rule_version": row["rule_version"],
         "raised_by_hall": row["raised_by_hall"],
     }
@@ -200,7 +197,7 @@ async def get_alarm(call: Call, alarm_id: int) -> dict[str, Any]:
         {
             "action": "alarm.issued",
             "label": f"发出{LEVEL_NAMES.get(row['level'], '')}",
-            "at": _iso(row["issued_at"]),
+            "at": maybe_instant(row["issued_at"]),
             "by": "电子监察系统" if row["kind"] != "manual" else "",
             "note": _summary(row),
         }
@@ -208,7 +205,7 @@ async def get_alarm(call: Call, alarm_id: int) -> dict[str, Any]:
         {
             "action": x["action"],
             "label": ACTION_NAMES.get(x["action"], x["action"]),
-            "at": _iso(x["at"]),
+            "at": maybe_instant(x["at"]),
             "by": x["actor_name"] or ("电子监察系统" if x["actor_kind"] == "system" else ""),
             "by_hall": x["actor_hall"],
             "note": x["note"],
@@ -235,9 +232,9 @@ def _case_entry(r: asyncpg.Record, now: datetime, cal: Any) -> dict[str, Any]:
         "department_name": r["department_name"],
         "window_no": r["window_no"],
         "clerk_name": r["clerk_name"],
-        "accepted_at": _iso(r["accepted_at"]),
-        "deadline": _iso(r["deadline"]),
-        "next_alarm_at": _iso(r["next_alarm_at"]),
+        "accepted_at": maybe_instant(r["accepted_at"]),
+        "deadline": maybe_instant(r["deadline"]),
+        "next_alarm_at": maybe_instant(r["next_alarm_at"]),
         "next_alarm_level": r["next_alarm_level"],
         "remaining_s": view["remaining_s"],
         "overdue_s": view["overdue_s"],
@@ -269,9 +266,9 @@ def _window_entry(
         "department": r["department_code"],
         "department_name": r["department_name"],
         "clerk_name": r["clerk_name"],
-        "paused_since": _iso(r["paused_since"]),
+        "paused_since": maybe_instant(r["paused_since"]),
         "paused_s": paused_s,
-        "unattended_since": _iso(r["unattended_since"]) if unattended else None,
+        "unattended_since": maybe_instant(r["unattended_since"]) if unattended else None,
         "unattended_s": unattended_s,
         "unattended_too_long": bool(
             unattended and unattended_s is not None and unattended_s > unattended_limit_s
@@ -326,7 +323,7 @@ async def wall(call: Call, hall_code: str) -> dict[str, Any]:
                 "queue": r["queue"],
                 "queue_name": r["queue_name"],
                 "department": r["department_code"],
-                "queued_at": _iso(r["queued_at"]),
+                "queued_at": maybe_instant(r["queued_at"]),
                 "waited_s": _seconds(r["queued_at"], now),
                 "over_limit": (_seconds(r["queued_at"], now) or 0) > wait_limit_s,
             }
@@ -353,7 +350,7 @@ async def wall(call: Call, hall_code: str) -> dict[str, Any]:
                 "department_name": r["department_name"],
                 "window_no": r["window_no"],
                 "requested_by": r["requested_by"],
-                "requested_at": _iso(r["requested_at"]),
+                "requested_at": maybe_instant(r["requested_at"]),
                 "waited_s": _seconds(r["requested_at"], now),
                 "too_long": (_seconds(r["requested_at"], now) or 0) > signoff_limit,
             }
@@ -376,7 +373,7 @@ async def wall(call: Call, hall_code: str) -> dict[str, Any]:
         dept_windows[w["department"]].append(w)
     return {
         "hall": {"code": hall.code, "name": hall.name, "level": hall.level},
-        "now": now.isoformat(),
+        "now": instant(now),
         "day": today.isoformat(),
         "rule_version": rules.version,
         "limits": {

@@ -16,6 +16,7 @@ from server.domain.alarm_ladder import working_day_seconds
 from server.domain.calendar import HallCalendar, parse_work_periods
 from server.domain.errors import Conflict, Invalid, NotFound
 from server.domain.hall import get_hall
+from server.wire import instant
 
 if TYPE_CHECKING:
     from server.catalogue.spine import Call
@@ -91,7 +92,7 @@ def _view(hall_code: str, row: Any, path: wd.CriticalPath | None = None) -> dict
         "kind": row["kind"],
         "name": row["name"],
         "definition": row["definition"],
-        "created_at": row["created_at"].isoformat(),
+        "created_at": instant(row["created_at"]),
         "created_by": row["created_by"],
     }
     if path is not None:
