@@ -37,13 +37,15 @@ end $$;
 
 -- The estimated wait of someone with p_ahead people before them: the open windows serving the
 -- queue share those people, each taking the queue's average service time:
--- ceil(ahead / max(1, open windows)) × average service time. (SQL, immutable: inlined where
--- it is used.)
+-- ceil(ahead / open windows) × average service time. With no window of the queue open (all
+-- closed or paused) there is no estimate to give (NULL): the screens say why instead of
+-- promising minutes nobody is serving. (SQL, immutable: inlined where it is used.)
 create or replace function hq_estimated_wait(p_ahead int, p_open_windows int,
                                              p_avg_service_seconds int) returns int
 language sql immutable as $$
-    select (p_ahead + greatest(1, p_open_windows) - 1) / greatest(1, p_open_windows)
-           * p_avg_service_seconds
+    select case when p_open_windows > 0
+                then (p_ahead + p_open_windows - 1) / p_open_windows * p_avg_service_seconds
+           end
 $$;
 
 -- A queue's figures, the one place they are computed (the events that change them carry them,

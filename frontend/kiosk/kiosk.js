@@ -2,7 +2,7 @@
 // initials; optional phone / ID number / priority; register (POST .../registrations with the
 // device token); show the ticket and print the unified acceptance notice.
 import {
-  $, api, fill, formatClock, formatDate, formatWait, h, limitText, param, ranges,
+  $, api, fill, formatClock, formatDate, h, limitText, param, ranges, waitPhrase,
 } from "../shared/api.js";
 import { deviceLogin, forgetDevice } from "../shared/device.js";
 import { idNumberProblem, phoneProblem } from "./identity.js";
@@ -212,7 +212,7 @@ function renderItem() {
     h("span", { class: "badge blue" }, item.department_name),
     item.kind === "immediate" ? h("span", { class: "badge green" }, "即办件 · 当场办结")
       : h("span", { class: "badge blue" }, limitText(item.kind, item.promised_limit, item.limit_unit)),
-    queue ? h("span", { class: "badge amber" }, `当前等候 ${queue.waiting} 人 · ${formatWait(queue.estimated_wait_seconds)}`) : null);
+    queue ? h("span", { class: "badge amber" }, `当前等候 ${queue.waiting} 人 · ${waitPhrase(queue.estimated_wait_seconds)}`) : null);
   const materials = item.materials || [];
   fill($("#item-materials"), materials.length ? materials.map((m) => h("li", { class: m.is_key ? "key" : "" },
     m.name, m.copies > 1 ? `（${m.copies} 份）` : "",
@@ -332,7 +332,7 @@ function showDone(notice) {
   $("#done-ticket").textContent = ticket.ticket_no || "";
   $("#done-item").textContent = notice.item.name;
   $("#done-wait").textContent = notice.ahead > 0
-    ? `前面还有 ${notice.ahead} 人 · 预计等候 ${formatWait(notice.estimated_wait_seconds)}`
+    ? `前面还有 ${notice.ahead} 人 · ${waitPhrase(notice.estimated_wait_seconds)}`
     : "前面没有等候的群众，请留意叫号";
   const open = (notice.windows || []).filter((w) => w.status === "open");
   const numbers = (open.length ? open : notice.windows || []).map((w) => w.window_no);

@@ -3,7 +3,7 @@
 // window.noticeReady resolves once the content and the barcode are in place (the kiosk prints
 // this page from a hidden frame after it).
 import {
-  $, api, fill, formatDateTime, formatWait, h, limitText, param, PRIORITY_LABEL, ranges,
+  $, api, fill, formatDateTime, formatWait, h, limitText, param, PRIORITY_LABEL, ranges, waitPhrase,
 } from "../shared/api.js";
 
 const code = (param("code") || "").trim().toUpperCase();
@@ -101,7 +101,8 @@ function render(n) {
       h("div", { class: "n-no num", id: "notice-ticket" }, ticket.ticket_no || "—"),
       n.priority && n.priority !== "normal" ? h("div", { class: "n-prio" }, `${PRIORITY_LABEL[n.priority]}优先`) : null,
       h("div", { class: "n-wait" }, !waiting ? ticketState(ticket) : n.ahead > 0
-        ? [`前面还有 `, h("b", { class: "num" }, n.ahead), ` 人，预计等候 `, h("b", {}, formatWait(n.estimated_wait_seconds))]
+        ? [`前面还有 `, h("b", { class: "num" }, n.ahead), ` 人，`, n.estimated_wait_seconds == null
+          ? waitPhrase(null) : ["预计等候 ", h("b", {}, formatWait(n.estimated_wait_seconds))]]
         : "前面没有等候的群众，请留意叫号")),
     h("section", { class: "n-item" },
       h("div", { class: "n-item-name" }, n.item.name),

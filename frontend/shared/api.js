@@ -132,6 +132,13 @@ export function formatWait(seconds) {
   return rest ? `约 ${hours} 小时 ${rest} 分钟` : `约 ${hours} 小时`;
 }
 
+/** The wait to tell a citizen, as a phrase: "预计等候 约 5 分钟"; with no window of the queue
+ * open (the estimate is null) no minutes are promised, and the phrase says why. */
+export function waitPhrase(seconds) {
+  if (seconds === null || seconds === undefined) return "当前没有窗口办理该业务，暂不能预计等候时间";
+  return seconds > 0 ? `预计等候 ${formatWait(seconds)}` : "无需等候";
+}
+
 /** Minutes only, compact: "15分钟", "1时20分". */
 export function formatWaitShort(seconds) {
   if (!seconds || seconds <= 0) return "0分钟";

@@ -6,14 +6,14 @@
 // Socket.IO connection {track: code} brings the case's events only, as positions ({seq, type});
 // on any of them the page reads the view again. A registration not yet a case keeps the queue
 // view (GET /api/notice/{code}), polled, and becomes the case view once the window accepts.
-import { $, api, ApiError, coalesce, fill, formatDateTime, formatWait, h, limitText, param } from "/static/shared/api.js";
+import { $, api, ApiError, coalesce, fill, formatDateTime, h, limitText, param, waitPhrase } from "/static/shared/api.js";
 import { connectTerminal } from "/static/shared/live.js";
 import {
   adviceText, jointProgress, jointStages, pickupPoint, projectStages, remainingText, stepStatuses, timelineEntries,
 } from "./timeline.js";
 
 const QUEUE_STATE = {
-  waiting: (t, n) => ["等候中", n.ahead ? `前面还有 ${n.ahead} 人，预计等候 ${formatWait(n.estimated_wait_seconds)}` : "即将叫号，请留意叫号屏"],
+  waiting: (t, n) => ["等候中", n.ahead ? `前面还有 ${n.ahead} 人，${waitPhrase(n.estimated_wait_seconds)}` : "即将叫号，请留意叫号屏"],
   called: (t) => [`请到 ${t.window_no} 号窗口办理`, "已叫号，请尽快前往"],
   serving: (t) => [`正在 ${t.window_no} 号窗口办理`, ""],
   parked: (t) => ["业务已挂起", `请补齐材料后回到 ${t.window_no} 号窗口`],

@@ -45,7 +45,8 @@ class QueueFigures(_Payload):
     waiting: int
     open_windows: int
     avg_service_seconds: int
-    estimated_wait_seconds: int
+    # None: no window of the queue is open, so no wait can be promised
+    estimated_wait_seconds: int | None
 
 
 class TicketPayload(_Payload):
@@ -346,7 +347,8 @@ class Notice(_Open):
     materials: list[dict[str, Any]]
     windows: list[dict[str, Any]]
     ahead: int
-    estimated_wait_seconds: int
+    # None: no window of the queue is open, so no wait can be promised
+    estimated_wait_seconds: int | None
 
 
 class RegisteredReply(Notice):

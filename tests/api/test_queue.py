@@ -291,6 +291,23 @@ async def test_barcode_scan_finds_registration_and_public_queue_status(http, db)
     assert q["waiting"] == 1 and q["open_windows"] >= 1 and q["estimated_wait_seconds"] > 0
 
 
+async def test_no_wait_is_promised_while_no_window_of_the_queue_is_open(http, db):
+    kiosk = await kiosk_token(http)
+    item = await item_of_window(db, 1)
+    # the demo hall's windows start closed: nobody serves the queue
+    reg = await register(http, kiosk, item)
+    notice = await (await http.get(f"/api/notice/{reg['query_code']}")).json()
+    assert notice["ahead"] == 0 and notice["estimated_wait_seconds"] is None, notice
+    status = await (await http.get("/api/halls/rizhao/queue-status")).json()
+    q = next(q for q in status["queues"] if q["code"] == reg["queue"])
+    assert (q["open_windows"], q["estimated_wait_seconds"]) == (0, None)
+    await clerk_at_window(db, 1)  # a window opens
+    await register(http, kiosk, item)
+    status = await (await http.get("/api/halls/rizhao/queue-status")).json()
+    q = next(q for q in status["queues"] if q["code"] == reg["queue"])
+    assert q["open_windows"] >= 1 and q["estimated_wait_seconds"] > 0
+
+
 async def test_sms_outbox_gets_called_and_near_front_messages(http, db):
     kiosk = await kiosk_token(http)
     item = await item_of_window(db, 1)
