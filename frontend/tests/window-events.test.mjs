@@ -28,6 +28,19 @@ test("at the window picker no board is fetched, but window changes are kept", ()
   assert.equal(ws.get(16).status, "closed");
 });
 
+test("the clerk is told of a change to their window made by someone else, not of their own", () => {
+  const by = (id, role, name) => ({ id, role, name });
+  const paused = (who) => event("window.status_changed", { window_no: 15, status: "paused", previous: "open", by: who });
+  const effect = reduceWindowEvent(windows(), paused(by(1, "admin", "系统管理员")), AT_15);
+  assert.equal(effect.notice, "管理员 系统管理员 已将本窗口设为「暂停」");
+  assert.equal(effect.window, 15);
+  assert.equal(reduceWindowEvent(windows(), paused(by(15, "clerk", "张敏")), AT_15).notice, undefined);
+  assert.equal(reduceWindowEvent(windows(), paused(by(null, "system", "")), AT_15).notice, "系统 已将本窗口设为「暂停」");
+  // another window's change is kept, not announced
+  const other = event("window.status_changed", { window_no: 16, status: "closed", previous: "open", by: by(1, "admin", "系统管理员") });
+  assert.equal(reduceWindowEvent(windows(), other, AT_15).notice, undefined);
+});
+
 test("a forced sign-out of this clerk at this window is noticed; another clerk's is not", () => {
   const ws = windows();
   assert.equal(reduceWindowEvent(ws, event("window.signed_out", { window_no: 15, clerk_id: 15 }), AT_15).signedOutHere, true);

@@ -5,6 +5,7 @@
 // step events to the inbox's (shared/inbox.js).
 import { ALARM_EVENTS, reduceAlarms } from "../shared/alarms.js";
 import { INBOX_EVENTS, reduceInbox } from "../shared/inbox.js";
+import { WINDOW_STATUS_LABEL } from "../shared/api.js";
 import { ratingNotice } from "../rate/model.js";
 import { CASE_EVENTS, reduceCaseEvent } from "./case-model.js";
 
@@ -72,7 +73,9 @@ function touchesBoard(d, windowNo, clerkId, windowQueues) {
  *  inbox: for a joint step event, what it does to the department's open steps `inbox`
  *  ({steps, department, me}: shared/inbox.js reduceInbox; null at the window picker);
  *  rating: for a rating event at this window, what the rating line shows ({pending, text,
- *  bad}); null for another window's or at the picker}.
+ *  bad}); null for another window's or at the picker;
+ *  notice: this window's status changed by someone else (an admin, a leader, a timer): what
+ *  the clerk is told}.
  * Returns null for an ignored or unknown type.
  */
 export function reduceWindowEvent(windows, ev, {
@@ -111,8 +114,10 @@ export function reduceWindowEvent(windows, ev, {
     case "window.signed_out": {
       const w = windows.get(d.window_no);
       if (!w) return effect;
-      if (ev.type === "window.status_changed") w.status = d.status;
-      else if (ev.type === "window.signed_in") w.clerk = { id: d.clerk_id, name: d.clerk_name };
+      if (ev.type === "window.status_changed") {
+        w.status = d.status;
+        if (d.window_no === windowNo && d.by && d.by.id !== clerkId) effect.notice = changedBy(d);
+      } else if (ev.type === "window.signed_in") w.clerk = { id: d.clerk_id, name: d.clerk_name };
       else {
         w.clerk = null;
         effect.signedOutHere = d.window_no === windowNo && d.clerk_id === clerkId;
@@ -123,6 +128,15 @@ export function reduceWindowEvent(windows, ev, {
     default:
       return null;
   }
+}
+
+const ROLE_NAME = { admin: "管理员", leader: "值班领导", supervisor: "监察员", system: "系统" };
+
+/** What the clerk is told when someone else changed their window's status. */
+export function changedBy(d) {
+  const who = [ROLE_NAME[d.by.role] || "", d.by.name && d.by.name !== ROLE_NAME[d.by.role] ? d.by.name : ""]
+    .filter(Boolean).join(" ") || "他人";
+  return `${who} 已将本窗口设为「${WINDOW_STATUS_LABEL[d.status] || d.status}」`;
 }
 
 /** The rating line of the terminal: waiting for the citizen's tap, or the level given (差评

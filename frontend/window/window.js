@@ -613,6 +613,7 @@ function onLiveEvent(ev) {
     api("/api/session").then((s) => { state.actor = s.actor; showPicker("您已在其他终端签退或被管理员签退"); }).catch(() => {});
     return;
   }
+  if (effect.notice) say(effect.notice, "notice");
   if (effect.window !== null) {
     if (effect.window === state.windowNo) { header(); updateButtons(); }
     if (!$("#picker").hidden) showPicker();

@@ -52,11 +52,20 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ChangedBy(_Payload):
+    id: int | None = None  # staff id; None for the system (a timer)
+    name: str
+    role: str
+
+
 class WindowStatusChanged(_Payload):
     window_no: int
     status: Literal["open", "paused", "closed"]
     previous: Literal["open", "paused", "closed"]
     queues: list[QueueFigures] | None = None
+    # who changed it: the window's clerk sees a change made by someone else (an admin, a
+    # leader) on their terminal
+    by: ChangedBy | None = None
 
 
 class WindowSignedIn(_Payload):
@@ -106,7 +115,12 @@ EVENTS = (
         "A window opened, paused or closed",
         WindowStatusChanged,
         ("all",),
-        {"window_no": 15, "status": "paused", "previous": "open"},
+        {
+            "window_no": 15,
+            "status": "paused",
+            "previous": "open",
+            "by": {"id": 1, "name": "系统管理员", "role": "admin"},
+        },
     ),
     EventType(
         "window.signed_in",

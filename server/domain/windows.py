@@ -35,9 +35,17 @@ async def _status_changed(
     """The event of a window's new status, with the figures of the queues it serves as the
     database computes them after the change (open windows, hence estimated waits, moved)."""
     queues = await tx.conn.fetchval(qq.QUEUE_FIGURES_OF_WINDOW, window_id, service_day(now))
+    actor = tx.actor
+    by = {"id": actor.id if actor.kind == "staff" else None, "name": actor.name, "role": actor.role}
     tx.emit(
         "window.status_changed",
-        {"window_no": window_no, "status": status, "previous": previous, "queues": queues},
+        {
+            "window_no": window_no,
+            "status": status,
+            "previous": previous,
+            "queues": queues,
+            "by": by,
+        },
         window_id=window_id,
     )
 

@@ -184,9 +184,11 @@ async def test_sign_out_closes_the_window(api: Api, db):
                         "waiting": 0,
                         "open_windows": 0,
                         "avg_service_seconds": 300,
-                        "estimated_wait_seconds": 0,
+                        # no window of the queue open: no wait is promised
+                        "estimated_wait_seconds": None,
                     }
                 ],
+                "by": {"id": me["id"], "name": me["name"], "role": "clerk"},
             },
         ),
     ]

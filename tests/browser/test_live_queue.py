@@ -14,7 +14,7 @@ from playwright.async_api import expect
 
 from server import demo_hall
 from tests.browser.conftest import collect_errors, device_token
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, login
 from tests.conftest import test_settings as make_settings
 from tests.queue_helpers import clerk_at_window, command, item_of_window, kiosk_token, register
 
@@ -283,7 +283,7 @@ async def test_login_redirects_by_role(live, http, db, new_context):
     await expect(page.locator("#waiting")).to_contain_text(first["ticket"]["ticket_no"])
 
 
-async def test_a_clerk_signed_in_elsewhere_is_asked_before_moving(live, http, db, new_context):
+async def test_a_clerk_is_asked_before_moving_and_told_of_changes_by_others(live, http, db, new_context):
     ctx = await new_context(viewport=HD)
     page = await ctx.new_page()
     await page.goto(f"{live.url}/login?next=%2Fwindow")
@@ -313,6 +313,18 @@ async def test_a_clerk_signed_in_elsewhere_is_asked_before_moving(live, http, db
         )
         == 2
     )
+    # an admin pauses the window: its clerk is told on the terminal, live
+    await page.get_by_role("button", name="开放").click()
+    await expect(page.locator("#message")).to_contain_text("窗口已开放")
+    admin = await login(http, "admin")
+    resp = await http.post(
+        "/api/halls/rizhao/windows/2/status",
+        json={"status": "paused"},
+        headers={"Authorization": f"Bearer {admin['token']}"},
+    )
+    assert resp.status == 200, await resp.text()
+    await expect(page.locator("#message")).to_contain_text("管理员")
+    await expect(page.locator("#message")).to_contain_text("已将本窗口设为「暂停」")
 
 
 async def test_kiosk_shows_the_servers_429_message(live, http, db, new_context):
