@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -325,5 +326,37 @@ def test_one_more_holiday_never_brings_the_deadline_forward(h: History, data):
     )
     before = replay(h.events, h.cal).last_deadline
     after = replay(h.events, holiday).last_deadline
+    assert before is not None and after is not None
+    assert after >= before
+
+
+# --- found by the holiday property on a CI run (7 December 2026), not fixed -------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: a resume re-derives the remaining time from the day-end-rounded deadline, "
+    "so pauses resumed mid-day add the rest of that day to the budget, once per resume; with one "
+    "more holiday on the resume day there is nothing to add, and the deadline comes out earlier",
+)
+def test_pauses_resumed_mid_day_do_not_inflate_the_budget():
+    minute_days = ((time(0, 0), time(0, 1)),)  # a one-minute working day shows it in seconds
+    plain = HallCalendar(overrides={}, work_periods=minute_days)
+    holiday = HallCalendar(overrides={date(2027, 3, 2): False}, work_periods=minute_days)
+
+    def t(day: int, second: int = 0) -> datetime:
+        return datetime(2027, 3, day, 0, 0, second, tzinfo=SH)
+
+    events = [
+        ClockEvent(at=t(1), op="start", amount=0, unit="working_day"),
+        ClockEvent(at=t(1), op="extend", amount=1),
+        ClockEvent(at=t(1, 1), op="pause", kind="supplement"),
+        ClockEvent(at=t(2, 1), op="resume"),
+        ClockEvent(at=t(2, 1), op="pause", kind="supplement"),
+        ClockEvent(at=t(2, 2), op="resume"),
+        ClockEvent(at=t(2, 2), op="pause", kind="supplement"),
+    ]
+    before = replay(events, plain).last_deadline
+    after = replay(events, holiday).last_deadline
     assert before is not None and after is not None
     assert after >= before
