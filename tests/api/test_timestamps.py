@@ -35,21 +35,17 @@ async def test_instants_are_in_the_halls_zone_in_answers_and_events(live, http, 
     cid = case["case_id"]
     await command(http, token, cid, "start")
     admin = (await login(http, "admin"))["token"]
+
+    async def get(path: str, who: str) -> Any:
+        return await (await http.get(path, headers=bearer(who))).json()
+
     answers = {
         "accepted": case,
-        "case": await (await http.get(f"/api/cases/{cid}", headers=bearer(token))).json(),
-        "board": await (
-            await http.get("/api/halls/rizhao/windows/1/board", headers=bearer(token))
-        ).json(),
-        "cases": await (
-            await http.get("/api/halls/rizhao/windows/1/cases", headers=bearer(token))
-        ).json(),
-        "events": await (
-            await http.get("/api/halls/rizhao/events?since=0", headers=bearer(admin))
-        ).json(),
-        "snapshot": await (
-            await http.get("/api/halls/rizhao/snapshot", headers=bearer(admin))
-        ).json(),
+        "case": await get(f"/api/cases/{cid}", token),
+        "board": await get("/api/halls/rizhao/windows/1/board", token),
+        "cases": await get("/api/halls/rizhao/windows/1/cases", token),
+        "events": await get("/api/halls/rizhao/events?since=0", admin),
+        "snapshot": await get("/api/halls/rizhao/snapshot", admin),
     }
     seen = {name: instants(body) for name, body in answers.items()}
     assert seen["case"] and seen["events"] and seen["board"], seen  # the test reads instants

@@ -4,6 +4,8 @@ the tests that need every process to see every event: the `cluster` fixture (con
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import signal
 import sys
 import time
@@ -16,6 +18,24 @@ from tests.conftest import ROOT, free_port
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+
+
+def server_env(db_dsn: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `run.py serve` process of a test: this machine's, without its own
+    hallops settings, with the test's database, a secret, a data directory and `extra`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HALLOPS_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+    env.update(
+        DATABASE_URL=db_dsn,
+        HALLOPS_SECRET=secrets.token_urlsafe(24),
+        HALLOPS_DATA_DIR=str(tmp_path),
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env
 
 
 class ServerProcess:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import redis_url
-from tests.realtime.cluster import ServerProcess
+from tests.realtime.cluster import ServerProcess, server_env
 
 
 @pytest.fixture
@@ -21,20 +21,7 @@ async def redis_channel() -> str:
 
 @pytest.fixture
 async def cluster(db_dsn: str, redis_channel: str, tmp_path: Path):
-    url = redis_url()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("HALLOPS_") and k not in ("DATABASE_URL", "REDIS_URL")
-    }
-    env.update(
-        DATABASE_URL=db_dsn,
-        REDIS_URL=url,
-        HALLOPS_SECRET=secrets.token_urlsafe(24),
-        HALLOPS_REDIS_CHANNEL=redis_channel,
-        HALLOPS_DATA_DIR=str(tmp_path),
-        PYTHONUNBUFFERED="1",
-    )
+    env = server_env(db_dsn, tmp_path, REDIS_URL=redis_url(), HALLOPS_REDIS_CHANNEL=redis_channel)
     servers = [ServerProcess("A", env, tmp_path), ServerProcess("B", env, tmp_path)]
     try:
         for s in servers:

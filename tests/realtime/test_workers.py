@@ -13,7 +13,7 @@ import psutil
 from aiohttp import ClientSession, TCPConnector
 
 from tests.conftest import login, redis_url
-from tests.realtime.cluster import ServerProcess, set_notice
+from tests.realtime.cluster import ServerProcess, server_env, set_notice
 from tests.realtime.feed import FeedClient
 
 FEEDS = 8  # displays opened until both workers hold some (the kernel spreads connections)
@@ -29,19 +29,8 @@ def worker_of(workers: list[psutil.Process], port: int, client_port: int) -> int
 
 
 async def test_a_display_on_one_worker_sees_a_command_on_the_other(db_dsn, tmp_path: Path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("HALLOPS_") and k not in ("DATABASE_URL", "REDIS_URL")
-    }
-    env.update(
-        DATABASE_URL=db_dsn,
-        REDIS_URL=redis_url(),
-        HALLOPS_SECRET=secrets.token_urlsafe(24),
-        HALLOPS_REDIS_CHANNEL=f"hallops:test:{os.getpid()}:{secrets.token_hex(4)}",
-        HALLOPS_DATA_DIR=str(tmp_path),
-        PYTHONUNBUFFERED="1",
-    )
+    channel = f"hallops:test:{os.getpid()}:{secrets.token_hex(4)}"
+    env = server_env(db_dsn, tmp_path, REDIS_URL=redis_url(), HALLOPS_REDIS_CHANNEL=channel)
     server = ServerProcess("W", env, tmp_path, args=("--workers", "2"))
     await server.start()
     try:

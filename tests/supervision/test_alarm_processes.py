@@ -15,7 +15,6 @@ import re
 import secrets
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -25,27 +24,11 @@ from server.bench.alarms import due_rungs, schedule_open_cases
 from server.bench.caseload import load_open_cases
 from server.domain.queueing import TZ
 from tests.conftest import login, redis_url
-from tests.realtime.cluster import START_TIMEOUT, ServerProcess
+from tests.realtime.cluster import START_TIMEOUT, ServerProcess, server_env
 from tests.realtime.feed import FeedClient
 
 BATCH = 300  # cases per statement of alarm.fire_case in the killed server (HALLOPS_ALARM_BATCH)
 RESTART_BUDGET_S = 5.0
-
-
-def server_env(db_dsn: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("HALLOPS_") and k not in ("DATABASE_URL", "REDIS_URL")
-    }
-    env.update(
-        DATABASE_URL=db_dsn,
-        HALLOPS_SECRET=secrets.token_urlsafe(24),
-        HALLOPS_DATA_DIR=str(tmp_path),
-        PYTHONUNBUFFERED="1",
-        **extra,
-    )
-    return env
 
 
 async def due_cases(db: asyncpg.Connection, count: int) -> tuple[int, dict]:
