@@ -283,7 +283,9 @@ async def test_login_redirects_by_role(live, http, db, new_context):
     await expect(page.locator("#waiting")).to_contain_text(first["ticket"]["ticket_no"])
 
 
-async def test_a_clerk_is_asked_before_moving_and_told_of_changes_by_others(live, http, db, new_context):
+async def test_a_clerk_is_asked_before_moving_and_told_of_changes_by_others(
+    live, http, db, new_context
+):
     ctx = await new_context(viewport=HD)
     page = await ctx.new_page()
     await page.goto(f"{live.url}/login?next=%2Fwindow")
