@@ -167,7 +167,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--days",
         type=int,
         default=1,
-        help="working days in a row (default 1); nights and weekends pass at once",
+        help="working days in a row (default 1); nights and weekends pass at once. With "
+        "--fast: calendar days, their working days played (365: a year)",
     )
     p.add_argument(
         "--date", default=None, help="the first simulated day, YYYY-MM-DD (default today)"

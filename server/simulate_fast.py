@@ -482,11 +482,15 @@ class FastSimulation:
 
     # -- one day -----------------------------------------------------------------------------
     def days(self) -> list[date]:
+        """The working days played: those among `days` calendar days from the first (365 is a
+        year, its ~250 working days); at least one."""
         first = date.fromisoformat(self.o.date) if self.o.date else datetime.now(TZ).date()
-        out = [working_day(first)]
-        while len(out) < self.o.days:
-            out.append(working_day(out[-1], 1))
-        return out
+        end = first + timedelta(days=self.o.days)
+        out, day = [], working_day(first)
+        while day < end:
+            out.append(day)
+            day = working_day(day, 1)
+        return out or [working_day(first)]
 
     def _arrivals(self, day: datetime) -> list[tuple[datetime, dict[str, Any]]]:
         rng = self.rng

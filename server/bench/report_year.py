@@ -199,7 +199,7 @@ async def fill_year(o: ReportBenchOptions) -> dict[str, Any]:
                 stats, _ = await simulate_fast(
                     FastOptions(
                         hall=o.hall,
-                        days=WEEKS_SIMULATED * 5,
+                        days=WEEKS_SIMULATED * 7,
                         date=first.isoformat(),
                         seed=o.seed,
                         quiet=o.quiet,
