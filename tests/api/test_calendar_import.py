@@ -168,7 +168,8 @@ async def test_a_notice_loads_into_the_calendar_with_one_event_and_an_audit_line
     ]
     loaded = years["years"][-1]
     assert loaded["title"] == NOTICE["title"] and loaded["loaded_by"] == admin_id
-    assert loaded["loaded_by_name"] and loaded["loaded_at"] == TODAY.isoformat()
+    # the same instant, written in the hall's zone
+    assert loaded["loaded_by_name"] and loaded["loaded_at"] == "2026-12-06T10:00:00+08:00"
     assert years["missing"] == [] and years["message"] == ""
 
 

@@ -226,16 +226,16 @@ WORKFLOW_PUBLISH = {
 
 # leaders sign in at a window of their department too: they sign off there
 SIGN_IN = table("""
-                 W1                W2                W3          W30               J1
-clerk            ok                409:window_taken  ok          other_department  other_hall
-clerk_unsigned   409:window_taken  409:window_taken  ok          other_department  other_hall
-leader           409:window_taken  409:window_taken  ok          other_department  other_hall
-supervisor       wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
-admin            wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
-county_clerk     other_hall        other_hall        other_hall  other_hall        ok
-county_admin     wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
-kiosk            wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
-display          wrong_role        wrong_role        wrong_role  wrong_role        wrong_role
+               W1                W2                W3                       W30               J1
+clerk          ok                409:window_taken  409:signed_in_elsewhere  other_department  other_hall
+clerk_unsigned 409:window_taken  409:window_taken  ok                       other_department  other_hall
+leader         409:window_taken  409:window_taken  ok                       other_department  other_hall
+supervisor     wrong_role        wrong_role        wrong_role               wrong_role        wrong_role
+admin          wrong_role        wrong_role        wrong_role               wrong_role        wrong_role
+county_clerk   other_hall        other_hall        other_hall               other_hall        ok
+county_admin   wrong_role        wrong_role        wrong_role               wrong_role        wrong_role
+kiosk          wrong_role        wrong_role        wrong_role               wrong_role        wrong_role
+display        wrong_role        wrong_role        wrong_role               wrong_role        wrong_role
 """)
 
 SIGN_OUT = table("""
