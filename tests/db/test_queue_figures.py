@@ -43,7 +43,9 @@ async def open_windows(db: asyncpg.Connection, *numbers: int) -> None:
 
 
 async def test_the_estimated_wait_shares_the_people_ahead_among_the_open_windows(db):
-    cases = [(0, 0, 300, 0), (1, 0, 300, 300), (3, 2, 300, 600), (4, 2, 300, 600), (5, 3, 60, 120)]
+    # no window open: no estimate (it used to promise minutes from one imaginary window)
+    cases = [(0, 0, 300, None), (1, 0, 300, None), (0, 1, 300, 0), (3, 2, 300, 600)]
+    cases += [(4, 2, 300, 600), (5, 3, 60, 120)]
     for ahead, windows, avg, expected in cases:
         got = await db.fetchval("select hq_estimated_wait($1, $2, $3)", ahead, windows, avg)
         assert got == expected, (ahead, windows, avg)
@@ -106,6 +108,9 @@ async def test_the_day_closing_event_carries_every_queue_of_the_hall(db):
         for r in await db.fetch("select code from queue where hall_id = $1 order by prefix", hall)
     ]
     assert [f["code"] for f in payload["queues"]] == codes
-    assert all(f["waiting"] == 0 and f["estimated_wait_seconds"] == 0 for f in payload["queues"])
+    assert all(
+        f["waiting"] == 0 and f["estimated_wait_seconds"] == (0 if f["open_windows"] else None)
+        for f in payload["queues"]
+    )
     amr = next(f for f in payload["queues"] if f["code"] == "amr")
     assert amr["open_windows"] == 1
