@@ -19,11 +19,13 @@ LABELS: Final = {
     "window": ("service_window g", "g.window_no::text", "g.display_name"),
     "clerk": ("staff g", "g.username", "g.display_name"),
 }
-_CASE_GROUP_IDS: Final = {
-    "hall": "c.hall_id",
-    "department": "c.department_id",
-    "window": "c.window_id",
-    "clerk": "c.clerk_id",
+# The column holding a grouping's id on the rows that carry all four (a case, a rating, an
+# alarm); a ticket carries no department, a window row its own id (db/queries/reports.py).
+GROUP_COLUMN: Final = {
+    "hall": "hall_id",
+    "department": "department_id",
+    "window": "window_id",
+    "clerk": "clerk_id",
 }
 # day and month group by a text of the acceptance's local date: the key itself, no label
 _LOCAL_GROUPS: Final = {
@@ -45,7 +47,7 @@ def metrics_sql(by: str) -> str:
     """One aggregation of the range's cases by the group's id; the paused seconds per kind (the
     clock's `paused_s`, only the kinds that occurred) summed in the same pass."""
     if by in LABELS:
-        gid, (table, key, label) = _CASE_GROUP_IDS[by], LABELS[by]
+        gid, (table, key, label) = f"c.{GROUP_COLUMN[by]}", LABELS[by]
         outer = f"select {key} as key, {label} as label, a.* from a join {table} on g.id = a.gid"
     else:
         gid, outer = _LOCAL_GROUPS[by], "select a.gid as key, '' as label, a.* from a"

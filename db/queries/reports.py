@@ -1,6 +1,6 @@
 """The reports' SQL (issue 11, /reports): the halls $1 (an int array: one hall, or a city and its
 county halls side by side), the local days [$2, $3] (both included), grouped by the key the
-caller picks from KEYS (never user text). Set-based, one pass per table per request: the ticket
+caller picks from case_metrics.LABELS (never user text). Set-based, one pass per table per request: the ticket
 pass yields the groups, the daily trend, the waiting-time buckets and the arrivals heat map in
 one scan (GROUPING SETS); the ratings pass the groups and the daily trend. The case figures come
 from db/queries/case_metrics.py, the one query path of case metrics.
@@ -12,24 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from db.queries.case_metrics import LABELS
-
-# key and label per grouping, over the joins each query makes: h hall, d department,
-# w service_window, st staff
-KEYS: Final = {
-    "hall": ("h.code", "h.name"),
-    "department": ("d.code", "d.name"),
-    "window": ("w.window_no::text", "w.display_name"),
-    "clerk": ("st.username", "st.display_name"),
-}
-
-# the column holding a grouping's id on a rating (and, but the window's own id, on a window)
-_COLUMN: Final = {
-    "hall": "hall_id",
-    "department": "department_id",
-    "window": "window_id",
-    "clerk": "clerk_id",
-}
+from db.queries.case_metrics import GROUP_COLUMN, LABELS
 
 _DAY_FROM = "($2::date)::timestamp at time zone 'Asia/Shanghai'"
 _DAY_TO = "($3::date + 1)::timestamp at time zone 'Asia/Shanghai'"
@@ -39,22 +22,16 @@ _LOCAL = "at time zone 'Asia/Shanghai'"
 WAIT_BOUNDS_MIN: Final = (5, 10, 15, 20, 30, 45, 60)
 
 
-# Per grouping, for the ticket pass: the id a ticket is grouped by (the window that called it,
-# its department, its clerk, its hall) and the join that id needs.
-_TICKET_GROUP_IDS: Final = {
-    "hall": ("t.hall_id", ""),
-    "department": ("w.department_id", "left join service_window w on w.id = t.window_id"),
-    "window": ("t.window_id", ""),
-    "clerk": ("t.clerk_id", ""),
-}
-
-
 def tickets_sql(by: str) -> str:
     """One scan of the range's tickets, four grouping sets (column `set`): 'group' per key,
     'day' per service day, 'heat' per weekday (ISO, 1 = Monday) × hour of arrival, 'wait' per
     waiting-time bucket. A ticket is one stay in one queue: its waiting time is queued → called
     at the window that called it (a transfer's successor waits again in its new queue)."""
-    (gid, join), (table, key, label) = _TICKET_GROUP_IDS[by], LABELS[by]
+    # a ticket is grouped by the window that called it, that window's department, its clerk,
+    # its hall
+    table, key, label = LABELS[by]
+    gid = "w.department_id" if by == "department" else f"t.{GROUP_COLUMN[by]}"
+    join = "left join service_window w on w.id = t.window_id" if by == "department" else ""
     bounds = ",".join(str(m * 60) for m in WAIT_BOUNDS_MIN)
     return f"""
 with t as (
@@ -96,7 +73,7 @@ def ratings_sql(by: str) -> str:
     """One scan of the ratings given in the range, grouped per key ('group') and per local day
     ('day'). A review excluded by an upheld appeal counts only in `excluded`; a bad review's
     rectification by its state, `overdue` = not closed and past its due instant ($4)."""
-    gid, (table, key, label) = f"r.{_COLUMN[by]}", LABELS[by]
+    gid, (table, key, label) = f"r.{GROUP_COLUMN[by]}", LABELS[by]
     return f"""
 with r as (
     select {gid} as gid, (r.rated_at {_LOCAL})::date as day, r.level,
@@ -136,7 +113,8 @@ def idle_sql(by: str) -> str:
     ticket's end to the next call, pause or close) ended in the range's service days, summed
     per window and day first (a window-day is a day the window was idle at all). A spell
     belongs to a window, not a clerk: by clerk there is none."""
-    gid, (table, key, label) = f"w.{_COLUMN[by] if by != 'window' else 'id'}", LABELS[by]
+    gid = "w.id" if by == "window" else f"w.{GROUP_COLUMN[by]}"
+    table, key, label = LABELS[by]
     return f"""
 with d as (
     select i.window_id, count(*) as spells,
@@ -161,30 +139,29 @@ def alarms_sql(by: str) -> str:
     """Alarms issued in the range by kind; withdrawn (an appeal upheld) and cancelled (raised
     in error) count nothing, as in the month's scoring. By clerk: the clerk of the alarm's
     case."""
-    key, label = KEYS[by]
+    gid = "c.clerk_id" if by == "clerk" else f"a.{GROUP_COLUMN[by]}"
+    table, key, label = LABELS[by]
     return f"""
-select {key} as key, min({label}) as label, a.kind, count(*)::int as n
-from alarm a join hall h on h.id = a.hall_id
-left join department d on d.id = a.department_id
-left join service_window w on w.id = a.window_id
-left join service_case c on c.id = a.case_id
-left join staff st on st.id = c.clerk_id
-where a.hall_id = any($1::int[]) and a.issued_at >= {_DAY_FROM} and a.issued_at < {_DAY_TO}
-  and a.state not in ('pending', 'withdrawn', 'cancelled')
-group by 1, a.kind
+with a as (
+    select {gid} as gid, a.kind, count(*)::int as n
+    from alarm a left join service_case c on c.id = a.case_id
+    where a.hall_id = any($1::int[]) and a.issued_at >= {_DAY_FROM} and a.issued_at < {_DAY_TO}
+      and a.state not in ('pending', 'withdrawn', 'cancelled')
+    group by 1, a.kind
+)
+select {key} as key, {label} as label, a.kind, a.n
+from a left join {table} on g.id = a.gid
 """
 
 
 def joint_sql(by: str) -> str:
     """The joint cases (联办: a workflow's parent case) accepted in the range, one row each: the
     working time needs the hall calendar (server/domain/workflow_figures.case_times)."""
-    key, label = KEYS[by]
+    table, key, label = LABELS[by]
     return f"""
 select {key} as key, {label} as label, c.hall_id, c.state, c.accepted_at, c.completed_at,
        c.clock
-from service_case c join hall h on h.id = c.hall_id
-join department d on d.id = c.department_id
-join service_window w on w.id = c.window_id join staff st on st.id = c.clerk_id
+from service_case c join {table} on g.id = c.{GROUP_COLUMN[by]}
 where c.hall_id = any($1::int[]) and c.parent_id is null and c.workflow_code is not null
   and c.state <> 'not_accepted'
   and c.accepted_at >= {_DAY_FROM} and c.accepted_at < {_DAY_TO}
