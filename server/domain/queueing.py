@@ -153,59 +153,68 @@ class QueueService:
             async with self.store.read() as conn:
                 target = await window_target(conn, actor, None, hall_code, window_no)
         await call.authorize(target, {"window_no": window_no})
-        # every command but the recall stamps the ticket: its last parameter is the instant
-        timed = () if sql == q.RECALL else (call.ctx.clock(),)
         return await self.store.statement(
-            target.hall_id, sql, target.hall_id, target.window_id, actor.id, *args, *timed
+            target.hall_id, sql, target.hall_id, target.window_id, actor.id, *args
         )
 
     async def call_next(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
-        day = service_day(call.ctx.clock())
-        return await self._window_command(call, hall_code, window_no, q.CALL_NEXT, day)
+        now = call.ctx.clock()
+        return await self._window_command(
+            call, hall_code, window_no, q.CALL_NEXT, service_day(now), now
+        )
 
     async def call_ticket(
         self, call: Call, hall_code: str, window_no: int, ticket_no: str, reason: str
     ) -> list[EventRecord]:
         if not reason.strip():
             raise Invalid("请填写提前叫号的原因", code="reason_required", field="reason")
+        now = call.ctx.clock()
         return await self._window_command(
             call,
             hall_code,
             window_no,
             q.CALL_TICKET,
-            service_day(call.ctx.clock()),
+            service_day(now),
             ticket_no.strip().upper(),
             reason.strip(),
+            now,
         )
 
     async def recall(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
+        # a recall stamps nothing: the only window command without an instant
         return await self._window_command(call, hall_code, window_no, q.RECALL)
 
     async def no_show(
         self, call: Call, hall_code: str, window_no: int, requeue: bool
     ) -> list[EventRecord]:
-        return await self._window_command(call, hall_code, window_no, q.NO_SHOW, requeue)
+        return await self._window_command(
+            call, hall_code, window_no, q.NO_SHOW, requeue, call.ctx.clock()
+        )
 
     async def start(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
-        return await self._window_command(call, hall_code, window_no, q.START)
+        return await self._window_command(call, hall_code, window_no, q.START, call.ctx.clock())
 
     async def finish(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
-        return await self._window_command(call, hall_code, window_no, q.FINISH)
+        return await self._window_command(call, hall_code, window_no, q.FINISH, call.ctx.clock())
 
     async def cancel(
         self, call: Call, hall_code: str, window_no: int, reason: str
     ) -> list[EventRecord]:
         if not reason.strip():
             raise Invalid("请填写取消的原因", code="reason_required", field="reason")
-        return await self._window_command(call, hall_code, window_no, q.CANCEL, reason.strip())
+        return await self._window_command(
+            call, hall_code, window_no, q.CANCEL, reason.strip(), call.ctx.clock()
+        )
 
     async def park(self, call: Call, hall_code: str, window_no: int) -> list[EventRecord]:
-        return await self._window_command(call, hall_code, window_no, q.PARK)
+        return await self._window_command(call, hall_code, window_no, q.PARK, call.ctx.clock())
 
     async def resume(
         self, call: Call, hall_code: str, window_no: int, ticket_id: int
     ) -> list[EventRecord]:
-        return await self._window_command(call, hall_code, window_no, q.RESUME, ticket_id)
+        return await self._window_command(
+            call, hall_code, window_no, q.RESUME, ticket_id, call.ctx.clock()
+        )
 
     async def transfer(
         self,
@@ -252,6 +261,7 @@ class QueueService:
             to_clerk_id,
             front,
             note.strip(),
+            call.ctx.clock(),
         )
 
     # -- reads ----------------------------------------------------------------------------
