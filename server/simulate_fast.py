@@ -251,7 +251,7 @@ class FastSimulation:
         self.slips: list[tuple[int, int]] = []
 
     # -- the product, in-process ------------------------------------------------------------
-    async def _open(self) -> None:
+    async def open(self) -> None:
         from db.pool import create_pool
         from server.catalogue import CATALOGUE
         from server.domain.auth import AuthService
@@ -1075,7 +1075,7 @@ class FastSimulation:
         from server.outbox import LogSender
         from server.timers import HallTimers
 
-        await self._open()
+        await self.open()
         timers = None
         try:
             await self.setup()

@@ -235,7 +235,7 @@ async def fill_year(o: ReportBenchOptions) -> dict[str, Any]:
 async def measure(o: ReportBenchOptions) -> dict[str, Any]:
     sim = FastSimulation(FastOptions(hall=o.hall, quiet=True), o.database_url)
     SIM_NOW.set(datetime.now(TZ))  # the reports are asked now
-    await sim._open()
+    await sim.open()
     try:
         await sim.setup()
         actor = sim.supervisor
