@@ -52,9 +52,16 @@ log = logging.getLogger(__name__)
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
 
+def max_body(settings: Settings) -> int:
+    """aiohttp reads at most this of a body: the largest any operation takes (an import's
+    spreadsheet); each operation's own limit is checked when its body is parsed."""
+    largest = (op.max_body or 0 for op in CATALOGUE.operations.values())
+    return max(settings.max_body_bytes, *largest)
+
+
 def create_app(settings: Settings, dsn: str) -> web.Application:
     """The server, connecting to PostgreSQL with `dsn` (the app role, not the tables' owner)."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[error_middleware], client_max_size=max_body(settings))
     install_security(app)  # CSRF refusals, Retry-After, security headers on every response
     app[SETTINGS] = settings
     app[WEBSOCKETS] = weakref.WeakSet()

@@ -53,7 +53,7 @@ end $$;
 create or replace function hq_pick_next(p_hall int, p_window int, p_clerk int, p_day date)
 returns ticket
 language plpgsql as $$
-declare t ticket; qs int[];
+declare t ticket; qs int[]; only_priority boolean;
 begin
     select tk.* into t from ticket tk
     left join window_queue wq on wq.queue_id = tk.queue_id and wq.window_id = p_window
@@ -65,6 +65,10 @@ begin
     if found then
         return t;
     end if;
+    -- a green-channel window (爱心窗口) serves priority citizens only (rank 1; its transfers
+    -- were taken above): the rank leads the index, so this still reads its front
+    select w.priority_rule = 'priority_only' into only_priority
+    from service_window w where w.id = p_window;
     -- queues sharing a position are served together, as one ordered list
     for qs in select array_agg(wq.queue_id) from window_queue wq where wq.window_id = p_window
               group by wq.position order by wq.position loop
@@ -73,6 +77,7 @@ begin
             where tk.queue_id = qs[1] and tk.service_day = p_day and tk.status = 'waiting'
               and tk.hall_id = p_hall and tk.target_window_id is null
               and (tk.target_clerk_id is null or tk.target_clerk_id = p_clerk)
+              and (not only_priority or tk.rank <= 1)
             order by tk.rank, tk.queued_at, tk.id
             limit 1
             for update of tk skip locked;
@@ -81,6 +86,7 @@ begin
             where tk.queue_id = any(qs) and tk.service_day = p_day and tk.status = 'waiting'
               and tk.hall_id = p_hall and tk.target_window_id is null
               and (tk.target_clerk_id is null or tk.target_clerk_id = p_clerk)
+              and (not only_priority or tk.rank <= 1)
             order by tk.rank, tk.queued_at, tk.id
             limit 1
             for update of tk skip locked;

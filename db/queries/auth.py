@@ -60,6 +60,7 @@ DEVICE_IN_HALL = "select id, hall_id from device where id = $1"
 RESOLVE_SESSION = """
 select s.expires_at,
        st.id as staff_id, st.role, st.display_name, st.department_id, st.username,
+       st.must_change_password,
        d.id as device_id, d.kind as device_kind, d.name as device_name, d.code as device_code,
        h.id as hall_id, h.parent_id as hall_parent_id, h.code as hall_code,
        coalesce(ws.window_id, d.window_id) as window_id, w.window_no

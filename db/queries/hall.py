@@ -97,7 +97,9 @@ where i.hall_id = $1 and i.code = $2
 ITEM_MATERIALS = """
 select position, name, is_key, copies, note from item_material where item_id = $1 order by position
 """
-ITEM_FEES = "select id, name, amount_cents, basis from item_fee where item_id = $1 order by id"
+ITEM_FEES = """
+select id, name, amount_cents, basis from item_fee where item_id = $1 and listed order by id
+"""
 
 QUEUES = """
 select q.code, q.name, q.prefix, d.code as department_code

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 from aiohttp import web
@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 
 class ContractBroken(AssertionError):
     """An answer outside its operation's declaration (strict mode only)."""
+
+
+# what a member of staff whose password was reset may still do: change it, see who they are,
+# log out
+PASSWORD_CHANGE_ALLOWS: Final = frozenset({"auth.change_password", "auth.session", "auth.logout"})
 
 
 def add_routes(app: web.Application, catalogue: Catalogue) -> None:
@@ -85,7 +90,10 @@ async def _dispatch(op: Operation, request: web.Request, strict: bool) -> web.St
                     await ctx.store.audit(None, actor, op.name, "denied", {"code": exc.code})
                 raise
     params = parse_params(op, request)
-    body = await parse_body(request, op.body) if op.body is not None else None
+    if actor is not None and actor.must_change_password and op.name not in PASSWORD_CHANGE_ALLOWS:
+        raise Forbidden("管理员已重置您的密码，请先修改密码", code="password_change_required")
+    limit = op.max_body or request.app[SETTINGS].max_body_bytes
+    body = await parse_body(request, op.body, limit) if op.body is not None else None
     assert op.handler is not None
     reply = await op.handler(Call(op, actor, ctx, credential, client=request.remote), params, body)
     if not isinstance(reply, Reply):

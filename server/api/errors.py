@@ -44,7 +44,7 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except DomainError as exc:
-        return error_response(STATUS_OF_KIND[exc.kind], exc.code, exc.message, exc.field)
+        return json_response({"error": exc.as_dict()}, status=STATUS_OF_KIND[exc.kind])
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

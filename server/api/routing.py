@@ -31,8 +31,10 @@ async def current_actor(request: web.Request) -> Actor:
     return actor
 
 
-async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    raw = await request.read()  # client_max_size turns an oversized body into 413 here
+async def parse_body(request: web.Request, model: type[BaseModel], limit: int) -> BaseModel:
+    raw = await request.read()  # client_max_size (the largest any operation takes) caps it
+    if len(raw) > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(raw))
     if not raw:
         raise Invalid("请求体不能为空", code="empty_body")
     try:

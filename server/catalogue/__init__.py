@@ -6,6 +6,7 @@ the permission table, OpenAPI, the browser's event schema and the contract tests
 from __future__ import annotations
 
 from server.catalogue import (
+    admin,
     auth,
     cases,
     display,
@@ -35,6 +36,7 @@ CATALOGUE = Catalogue(
         ratings.CAPABILITY,
         rectification.CAPABILITY,
         reports.CAPABILITY,
+        admin.CAPABILITY,
     ]
 )
 

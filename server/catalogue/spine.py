@@ -46,7 +46,15 @@ COMMON_ERRORS: Mapping[int, tuple[str, ...]] = {
         "invalid_date",
     ),
     401: ("unauthenticated",),
-    403: ("wrong_role", "other_hall", "other_department", "not_your_window", "not_signed_in"),
+    403: (
+        "wrong_role",
+        "other_hall",
+        "other_department",
+        "not_your_window",
+        "not_signed_in",
+        # a password reset by the admin: nothing but changing it until it is changed
+        "password_change_required",
+    ),
     404: ("unknown_hall",),
     # the database away (down, refusing, frozen past the bound): any operation, any time
     503: ("database_unavailable",),
@@ -93,6 +101,8 @@ class Operation:
     # seconds it may take before a 503 (None: the server's bound for its kind): a bulk command
     # that reprices every open case of a hall takes longer than a clerk's
     timeout: float | None = None
+    # the largest body it takes (None: the server's max_body_bytes): a spreadsheet import
+    max_body: int | None = None
 
     @property
     def public(self) -> bool:

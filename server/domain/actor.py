@@ -26,6 +26,8 @@ class Actor:
     # the login session this actor acts under (a prefix of its token's SHA-256): live
     # connections opened under it are closed when it ends
     session: str | None = None
+    # a password reset by the admin: until it is changed, the actor may only change it
+    must_change_password: bool = False
 
     @property
     def label(self) -> str:

@@ -45,6 +45,7 @@ from server.domain.store import Store, Tx
 BAD_CREDENTIALS = "用户名或密码错误"
 BAD_DEVICE_CREDENTIALS = "设备编号或密钥错误"
 SESSION_ENDED: Final = "session.ended"
+STAFF_CHANGED: Final = "staff.changed"
 SESSION_ID_HEX: Final = 16  # 64 bits: no two live sessions share it by chance
 _SIGNIN_EVENTS = frozenset({"window.signed_in", "window.signed_out"})
 _CACHE_MAX = 50_000
@@ -121,6 +122,7 @@ def actor_from_row(row: asyncpg.Record) -> Actor:
             window_no=row["window_no"],
             city_hall_id=row["hall_parent_id"],
             hall_code=row["hall_code"],
+            must_change_password=row["must_change_password"],
         )
     return Actor(
         kind="device",
@@ -349,6 +351,8 @@ class AuthService:
         for r in records:
             if r.type in _SIGNIN_EVENTS and r.payload.get("clerk_id") is not None:
                 who.add(("staff", r.payload["clerk_id"]))
+            elif r.type == STAFF_CHANGED:  # a role, department or forced password change
+                who.add(("staff", r.payload["staff_id"]))
             elif r.type == SESSION_ENDED:
                 if r.payload.get("session"):
                     sessions.add(r.payload["session"])

@@ -12,16 +12,26 @@ class DomainError(Exception):
     kind: ClassVar[str] = "invalid"
     default_code: ClassVar[str] = "invalid"
 
-    def __init__(self, message: str, code: str | None = None, field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        field: str | None = None,
+        details: dict | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.field = field
+        # more than one thing wrong at once (an import's refused rows): machine-readable too
+        self.details = details
 
     def as_dict(self) -> dict:
         body = {"code": self.code, "message": self.message}
         if self.field:
             body["field"] = self.field
+        if self.details:
+            body.update(self.details)
         return body
 
 

@@ -21,6 +21,8 @@ ANYONE: Final[Rule] = {
     "display": "self",
     "rater": "self",
 }
+# a member of staff about themselves (their own password)
+STAFF_SELF: Final[Rule] = {"clerk": "self", "leader": "self", "supervisor": "self", "admin": "self"}
 HALL_READ: Final[Rule] = {
     "clerk": "hall",
     "leader": "hall",

@@ -60,6 +60,23 @@ async def _close_unattended(
         await _status_changed(tx, window_id, window_no, "closed", status, now)
 
 
+async def end_sign_in_of(tx: Tx, staff_id: int, now: datetime) -> int | None:
+    """In an admin's command that takes a member of staff off the counter (disabled, moved to
+    another department): their sign-in ends and their window closes. The window's number, or
+    None when they were signed in nowhere."""
+    old = await tx.conn.fetchrow(q.SIGNIN_OF_STAFF, staff_id)
+    if old is None:
+        return None
+    await tx.conn.execute(q.DELETE_SIGNIN_OF_STAFF, staff_id)
+    tx.emit(
+        "window.signed_out",
+        {"window_no": old["window_no"], "clerk_id": staff_id},
+        window_id=old["window_id"],
+    )
+    await _close_unattended(tx, old["window_id"], old["window_no"], old["status"], now)
+    return int(old["window_no"])
+
+
 async def sign_in(
     call: Call, hall_code: str, window_no: int, move: bool = False
 ) -> tuple[Actor, list[EventRecord]]:
