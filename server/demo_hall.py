@@ -389,10 +389,33 @@ async def seed_demo(conn: Conn) -> dict:
             for hall in _plan():
                 hall_ids[hall.code] = await _seed_hall(conn, hall, hall_ids, hashes)
             await _seed_workflows(conn, hall_ids[CITY_CODE])
+            await _mark_demo(conn, list(hall_ids.values()))
             created = True
     summary = await _summary(conn)
     summary["created"] = created
     return summary
+
+
+_HAS_DEMO_FLAGS = """
+select exists (select 1 from information_schema.columns
+               where table_name = 'hall' and column_name = 'is_demo'
+                 and table_schema = current_schema())
+"""
+
+
+async def _mark_demo(conn: Conn, hall_ids: list[int]) -> None:
+    """The demo halls say they are one (the screens' banner), and their published passwords are
+    flagged: production refuses to start while one is live (run.py serve). Not in the schemas
+    before migration 0024, where the upgrade tests seed."""
+    if not await conn.fetchval(_HAS_DEMO_FLAGS):
+        return
+    await conn.execute("update hall set is_demo = true where id = any($1::int[])", hall_ids)
+    await conn.execute(
+        "update staff set password_is_demo = true where hall_id = any($1::int[])", hall_ids
+    )
+    await conn.execute(
+        "update device set secret_is_demo = true where hall_id = any($1::int[])", hall_ids
+    )
 
 
 async def _seed_workflows(conn: Conn, city_id: int) -> None:

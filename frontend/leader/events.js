@@ -37,6 +37,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "window.status_changed",
   "window.signed_in",
   "window.signed_out",
+  "window.configured",
   "hall.notice_set",
   "calendar.day_set",
   "calendar.year_loaded",
@@ -44,6 +45,11 @@ export const IGNORED_EVENTS = Object.freeze([
   "case.accepted",
   "case.fee_collected",
   "session.ended",
+  // the admin's changes to staff, devices, items and settings: internal, nothing shown here
+  "staff.changed",
+  "device.changed",
+  "item.published",
+  "hall.settings_changed",
   // joint steps (联办): the inbox of internal work is a later part of issue 10
   "joint_step.ready",
   "joint_step.claimed",

@@ -25,6 +25,7 @@ export const HANDLED_EVENTS = Object.freeze([
   "window.status_changed",
   "window.signed_in",
   "window.signed_out",
+  "window.configured",
   "hall.notice_set",
 ]);
 
@@ -43,6 +44,11 @@ export const IGNORED_EVENTS = Object.freeze([
   "calendar.year_loaded",
   "duty.set",
   "session.ended",
+  // the admin's changes to staff, devices, items and settings: internal, nothing shown here
+  "staff.changed",
+  "device.changed",
+  "item.published",
+  "hall.settings_changed",
   // joint steps (联办) are the departments' windows' inbox, not the lobby's
   "joint_step.ready",
   "joint_step.claimed",
@@ -157,6 +163,16 @@ export class HallState {
         this.#figures(d);
         const w = this.windows.get(d.window_no);
         if (w) w.clerk = null;
+        break;
+      }
+      case "window.configured": {
+        // added or changed by the admin while the hall runs: a new window appears closed
+        const w = this.windows.get(d.window_no) || { window_no: d.window_no, status: "closed", clerk: null, ticket: null };
+        Object.assign(w, {
+          name: d.name, zone: d.zone, department: d.department,
+          department_name: d.department_name, queues: d.queues,
+        });
+        this.windows = new Map([...this.windows.set(d.window_no, w)].sort((a, b) => a[0] - b[0]));
         break;
       }
       case "hall.notice_set":

@@ -45,8 +45,14 @@ export const IGNORED_EVENTS = Object.freeze([
   "ticket.parked_expired",
   "case.fee_collected",
   "hall.notice_set",
+  "window.configured",
   "duty.set",
   "session.ended",
+  // the admin's changes to staff, devices, items and settings: internal, nothing shown here
+  "staff.changed",
+  "device.changed",
+  "item.published",
+  "hall.settings_changed",
   // joint steps (联办): an overrun reaches the wall as an alarm
   "joint_step.ready",
   "joint_step.claimed",

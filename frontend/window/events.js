@@ -30,6 +30,7 @@ export const HANDLED_EVENTS = Object.freeze([
   "window.status_changed",
   "window.signed_in",
   "window.signed_out",
+  "window.configured",
   ...CASE_EVENTS,
   ...ALARM_EVENTS,
   ...INBOX_EVENTS,
@@ -44,6 +45,11 @@ export const IGNORED_EVENTS = Object.freeze([
   "calendar.year_loaded",
   "duty.set",
   "session.ended",
+  // the admin's changes to staff, devices, items and settings: internal, nothing shown here
+  "staff.changed",
+  "device.changed",
+  "item.published",
+  "hall.settings_changed",
   // a project's stage accepted or completed: its cases' own events say what changed
   "project.changed",
   // 整改 (issue 11): the department's task, not the window's
@@ -125,9 +131,23 @@ export function reduceWindowEvent(windows, ev, {
       effect.window = d.window_no;
       return effect;
     }
+    case "window.configured": {
+      // the admin changed a window's set-up: its clerk is told, and the board is read again
+      const w = windows.get(d.window_no) || { window_no: d.window_no, status: "closed", clerk: null };
+      Object.assign(w, { name: d.name, department: d.department, queues: d.queues });
+      windows.set(d.window_no, w);
+      if (d.window_no === windowNo) effect.notice = configuredNotice(d);
+      effect.window = d.window_no;
+      return effect;
+    }
     default:
       return null;
   }
+}
+
+/** What the clerk is told when the admin changed their window's set-up. */
+export function configuredNotice(d) {
+  return `管理员已修改本窗口设置：${d.name}，办理队列 ${d.queues.join("、") || "（无）"}`;
 }
 
 const ROLE_NAME = { admin: "管理员", leader: "值班领导", supervisor: "监察员", system: "系统" };

@@ -140,7 +140,7 @@ class DeviceParams(HallParams):
     device_id: Int4Id
 
 
-class ItemParams(HallParams):
+class ItemCodeParams(HallParams):
     code: str = ItemCode
 
 
@@ -148,7 +148,7 @@ class SheetParams(HallParams):
     kind: Literal["staff", "windows", "items"]
 
 
-class ExportParams(SheetParams):
+class SheetExportParams(SheetParams):
     format: Literal["csv", "xlsx"] = "xlsx"
 
 
@@ -204,14 +204,14 @@ class NewWindowBody(WindowBody):
     window_no: WindowNo
 
 
-class MaterialBody(BaseModel):
+class ItemMaterialBody(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     is_key: bool = True
     copies: int = Field(1, ge=1, le=99)
     note: str = Field("", max_length=200)
 
 
-class FeeBody(BaseModel):
+class ItemFeeBody(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     amount_cents: int = Field(ge=0, le=100_000_000)
     basis: str = Field("", max_length=200)
@@ -230,8 +230,8 @@ class ItemBody(BaseModel):
     requires_signoff: bool = False
     service_norm_minutes: int | None = Field(None, ge=1, le=600)
     active: bool = True
-    materials: list[MaterialBody] = Field(default_factory=list, max_length=100)
-    fees: list[FeeBody] = Field(default_factory=list, max_length=50)
+    materials: list[ItemMaterialBody] = Field(default_factory=list, max_length=100)
+    fees: list[ItemFeeBody] = Field(default_factory=list, max_length=50)
 
     def definition(self) -> item_admin.ItemDefinition:
         data = self.model_dump()
@@ -259,7 +259,7 @@ class ImportBody(BaseModel):
     content: str = Field(description="the file, base64", max_length=IMPORT_MAX_BYTES * 4 // 3 + 4)
 
 
-class ListReply(_Open):
+class AdminReply(_Open):
     pass
 
 
@@ -359,12 +359,12 @@ async def list_items(call: Call, p: HallParams, body: None) -> Any:
     return {"items": await _hall_read(call, p.hall, item_admin.list_items)}
 
 
-async def publish_item(call: Call, p: ItemParams, body: ItemBody) -> Reply:
+async def publish_item(call: Call, p: ItemCodeParams, body: ItemBody) -> Reply:
     data, events = await item_admin.publish(call, p.hall, p.code, body.definition())
     return Reply(data, events=events)
 
 
-async def item_versions(call: Call, p: ItemParams, body: None) -> Any:
+async def item_versions(call: Call, p: ItemCodeParams, body: None) -> Any:
     return {"versions": await item_admin.versions(call, p.hall, p.code)}
 
 
@@ -379,7 +379,7 @@ async def set_settings(call: Call, p: HallParams, body: SettingsBody) -> Reply:
     return Reply(data, events=events)
 
 
-async def export_sheet(call: Call, p: ExportParams, body: None) -> Reply:
+async def export_sheet(call: Call, p: SheetExportParams, body: None) -> Reply:
     content, media_type, name = await admin_sheets.export(call, p.hall, p.kind, p.format)
     return Reply(content, media_type=media_type, filename=name)
 
@@ -423,7 +423,7 @@ def _admin_read(
     params: Any = HallParams,
     errors: Mapping[int, tuple[str, ...]] | None = None,
 ) -> Operation:
-    return query(name, summary, handler, HALL_ADMIN, path, params, ListReply, errors, "admin")
+    return query(name, summary, handler, HALL_ADMIN, path, params, AdminReply, errors, "admin")
 
 
 def _command(
@@ -449,7 +449,7 @@ def _command(
         http=(method, path),
         params=params,
         body=body,
-        response=ListReply,
+        response=AdminReply,
         status=status,
         emits=emits,
         errors=dict(errors or {}),
@@ -537,7 +537,7 @@ OPERATIONS = (
         STAFF_SELF,
         http=("POST", "/api/auth/password"),
         body=PasswordBody,
-        response=ListReply,
+        response=AdminReply,
         emits=(staff_admin.STAFF_CHANGED, *ENDED),
         errors={400: ("wrong_password", "weak_password", "password_reused")},
         tag="auth",
@@ -634,7 +634,7 @@ OPERATIONS = (
         publish_item,
         "PUT",
         HALL + "/items/{code}",
-        ItemParams,
+        ItemCodeParams,
         ItemBody,
         (item_admin.ITEM_PUBLISHED,),
         ITEM_ERRORS,
@@ -644,7 +644,7 @@ OPERATIONS = (
         HALL + "/items/{code}/versions",
         "Every published version of an item, newest first (admin)",
         item_versions,
-        ItemParams,
+        ItemCodeParams,
         {404: ("unknown_item",)},
     ),
     _admin_read("hall.settings", HALL + "/settings", "The hall's settings (admin)", get_settings),
@@ -665,7 +665,7 @@ OPERATIONS = (
         HALL + "/admin/export/{kind}",
         "Staff, windows or items as .xlsx or CSV (admin)",
         export_sheet,
-        ExportParams,
+        SheetExportParams,
     ),
     _command(
         "admin.import",

@@ -383,15 +383,16 @@ async def import_sheet(
     """Applies every row in one transaction, or none: refused rows are reported together
     (400 `import_refused`, `rows`: [{row, column, code, message}])."""
     spec = KIND_OF[kind]
-    rows = read_rows(kind, content, fmt)
-    if not rows:
-        raise Invalid("文件中没有数据行", code="unreadable_file")
     refused: list[dict[str, Any]] = []
     passwords: list[dict[str, Any]] = []
     async with call.command() as tx:
         hall = await get_hall(tx.conn, hall_code)
-        tx.detail.update(hall=hall.code, kind=kind, rows=len(rows))
-        call.check(hall.target())
+        tx.detail.update(hall=hall.code, kind=kind)
+        call.check(hall.target())  # before the file is read: a stranger learns nothing of it
+        rows = read_rows(kind, content, fmt)
+        if not rows:
+            raise Invalid("文件中没有数据行", code="unreadable_file")
+        tx.detail["rows"] = len(rows)
         key = COLUMNS[kind][0]
         seen: dict[str, int] = {}
         for number, values in rows:

@@ -75,7 +75,7 @@ async def register(
     secret_hash = await asyncio.to_thread(passwords.hash_password, secret)
     async with call.command() as tx:
         hall = await get_hall(tx.conn, hall_code)
-        tx.detail.update(hall=hall.code, code=code, kind=kind)
+        tx.detail.update(hall=hall.code, device=code, kind=kind)
         call.check(hall.target())
         window_id = None
         if window_no is not None:

@@ -480,6 +480,99 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 {"rules": {"answer_days": 5}, "version": 2},
                 True,
             ),
+            # the administration (issue 12)
+            (
+                "POST",
+                "/api/halls/{hall}/staff",
+                "admin",
+                {"username": "openapi.new", "name": "示例", "role": "clerk", "department": "amr"},
+                {"username": "Not Valid", "name": "示例", "role": "clerk"},
+                True,
+            ),
+            (
+                "PUT",
+                "/api/halls/{hall}/staff/{staff_id}",
+                "admin",
+                {"name": "示例", "role": "clerk", "department": "amr"},
+                {"name": "示例", "role": "boss"},
+                False,
+            ),
+            (
+                "POST",
+                "/api/auth/password",
+                "clerk001",
+                {"current": "not-it", "new": "Abcdefgh-12"},
+                {"current": "not-it"},
+                False,
+            ),
+            (
+                "POST",
+                "/api/halls/{hall}/devices",
+                "admin",
+                {"code": "openapi-kiosk", "kind": "kiosk", "name": "示例"},
+                {"code": "openapi-2", "kind": "phone", "name": "示例"},
+                True,
+            ),
+            ("PUT", "/api/halls/{hall}/devices/{device_id}", "admin", {"name": "示例"}, {}, False),
+            (
+                "POST",
+                "/api/halls/{hall}/windows",
+                "admin",
+                {"window_no": 140, "name": "示例", "department": "amr", "queues": [["amr"]]},
+                {"window_no": 0, "name": "示例", "department": "amr", "queues": [["amr"]]},
+                True,
+            ),
+            (
+                "PUT",
+                "/api/halls/{hall}/windows/{window_no}",
+                "admin",
+                {
+                    "name": "1号窗口 市场监管",
+                    "department": "amr",
+                    "zone": "一楼A区",
+                    "queues": [["amr"]],
+                },
+                {"name": "示例", "department": "amr", "queues": "amr"},
+                True,
+            ),
+            (
+                "PUT",
+                "/api/halls/{hall}/items/{code}",
+                "admin",
+                {
+                    "name": "示例事项",
+                    "department": "amr",
+                    "kind": "immediate",
+                    "statutory_limit": 0,
+                },
+                {"name": "示例事项", "department": "amr", "kind": "later", "statutory_limit": 0},
+                True,
+            ),
+            (
+                "PUT",
+                "/api/halls/{hall}/settings",
+                "admin",
+                {
+                    "work_periods": [["09:00", "12:00"], ["13:00", "17:00"]],
+                    "closes_at": "17:30",
+                    "no_show_recalls": 2,
+                    "park_minutes": 60,
+                    "signoff_wait_minutes": 10,
+                    "supplement_notice_days": 5,
+                    "supplement_warn_days": 1,
+                    "rectification_days": 5,
+                },
+                {"work_periods": [], "closes_at": "25:00"},
+                True,
+            ),
+            (
+                "POST",
+                "/api/halls/{hall}/admin/import/{kind}",
+                "admin",
+                {"format": "csv", "content": "5a6e5Y+3"},
+                {"format": "pdf", "content": ""},
+                False,
+            ),
         ]
         documented = {
             (m.upper(), p)
@@ -508,6 +601,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 day=date(2026, 12, 2).isoformat(),
                 code="company-setup",
                 token="ABCDEFGHJKMN",
+                kind="windows",
             )
             headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
             resp = await s.request(method, url, json=example, headers=headers)

@@ -36,6 +36,7 @@ import socketio
 import websockets
 from aiohttp import ClientSession, DummyCookieJar
 
+from db.queries import admin as admin_sql
 from server import demo_hall
 from server.app import create_app  # noqa: F401  (importing the app registers every route)
 from server.catalogue import CATALOGUE
@@ -549,6 +550,7 @@ class RouteCase:
     command: str | None = None  # audit action of a refusal, for state-changing routes
     query: str = ""
     body: Callable[[dict, str], dict] | None = None  # (ids, hall code) -> JSON body
+    code: str | None = None  # the {code} of the path, when not the workflow's or amr-001
 
 
 HALL = "/api/halls/{hall}"
@@ -563,6 +565,11 @@ def own_case(c1: str, cj: str) -> dict[tuple[str, str], str]:
     """CASE_WORK with the allowed clerk's answer on C1 and on CJ."""
     own = {"C1": c1, "CJ": cj}
     return {(a, t): own[t] if want == "own" else want for (a, t), want in CASE_WORK.items()}
+
+
+def admin_answers(answer: str) -> dict[tuple[str, str], str]:
+    """HALL_ADMIN with the allowed admin's exact answer."""
+    return {cell: answer if want == "ok" else want for cell, want in HALL_ADMIN.items()}
 
 
 CASE = "/api/cases/{case_id}"
@@ -622,6 +629,88 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ),
     ("PUT", HALL + "/notice"): RouteCase(
         HALL_ADMIN, command="notice.set", body=lambda ids, hall: {"text": f"权限矩阵 {hall}"}
+    ),
+    # the administration (issue 12): the hall's own admin only
+    ("GET", HALL + "/admin/staff"): RouteCase(HALL_ADMIN),
+    ("POST", HALL + "/staff"): RouteCase(
+        HALL_ADMIN,
+        command="staff.create",
+        body=lambda ids, hall: {
+            "username": f"pm.{hall}",
+            "name": "权限矩阵",
+            "role": "clerk",
+            "department": "amr",
+        },
+    ),
+    ("PUT", HALL + "/staff/{staff_id}"): RouteCase(
+        HALL_ADMIN,
+        command="staff.update",
+        body=lambda ids, hall: {"name": "权限矩阵", "role": "clerk", "department": "amr"},
+    ),
+    ("POST", HALL + "/staff/{staff_id}/password-reset"): RouteCase(
+        HALL_ADMIN, command="staff.reset_password"
+    ),
+    ("POST", HALL + "/staff/{staff_id}/unlock"): RouteCase(HALL_ADMIN, command="staff.unlock"),
+    ("GET", HALL + "/staff/{staff_id}/sessions"): RouteCase(HALL_ADMIN),
+    ("POST", HALL + "/staff/{staff_id}/sessions/{session}/end"): RouteCase(
+        admin_answers("404:unknown_session"), command="staff.end_session"
+    ),
+    ("POST", "/api/auth/password"): RouteCase(
+        {
+            cell: "wrong_role" if cell[0] in ("kiosk", "display") else "400:wrong_password"
+            for cell in ANYONE
+        },
+        kind="none",
+        command="auth.change_password",
+        body=lambda ids, hall: {"current": "not-the-password", "new": "Matrix-2026-pw"},
+    ),
+    ("GET", HALL + "/devices"): RouteCase(HALL_ADMIN),
+    ("POST", HALL + "/devices"): RouteCase(
+        HALL_ADMIN,
+        command="device.register",
+        body=lambda ids, hall: {"code": f"pm-{hall}", "kind": "kiosk", "name": "权限矩阵"},
+    ),
+    ("PUT", HALL + "/devices/{device_id}"): RouteCase(
+        HALL_ADMIN, command="device.rename", body=lambda ids, hall: {"name": "备用叫号屏"}
+    ),
+    ("POST", HALL + "/devices/{device_id}/revoke"): RouteCase(HALL_ADMIN, command="device.revoke"),
+    ("POST", HALL + "/devices/{device_id}/rotate"): RouteCase(HALL_ADMIN, command="device.rotate"),
+    ("GET", HALL + "/admin/windows"): RouteCase(HALL_ADMIN),
+    ("POST", HALL + "/windows"): RouteCase(
+        HALL_ADMIN,
+        command="window.create",
+        body=lambda ids, hall: {
+            "window_no": 901,
+            "name": "权限矩阵",
+            "department": "amr",
+            "queues": [["amr"]],
+        },
+    ),
+    ("PUT", HALL + "/windows/{window_no}"): RouteCase(
+        HALL_ADMIN, command="window.configure", body=lambda ids, hall: ids[f"{hall}.window3"]
+    ),
+    ("GET", HALL + "/admin/items"): RouteCase(HALL_ADMIN),
+    ("PUT", HALL + "/items/{code}"): RouteCase(
+        HALL_ADMIN,
+        command="item.publish",
+        code="pm-item",
+        body=lambda ids, hall: {
+            "name": "权限矩阵事项",
+            "department": "amr",
+            "kind": "immediate",
+            "statutory_limit": 0,
+        },
+    ),
+    ("GET", HALL + "/items/{code}/versions"): RouteCase(HALL_ADMIN),
+    ("GET", HALL + "/settings"): RouteCase(HALL_ADMIN),
+    ("PUT", HALL + "/settings"): RouteCase(
+        HALL_ADMIN, command="hall.set_settings", body=lambda ids, hall: ids[f"{hall}.settings"]
+    ),
+    ("GET", HALL + "/admin/export/{kind}"): RouteCase(HALL_ADMIN, query="?format=csv"),
+    ("POST", HALL + "/admin/import/{kind}"): RouteCase(
+        admin_answers("400:unreadable_file"),
+        command="admin.import",
+        body=lambda ids, hall: {"format": "xlsx", "content": "bm90IGEgc3ByZWFkc2hlZXQ="},
     ),
     ("POST", WINDOW + "/sign-in"): RouteCase(SIGN_IN, kind="window", command="window.sign_in"),
     ("POST", WINDOW + "/sign-out"): RouteCase(SIGN_OUT, kind="window", command="window.sign_out"),
@@ -1009,6 +1098,25 @@ class Matrix:
                 "select id from device where code = $1",
                 "display-02" if hall == "rizhao" else f"{prefix}display-01",
             )
+            # a clerk no actor of the matrix uses, and what the admin's commands write back
+            # unchanged: window 3's set-up and the hall's settings
+            self.ids[f"{hall}.spare_staff"] = await self.db.fetchval(
+                "select id from staff where username = $1",
+                "clerk009" if hall == "rizhao" else f"{prefix}clerk03",
+            )
+            hall_id = await self.db.fetchval("select id from hall where code = $1", hall)
+            w3 = await self.db.fetchrow(admin_sql.WINDOW_ADMIN, hall_id, 3)
+            self.ids[f"{hall}.window3"] = {
+                "name": w3["display_name"],
+                "department": w3["department_code"],
+                "zone": w3["zone"],
+                "queues": w3["queues"],
+            }
+            settings = await self.db.fetchrow(admin_sql.HALL_SETTINGS_READ, hall_id)
+            self.ids[f"{hall}.settings"] = {
+                **{k: settings[k] for k in settings.keys() if k not in ("closes_at", "is_demo")},
+                "closes_at": f"{settings['closes_at']:%H:%M}",
+            }
         # the case targets, accepted at their windows on a day leader.amr is on duty
         use_clock(self.live, at(f"{DAY} 10:00"))
         await self.reset_windows()
@@ -1202,8 +1310,18 @@ class Matrix:
             url = path.replace("{rectification_id}", str(self.ids[f"rect.{target}"]))
         else:
             hall = HALLS[target]
-            url = path.replace("{hall}", hall)
+            url = (
+                path.replace("{hall}", hall)
+                # the administration's targets: window 3 (nobody signed in), a spare clerk and
+                # display no actor of the matrix uses, an unknown session, the windows' sheet
+                .replace("{window_no}", "3")
+                .replace("{staff_id}", str(self.ids[f"{hall}.spare_staff"]))
+                .replace("{device_id}", str(self.ids[f"{hall}.spare_display"]))
+                .replace("{session}", "0" * 16)
+                .replace("{kind}", "windows")
+            )
         code = "company-setup" if "/workflows/" in url else "amr-001"  # a workflow, an item
+        code = case.code or code
         url = (
             url.replace("{code}", code).replace("{day}", DAY).replace("{reg_no}", "26120100000000")
         )

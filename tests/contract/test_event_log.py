@@ -384,6 +384,52 @@ async def an_alarm_handled(api: Api, db) -> dict[str, list[int]]:
     return answers
 
 
+async def the_admin_at_work(api: Api, db) -> dict[str, list[int]]:
+    """The admin adds a clerk and a window, registers a kiosk, publishes an item and changes a
+    setting (issue 12)."""
+    answers: dict[str, list[int]] = {}
+    await api.login("admin")
+    calls = [
+        (
+            "staff.create",
+            "POST",
+            f"{H}/staff",
+            {"username": "contract.new", "name": "新同事", "role": "clerk", "department": "amr"},
+        ),
+        (
+            "device.register",
+            "POST",
+            f"{H}/devices",
+            {"code": "contract-kiosk", "kind": "kiosk", "name": "二楼取号机"},
+        ),
+        (
+            "window.create",
+            "POST",
+            W,
+            {"window_no": 131, "name": "综合受理 131", "department": "amr", "queues": [["amr"]]},
+        ),
+        (
+            "item.publish",
+            "PUT",
+            f"{H}/items/contract-1",
+            {"name": "合同事项", "department": "amr", "kind": "immediate", "statutory_limit": 0},
+        ),
+    ]
+    for name, method, url, body in calls:
+        status, answer = await api.call("admin", method, url, json=body)
+        assert status in (200, 201), (name, answer)
+        answers[name] = answer["seq"]
+    status, settings = await api.call("admin", "GET", f"{H}/settings")
+    assert status == 200, settings
+    settings = {k: v for k, v in settings.items() if k != "is_demo"}
+    status, answer = await api.call(
+        "admin", "PUT", f"{H}/settings", json={**settings, "park_minutes": 45}
+    )
+    assert status == 200, answer
+    answers["hall.set_settings"] = answer["seq"]
+    return answers
+
+
 async def test_a_morning_of_events_keeps_to_the_catalogue(live, http, db):
     api = Api(http)
     answers = await a_morning(api, http, db)
@@ -392,6 +438,7 @@ async def test_a_morning_of_events_keeps_to_the_catalogue(live, http, db):
     answers.update(await ratings_given(api, live, db))
     await run_timers(live, db)
     answers.update(await an_alarm_handled(api, db))
+    answers.update(await the_admin_at_work(api, db))
     hall_id = await db.fetchval("select id from hall where code = 'rizhao'")
     rows = await db.fetch(
         "select seq, type, payload, window_id, at from event where hall_id = $1 order by seq",
