@@ -104,6 +104,8 @@ def actor_view(actor: Actor) -> dict[str, Any]:
         "hall_id": actor.hall_id,
         "department_id": actor.department_id,
         "window_no": actor.window_no,
+        # a password reset by the admin: the page asks for a new one before anything else
+        "must_change_password": actor.must_change_password,
     }
 
 
