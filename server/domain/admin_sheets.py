@@ -10,9 +10,11 @@ refused nothing is kept and every refusal is reported with its row number and re
 Lists inside a cell:
 - a window's queues in serving order, separated by `;`, queues served together joined by `+`:
   `ga; hj+sb`;
-- an item's materials separated by `;` or new lines, each `名称`, optionally `×2` (copies) and
+- an item's materials one per line (or separated by `;`: an ASCII one, since a Chinese `；`
+  may be part of a legal basis), each `名称`, optionally `×2` (copies) and
   `（容缺）` (may be supplied later under 容缺受理), a note after `：`;
-- an item's fees separated by `;`, each `名称=金额` in yuan: `工本费=10.00`."""
+- an item's fees, likewise one per line, each `名称=金额` in yuan, then its legal basis after `|`:
+  `工本费=10.00|鲁价费发〔2019〕1号`."""
 
 from __future__ import annotations
 
@@ -184,24 +186,30 @@ def _choice(raw: str, label: str, names: dict[str, str], default: str | None = N
     raise RowError(f"{label}只能是{'、'.join(names.values())}：{raw!r}", label)
 
 
-_MATERIAL = re.compile(
-    r"^(?P<name>[^×xX（(：:]+?)\s*(?:[×xX](?P<copies>\d+))?\s*"
-    r"(?P<deferrable>[（(]容缺[)）])?\s*(?:[：:](?P<note>.*))?$"
-)
+_COPIES = re.compile(r"\s*×\s*(\d+)$")
+_DEFERRABLE = re.compile(r"\s*[（(]容缺[)）]$")
 
 
 def parse_materials(cell: str) -> list[item_admin.Material]:
+    """Read from the end, so a name may hold brackets of its own: 公司登记（备案）申请书."""
     out = []
-    for part in filter(None, (p.strip() for p in re.split(r"[;；\n]", cell))):
-        m = _MATERIAL.match(part)
-        if m is None:
+    for part in filter(None, (p.strip() for p in re.split(r"[;\n]", cell))):
+        name, _, note = part.partition("：") if "：" in part else part.partition(":")
+        name = name.strip()
+        deferrable = _DEFERRABLE.search(name)
+        if deferrable:
+            name = name[: deferrable.start()]
+        copies = _COPIES.search(name)
+        if copies:
+            name = name[: copies.start()]
+        if not name.strip():
             raise RowError(f"材料格式错误：{part!r}", "材料")
         out.append(
             item_admin.Material(
-                name=m["name"].strip(),
-                is_key=m["deferrable"] is None,
-                copies=int(m["copies"] or 1),
-                note=(m["note"] or "").strip(),
+                name=name.strip(),
+                is_key=deferrable is None,
+                copies=int(copies[1]) if copies else 1,
+                note=note.strip(),
             )
         )
     return out
@@ -213,25 +221,29 @@ def format_materials(materials: list[dict[str, Any]]) -> str:
         s += "" if m["is_key"] else "（容缺）"
         return s + (f"：{m['note']}" if m["note"] else "")
 
-    return "; ".join(one(m) for m in materials)
+    return "\n".join(one(m) for m in materials)
 
 
 def parse_fees(cell: str) -> list[item_admin.Fee]:
     out = []
-    for part in filter(None, (p.strip() for p in re.split(r"[;；\n]", cell))):
-        name, sep, amount = part.rpartition("=")
+    for part in filter(None, (p.strip() for p in re.split(r"[;\n]", cell))):
+        fee, _, basis = part.partition("|")
+        name, sep, amount = fee.rpartition("=")
         try:
             cents = round(float(amount) * 100)
         except ValueError:
             cents = -1
         if not sep or not name.strip() or cents < 0:
-            raise RowError(f"收费格式应为“名称=金额”：{part!r}", "收费")
-        out.append(item_admin.Fee(name=name.strip(), amount_cents=cents))
+            raise RowError(f"收费格式应为“名称=金额”或“名称=金额|依据”：{part!r}", "收费")
+        out.append(item_admin.Fee(name=name.strip(), amount_cents=cents, basis=basis.strip()))
     return out
 
 
 def format_fees(fees: list[dict[str, Any]]) -> str:
-    return "; ".join(f"{f['name']}={f['amount_cents'] / 100:.2f}" for f in fees)
+    return "\n".join(
+        f"{f['name']}={f['amount_cents'] / 100:.2f}" + (f"|{f['basis']}" if f["basis"] else "")
+        for f in fees
+    )
 
 
 def parse_queues(cell: str) -> list[list[str]]:
