@@ -1114,7 +1114,7 @@ class Matrix:
             }
             settings = await self.db.fetchrow(admin_sql.HALL_SETTINGS_READ, hall_id)
             self.ids[f"{hall}.settings"] = {
-                **{k: settings[k] for k in settings.keys() if k not in ("closes_at", "is_demo")},
+                **{k: v for k, v in dict(settings).items() if k not in ("closes_at", "is_demo")},
                 "closes_at": f"{settings['closes_at']:%H:%M}",
             }
         # the case targets, accepted at their windows on a day leader.amr is on duty
