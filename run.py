@@ -4,6 +4,8 @@
   python run.py [serve]      migrate, seed the demo hall if the database is empty, serve
   python run.py migrate      apply pending database migrations
   python run.py seed-demo    load the demo hall into an empty database
+  python run.py init-hall --code CODE --name NAME [--county CODE:NAME ...]
+                             create a real hall and its first admin (one-time password)
   python run.py calendar-import --hall CODE FILE
                              load a year's holiday notice (JSON, docs/calendar.md) into a hall
   python run.py simulate     play a realistic day against a running server (--speed 60)
@@ -61,11 +63,88 @@ async def prepare_database(dsn: str, settings: Settings, seed: bool = True) -> N
         applied = await migrate(conn, settings.db_app_role, settings.db_app_password)
         if applied:
             print(f"applied migrations: {', '.join(applied)}", flush=True)
+        # a production database gets the demo only when asked: a real hall starts from init-hall
+        seed = seed and (not settings.production or settings.demo)
         if seed and not await demo_hall.is_seeded(conn):
             summary = await demo_hall.seed_demo(conn)
             print(f"seeded the demo hall: {summary.get('counts', summary)}", flush=True)
     finally:
         await conn.close()
+
+
+async def demo_refusal(dsn: str, settings: Settings) -> str | None:
+    """Why a production server must not start: accounts or devices still use the demo's
+    published passwords (the README prints them). None when it may."""
+    import asyncpg
+
+    from db.queries import admin as q
+
+    if not settings.production or settings.demo:
+        return None
+    conn = await asyncpg.connect(dsn)
+    try:
+        live = await conn.fetchval(q.DEMO_CREDENTIALS)
+        halls = await conn.fetchval(q.HALL_COUNT)
+    finally:
+        await conn.close()
+    if live:
+        return (
+            f"refusing to start: {live} accounts or devices still use the demo's published "
+            "passwords. Reset them in /admin (or start a real hall with `run.py init-hall` on an "
+            "empty database), or set HALLOPS_DEMO=1 to run the demo on this database."
+        )
+    if not halls:
+        print(
+            "this database holds no hall yet: create one with "
+            "`python run.py init-hall --code CODE --name NAME`",
+            flush=True,
+        )
+    return None
+
+
+async def init_hall(settings: Settings, dsn: str, args: argparse.Namespace) -> int:
+    """`run.py init-hall`: a real hall from nothing, and its first admin(s), whose one-time
+    passwords are printed once here and nowhere else."""
+    import asyncpg
+
+    from db.pool import _init_connection
+    from db.queries import hall as hall_sql
+    from server.demo_hall import seed_calendar
+    from server.domain.errors import DomainError
+    from server.domain.hall_setup import NewHall
+    from server.domain.hall_setup import init_hall as create
+
+    await prepare_database(dsn, settings, seed=False)
+    counties = []
+    for raw in args.county:
+        code, sep, name = raw.partition(":")
+        if not sep:
+            print(f"--county takes CODE:NAME, not {raw!r}", file=sys.stderr)
+            return 2
+        counties.append(NewHall(code.strip(), name.strip()))
+    conn = await asyncpg.connect(dsn)
+    try:
+        await _init_connection(conn)
+        try:
+            created = await create(conn, NewHall(args.code, args.name), counties, args.admin)
+        except DomainError as exc:
+            print(f"init-hall: {exc.message} ({exc.code})", file=sys.stderr)
+            return 1
+        year = datetime.now().year
+        for c in created:
+            hall = await conn.fetchrow(hall_sql.HALL_BY_CODE, c["hall"])
+            await seed_calendar(conn, hall["id"], (year, year + 1))
+    finally:
+        await conn.close()
+    print("\nCreated (each password is shown this once; it must be changed at the first login):")
+    for c in created:
+        print(f"  {c['hall']:<16} {c['name']:<20} admin {c['username']:<20} {c['password']}")
+    print(
+        "\nNext: `python run.py serve`, log in at /login as the admin, then set up departments,"
+        "\nqueues, windows, staff and items in /admin (or import them from spreadsheets).",
+        flush=True,
+    )
+    return 0
 
 
 def print_banner(settings: Settings) -> None:
@@ -116,6 +195,10 @@ async def serve(settings: Settings, dsn: str, seed: bool = True, worker: bool = 
 
     if not worker:
         await prepare_database(dsn, settings, seed=seed)
+        refusal = await demo_refusal(dsn, settings)
+        if refusal:
+            log.error(refusal)
+            raise SystemExit(3)
     app = create_app(settings, server_dsn(settings, dsn))
     # Open connections are closed at shutdown; 5 s is what a straggler gets, not aiohttp's 60.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
@@ -157,6 +240,10 @@ def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
         )
         return 2
     _run(prepare_database(dsn, settings, seed=seed))
+    refusal = _run(demo_refusal(dsn, settings))
+    if refusal:
+        log.error(refusal)
+        return 3
     env = {
         **os.environ,
         "DATABASE_URL": dsn,
@@ -300,13 +387,12 @@ def _read_bytes(path: str) -> bytes:
         return f.read()
 
 
-def _run(coro) -> None:
+def _run(coro):
     try:
         import uvloop  # ~25 % more durable commands per second than the default loop here
-
-        uvloop.run(coro)
     except ImportError:
-        asyncio.run(coro)
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,6 +419,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve_p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("seed-demo", help="migrate and load the demo hall if the database is empty")
+    init_p = sub.add_parser(
+        "init-hall",
+        help="create a real hall (and its county halls) with a first admin each; prints their "
+        "one-time passwords once",
+    )
+    init_p.add_argument("--code", required=True, help="the hall's code, e.g. linyi")
+    init_p.add_argument("--name", required=True, help="e.g. 临沂市政务服务中心")
+    init_p.add_argument(
+        "--county",
+        action="append",
+        default=[],
+        metavar="CODE:NAME",
+        help="a county hall of the city (repeat for each)",
+    )
+    init_p.add_argument("--admin", default="admin", help="the first admin's username")
     import_p = sub.add_parser(
         "calendar-import",
         help="load a year's holiday notice (JSON file, docs/calendar.md) into a hall's calendar",
@@ -398,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
 
             _run(prepare_database(dsn, settings, seed=True))
             return simulate_fast.main(args, server_dsn(settings, dsn))
+        elif command == "init-hall":
+            return asyncio.run(init_hall(settings, dsn, args))
         elif command == "calendar-import":
             return asyncio.run(calendar_import(settings, dsn, args.hall, args.file))
         else:

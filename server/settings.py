@@ -51,6 +51,15 @@ class Settings:
     # The base URL citizens reach the hall at (QR codes on notices, SMS links); never the
     # server's loopback address: unset, it is derived from this machine's LAN address.
     public_url: str = ""
+    # HALLOPS_DEMO=1: the demo halls (and their published passwords) may run on a production
+    # database (DATABASE_URL set); without it `run.py serve` refuses to start while one is live
+    demo: bool = False
+
+    @property
+    def production(self) -> bool:
+        """A database of its own (DATABASE_URL): what a real hall runs; the embedded one is
+        `make run`'s demo."""
+        return self.database_url is not None
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -97,6 +106,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         public_url=(e.get("HALLOPS_PUBLIC_URL") or "").rstrip("/"),
         command_timeout=_float(e, "HALLOPS_COMMAND_TIMEOUT", 1.5),
         query_timeout=_float(e, "HALLOPS_QUERY_TIMEOUT", 20.0),
+        demo=(e.get("HALLOPS_DEMO") or "0") == "1",
     )
 
 

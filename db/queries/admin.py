@@ -243,9 +243,41 @@ where id = $1
 
 DEPARTMENT_IDS = "select code, id from department where hall_id = $1"
 
+# ------------------------------------------------------------------------------ halls
+
+HALL_CODE_TAKEN = "select 1 from hall where code = $1"
+INSERT_HALL = """
+insert into hall (code, name, level, parent_id) values ($1, $2, $3, $4) returning id
+"""
+
+# (xmax = 0): the row was inserted, not updated
+UPSERT_DEPARTMENT = """
+insert into department (hall_id, code, name) values ($1, $2, $3)
+on conflict (hall_id, code) do update set name = excluded.name
+returning (xmax = 0) as created
+"""
+
+PREFIX_HOLDER = "select code from queue where hall_id = $1 and prefix = $2"
+UPSERT_QUEUE = """
+insert into queue (hall_id, code, name, prefix, department_id, service_norm_minutes)
+values ($1, $2, $3, $4, $5, $6)
+on conflict (hall_id, code) do update set
+    name = excluded.name, prefix = excluded.prefix, department_id = excluded.department_id,
+    service_norm_minutes = excluded.service_norm_minutes
+returning (xmax = 0) as created
+"""
+
+DEPARTMENTS_ADMIN = "select code, name from department where hall_id = $1 order by code"
+QUEUES_ADMIN = """
+select q.code, q.name, q.prefix, d.code as department, q.service_norm_minutes
+from queue q left join department d on d.id = q.department_id
+where q.hall_id = $1 order by q.code
+"""
+
 # ------------------------------------------------------------------------------ demo
 
 # Any live account or device still using a published demo password (production refuses them).
+HALL_COUNT = "select count(*) from hall"
 DEMO_CREDENTIALS = """
 select (select count(*) from staff where active and password_is_demo)
      + (select count(*) from device where active and secret_is_demo)

@@ -50,6 +50,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "device.changed",
   "item.published",
   "hall.settings_changed",
+  "hall.structure_changed",
   // joint steps (联办): the inbox of internal work is a later part of issue 10
   "joint_step.ready",
   "joint_step.claimed",

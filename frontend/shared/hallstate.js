@@ -49,6 +49,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "device.changed",
   "item.published",
   "hall.settings_changed",
+  "hall.structure_changed",
   // joint steps (联办) are the departments' windows' inbox, not the lobby's
   "joint_step.ready",
   "joint_step.claimed",

@@ -53,6 +53,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "device.changed",
   "item.published",
   "hall.settings_changed",
+  "hall.structure_changed",
   // joint steps (联办): an overrun reaches the wall as an alarm
   "joint_step.ready",
   "joint_step.claimed",

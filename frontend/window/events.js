@@ -50,6 +50,7 @@ export const IGNORED_EVENTS = Object.freeze([
   "device.changed",
   "item.published",
   "hall.settings_changed",
+  "hall.structure_changed",
   // a project's stage accepted or completed: its cases' own events say what changed
   "project.changed",
   // 整改 (issue 11): the department's task, not the window's

@@ -118,6 +118,7 @@ class ServerProcess:
             {
                 "HALLOPS_DATA_DIR": str(self.dir),
                 "HALLOPS_SECRET": secrets.token_urlsafe(24),
+                "HALLOPS_DEMO": "1",  # its throwaway database holds the demo halls
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -17,6 +17,7 @@ from server.domain import (
     admin_sheets,
     device_admin,
     hall_settings,
+    hall_setup,
     item_admin,
     staff_admin,
     window_admin,
@@ -77,6 +78,13 @@ class SettingsChanged(_Payload):
     changes: dict[str, Any]
 
 
+class StructureChanged(_Payload):
+    kind: Literal["department", "queue"]
+    code: str
+    name: str
+    created: bool
+
+
 EVENTS = (
     EventType(
         staff_admin.STAFF_CHANGED,
@@ -117,6 +125,13 @@ EVENTS = (
         {"code": "amr-001", "name": "个体工商户设立登记", "version": 2, "active": True},
     ),
     EventType(
+        hall_setup.STRUCTURE_CHANGED,
+        "A department or a queue was added or changed (internal: screens read them on load)",
+        StructureChanged,
+        (),
+        {"kind": "queue", "code": "food", "name": "食品经营", "created": True},
+    ),
+    EventType(
         hall_settings.SETTINGS_CHANGED,
         "The hall's settings changed (internal)",
         SettingsChanged,
@@ -145,7 +160,7 @@ class ItemCodeParams(HallParams):
 
 
 class SheetParams(HallParams):
-    kind: Literal["staff", "windows", "items"]
+    kind: Literal["departments", "queues", "windows", "staff", "items"]
 
 
 class SheetExportParams(SheetParams):
@@ -257,6 +272,21 @@ IMPORT_MAX_BYTES = 4 * 1024 * 1024
 class ImportBody(BaseModel):
     format: Literal["csv", "xlsx"]
     content: str = Field(description="the file, base64", max_length=IMPORT_MAX_BYTES * 4 // 3 + 4)
+
+
+class StructureParams(HallParams):
+    code: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+
+
+class DepartmentBody(BaseModel):
+    name: str = Field(min_length=1, max_length=60)
+
+
+class QueueBody(BaseModel):
+    name: str = Field(min_length=1, max_length=60)
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$", description="ticket number prefix: A, B, GA")
+    department: str | None = Field(None, max_length=40)
+    service_norm_minutes: int = Field(15, ge=1, le=600)
 
 
 class AdminReply(_Open):
@@ -379,6 +409,18 @@ async def set_settings(call: Call, p: HallParams, body: SettingsBody) -> Reply:
     return Reply(data, events=events)
 
 
+async def save_department(call: Call, p: StructureParams, body: DepartmentBody) -> Reply:
+    data, events = await hall_setup.save_department(call, p.hall, p.code, body.name)
+    return Reply(data, events=events)
+
+
+async def save_queue(call: Call, p: StructureParams, body: QueueBody) -> Reply:
+    data, events = await hall_setup.save_queue(
+        call, p.hall, p.code, body.name, body.prefix, body.department, body.service_norm_minutes
+    )
+    return Reply(data, events=events)
+
+
 async def export_sheet(call: Call, p: SheetExportParams, body: None) -> Reply:
     content, media_type, name = await admin_sheets.export(call, p.hall, p.kind, p.format)
     return Reply(content, media_type=media_type, filename=name)
@@ -463,6 +505,15 @@ ENDED = ("session.ended",)
 SIGNED_OUT = ("window.signed_out", "window.status_changed")
 
 OPERATIONS = (
+    # a hall from nothing: no route and nobody over HTTP, only `run.py init-hall` on the machine
+    Operation(
+        "hall.init",
+        "Create a hall, its county halls and their first admins (run.py init-hall only)",
+        "command",
+        None,
+        {},
+        tag="admin",
+    ),
     _admin_read(
         "staff.admin_list", HALL + "/admin/staff", "Staff with their state (admin)", list_staff
     ),
@@ -660,6 +711,32 @@ OPERATIONS = (
         {400: ("invalid_settings", "invalid_work_periods")},
         timeout=120.0,  # new working periods reprice every open case
     ),
+    _command(
+        "department.save",
+        "Add a department or rename it (admin)",
+        save_department,
+        "PUT",
+        HALL + "/departments/{code}",
+        StructureParams,
+        DepartmentBody,
+        (hall_setup.STRUCTURE_CHANGED,),
+        {400: ("invalid_code",)},
+    ),
+    _command(
+        "queue.save",
+        "Add a queue or change it: name, ticket prefix, department, service-time norm (admin)",
+        save_queue,
+        "PUT",
+        HALL + "/queues/{code}",
+        StructureParams,
+        QueueBody,
+        (hall_setup.STRUCTURE_CHANGED,),
+        {
+            400: ("invalid_code", "invalid_prefix", "invalid_norm"),
+            404: ("unknown_department",),
+            409: ("prefix_taken",),
+        },
+    ),
     _admin_read(
         "admin.export",
         HALL + "/admin/export/{kind}",
@@ -679,6 +756,7 @@ OPERATIONS = (
             staff_admin.STAFF_CHANGED,
             window_admin.WINDOW_CONFIGURED,
             item_admin.ITEM_PUBLISHED,
+            hall_setup.STRUCTURE_CHANGED,
             *ENDED,
             *SIGNED_OUT,
         ),

@@ -30,7 +30,7 @@ import asyncpg
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from server.domain import item_admin, staff_admin, window_admin
+from server.domain import hall_setup, item_admin, staff_admin, window_admin
 from server.domain.errors import DomainError, Invalid
 from server.domain.events import EventRecord
 from server.domain.hall import HallRef, get_hall
@@ -39,8 +39,15 @@ from server.domain.report_export import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 if TYPE_CHECKING:
     from server.catalogue.spine import Call
 
-KINDS: Final = ("staff", "windows", "items")
-KIND_NAMES: Final = {"staff": "人员", "windows": "窗口", "items": "事项"}
+# in the order a new hall imports them: each refers to the ones before it
+KINDS: Final = ("departments", "queues", "windows", "staff", "items")
+KIND_NAMES: Final = {
+    "departments": "部门",
+    "queues": "队列",
+    "windows": "窗口",
+    "staff": "人员",
+    "items": "事项",
+}
 MAX_ROWS: Final = 5000
 YES: Final = ("是", "y", "yes", "true", "1", "√")
 NO: Final = ("否", "n", "no", "false", "0", "", "×")
@@ -56,6 +63,14 @@ UNIT_LABELS: Final = {"working_day": "工作日", "working_hour": "工作小时"
 
 # Each kind's columns: (Chinese header, English key). The first is the row's key.
 COLUMNS: Final[dict[str, list[tuple[str, str]]]] = {
+    "departments": [("部门编码", "code"), ("部门名称", "name")],
+    "queues": [
+        ("队列编码", "code"),
+        ("名称", "name"),
+        ("号码前缀", "prefix"),
+        ("部门", "department"),
+        ("服务时长标准（分钟）", "service_norm_minutes"),
+    ],
     "staff": [
         ("用户名", "username"),
         ("姓名", "name"),
@@ -264,6 +279,23 @@ class _Kind:
     apply: Callable[[Any, HallRef, dict[str, str], Any], Any]  # (tx, hall, values, call)
 
 
+async def _apply_department(tx: Any, hall: HallRef, v: dict[str, str], call: Call) -> None:
+    if not re.fullmatch(r"[a-z0-9_-]{1,40}", v["code"]):
+        raise RowError("部门编码应为小写字母、数字、_ 或 -", "部门编码")
+    if not v.get("name"):
+        raise RowError("部门名称不能为空", "部门名称")
+    await hall_setup.save_department_in(tx, hall, v["code"], v["name"])
+
+
+async def _apply_queue(tx: Any, hall: HallRef, v: dict[str, str], call: Call) -> None:
+    if not v.get("name"):
+        raise RowError("名称不能为空", "名称")
+    norm = _int(v, "service_norm_minutes", "服务时长标准", optional=True)
+    await hall_setup.save_queue_in(
+        tx, hall, v["code"], v["name"], v.get("prefix", ""), v.get("department") or None, norm or 15
+    )
+
+
 async def _apply_staff(tx: Any, hall: HallRef, v: dict[str, str], call: Call) -> dict | None:
     username = v["username"]
     if not re.fullmatch(r"[a-z0-9._-]{2,40}", username):
@@ -325,6 +357,22 @@ async def _apply_item(tx: Any, hall: HallRef, v: dict[str, str], call: Call) -> 
 
 
 KIND_OF: Final[dict[str, _Kind]] = {
+    "departments": _Kind(
+        hall_setup.list_departments,
+        [("部门编码", lambda r: r["code"]), ("部门名称", lambda r: r["name"])],
+        _apply_department,
+    ),
+    "queues": _Kind(
+        hall_setup.list_queues,
+        [
+            ("队列编码", lambda r: r["code"]),
+            ("名称", lambda r: r["name"]),
+            ("号码前缀", lambda r: r["prefix"]),
+            ("部门", lambda r: r["department"] or ""),
+            ("服务时长标准（分钟）", lambda r: r["service_norm_minutes"]),
+        ],
+        _apply_queue,
+    ),
     "staff": _Kind(
         staff_admin.list_staff,
         [

@@ -566,6 +566,22 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 True,
             ),
             (
+                "PUT",
+                "/api/halls/{hall}/departments/{code}",
+                "admin",
+                {"name": "示例部门"},
+                {"name": ""},
+                True,
+            ),
+            (
+                "PUT",
+                "/api/halls/{hall}/queues/{code}",
+                "admin",
+                {"name": "示例队列", "prefix": "OA", "service_norm_minutes": 20},
+                {"name": "示例队列", "prefix": "oa"},
+                True,
+            ),
+            (
                 "POST",
                 "/api/halls/{hall}/admin/import/{kind}",
                 "admin",

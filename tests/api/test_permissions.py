@@ -706,6 +706,18 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
     ("PUT", HALL + "/settings"): RouteCase(
         HALL_ADMIN, command="hall.set_settings", body=lambda ids, hall: ids[f"{hall}.settings"]
     ),
+    ("PUT", HALL + "/departments/{code}"): RouteCase(
+        HALL_ADMIN,
+        command="department.save",
+        code="pm-dept",
+        body=lambda ids, hall: {"name": "权限矩阵部门"},
+    ),
+    ("PUT", HALL + "/queues/{code}"): RouteCase(
+        HALL_ADMIN,
+        command="queue.save",
+        code="pm-queue",
+        body=lambda ids, hall: {"name": "权限矩阵队列", "prefix": "PM"},
+    ),
     ("GET", HALL + "/admin/export/{kind}"): RouteCase(HALL_ADMIN, query="?format=csv"),
     ("POST", HALL + "/admin/import/{kind}"): RouteCase(
         admin_answers("400:unreadable_file"),

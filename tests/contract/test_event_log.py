@@ -408,6 +408,7 @@ async def the_admin_at_work(api: Api, db) -> dict[str, list[int]]:
             W,
             {"window_no": 131, "name": "综合受理 131", "department": "amr", "queues": [["amr"]]},
         ),
+        ("department.save", "PUT", f"{H}/departments/contract", {"name": "合同部门"}),
         (
             "item.publish",
             "PUT",

@@ -31,6 +31,7 @@ def server_env(db_dsn: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=db_dsn,
         HALLOPS_SECRET=secrets.token_urlsafe(24),
+        HALLOPS_DEMO="1",  # the demo halls on the test's own database (production refuses them)
         HALLOPS_DATA_DIR=str(tmp_path),
         PYTHONUNBUFFERED="1",
         **extra,
