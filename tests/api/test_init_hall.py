@@ -20,7 +20,7 @@ from aiohttp import ClientSession
 from tests.conftest import ROOT, with_database
 from tests.realtime.cluster import ServerProcess, server_env
 
-PASSWORD = re.compile(r"^\s+(\S+)\s+\S+\s+admin (\S+)\s+(\S+)$", re.M)
+PASSWORD = re.compile(r"^\s+(\S+)\s+\S+\s+admin (\S+)\s+(\S+)$", re.MULTILINE)
 
 
 async def _run(env: dict[str, str], *args: str) -> tuple[int, str]:
