@@ -42,9 +42,11 @@ export async function api(path, { method = "GET", body, token, signal } = {}) {
   return data;
 }
 
-/** To the login page, which brings the visitor back here afterwards. */
-export function toLogin() {
-  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+/** To the login page, which brings the visitor back here afterwards; `change`: to set a new
+ * password first (one reset by the admin may be used for nothing else). */
+export function toLogin(change = false) {
+  const next = encodeURIComponent(location.pathname + location.search);
+  location.assign(`/login?next=${next}${change ? "&change=1" : ""}`);
 }
 
 /** Ends the session and goes to the login page (leaving even when the server cannot answer). */
@@ -67,6 +69,7 @@ export async function pageActor(role, refusal, box, retry) {
     setTimeout(retry, 5000);
     return null;
   }
+  if (actor.must_change_password) { toLogin(true); return null; }
   if (actor.role !== role) {
     fill(box, h("div", { class: "alert" }, refusal));
     return null;
