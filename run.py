@@ -7,6 +7,8 @@
   python run.py calendar-import --hall CODE FILE
                              load a year's holiday notice (JSON, docs/calendar.md) into a hall
   python run.py simulate     play a realistic day against a running server (--speed 60)
+  python run.py backup       pg_dump the database into var/backups/ (docs/deploy.md)
+  python run.py restore FILE restore a backup into an empty database, then migrate
   python run.py bench        measure: durable commands/s, fan-out, latency (own server)
 
 With no DATABASE_URL an embedded PostgreSQL is started under var/pg (kept across runs);
@@ -24,7 +26,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 
-from server.settings import Settings, ensure_secret, from_env
+from server.settings import Settings, SettingsError, ensure_secret, from_env
 
 log = logging.getLogger("hallops")
 
@@ -295,6 +297,51 @@ async def calendar_import(
     return 0
 
 
+async def backup_database(settings: Settings, dsn: str, out: str | None, keep: int | None) -> int:
+    """run.py backup: the whole database, one consistent pg_dump -Fc, into a file named with
+    the time. Returns the exit status (db/backup.py: 0, 1 failed, 2 usage, 3 refused)."""
+    import json
+
+    from db.backup import OpsError, backup
+
+    try:
+        info = await backup(
+            dsn, out, settings.data_dir / "backups", keep=keep, bindir=settings.pg_bindir
+        )
+    except OpsError as exc:
+        print(f"backup: {exc.message}", file=sys.stderr)
+        return exc.status
+    print(json.dumps(info, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def restore_database(settings: Settings, dsn: str, file: str, force: bool) -> int:
+    """run.py restore: the backup into the target database (as its owner), then migrate it
+    (the app role and its grants, any migration newer than the backup). Returns the exit
+    status."""
+    import json
+
+    from db.backup import OpsError, restore, restored_halls
+    from db.migrate import AppRoleError, MigrationChanged
+
+    try:
+        info = await restore(dsn, file, force=force, bindir=settings.pg_bindir)
+    except OpsError as exc:
+        print(f"restore: {exc.message}", file=sys.stderr)
+        return exc.status
+    try:
+        await prepare_database(dsn, settings, seed=False)
+    except (MigrationChanged, AppRoleError) as exc:
+        print(
+            f"restore: the data is restored, but migrating it failed: {exc} (a backup made by a "
+            f"newer hallops needs that version's code)",
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps({**info, "halls": await restored_halls(dsn)}, ensure_ascii=False, indent=2))
+    return 0
+
+
 def _read_bytes(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read()
@@ -341,6 +388,32 @@ def build_parser() -> argparse.ArgumentParser:
     import_p.add_argument(
         "file", help="the notice as JSON, e.g. docs/examples/holiday-notice-2027.json"
     )
+    backup_p = sub.add_parser(
+        "backup", help="pg_dump -Fc the database into a file named with the time (var/backups/)"
+    )
+    backup_p.add_argument(
+        "--out",
+        help="a .dump file, or a directory for the file named with the time (default "
+        "HALLOPS_DATA_DIR/backups)",
+    )
+    backup_p.add_argument(
+        "--keep",
+        type=int,
+        metavar="N",
+        help="then delete all but the newest N backups in that directory",
+    )
+    restore_p = sub.add_parser(
+        "restore", help="restore a backup into an empty database (refuses one holding a hall)"
+    )
+    restore_p.add_argument("file", help="a file written by run.py backup")
+    restore_p.add_argument(
+        "--target",
+        metavar="DSN",
+        help="the database to restore into, as its owner (default DATABASE_URL / embedded)",
+    )
+    restore_p.add_argument(
+        "--force", action="store_true", help="replace a database that already holds a hall"
+    )
     sim_p = sub.add_parser("simulate", help="play a realistic day against a running server")
     from server import simulate
 
@@ -369,11 +442,17 @@ def main(argv: list[str] | None = None) -> int:
     from server import logmask
 
     logmask.install()  # phone and ID numbers never reach the log, from any module
-    settings = from_env()
+    try:
+        settings = from_env()
+    except SettingsError as exc:
+        print(f"hallops: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "backup" and args.keep is not None and args.keep < 1:
+        parser.error("--keep must be at least 1")
     overrides = {
         k: v
         for k, v in {
-            "database_url": args.database_url,
+            "database_url": getattr(args, "target", None) or args.database_url,
             "redis_url": args.redis_url,
             "host": getattr(args, "host", None),
             "port": getattr(args, "port", None),
@@ -400,6 +479,10 @@ def main(argv: list[str] | None = None) -> int:
             return simulate_fast.main(args, server_dsn(settings, dsn))
         elif command == "calendar-import":
             return asyncio.run(calendar_import(settings, dsn, args.hall, args.file))
+        elif command == "backup":
+            return asyncio.run(backup_database(settings, dsn, args.out, args.keep))
+        elif command == "restore":
+            return asyncio.run(restore_database(settings, dsn, args.file, args.force))
         else:
             parser.error(f"unknown command {command}")
     return 0

@@ -11,6 +11,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The event log and the audit trail stay in their tables at least this long (months); older
+# days move to their archive tables (server/retention.py). Half a year is the floor the issue
+# sets, and the database function refuses a shorter one whoever asks.
+MIN_RETENTION_MONTHS = 6
+DEFAULT_RETENTION_MONTHS = 13  # a year and the month before it: last year's same month stays
+
+
+class SettingsError(ValueError):
+    """A setting whose value the server refuses to start with."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -51,6 +61,9 @@ class Settings:
     # The base URL citizens reach the hall at (QR codes on notices, SMS links); never the
     # server's loopback address: unset, it is derived from this machine's LAN address.
     public_url: str = ""
+    retention_months: int = DEFAULT_RETENTION_MONTHS
+    # where run.py backup / restore find pg_dump and pg_restore (None: look around, db/backup.py)
+    pg_bindir: str | None = None
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -67,8 +80,25 @@ def _float(e: Mapping[str, str], name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def retention_months(raw: str | None) -> int:
+    """HALLOPS_RETENTION_MONTHS: whole months, never fewer than MIN_RETENTION_MONTHS."""
+    if not raw:
+        return DEFAULT_RETENTION_MONTHS
+    try:
+        months = int(raw)
+    except ValueError:
+        raise SettingsError(f"HALLOPS_RETENTION_MONTHS={raw!r}: a whole number of months") from None
+    if months < MIN_RETENTION_MONTHS:
+        raise SettingsError(
+            f"HALLOPS_RETENTION_MONTHS={months}: the event log and the audit trail are kept at "
+            f"least {MIN_RETENTION_MONTHS} months"
+        )
+    return months
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from `env` (os.environ when None); nothing else is read."""
+    """Settings from `env` (os.environ when None); nothing else is read. Raises SettingsError
+    for a value the server refuses."""
     e = os.environ if env is None else env
     data_dir = Path(e.get("HALLOPS_DATA_DIR") or ROOT / "var")
     origins = tuple(o.strip() for o in e.get("HALLOPS_ALLOWED_ORIGINS", "").split(",") if o.strip())
@@ -97,6 +127,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         public_url=(e.get("HALLOPS_PUBLIC_URL") or "").rstrip("/"),
         command_timeout=_float(e, "HALLOPS_COMMAND_TIMEOUT", 1.5),
         query_timeout=_float(e, "HALLOPS_QUERY_TIMEOUT", 20.0),
+        retention_months=retention_months(e.get("HALLOPS_RETENTION_MONTHS")),
+        pg_bindir=e.get("HALLOPS_PG_BINDIR") or None,
     )
 
 
