@@ -9,6 +9,8 @@
   python run.py simulate     play a realistic day against a running server (--speed 60)
   python run.py backup       pg_dump the database into var/backups/ (docs/deploy.md)
   python run.py restore FILE restore a backup into an empty database, then migrate
+  python run.py archive      move the event log's and audit trail's days older than the
+                             retention (HALLOPS_RETENTION_MONTHS, 13) into their archive tables
   python run.py bench        measure: durable commands/s, fan-out, latency (own server)
 
 With no DATABASE_URL an embedded PostgreSQL is started under var/pg (kept across runs);
@@ -342,6 +344,58 @@ async def restore_database(settings: Settings, dsn: str, file: str, force: bool)
     return 0
 
 
+async def archive_logs(settings: Settings, dsn: str, months: int | None) -> int:
+    """run.py archive: every hall's events, and the audit lines, of the days before the
+    retention move into their archive tables (what the hourly timer job does, all of it at
+    once). Connects as the server does. Returns the exit status."""
+    import json
+
+    import asyncpg
+
+    from db.backup import OpsError, connect
+    from db.pool import _init_connection
+    from db.queries import archive as aq
+    from server.domain import retention
+    from server.domain.queueing import TZ
+    from server.settings import MIN_RETENTION_MONTHS
+
+    months = settings.retention_months if months is None else months
+    if months < MIN_RETENTION_MONTHS:
+        print(
+            f"archive: --months {months}: at least {MIN_RETENTION_MONTHS} are kept", file=sys.stderr
+        )
+        return 2
+    before = retention.cutoff(datetime.now(TZ), months)
+    try:
+        conn = await connect(server_dsn(settings, dsn))
+    except OpsError as exc:
+        print(f"archive: {exc.message}", file=sys.stderr)
+        return exc.status
+    try:
+        await _init_connection(conn)
+        out: dict = {"kept_months": months, "before": before.isoformat(), "halls": [], "audit": 0}
+        for hall in await conn.fetch(aq.HALLS):
+            moved = await retention.archive(conn, hall["id"], before)
+            out["audit"] += moved.audit
+            out["halls"].append(
+                {
+                    "code": hall["code"],
+                    "events": moved.events,
+                    **await retention.kept(conn, hall["id"]),
+                }
+            )
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(
+            f"archive: failed, each batch moved is committed, the rest stays: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        await conn.close()
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
+
+
 def _read_bytes(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read()
@@ -414,6 +468,16 @@ def build_parser() -> argparse.ArgumentParser:
     restore_p.add_argument(
         "--force", action="store_true", help="replace a database that already holds a hall"
     )
+    archive_p = sub.add_parser(
+        "archive",
+        help="move the event log's and the audit trail's days older than the retention into "
+        "their archive tables",
+    )
+    archive_p.add_argument(
+        "--months",
+        type=int,
+        help="months kept (default HALLOPS_RETENTION_MONTHS, 13; at least 6)",
+    )
     sim_p = sub.add_parser("simulate", help="play a realistic day against a running server")
     from server import simulate
 
@@ -483,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(backup_database(settings, dsn, args.out, args.keep))
         elif command == "restore":
             return asyncio.run(restore_database(settings, dsn, args.file, args.force))
+        elif command == "archive":
+            return asyncio.run(archive_logs(settings, dsn, args.months))
         else:
             parser.error(f"unknown command {command}")
     return 0

@@ -15,6 +15,7 @@ from server.catalogue import (
     ratings,
     rectification,
     reports,
+    retention,
     supervision,
     workflow_figures,
     workflows,
@@ -35,6 +36,7 @@ CATALOGUE = Catalogue(
         ratings.CAPABILITY,
         rectification.CAPABILITY,
         reports.CAPABILITY,
+        retention.CAPABILITY,
     ]
 )
 
