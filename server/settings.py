@@ -6,8 +6,10 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +64,8 @@ class Settings:
     # server's loopback address: unset, it is derived from this machine's LAN address.
     public_url: str = ""
     retention_months: int = DEFAULT_RETENTION_MONTHS
+    # reverse proxies whose X-Forwarded-For names the client (server/proxy.py); none: the peer
+    trusted_proxies: tuple[str, ...] = ()
     # where run.py backup / restore find pg_dump and pg_restore (None: look around, db/backup.py)
     pg_bindir: str | None = None
 
@@ -72,7 +76,11 @@ class Settings:
         if self.allowed_origins:
             return self.allowed_origins
         hosts = {self.host, "127.0.0.1", "localhost"}
-        return tuple(sorted(f"http://{h}:{self.port}" for h in hosts))
+        derived = {f"http://{h}:{self.port}" for h in hosts}
+        if self.public_url:  # behind a proxy the screens are opened at the public address
+            parts = urlsplit(self.public_url)
+            derived.add(f"{parts.scheme}://{parts.netloc}")
+        return tuple(sorted(derived))
 
 
 def _float(e: Mapping[str, str], name: str, default: float) -> float:
@@ -94,6 +102,19 @@ def retention_months(raw: str | None) -> int:
             f"least {MIN_RETENTION_MONTHS} months"
         )
     return months
+
+
+def trusted_proxies(raw: str | None) -> tuple[str, ...]:
+    """HALLOPS_TRUSTED_PROXIES: comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8)."""
+    entries = tuple(t.strip() for t in (raw or "").split(",") if t.strip())
+    for entry in entries:
+        try:
+            ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"HALLOPS_TRUSTED_PROXIES: {entry!r} is not an address or a network"
+            ) from None
+    return entries
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -129,6 +150,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         query_timeout=_float(e, "HALLOPS_QUERY_TIMEOUT", 20.0),
         retention_months=retention_months(e.get("HALLOPS_RETENTION_MONTHS")),
         pg_bindir=e.get("HALLOPS_PG_BINDIR") or None,
+        trusted_proxies=trusted_proxies(e.get("HALLOPS_TRUSTED_PROXIES")),
     )
 
 
