@@ -9,6 +9,10 @@
   python run.py calendar-import --hall CODE FILE
                              load a year's holiday notice (JSON, docs/calendar.md) into a hall
   python run.py simulate     play a realistic day against a running server (--speed 60)
+  python run.py backup       pg_dump the database into var/backups/ (docs/deploy.md)
+  python run.py restore FILE restore a backup into an empty database, then migrate
+  python run.py archive      move the event log's and audit trail's days older than the
+                             retention (HALLOPS_RETENTION_MONTHS, 13) into their archive tables
   python run.py bench        measure: durable commands/s, fan-out, latency (own server)
 
 With no DATABASE_URL an embedded PostgreSQL is started under var/pg (kept across runs);
@@ -26,7 +30,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 
-from server.settings import Settings, ensure_secret, from_env
+from server.settings import Settings, SettingsError, ensure_secret, from_env
 
 log = logging.getLogger("hallops")
 
@@ -382,6 +386,103 @@ async def calendar_import(
     return 0
 
 
+async def backup_database(settings: Settings, dsn: str, out: str | None, keep: int | None) -> int:
+    """run.py backup: the whole database, one consistent pg_dump -Fc, into a file named with
+    the time. Returns the exit status (db/backup.py: 0, 1 failed, 2 usage, 3 refused)."""
+    import json
+
+    from db.backup import OpsError, backup
+
+    try:
+        info = await backup(
+            dsn, out, settings.data_dir / "backups", keep=keep, bindir=settings.pg_bindir
+        )
+    except OpsError as exc:
+        print(f"backup: {exc.message}", file=sys.stderr)
+        return exc.status
+    print(json.dumps(info, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def restore_database(settings: Settings, dsn: str, file: str, force: bool) -> int:
+    """run.py restore: the backup into the target database (as its owner), then migrate it
+    (the app role and its grants, any migration newer than the backup). Returns the exit
+    status."""
+    import json
+
+    from db.backup import OpsError, restore, restored_halls
+    from db.migrate import AppRoleError, MigrationChanged
+
+    try:
+        info = await restore(dsn, file, force=force, bindir=settings.pg_bindir)
+    except OpsError as exc:
+        print(f"restore: {exc.message}", file=sys.stderr)
+        return exc.status
+    try:
+        await prepare_database(dsn, settings, seed=False)
+    except (MigrationChanged, AppRoleError) as exc:
+        print(
+            f"restore: the data is restored, but migrating it failed: {exc} (a backup made by a "
+            f"newer hallops needs that version's code)",
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps({**info, "halls": await restored_halls(dsn)}, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def archive_logs(settings: Settings, dsn: str, months: int | None) -> int:
+    """run.py archive: every hall's events, and the audit lines, of the days before the
+    retention move into their archive tables (what the hourly timer job does, all of it at
+    once). Connects as the server does. Returns the exit status."""
+    import json
+
+    import asyncpg
+
+    from db.backup import OpsError, connect
+    from db.pool import _init_connection
+    from db.queries import archive as aq
+    from server.domain import retention
+    from server.domain.queueing import TZ
+    from server.settings import MIN_RETENTION_MONTHS
+
+    months = settings.retention_months if months is None else months
+    if months < MIN_RETENTION_MONTHS:
+        print(
+            f"archive: --months {months}: at least {MIN_RETENTION_MONTHS} are kept", file=sys.stderr
+        )
+        return 2
+    before = retention.cutoff(datetime.now(TZ), months)
+    try:
+        conn = await connect(server_dsn(settings, dsn))
+    except OpsError as exc:
+        print(f"archive: {exc.message}", file=sys.stderr)
+        return exc.status
+    try:
+        await _init_connection(conn)
+        out: dict = {"kept_months": months, "before": before.isoformat(), "halls": [], "audit": 0}
+        for hall in await conn.fetch(aq.HALLS):
+            moved = await retention.archive(conn, hall["id"], before)
+            out["audit"] += moved.audit
+            out["halls"].append(
+                {
+                    "code": hall["code"],
+                    "events": moved.events,
+                    **await retention.kept(conn, hall["id"]),
+                }
+            )
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(
+            f"archive: failed, each batch moved is committed, the rest stays: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        await conn.close()
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
+
+
 def _read_bytes(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read()
@@ -442,6 +543,42 @@ def build_parser() -> argparse.ArgumentParser:
     import_p.add_argument(
         "file", help="the notice as JSON, e.g. docs/examples/holiday-notice-2027.json"
     )
+    backup_p = sub.add_parser(
+        "backup", help="pg_dump -Fc the database into a file named with the time (var/backups/)"
+    )
+    backup_p.add_argument(
+        "--out",
+        help="a .dump file, or a directory for the file named with the time (default "
+        "HALLOPS_DATA_DIR/backups)",
+    )
+    backup_p.add_argument(
+        "--keep",
+        type=int,
+        metavar="N",
+        help="then delete all but the newest N backups in that directory",
+    )
+    restore_p = sub.add_parser(
+        "restore", help="restore a backup into an empty database (refuses one holding a hall)"
+    )
+    restore_p.add_argument("file", help="a file written by run.py backup")
+    restore_p.add_argument(
+        "--target",
+        metavar="DSN",
+        help="the database to restore into, as its owner (default DATABASE_URL / embedded)",
+    )
+    restore_p.add_argument(
+        "--force", action="store_true", help="replace a database that already holds a hall"
+    )
+    archive_p = sub.add_parser(
+        "archive",
+        help="move the event log's and the audit trail's days older than the retention into "
+        "their archive tables",
+    )
+    archive_p.add_argument(
+        "--months",
+        type=int,
+        help="months kept (default HALLOPS_RETENTION_MONTHS, 13; at least 6)",
+    )
     sim_p = sub.add_parser("simulate", help="play a realistic day against a running server")
     from server import simulate
 
@@ -470,11 +607,17 @@ def main(argv: list[str] | None = None) -> int:
     from server import logmask
 
     logmask.install()  # phone and ID numbers never reach the log, from any module
-    settings = from_env()
+    try:
+        settings = from_env()
+    except SettingsError as exc:
+        print(f"hallops: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "backup" and args.keep is not None and args.keep < 1:
+        parser.error("--keep must be at least 1")
     overrides = {
         k: v
         for k, v in {
-            "database_url": args.database_url,
+            "database_url": getattr(args, "target", None) or args.database_url,
             "redis_url": args.redis_url,
             "host": getattr(args, "host", None),
             "port": getattr(args, "port", None),
@@ -503,6 +646,12 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(init_hall(settings, dsn, args))
         elif command == "calendar-import":
             return asyncio.run(calendar_import(settings, dsn, args.hall, args.file))
+        elif command == "backup":
+            return asyncio.run(backup_database(settings, dsn, args.out, args.keep))
+        elif command == "restore":
+            return asyncio.run(restore_database(settings, dsn, args.file, args.force))
+        elif command == "archive":
+            return asyncio.run(archive_logs(settings, dsn, args.months))
         else:
             parser.error(f"unknown command {command}")
     return 0

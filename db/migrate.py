@@ -156,7 +156,8 @@ end $$
 
 async def grant_app_role(conn: asyncpg.Connection, role: str = APP_ROLE) -> None:
     """Exactly what the server needs, nothing it had before: read and write the tables, but
-    only read and append the event log and the audit trail; nothing on schema_migration; use
+    only read and append the event log and the audit trail, and only read their archives (the
+    archive functions move rows there as their owner); nothing on schema_migration; use
     the sequences; run the functions. Refuses a role that could do more through its
     attributes: a superuser, or a member of the tables' owner, passes every privilege check."""
     if not _ROLE_NAME.match(role):
@@ -183,6 +184,7 @@ revoke all on all sequences in schema public from {role};
 grant usage on schema public to {role};
 grant select, insert, update, delete on all tables in schema public to {role};
 revoke update, delete on event, audit from {role};
+revoke insert, update, delete on event_archive, audit_archive from {role};
 revoke all on schema_migration from {role};
 grant usage on all sequences in schema public to {role};
 grant execute on all functions in schema public to {role};

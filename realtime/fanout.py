@@ -563,6 +563,10 @@ class Fanout:
                 if since is not None and since <= head and head - since <= limit:
                     resume_from = since
                     backlog = await q.events_after(conn, sub.hall_id, since, head)
+                    if since < head and (not backlog or backlog[0].seq != since + 1):
+                        # archived (older than the retention): a snapshot, never a silent gap
+                        backlog = None
+                if backlog is not None:
                     frames = [
                         sub.event_frame(self._frame(rec))
                         for rec in backlog

@@ -29,6 +29,7 @@ from server.domain.context import Context
 from server.domain.errors import DomainError
 from server.domain.hall import visible_hall
 from server.domain.store import Store
+from server.proxy import request_client
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ class HallNamespace(socketio.AsyncNamespace):
 
     async def _connect_track(self, sid: str, environ: dict, auth: dict) -> None:
         request = environ.get("aiohttp.request")
-        address = (request.remote if request is not None else None) or "-"
+        address = (request_client(request) if request is not None else None) or "-"
         limit = self.context.track_limit if self.context is not None else None
         try:
             target = await track.track_target(self.store, limit, address, auth[track.TRACK_AUTH])

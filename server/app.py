@@ -144,6 +144,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             dsn,
             create_sender(settings.sms_webhook_url),
             alarm_batch=settings.alarm_batch,
+            retention_months=settings.retention_months,
         )
         await hall_timers.start()
         try:

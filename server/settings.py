@@ -6,10 +6,22 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The event log and the audit trail stay in their tables at least this long (months); older
+# days move to their archive tables (server/retention.py). Half a year is the floor the issue
+# sets, and the database function refuses a shorter one whoever asks.
+MIN_RETENTION_MONTHS = 6
+DEFAULT_RETENTION_MONTHS = 13  # a year and the month before it: last year's same month stays
+
+
+class SettingsError(ValueError):
+    """A setting whose value the server refuses to start with."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,12 @@ class Settings:
         `make run`'s demo."""
         return self.database_url is not None
 
+    retention_months: int = DEFAULT_RETENTION_MONTHS
+    # reverse proxies whose X-Forwarded-For names the client (server/proxy.py); none: the peer
+    trusted_proxies: tuple[str, ...] = ()
+    # where run.py backup / restore find pg_dump and pg_restore (None: look around, db/backup.py)
+    pg_bindir: str | None = None
+
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
@@ -68,7 +86,11 @@ class Settings:
         if self.allowed_origins:
             return self.allowed_origins
         hosts = {self.host, "127.0.0.1", "localhost"}
-        return tuple(sorted(f"http://{h}:{self.port}" for h in hosts))
+        derived = {f"http://{h}:{self.port}" for h in hosts}
+        if self.public_url:  # behind a proxy the screens are opened at the public address
+            parts = urlsplit(self.public_url)
+            derived.add(f"{parts.scheme}://{parts.netloc}")
+        return tuple(sorted(derived))
 
 
 def _float(e: Mapping[str, str], name: str, default: float) -> float:
@@ -76,8 +98,38 @@ def _float(e: Mapping[str, str], name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def retention_months(raw: str | None) -> int:
+    """HALLOPS_RETENTION_MONTHS: whole months, never fewer than MIN_RETENTION_MONTHS."""
+    if not raw:
+        return DEFAULT_RETENTION_MONTHS
+    try:
+        months = int(raw)
+    except ValueError:
+        raise SettingsError(f"HALLOPS_RETENTION_MONTHS={raw!r}: a whole number of months") from None
+    if months < MIN_RETENTION_MONTHS:
+        raise SettingsError(
+            f"HALLOPS_RETENTION_MONTHS={months}: the event log and the audit trail are kept at "
+            f"least {MIN_RETENTION_MONTHS} months"
+        )
+    return months
+
+
+def trusted_proxies(raw: str | None) -> tuple[str, ...]:
+    """HALLOPS_TRUSTED_PROXIES: comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8)."""
+    entries = tuple(t.strip() for t in (raw or "").split(",") if t.strip())
+    for entry in entries:
+        try:
+            ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"HALLOPS_TRUSTED_PROXIES: {entry!r} is not an address or a network"
+            ) from None
+    return entries
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from `env` (os.environ when None); nothing else is read."""
+    """Settings from `env` (os.environ when None); nothing else is read. Raises SettingsError
+    for a value the server refuses."""
     e = os.environ if env is None else env
     data_dir = Path(e.get("HALLOPS_DATA_DIR") or ROOT / "var")
     origins = tuple(o.strip() for o in e.get("HALLOPS_ALLOWED_ORIGINS", "").split(",") if o.strip())
@@ -107,6 +159,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         command_timeout=_float(e, "HALLOPS_COMMAND_TIMEOUT", 1.5),
         query_timeout=_float(e, "HALLOPS_QUERY_TIMEOUT", 20.0),
         demo=(e.get("HALLOPS_DEMO") or "0") == "1",
+        retention_months=retention_months(e.get("HALLOPS_RETENTION_MONTHS")),
+        pg_bindir=e.get("HALLOPS_PG_BINDIR") or None,
+        trusted_proxies=trusted_proxies(e.get("HALLOPS_TRUSTED_PROXIES")),
     )
 
 

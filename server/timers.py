@@ -54,10 +54,11 @@ class HallTimers:
         tick_seconds: float = 5.0,
         sms_concurrency: int = SEND_CONCURRENCY,
         alarm_batch: int = 5000,
+        retention_months: int = 13,
     ):
         self.store = store
         self.dsn = dsn
-        self.ctx = TimerContext(store, alarm_batch=alarm_batch)
+        self.ctx = TimerContext(store, alarm_batch=alarm_batch, retention_months=retention_months)
         # every timer job the catalogue declares, unless a test hands its own
         self.jobs = tuple(CATALOGUE.timers.values() if jobs is None else jobs)
         self.sms = SmsDispatcher(store, sender, sms_concurrency)

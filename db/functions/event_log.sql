@@ -1,6 +1,7 @@
 -- The event log: each hall's gapless sequence and the one way to append to it. The log is
 -- append-only: a trigger refuses UPDATE, DELETE and TRUNCATE for every role, the owner
--- included (the server's role has no such privileges in the first place).
+-- included (the server's role has no such privileges in the first place), except the deletion
+-- of a row already copied into the archive (retention, archive.sql).
 
 -- Appends events to a hall's log in one statement: takes the next n sequence numbers
 -- (locking the hall's counter row until commit) and inserts the events numbered in order.
@@ -54,8 +55,18 @@ end $$;
 create or replace trigger hall_seq_init after insert on hall
     for each row execute function hall_seq_init();
 
+-- The one exception: a row whose identical copy is in event_archive may go (archive_events in
+-- archive.sql moves a hall's oldest days there; moved, never lost).
 create or replace function event_is_append_only() returns trigger language plpgsql as $$
 begin
+    if tg_op = 'DELETE' and exists (
+        select 1 from event_archive a
+        where a.hall_id = old.hall_id and a.seq = old.seq and a.type = old.type
+          and a.payload = old.payload and a.actor_kind = old.actor_kind
+          and a.actor_id is not distinct from old.actor_id
+          and a.window_id is not distinct from old.window_id and a.at = old.at) then
+        return old;
+    end if;
     raise exception 'events are append-only' using errcode = 'insufficient_privilege';
 end $$;
 

@@ -82,6 +82,24 @@ test("a reconnect resumes after the last event and its catch-up is backlog again
   conn.close();
 });
 
+test("a resume from a seq the server no longer keeps (archived) gets a snapshot that replaces the state", () => {
+  const { conn, log } = feed();
+  connect(FakeSocket.last, [{ type: "snapshot", seq: 10, data: {} }], 10);
+  FakeSocket.last.frame(ev(11));
+  FakeSocket.last.onclose();
+  clock.tick(6000);
+  const again = FakeSocket.all[1];
+  // months later: the log starts at 5000; the server answers since=11 with a fresh snapshot
+  connect(again, [{ type: "snapshot", seq: 5000, data: {} }], 5000);
+  again.frame(ev(5001));
+  assert.equal(again.sent[0].since, 11);
+  assert.deepEqual(log.snapshots, [10, 5000]);
+  assert.deepEqual(log.events, [[11, false], [5001, false]]);
+  assert.equal(again.closedWith, null, "no gap: it stays connected");
+  assert.equal(conn.seq, 5001);
+  conn.close();
+});
+
 test("heartbeat: pings while live; a connection silent too long is dropped and shows offline", () => {
   const { conn, log } = feed();
   const sock = FakeSocket.last;

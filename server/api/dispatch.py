@@ -29,6 +29,7 @@ from server.domain.errors import DomainError, Forbidden, Invalid
 from server.domain.permissions import authorize_rule
 from server.domain.store import Reachability, unavailable
 from server.keys import CONTEXT, SETTINGS
+from server.proxy import request_client
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ async def _dispatch(op: Operation, request: web.Request, strict: bool) -> web.St
     limit = op.max_body or request.app[SETTINGS].max_body_bytes
     body = await parse_body(request, op.body, limit) if op.body is not None else None
     assert op.handler is not None
-    reply = await op.handler(Call(op, actor, ctx, credential, client=request.remote), params, body)
+    reply = await op.handler(
+        Call(op, actor, ctx, credential, client=request_client(request)), params, body
+    )
     if not isinstance(reply, Reply):
         reply = Reply(reply)
     return _respond(op, reply, request, strict)

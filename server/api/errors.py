@@ -19,6 +19,7 @@ STATUS_OF_KIND: Final = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "gone": 410,
     "locked": 423,
     "rate_limited": 429,
     "unavailable": 503,

@@ -16,6 +16,7 @@ from server.catalogue import (
     ratings,
     rectification,
     reports,
+    retention,
     supervision,
     workflow_figures,
     workflows,
@@ -37,6 +38,7 @@ CATALOGUE = Catalogue(
         rectification.CAPABILITY,
         reports.CAPABILITY,
         admin.CAPABILITY,
+        retention.CAPABILITY,
     ]
 )
 

@@ -28,7 +28,7 @@ from server.catalogue.spine import Call, Capability, EventType, Operation, Reply
 from server.domain import calendar_service, holiday_notice, windows
 from server.domain import hall as hall_domain
 from server.domain.calendar_service import YEAR_LOADED
-from server.domain.errors import Invalid, NotFound
+from server.domain.errors import Gone, Invalid, NotFound
 from server.domain.policies import (
     ANYONE,
     AUDIT_READ,
@@ -396,6 +396,13 @@ async def list_events(call: Call, p: EventsParams, body: None) -> Any:
         hall = await hall_domain.visible_hall(conn, call.actor, p.hall, call.name)
         head = await eq.last_seq(conn, hall.id)
         records = await eq.events_after(conn, hall.id, p.since, min(head, p.since + p.limit))
+    if p.since < head and (not records or records[0].seq != p.since + 1):
+        # the events after `since` are older than the retention keeps (server/domain/retention.py)
+        raise Gone(
+            "所请求序号之后的事件已超过保留期限并已归档，请重新获取快照后从快照的序号继续",
+            code="events_archived",
+            field="since",
+        )
     # as on the live stream (to_wire): an internal event is a skip frame holding its number
     return {"head": head, "events": [r.to_wire() for r in records]}
 
@@ -586,6 +593,8 @@ OPERATIONS = (
         EventsParams,
         EventsReply,
         HALL_EVENTS,
+        # older than the retention: take the snapshot and go on from its seq
+        errors={410: ("events_archived",)},
     ),
     _read(
         "hall.departments",

@@ -178,6 +178,7 @@ class TimerContext:
 
     store: Store
     alarm_batch: int = 5000  # cases per statement of the case alarms (Settings.alarm_batch)
+    retention_months: int = 13  # the log and the audit trail kept (Settings.retention_months)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,13 @@ class RateLimited(DomainError):
     default_code = "rate_limited"
 
 
+class Gone(DomainError):
+    """What was asked for existed and is no longer served (410): events moved to the archive."""
+
+    kind = "gone"
+    default_code = "gone"
+
+
 class Unavailable(DomainError):
     """A service the server depends on is missing or failing (503)."""
 

@@ -17,6 +17,7 @@ from server.keys import POOL
 from server.settings import Settings
 
 APPEND_ONLY = ("audit", "event")
+ARCHIVES = ("audit_archive", "event_archive")
 
 
 async def one_event(db: asyncpg.Connection) -> None:
@@ -46,6 +47,16 @@ async def test_the_servers_pool_cannot_change_the_audit_trail_or_the_event_log(l
                 f"alter table {table} disable trigger all",
                 f"drop trigger {trigger} on {table}",
                 f"drop table {table}",
+            ):
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(sql)
+        # their archives it only reads (the archive functions move rows there as the owner)
+        for table in ARCHIVES:
+            for sql in (
+                f"insert into {table} select * from {table}",
+                f"update {table} set actor_id = 1",
+                f"delete from {table}",
+                f"truncate {table}",
             ):
                 with pytest.raises(asyncpg.InsufficientPrivilegeError):
                     await conn.execute(sql)
@@ -99,10 +110,14 @@ async def test_the_app_role_has_exactly_the_servers_privileges(db):
             if await db.fetchval("select has_table_privilege($1, $2, $3)", APP_ROLE, table, priv)
         }
     rw = {"select", "insert", "update", "delete"}
-    assert got == {
+    expected = {
         t: ({"select", "insert"} if t in APPEND_ONLY else set() if t == "schema_migration" else rw)
         for t in tables
     }
+    # the archives of the log and the audit trail: read only (archive_events/archive_audit,
+    # SECURITY DEFINER, write them as the owner)
+    expected.update({t: {"select"} for t in ARCHIVES})
+    assert got == expected
     sequences = await db.fetch(
         "select relname, has_sequence_privilege($1, oid, 'usage') as usage, "
         "has_sequence_privilege($1, oid, 'update') as update from pg_class "

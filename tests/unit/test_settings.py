@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from server.settings import ROOT, Settings, from_env
+from server.settings import ROOT, Settings, SettingsError, from_env
 
 # Every variable from_env reads, with a value other than its default.
 EVERY = {
@@ -30,6 +30,9 @@ EVERY = {
     "HALLOPS_KIOSK_PER_MINUTE": "600",
     "HALLOPS_KIOSK_BURST": "50",
     "HALLOPS_SMS_WEBHOOK_URL": "https://sms.example/send",
+    "HALLOPS_RETENTION_MONTHS": "24",
+    "HALLOPS_PG_BINDIR": "/usr/lib/postgresql/15/bin",
+    "HALLOPS_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
 }
 
 EXPECTED = Settings(
@@ -53,6 +56,9 @@ EXPECTED = Settings(
     kiosk_per_minute=600.0,
     kiosk_burst=50,
     sms_webhook_url="https://sms.example/send",
+    retention_months=24,
+    pg_bindir="/usr/lib/postgresql/15/bin",
+    trusted_proxies=("127.0.0.1", "10.0.0.0/8"),
 )
 
 
@@ -77,3 +83,29 @@ def test_an_empty_mapping_gives_the_defaults(other_environ: None) -> None:
 def test_without_a_mapping_the_process_environment_is_read(other_environ: None) -> None:
     got = from_env()
     assert (got.port, got.feed_flush_ms, got.kiosk_per_minute) == (7777, 7.0, 7.0)
+
+
+@pytest.mark.parametrize("raw", ["5", "0", "-13", "six", "6.5"])
+def test_a_retention_shorter_than_six_months_or_not_whole_is_refused(raw: str) -> None:
+    with pytest.raises(SettingsError, match="HALLOPS_RETENTION_MONTHS"):
+        from_env({"HALLOPS_RETENTION_MONTHS": raw})
+
+
+def test_retention_is_thirteen_months_by_default_and_six_at_least() -> None:
+    assert from_env({}).retention_months == 13
+    assert from_env({"HALLOPS_RETENTION_MONTHS": "6"}).retention_months == 6
+
+
+def test_a_trusted_proxy_must_be_an_address_or_a_network() -> None:
+    with pytest.raises(SettingsError, match="HALLOPS_TRUSTED_PROXIES"):
+        from_env({"HALLOPS_TRUSTED_PROXIES": "127.0.0.1,nginx"})
+
+
+def test_the_public_url_is_an_allowed_origin_unless_the_list_is_given() -> None:
+    s = from_env({"HALLOPS_PUBLIC_URL": "https://zwfw.example.gov.cn/", "HALLOPS_PORT": "8080"})
+    assert "https://zwfw.example.gov.cn" in s.origins()
+    assert "http://127.0.0.1:8080" in s.origins()
+    given = from_env(
+        {"HALLOPS_PUBLIC_URL": "https://a.example", "HALLOPS_ALLOWED_ORIGINS": "https://b.example"}
+    )
+    assert given.origins() == ("https://b.example",)
