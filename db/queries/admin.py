@@ -278,6 +278,7 @@ where q.hall_id = $1 order by q.code
 
 # Any live account or device still using a published demo password (production refuses them).
 HALL_COUNT = "select count(*) from hall"
+DEMO_HALLS = "select exists (select 1 from hall where is_demo)"
 DEMO_CREDENTIALS = """
 select (select count(*) from staff where active and password_is_demo)
      + (select count(*) from device where active and secret_is_demo)

@@ -1,7 +1,10 @@
 // Staff login: POST /api/auth/login sets the HttpOnly session cookie; then on to the screen of
 // the role (or to ?next= when it is a path of this site).
 import { api, $, param } from "../shared/api.js";
+import { showDemoRibbon } from "../shared/demo.js";
 import { safeNext } from "./next.js";
+
+showDemoRibbon();
 
 const HOME_OF_ROLE = {
   clerk: "/window",

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from db.queries import admin as admin_sql
 from server.catalogue.params import HallParams, Int4Id, Params
 from server.catalogue.spine import Call, Capability, EventType, Operation, Reply
 from server.domain.actor import Actor
@@ -149,6 +150,16 @@ async def health(call: Call, p: Params, body: None) -> Reply:
     return Reply(status, status=200 if status["ok"] else 503)
 
 
+class AboutReply(_Open):
+    demo: bool
+
+
+async def about(call: Call, p: Params, body: None) -> Reply:
+    async with call.ctx.store.read() as conn:
+        demo = bool(await conn.fetchval(admin_sql.DEMO_HALLS))
+    return Reply({"demo": demo})
+
+
 async def openapi(call: Call, p: Params, body: None) -> Any:
     return call.ctx.openapi()
 
@@ -225,6 +236,16 @@ OPERATIONS = (
         None,
         http=("GET", "/healthz"),
         response=HealthReply,
+        tag="ops",
+    ),
+    Operation(
+        "ops.about",
+        "What this installation is: the demo (its screens say so) or a real hall",
+        "query",
+        about,
+        None,
+        http=("GET", "/api/about"),
+        response=AboutReply,
         tag="ops",
     ),
     Operation(

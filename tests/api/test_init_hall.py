@@ -90,6 +90,8 @@ async def test_a_real_hall_from_init_hall_and_spreadsheets(pg_server_dsn, tmp_pa
         try:
             await server.wait_ready(bus=None)
             async with ClientSession(base_url=server.url) as http:
+                # a real hall's screens carry no demo ribbon
+                assert await (await http.get("/api/about")).json() == {"demo": False}
                 username, password = admins["linyi"]
                 resp = await http.post(
                     "/api/auth/login",
