@@ -39,8 +39,11 @@ create table item_version (
     primary key (item_id, version)
 );
 
--- The demo hall says it is one (a banner on its screens).
-alter table hall add column is_demo boolean not null default false;
+-- The demo hall says it is one (a banner on its screens); the notice lines the admin keeps at
+-- hand (opening hours changed for a holiday, a system outage), published with one click.
+alter table hall
+    add column is_demo boolean not null default false,
+    add column notice_templates text[] not null default '{}';
 
 -- An item's published fee list: a new version unlists the old fee rows (cases paid under them
 -- keep referring to them) and lists its own.

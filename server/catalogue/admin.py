@@ -264,6 +264,7 @@ class SettingsBody(BaseModel):
     supplement_notice_days: int = Field(ge=1, le=30)
     supplement_warn_days: int = Field(ge=0, le=30)
     rectification_days: int = Field(ge=1, le=60)
+    notice_templates: list[str] = Field(default_factory=list, max_length=20)
 
 
 IMPORT_MAX_BYTES = 4 * 1024 * 1024

@@ -9,7 +9,7 @@ the same transaction, as a calendar change does."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,6 +36,7 @@ class HallSettings:
     supplement_notice_days: int
     supplement_warn_days: int
     rectification_days: int
+    notice_templates: list[str] = field(default_factory=list)  # lobby notice lines at hand
 
     def checked(self) -> HallSettings:
         periods = parse_work_periods(self.work_periods)
@@ -57,6 +58,13 @@ class HallSettings:
                 raise Invalid(f"{name} 至少为 1", code="invalid_settings", field=name)
         if self.no_show_recalls < 0 or self.supplement_warn_days < 0:
             raise Invalid("次数和天数不能为负数", code="invalid_settings", field="no_show_recalls")
+        templates = [t.strip() for t in self.notice_templates if t.strip()]
+        if len(templates) > 20 or any(len(t) > 500 for t in templates):
+            raise Invalid(
+                "公告模板最多 20 条，每条最多 500 字",
+                code="invalid_settings",
+                field="notice_templates",
+            )
         if self.supplement_warn_days >= self.supplement_notice_days:
             raise Invalid(
                 "补正提醒须早于补正告知期限", code="invalid_settings", field="supplement_warn_days"
@@ -66,6 +74,7 @@ class HallSettings:
                 **asdict(self),
                 "work_periods": format_work_periods(periods),
                 "closes_at": f"{closes:%H:%M}",
+                "notice_templates": templates,
             }
         )
 
@@ -80,6 +89,7 @@ def settings_of(row: Any) -> HallSettings:
         supplement_notice_days=row["supplement_notice_days"],
         supplement_warn_days=row["supplement_warn_days"],
         rectification_days=row["rectification_days"],
+        notice_templates=list(row["notice_templates"]),
     )
 
 
@@ -114,6 +124,7 @@ async def write(
             new.supplement_notice_days,
             new.supplement_warn_days,
             new.rectification_days,
+            new.notice_templates,
         )
         if "work_periods" in changed:
             tx.detail["repriced_cases"] = await reprice_open_cases(tx.conn, hall.id)

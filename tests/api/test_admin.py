@@ -427,6 +427,15 @@ async def test_settings_are_checked_and_saved(live, http):
     assert body["changes"] == {"work_periods": [["08:30", "12:00"], ["13:30", "17:00"]]}
     again = await api.ok("admin", "GET", f"{H}/settings")
     assert again["work_periods"] == [["08:30", "12:00"], ["13:30", "17:00"]]
+    # the notice lines kept at hand, blank ones dropped
+    again.pop("is_demo")
+    body = await api.ok(
+        "admin",
+        "PUT",
+        f"{H}/settings",
+        json={**again, "notice_templates": ["今日系统维护，暂停办理不动产业务", " "]},
+    )
+    assert body["notice_templates"] == ["今日系统维护，暂停办理不动产业务"]
 
 
 async def test_a_county_admin_cannot_touch_the_city(live):
