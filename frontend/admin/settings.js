@@ -31,7 +31,7 @@ function build(el) {
       h("span", {}, "工作时段（以工作小时计的时限只在这些时段内计时）"),
       h("div", { id: "periods" })),
     h("div", { class: "a-grid-3" },
-      field("下班清号时间", input("closes_at", "", { type: "time", required: true }), "此时仍未办理的号当天关闭；不早于最后一个时段的结束"),
+      field("关门时间", input("closes_at", "", { type: "time", required: true }), "此时仍在等候的号当天关闭；不早于最后一个工作时段的结束"),
       ...NUMBERS.slice(0, 2).map(([name, label, hint, min, max]) => field(label, input(name, "", { type: "number", min, max }), hint))),
     h("div", { class: "a-grid-4" },
       NUMBERS.slice(2).map(([name, label, hint, min, max]) => field(label, input(name, "", { type: "number", min, max }), hint))),

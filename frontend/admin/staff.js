@@ -93,7 +93,7 @@ function staffFields(s, creating) {
   ];
 }
 
-function staffBody(v, creating, s) {
+function staffBody(v, creating) {
   const body = {
     name: v.name.trim(),
     role: v.role,
@@ -141,7 +141,7 @@ async function edit(s) {
     id: "staff-dialog",
     build: () => staffFields(s, false),
     submit: async (form) => {
-      const body = staffBody(values(form), false, s);
+      const body = staffBody(values(form), false);
       const effect = staffChangeEffect(s, body);
       if (effect && !await confirmAction(`确认修改 ${s.name}`, effect, "确认修改")) throw { message: "已取消，未保存" };
       return api(`${base()}/staff/${s.id}`, { method: "PUT", body });

@@ -27,10 +27,17 @@ export function confirmAction(title, body, okLabel, { danger = true } = {}) {
   return new Promise((resolve) => dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true }));
 }
 
-/** A labelled control: h("label.field") with the control carrying `name`. */
+let fieldSeq = 0;
+
+/** A labelled control with an optional hint; the hint describes the control (read after its
+ * name) instead of being part of it, so "承诺时限" names one field only. */
 export function field(label, control, hint) {
-  return h("label", { class: "field" }, h("span", {}, label), control,
-    hint ? h("small", { class: "a-hint" }, hint) : null);
+  const labelable = control.matches && control.matches("input, select, textarea");
+  if (labelable && !control.id) control.id = `af-${++fieldSeq}`;
+  const note = hint ? h("small", { class: "a-hint", id: `af-${++fieldSeq}` }, hint) : null;
+  if (note && labelable) control.setAttribute("aria-describedby", note.id);
+  return h("div", { class: "field" },
+    labelable ? h("label", { for: control.id }, label) : h("span", {}, label), control, note);
 }
 
 export function input(name, value = "", attrs = {}) {
@@ -172,10 +179,4 @@ export function values(form) {
     out[el.name] = el.type === "checkbox" ? el.checked : el.value;
   }
   return out;
-}
-
-/** Resolves when a department's or a queue's code is acceptable: the server's own pattern,
- * said in Chinese before the request. */
-export function refuseUnless(ok, fieldName, message) {
-  if (!ok) throw { field: fieldName, message };
 }
