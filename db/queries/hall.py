@@ -102,7 +102,7 @@ select id, name, amount_cents, basis from item_fee where item_id = $1 and listed
 """
 
 QUEUES = """
-select q.code, q.name, q.prefix, d.code as department_code
+select q.code, q.name, q.prefix, d.code as department_code, q.service_norm_minutes
 from queue q left join department d on d.id = q.department_id
 where q.hall_id = $1 order by q.prefix
 """

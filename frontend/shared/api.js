@@ -1,12 +1,14 @@
 // Shared helpers of every screen: the HTTP API, small DOM builders, formatting, toasts.
 
-/** An error answered by the server ({"error": {"code", "message", "field"}}), or a network failure. */
+/** An error answered by the server ({"error": {"code", "message", "field", ...}}), or a network
+ * failure. `details` is the whole error object: some carry more (an import's refused `rows`). */
 export class ApiError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, details = {}) {
     super(message);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.details = details;
   }
 }
 
@@ -37,7 +39,7 @@ export async function api(path, { method = "GET", body, token, signal } = {}) {
   if (!resp.ok) {
     const e = (data && data.error) || {};
     throw new ApiError(resp.status, e.code || `http_${resp.status}`,
-      e.message || `请求失败（${resp.status}）`, e.field);
+      e.message || `请求失败（${resp.status}）`, e.field, e);
   }
   return data;
 }
