@@ -191,6 +191,7 @@ async function start() {
     setTimeout(start, 5000);
     return;
   }
+  if (actor.must_change_password) return toLogin(true);
   if (!STAFF.has(actor.role)) return fail("项目页面仅供大厅工作人员使用，请使用工作人员账号登录。");
   $("#who").textContent = actor.name;
   if (!state.no) return fail("请从项目列表打开，或在地址中给出项目编号（?no=XM-…）");

@@ -168,6 +168,7 @@ async function start() {
     fill($("#loading"), h("div", { class: "alert" }, err.message));
     return;
   }
+  if (actor.must_change_password) { toLogin(true); return; }
   if (!READERS.has(actor.role)) {
     fill($("#loading"), h("div", { class: "alert" }, "统计报表仅供带班领导、监察人员和管理员使用。"));
     return;

@@ -88,6 +88,7 @@ async function start() {
     return;
   }
   state.actor = session.actor;
+  if (state.actor.must_change_password) return toLogin(true);  // a one-time password: first
   // leaders sign off at a window of their department
   if (state.actor.role !== "clerk" && state.actor.role !== "leader") {
     fill($("#loading"), h("div", { class: "alert" }, "窗口终端仅供窗口工作人员和部门负责人使用，请使用相应账号登录。"));
