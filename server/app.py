@@ -96,6 +96,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             public_url=public_base_url(settings),
             # a citizen checks a case a few times a minute; guessing codes needs millions
             track_limit=RateLimiter(30, 10),
+            registration_hours=settings.registration_hours,
         )
         yield
 

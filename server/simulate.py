@@ -71,7 +71,10 @@ real seconds; otherwise it ends when the simulated day is over (17:30).
 The server keeps its own clock: tickets belong to the real service day (Asia/Shanghai), and the
 hall timers end every open ticket at the hall's real closing time (closes_at, 17:30). A
 simulation run in the real evening sees its tickets closed within seconds (the progress line
-says so); run it during the day, or set the hall's closes_at later for a demo. A case's
+says so); run it during the day, or set the hall's closes_at later for a demo. Its kiosks keep
+the hall's opening hours on the server's clock too: outside them the run opens registration as
+the hall's admin (registration.set_open) for as long as it should take, and withdraws that at
+the end. A case's
 times are the server's too: against a running server the simulated days of a case pass in
 real minutes, so its clock (deadline, time saved or overdue) measures those minutes. The
 simulated times reach the server's case clock only in-process (a test hands the server the
@@ -491,6 +494,7 @@ class Simulation:
         self.leaders: dict[str, str] = {}  # department code -> its leader's bearer token
         self.leader_locks: dict[str, asyncio.Lock] = {}
         self.item_details: dict[str, dict[str, Any]] = {}
+        self.admin_token: str | None = None  # set when the run opened registration itself
         self.quota = Quota(self.rng)
         from server.simulate_joint import JointWork
 
@@ -602,6 +606,49 @@ class Simulation:
             self.stats.error(f"login {username}: {(body.get('error') or {}).get('code', status)}")
             return None
         return str(body["token"])
+
+    async def open_registration(self) -> None:
+        """The server's kiosks keep the hall's opening hours on the server's clock: a run in
+        the real evening or on a weekend opens registration as the hall's admin would
+        (registration.set_open) for as long as the run should take, and withdraws it at the
+        end (close_registration)."""
+        hall = self.o.hall
+        status, state = await self._json("GET", f"/api/halls/{hall}/registration-hours")
+        if status != 200 or state.get("open"):
+            return
+        admin = next((s[0] for s in self.plan.staff if s[2] == "admin"), None)
+        token = await self.login_staff(admin, "admin") if admin else None
+        if token is None:
+            self.progress(f"{state.get('message')} -- and no admin to open registration")
+            return
+        sim_seconds = self.o.days * 9 * 3600  # 08:45-17:45 a day, the nights pass at once
+        real = self.o.duration or sim_seconds / self.o.speed
+        until = datetime.now(TZ) + timedelta(seconds=min(real + 1800, 6 * 86400))
+        status, body = await self._json(
+            "PUT",
+            f"/api/halls/{hall}/registration-hours",
+            token,
+            {"open": True, "until": until.isoformat()},
+        )
+        if status == 200:
+            self.admin_token = token
+            self.progress(
+                f"the server's clock is outside the hall's opening hours ({state['message']}): "
+                f"registration opened as {admin} until {until:%Y-%m-%d %H:%M}, withdrawn at "
+                "the end"
+            )
+        else:
+            self.stats.error(f"open registration: {(body.get('error') or {}).get('code', status)}")
+
+    async def close_registration(self) -> None:
+        if self.admin_token is not None:
+            await self._json(
+                "PUT",
+                f"/api/halls/{self.o.hall}/registration-hours",
+                self.admin_token,
+                {"open": False},
+            )
+            self.admin_token = None
 
     async def login_clerks(self) -> dict[int, str]:
         tokens: dict[int, str] = {}
@@ -1212,6 +1259,7 @@ class Simulation:
             self.http = http
             await self.setup()
             self.progress(self.note)
+            await self.open_registration()
             self.progress(f"logging in {len(self.clerk_of)} clerks ...")
             tokens = self.tokens = await self.login_clerks()
             joint_note = await self.joint.setup()
@@ -1277,6 +1325,8 @@ class Simulation:
                 )
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                     await self.joint.close()
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    await self.close_registration()
                 self.progress("\r" + self.line() + "\n")
         return self.stats
 
