@@ -69,26 +69,13 @@ async def prepare_database(dsn: str, settings: Settings, seed: bool = True) -> N
 
 
 def print_banner(settings: Settings) -> None:
-    from server import demo_hall
+    from server import demo_hall, screens
 
     base = f"http://{settings.host}:{settings.port}"
     print(f"\nhallops is serving on {base}\n", flush=True)
-    print("Screens:")
-    for path, what in [
-        ("/", "start page"),
-        ("/kiosk", "self-service kiosk"),
-        ("/window", "window terminal"),
-        ("/display", "lobby display"),
-        ("/leader", "leader on duty"),
-        ("/supervision", "supervision office"),
-        ("/queue", "public queue status"),
-        ("/track", "case tracking"),
-        ("/reports", "reports"),
-        ("/healthz", "health"),
-        ("/api/openapi.json", "HTTP API (OpenAPI 3)"),
-        ("/ws/display", "LED feed (WebSocket)"),
-    ]:
-        print(f"  {base}{path:<20} {what}")
+    print("Screens (server/screens.py):")
+    for line in screens.banner_lines(base):
+        print(line)
     print("\nDemo logins (demo only; never use these passwords elsewhere):")
     for login in demo_hall.demo_logins():
         extra = login.get("note", "")
