@@ -76,34 +76,36 @@ async def prepare_database(dsn: str, settings: Settings, seed: bool = True) -> N
         await conn.close()
 
 
-async def demo_refusal(dsn: str, settings: Settings) -> str | None:
-    """Why a production server must not start: accounts or devices still use the demo's
-    published passwords (the README prints them). None when it may."""
+async def check_installation(dsn: str, settings: Settings) -> tuple[str | None, bool]:
+    """(why a production server must not start, or None; whether the database holds the demo
+    halls). A production server refuses while accounts or devices still use the demo's
+    published passwords (the README prints them)."""
     import asyncpg
 
     from db.queries import admin as q
 
-    if not settings.production or settings.demo:
-        return None
     conn = await asyncpg.connect(dsn)
     try:
+        demo = bool(await conn.fetchval(q.DEMO_HALLS))
         live = await conn.fetchval(q.DEMO_CREDENTIALS)
         halls = await conn.fetchval(q.HALL_COUNT)
     finally:
         await conn.close()
+    if not settings.production or settings.demo:
+        return None, demo
     if live:
         return (
             f"refusing to start: {live} accounts or devices still use the demo's published "
             "passwords. Reset them in /admin (or start a real hall with `run.py init-hall` on an "
             "empty database), or set HALLOPS_DEMO=1 to run the demo on this database."
-        )
+        ), demo
     if not halls:
         print(
             "this database holds no hall yet: create one with "
             "`python run.py init-hall --code CODE --name NAME`",
             flush=True,
         )
-    return None
+    return None, demo
 
 
 async def init_hall(settings: Settings, dsn: str, args: argparse.Namespace) -> int:
@@ -151,31 +153,23 @@ async def init_hall(settings: Settings, dsn: str, args: argparse.Namespace) -> i
     return 0
 
 
-def print_banner(settings: Settings) -> None:
-    from server import demo_hall
+def print_banner(settings: Settings, demo: bool) -> None:
+    from server import demo_hall, screens
 
     base = f"http://{settings.host}:{settings.port}"
     print(f"\nhallops is serving on {base}\n", flush=True)
-    print("Screens:")
-    for path, what in [
-        ("/", "start page"),
-        ("/kiosk", "self-service kiosk"),
-        ("/window", "window terminal"),
-        ("/display", "lobby display"),
-        ("/leader", "leader on duty"),
-        ("/supervision", "supervision office"),
-        ("/queue", "public queue status"),
-        ("/track", "case tracking"),
-        ("/reports", "reports"),
-        ("/healthz", "health"),
-        ("/api/openapi.json", "HTTP API (OpenAPI 3)"),
-        ("/ws/display", "LED feed (WebSocket)"),
-    ]:
-        print(f"  {base}{path:<20} {what}")
-    print("\nDemo logins (demo only; never use these passwords elsewhere):")
-    for login in demo_hall.demo_logins():
-        extra = login.get("note", "")
-        print(f"  {login['role']:<11} {login['username']:<22} {login['password']:<16} {extra}")
+    print("Screens (server/screens.py):")
+    for line in screens.banner_lines(base):
+        print(line)
+    if demo:
+        print(
+            "\nThis is the DEMO (演示): invented halls, people and cases, whose passwords are"
+            "\npublished below. A real hall starts with `run.py init-hall` on a database of its own."
+        )
+        print("\nDemo logins (demo only; never use these passwords elsewhere):")
+        for login in demo_hall.demo_logins():
+            extra = login.get("note", "")
+            print(f"  {login['role']:<11} {login['username']:<22} {login['password']:<16} {extra}")
     print("\nCtrl-C stops the server.", flush=True)
 
 
@@ -197,9 +191,10 @@ async def serve(settings: Settings, dsn: str, seed: bool = True, worker: bool = 
 
     from server.app import create_app
 
+    demo = False
     if not worker:
         await prepare_database(dsn, settings, seed=seed)
-        refusal = await demo_refusal(dsn, settings)
+        refusal, demo = await check_installation(dsn, settings)
         if refusal:
             log.error(refusal)
             raise SystemExit(3)
@@ -215,7 +210,7 @@ async def serve(settings: Settings, dsn: str, seed: bool = True, worker: bool = 
     if worker:
         log.info("worker %d serving on %s:%d", os.getpid(), settings.host, settings.port)
     else:
-        print_banner(settings)
+        print_banner(settings, demo)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -244,7 +239,7 @@ def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
         )
         return 2
     _run(prepare_database(dsn, settings, seed=seed))
-    refusal = _run(demo_refusal(dsn, settings))
+    refusal, demo = _run(check_installation(dsn, settings))
     if refusal:
         log.error(refusal)
         return 3
@@ -266,7 +261,7 @@ def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    print_banner(settings)
+    print_banner(settings, demo)
     print(f"{workers} worker processes: {', '.join(str(p.pid) for p in procs)}", flush=True)
     backoff = RESTART_BACKOFF[0]
     while not stopping:

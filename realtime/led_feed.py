@@ -158,8 +158,8 @@ async def handle_display_feed(request: web.Request) -> web.StreamResponse:
                 )
         except DomainError as exc:
             return await _refuse(ws, p.CLOSE_FORBIDDEN, exc.code, exc.message)
-        if actor.role == "rater":  # the feed is unfiltered; a rating device has Socket.IO
-            return await _refuse(ws, p.CLOSE_FORBIDDEN, "wrong_role", "评价器不能订阅大厅事件流")
+        if actor.role in ("rater", "kiosk"):  # the feed is unfiltered: these have Socket.IO
+            return await _refuse(ws, p.CLOSE_FORBIDDEN, "wrong_role", "该设备不能订阅大厅事件流")
         await ws.send_frame(orjson.dumps({"type": "auth_ok", "hall": hall.code}), WSMsgType.TEXT)
         sub = FeedSubscriber(hall.id, ws, request)
         sub.actor = actor

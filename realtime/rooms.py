@@ -128,3 +128,14 @@ def rater_filter(window_id: int | None) -> RoomFilter:
         hall_wide=False,
         types=RATER_EVENTS,
     )
+
+
+# What a kiosk is told: that the admin opened registration outside the hours or withdrew it,
+# so its screen shows the hours or the catalogue without a reload; nothing else of the hall
+# (it stands in the lobby, and registers citizens only).
+KIOSK_EVENTS: Final = frozenset({"registration.open_set"})
+
+
+def kiosk_filter() -> RoomFilter:
+    """A kiosk's view, whatever rooms it asks for: the registration hours' changes."""
+    return RoomFilter(set(), set(), set(), hall_wide=True, types=KIOSK_EVENTS)

@@ -22,7 +22,7 @@ from realtime import protocol as p
 from realtime import track_stream as track
 from realtime.fanout import Fanout, Subscriber, parse_since
 from realtime.led_feed import ws_text_frame
-from realtime.rooms import case_filter, rater_filter, room_filter
+from realtime.rooms import RoomFilter, case_filter, kiosk_filter, rater_filter, room_filter
 from realtime.socket_server import DirectWriter
 from server.domain.auth import AuthService
 from server.domain.context import Context
@@ -137,6 +137,11 @@ class RaterSubscriber(TerminalSubscriber):
     snapshot_frame = staticmethod(track.snapshot_frame)
 
 
+class KioskSubscriber(RaterSubscriber):
+    """A kiosk: confined to the registration hours' changes (accepts), and shown none of the
+    hall's state."""
+
+
 class HallNamespace(socketio.AsyncNamespace):
     def __init__(
         self, auth: AuthService, store: Store, fanout: Fanout, context: Context | None = None
@@ -164,17 +169,22 @@ class HallNamespace(socketio.AsyncNamespace):
                 hall = await visible_hall(
                     conn, actor, None if code is None else str(code), p.STREAM_PERMISSION
                 )
-                # a rating device is confined server-side, whatever rooms it asks for
-                accepts = (
-                    rater_filter(actor.window_id)
-                    if actor.role == "rater"
-                    else await room_filter(conn, hall.id, auth.get("rooms"))
-                )
+                # a rating device and a kiosk are confined server-side, whatever rooms they
+                # ask for
+                accepts: RoomFilter | None
+                if actor.role == "rater":
+                    accepts = rater_filter(actor.window_id)
+                elif actor.role == "kiosk":
+                    accepts = kiosk_filter()
+                else:
+                    accepts = await room_filter(conn, hall.id, auth.get("rooms"))
         except DomainError as exc:
             raise _refused(exc.as_dict())
         await self.save_session(sid, {"actor": actor, "hall_id": hall.id})
         eio_sid = self.server.manager.eio_sid_from_sid(sid, p.SOCKET_NAMESPACE)
-        kind = RaterSubscriber if actor.role == "rater" else TerminalSubscriber
+        kind = {"rater": RaterSubscriber, "kiosk": KioskSubscriber}.get(
+            actor.role, TerminalSubscriber
+        )
         sub = kind(hall.id, self.server, sid, eio_sid)
         sub.actor = actor
         sub.accepts = accepts  # a room filter is served from the private queue, not the ring

@@ -17,6 +17,7 @@ from realtime.fanout import Fanout
 from realtime.led_feed import handle_display_feed
 from realtime.socket_server import create_socket_server
 from realtime.terminals import HallNamespace
+from server import screens
 from server.api.dispatch import add_routes
 from server.api.errors import error_middleware
 from server.api.health import health_status
@@ -103,6 +104,7 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             public_url=public_base_url(settings),
             # a citizen checks a case a few times a minute; guessing codes needs millions
             track_limit=RateLimiter(30, 10),
+            registration_hours=settings.registration_hours,
         )
         yield
 
@@ -179,25 +181,9 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     return app
 
 
-PAGES = (
-    "kiosk",
-    "window",
-    "display",
-    "admin",
-    "leader",
-    "supervision",
-    "track",
-    "project",
-    "reports",
-    "queue",
-    "login",
-    "notice",
-    "ballots",
-)
-
-
 def _add_pages(app: web.Application) -> None:
-    """Each screen is a page under frontend/<screen>/index.html, served at /<screen>."""
+    """Each screen declared in server/screens.py at its route, the start page with a tile per
+    screen, and frontend/ as /static/."""
 
     def page(path: Path):
         async def handler(request: web.Request) -> web.FileResponse:
@@ -205,12 +191,14 @@ def _add_pages(app: web.Application) -> None:
 
         return handler
 
-    app.router.add_get("/", page(FRONTEND / "index.html"))
-    for name in PAGES:
-        index = FRONTEND / name / "index.html"
-        if index.exists():
-            app.router.add_get(f"/{name}", page(index))
-    # 好差评: the window's rating device, and the SMS link's page (public, by its token)
-    app.router.add_get(r"/rate/window/{window_no:\d+}", page(FRONTEND / "rate" / "window.html"))
-    app.router.add_get(r"/rate/{token:[A-Za-z0-9]{8,40}}", page(FRONTEND / "rate" / "index.html"))
+    start = screens.start_page()  # the tiles come from the same declaration as the routes
+
+    async def start_page(request: web.Request) -> web.Response:
+        return web.Response(
+            text=start, content_type="text/html", headers={"Cache-Control": "no-cache"}
+        )
+
+    app.router.add_get("/", start_page)
+    for route, path in screens.routes().items():
+        app.router.add_get(route, page(path))
     app.router.add_static("/static/", FRONTEND, show_index=False)

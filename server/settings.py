@@ -56,6 +56,9 @@ class Settings:
     kiosk_per_minute: float = 20.0  # registrations per kiosk per minute (burst below)
     kiosk_burst: int = 10
     timers: bool = True  # run the hall timers (end of day, parked expiry, SMS)
+    # kiosks register only within the hall's opening hours (or the admin's opening); tests on
+    # the real clock turn it off, as they turn the timers off: their hour is any hour
+    registration_hours: bool = True
     # cases whose due alarms one statement raises (a burst takes several, within one look)
     alarm_batch: int = 5000
     sms_webhook_url: str | None = None  # None: SMS are written to the log

@@ -66,12 +66,19 @@ the case alarms come in a test that hands the server the simulated clock, or a r
 A few an hour of simulated time: the test checks the case ladder's through the real timer job.
 
 A progress line shows the simulated clock and the counts. --duration ends it after so many
-real seconds; otherwise it ends when the simulated day is over (17:30).
+real seconds; otherwise it ends when the simulated day is over (17:30). Ctrl-C (or SIGTERM)
+ends it at once, cleanly: a ticket being served is finished, one only called is cancelled, every
+window it signed in is closed and signed out (the back-office desks too), and it prints the
+summary (exit status 130). The server is where its settings put it (HALLOPS_HOST and
+HALLOPS_PORT, then HALLOPS_PUBLIC_URL; --url overrides); none answering is one line, exit 2.
 
 The server keeps its own clock: tickets belong to the real service day (Asia/Shanghai), and the
 hall timers end every open ticket at the hall's real closing time (closes_at, 17:30). A
 simulation run in the real evening sees its tickets closed within seconds (the progress line
-says so); run it during the day, or set the hall's closes_at later for a demo. A case's
+says so); run it during the day, or set the hall's closes_at later for a demo. Its kiosks keep
+the hall's opening hours on the server's clock too: outside them the run opens registration as
+the hall's admin (registration.set_open) for as long as it should take, and withdraws that at
+the end. A case's
 times are the server's too: against a running server the simulated days of a case pass in
 real minutes, so its clock (deadline, time saved or overdue) measures those minutes. The
 simulated times reach the server's case clock only in-process (a test hands the server the
@@ -85,6 +92,7 @@ import asyncio
 import contextlib
 import math
 import random
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -133,7 +141,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=60.0,
         help="simulated seconds per real second (default 60: a minute a second)",
     )
-    p.add_argument("--url", default="http://127.0.0.1:8080", help="the running server")
+    p.add_argument(
+        "--url",
+        default=None,
+        help="the running server (default: where the server's settings put it, "
+        "HALLOPS_HOST and HALLOPS_PORT, else HALLOPS_PUBLIC_URL)",
+    )
     p.add_argument(
         "--duration",
         type=float,
@@ -153,14 +166,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--kiosk-per-minute",
         type=float,
-        default=20.0,
-        help="the server's per-kiosk limit (HALLOPS_KIOSK_PER_MINUTE, default 20)",
+        default=None,
+        help="the server's per-kiosk limit (default: HALLOPS_KIOSK_PER_MINUTE as the server "
+        "reads it, 20)",
     )
     p.add_argument(
         "--kiosk-burst",
         type=int,
-        default=10,
-        help="the server's per-kiosk burst (HALLOPS_KIOSK_BURST, default 10)",
+        default=None,
+        help="the server's per-kiosk burst (default: HALLOPS_KIOSK_BURST, 10)",
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     p.add_argument(
@@ -232,6 +246,8 @@ class Options:
     # in-process only (tests): called once with the simulated clock, which the server then
     # uses as its own, so a case's timestamps are simulated time
     server_clock: Callable[[Callable[[], datetime]], None] | None = None
+    # the command line's run: SIGINT and SIGTERM end it cleanly (Simulation.interrupt)
+    signals: bool = False
 
 
 @dataclass
@@ -286,6 +302,14 @@ class Stats:
     project_supplied: int = 0  # 容缺 materials handed in later
     open_windows: set[int] = field(default_factory=set)
     error_codes: dict[str, int] = field(default_factory=dict)
+    # the end of the run: stopped by Ctrl-C (or SIGTERM); what its wind-down left in order
+    interrupted: bool = False
+    seconds: float = 0.0  # real seconds the run took
+    simulated: tuple[datetime, datetime] | None = None  # the simulated clock at start and end
+    closed_windows: int = 0  # windows the run closed and signed out (at closing or on a stop)
+    wound_finished: int = 0  # tickets being served when the run stopped: finished
+    wound_cancelled: int = 0  # tickets called but not served when the run stopped: cancelled
+    left_signed_in: list[int] = field(default_factory=list)  # windows it could not sign out
 
     def error(self, what: str) -> None:
         self.errors += 1
@@ -491,6 +515,9 @@ class Simulation:
         self.leaders: dict[str, str] = {}  # department code -> its leader's bearer token
         self.leader_locks: dict[str, asyncio.Lock] = {}
         self.item_details: dict[str, dict[str, Any]] = {}
+        self.admin_token: str | None = None  # set when the run opened registration itself
+        self.signed_in: dict[int, str] = {}  # windows the run signed in, still signed in
+        self.interrupts = 0
         self.quota = Quota(self.rng)
         from server.simulate_joint import JointWork
 
@@ -603,6 +630,49 @@ class Simulation:
             return None
         return str(body["token"])
 
+    async def open_registration(self) -> None:
+        """The server's kiosks keep the hall's opening hours on the server's clock: a run in
+        the real evening or on a weekend opens registration as the hall's admin would
+        (registration.set_open) for as long as the run should take, and withdraws it at the
+        end (close_registration)."""
+        hall = self.o.hall
+        status, state = await self._json("GET", f"/api/halls/{hall}/registration-hours")
+        if status != 200 or state.get("open"):
+            return
+        admin = next((s[0] for s in self.plan.staff if s[2] == "admin"), None)
+        token = await self.login_staff(admin, "admin") if admin else None
+        if token is None:
+            self.progress(f"{state.get('message')} -- and no admin to open registration")
+            return
+        sim_seconds = self.o.days * 9 * 3600  # 08:45-17:45 a day, the nights pass at once
+        real = self.o.duration or sim_seconds / self.o.speed
+        until = datetime.now(TZ) + timedelta(seconds=min(real + 1800, 6 * 86400))
+        status, body = await self._json(
+            "PUT",
+            f"/api/halls/{hall}/registration-hours",
+            token,
+            {"open": True, "until": until.isoformat()},
+        )
+        if status == 200:
+            self.admin_token = token
+            self.progress(
+                f"the server's clock is outside the hall's opening hours ({state['message']}): "
+                f"registration opened as {admin} until {until:%Y-%m-%d %H:%M}, withdrawn at "
+                "the end"
+            )
+        else:
+            self.stats.error(f"open registration: {(body.get('error') or {}).get('code', status)}")
+
+    async def close_registration(self) -> None:
+        if self.admin_token is not None:
+            await self._json(
+                "PUT",
+                f"/api/halls/{self.o.hall}/registration-hours",
+                self.admin_token,
+                {"open": False},
+            )
+            self.admin_token = None
+
     async def login_clerks(self) -> dict[int, str]:
         tokens: dict[int, str] = {}
         sem = asyncio.Semaphore(4)  # argon2 costs the server ~50 ms of CPU per login
@@ -702,88 +772,132 @@ class Simulation:
         if st != 200:
             s.error(f"sign-in {no}: {(data.get('error') or {}).get('code', st)}")
             return
+        self.signed_in[no] = token  # from now on the run owes the window its closing
         await self._clear(path, token)  # a citizen left at the window by an earlier run
         await set_status("open")
         lunch, back, close = _at(day, "12:00"), _at(day, "13:00"), _at(day, "17:00")
         paused = False
-        try:
-            while not self.stop.is_set():
-                now = clock.now()
-                if now >= close:
-                    break
-                if lunch <= now < back:
-                    if not paused:
-                        await set_status("paused")
-                        paused = True
-                    await clock.until(back + timedelta(seconds=rng.uniform(0, 300)))
+        while not self.stop.is_set():
+            now = clock.now()
+            if now >= close:
+                break
+            if lunch <= now < back:
+                if not paused:
+                    await set_status("paused")
+                    paused = True
+                await clock.until(back + timedelta(seconds=rng.uniform(0, 300)))
+                continue
+            if paused:
+                await set_status("open")
+                paused = False
+            st, data = await cmd("call-next")
+            if st != 200:
+                code = (data.get("error") or {}).get("code")
+                if code == "window_busy":
+                    await self._clear(path, token)
                     continue
-                if paused:
-                    await set_status("open")
-                    paused = False
-                st, data = await cmd("call-next")
-                if st != 200:
-                    code = (data.get("error") or {}).get("code")
-                    if code == "window_busy":
-                        await self._clear(path, token)
-                        continue
-                    if code == "queue_empty":
-                        s.queue_empty += 1
-                        for q in w["queues"]:
-                            self.wake.setdefault(q, set()).add(wake)
-                        wake.clear()
-                        try:  # a new ticket in one of our queues, or a look every 2 minutes
-                            await asyncio.wait_for(wake.wait(), 120 / clock.speed)
-                        except TimeoutError:
-                            pass
-                        for q in w["queues"]:
-                            self.wake.get(q, set()).discard(wake)
-                    else:
-                        s.error(f"call-next: {code or st}")
-                        await clock.sleep(60)
-                    continue
-                s.called += 1
-                ticket = data.get("ticket") or {}
-                if rng.random() < 0.03:  # never comes: two recalls a minute apart, no-show
-                    for _ in range(2):
-                        await clock.sleep(60)
-                        if (await cmd("recall"))[0] == 200:
-                            s.recalls += 1
+                if code == "queue_empty":
+                    s.queue_empty += 1
+                    for q in w["queues"]:
+                        self.wake.setdefault(q, set()).add(wake)
+                    wake.clear()
+                    try:  # a new ticket in one of our queues, or a look every 2 minutes
+                        await asyncio.wait_for(wake.wait(), 120 / clock.speed)
+                    except TimeoutError:
+                        pass
+                    for q in w["queues"]:
+                        self.wake.get(q, set()).discard(wake)
+                else:
+                    s.error(f"call-next: {code or st}")
                     await clock.sleep(60)
-                    if (await cmd("no-show", {"requeue": False}))[0] == 200:
-                        s.no_shows += 1
+                continue
+            s.called += 1
+            ticket = data.get("ticket") or {}
+            if rng.random() < 0.03:  # never comes: two recalls a minute apart, no-show
+                for _ in range(2):
+                    await clock.sleep(60)
+                    if (await cmd("recall"))[0] == 200:
+                        s.recalls += 1
+                await clock.sleep(60)
+                if (await cmd("no-show", {"requeue": False}))[0] == 200:
+                    s.no_shows += 1
+                continue
+            await clock.sleep(rng.uniform(20, 90))  # walking over
+            if (await cmd("start"))[0] != 200:
+                continue
+            s.started += 1
+            kind = self.kind_of_item.get(ticket.get("item"), "immediate")
+            mean = 240 if kind == "immediate" else 720
+            service = min(3600, rng.lognormvariate(math.log(mean), 0.5))
+            others = [q for q in self.queue_codes if q != ticket.get("queue")]
+            if others and rng.random() < 0.05:
+                await clock.sleep(service)
+                st, _ = await cmd(
+                    "transfer", {"queue": rng.choice(others), "note": "需到其他窗口办理"}
+                )
+                if st == 200:
+                    s.transferred += 1
                     continue
-                await clock.sleep(rng.uniform(20, 90))  # walking over
-                if (await cmd("start"))[0] != 200:
-                    continue
-                s.started += 1
-                kind = self.kind_of_item.get(ticket.get("item"), "immediate")
-                mean = 240 if kind == "immediate" else 720
-                service = min(3600, rng.lognormvariate(math.log(mean), 0.5))
-                others = [q for q in self.queue_codes if q != ticket.get("queue")]
-                if others and rng.random() < 0.05:
-                    await clock.sleep(service)
-                    st, _ = await cmd(
-                        "transfer", {"queue": rng.choice(others), "note": "需到其他窗口办理"}
-                    )
-                    if st == 200:
-                        s.transferred += 1
-                        continue
-                item = self.item_of.get((self.department_of_window[no], ticket.get("item")))
-                if self.o.cases and item is not None and ticket.get("id"):
-                    await self.serve_case(no, token, int(ticket["id"]), item, service)
-                else:  # nothing this window accepts (a ticket transferred in): advice only
-                    await clock.sleep(service)
-                if (await cmd("finish"))[0] == 200:
-                    s.served += 1
-                await clock.sleep(rng.uniform(10, 40))  # paperwork before the next one
-        finally:
-            # closing time (or the simulation stops): finish whoever is there, close, sign out
-            # best effort: a server already gone has nothing left to close
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                await self._clear(path, token)
-                await self._json("POST", f"{path}/status", token, {"status": "closed"})
-                await self._json("POST", f"{path}/sign-out", token)
+            item = self.item_of.get((self.department_of_window[no], ticket.get("item")))
+            if self.o.cases and item is not None and ticket.get("id"):
+                await self.serve_case(no, token, int(ticket["id"]), item, service)
+            else:  # nothing this window accepts (a ticket transferred in): advice only
+                await clock.sleep(service)
+            if (await cmd("finish"))[0] == 200:
+                s.served += 1
+            await clock.sleep(rng.uniform(10, 40))  # paperwork before the next one
+        # closing time: whoever is there is finished, the window closes, its clerk signs out
+        await self.close_window(no, token)
+
+    async def close_window(self, no: int, token: str) -> None:
+        """A window the run signed in, put in order: a ticket being served is finished, one
+        called but not yet served is cancelled (nobody is left 办理中 at a closed window), the
+        window is closed and its clerk signed out. What is current is read from the server,
+        not assumed: a stop can cut a command whose answer never came back."""
+        path = f"/api/halls/{self.o.hall}/windows/{no}"
+        s = self.stats
+        status, board = await self._json("GET", f"{path}/board", token)
+        current = (board.get("current") or {}) if status == 200 else {}
+        if current.get("status") == "serving":
+            if (await self._json("POST", f"{path}/finish", token))[0] == 200:
+                s.served += 1
+                s.wound_finished += self.stop.is_set()
+        elif current.get("status") == "called":
+            reason = {"reason": "模拟结束，未办理"}
+            if (await self._json("POST", f"{path}/cancel", token, reason))[0] == 200:
+                s.wound_cancelled += 1
+        await self._json("POST", f"{path}/status", token, {"status": "closed"})
+        status, _ = await self._json("POST", f"{path}/sign-out", token)
+        if status in (200, 409):  # 409 not_signed_in: someone else signed it out meanwhile
+            self.signed_in.pop(no, None)
             s.open_windows.discard(no)
+            s.closed_windows += 1
+
+    async def wind_down(self) -> None:
+        """After a stop: every window the run still holds is put in order (close_window), a
+        few at a time; a window the server does not answer for is named in the summary."""
+        sem = asyncio.Semaphore(16)
+
+        async def one(no: int, token: str) -> None:
+            async with sem:
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+                    await self.close_window(no, token)
+
+        await asyncio.gather(*(one(no, t) for no, t in list(self.signed_in.items())))
+        self.stats.left_signed_in = sorted(self.signed_in)
+
+    def interrupt(self) -> None:
+        """Ctrl-C (SIGINT) or SIGTERM: the run stops and winds down; a second one quits at
+        once, leaving what is signed in as it is."""
+        self.interrupts += 1
+        if self.interrupts > 1:
+            raise KeyboardInterrupt
+        self.stats.interrupted = True
+        self.stop.set()
+        self.progress(
+            "\nstopping: finishing the tickets being served, signing the clerks out "
+            "(Ctrl-C again quits at once) ..."
+        )
 
     async def _clear(self, path: str, token: str) -> None:
         """Serves out whoever is current at the window (called: start, then finish)."""
@@ -1208,94 +1322,223 @@ class Simulation:
 
     async def run(self) -> Stats:
         o = self.o
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            self.http = http
-            await self.setup()
-            self.progress(self.note)
-            self.progress(f"logging in {len(self.clerk_of)} clerks ...")
-            tokens = self.tokens = await self.login_clerks()
-            joint_note = await self.joint.setup()
-            if joint_note:
-                self.progress(joint_note)
-            # joint cases are promised cases too: the rest of the mix carries less of them
-            self.promised_p = promised_probability(
-                self.items_by_queue, self.queue_weights, o.immediate_share, self.joint.joint_share
-            )
-            days = [datetime.combine(d, clock_time(0), tzinfo=TZ) for d in self.days()]
-            self.clock = Clock(_at(days[0], o.start), o.speed)
-            if o.server_clock is not None:
-                o.server_clock(self.clock.now)
-            self.kiosk_queues: list[asyncio.Queue[dict[str, Any]]] = [
-                asyncio.Queue() for _ in self.kiosk_tokens
-            ]
-            self.tasks = (
-                [asyncio.create_task(self.feed())]
-                + [
-                    asyncio.create_task(self.kiosk(token, self.kiosk_queues[i]))
-                    for i, token in enumerate(self.kiosk_tokens)
-                ]
-                + self.joint.start()
-            )
-            window_tasks: list[asyncio.Task] = []
-            t_end = time.monotonic() + o.duration if o.duration else None
-            try:
-                for n, day in enumerate(days):
-                    if n:  # the night (and a weekend) pass at once
-                        self.clock.jump(_at(day, "08:45"))
-                    arrivals = asyncio.create_task(self.arrivals(day))
-                    projects = asyncio.create_task(self.joint.day(day))
-                    window_tasks = [
-                        asyncio.create_task(self.window(w, tokens[w["window_no"]], day))
-                        for w in self.windows
-                        if w["window_no"] in tokens
-                    ]
-                    end_sim = _at(day, "17:30")
-                    while self.clock.now() < end_sim and (
-                        t_end is None or time.monotonic() < t_end
-                    ):
-                        if all(t.done() for t in window_tasks) and self.clock.now() > _at(
-                            day, "17:00"
-                        ):
-                            break
-                        await asyncio.sleep(min(1.0, (t_end - time.monotonic()) if t_end else 1.0))
-                        self.progress("\r" + self.line())
-                    arrivals.cancel()
-                    projects.cancel()
-                    if t_end is not None and time.monotonic() >= t_end:
-                        break
-                    # the day is over: the windows close and sign out before the night
-                    await asyncio.gather(*window_tasks, arrivals, return_exceptions=True)
-            finally:
-                self.stop.set()
-                for t in self.tasks + list(self.case_tasks):
-                    t.cancel()
-                # windows close and sign out on their way out
-                for t in window_tasks:
-                    t.cancel()
-                await asyncio.gather(
-                    *window_tasks, *self.tasks, *self.case_tasks, return_exceptions=True
-                )
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    await self.joint.close()
-                self.progress("\r" + self.line() + "\n")
+        t0 = time.monotonic()
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM) if o.signals else ()
+        for sig in signals:
+            loop.add_signal_handler(sig, self.interrupt)
+        try:
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+                self.http = http
+                await self._run()
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            self.stats.seconds = time.monotonic() - t0
         return self.stats
+
+    async def _run(self) -> None:
+        o = self.o
+        await self.setup()
+        self.progress(self.note)
+        await self.open_registration()
+        self.progress(f"logging in {len(self.clerk_of)} clerks ...")
+        tokens = self.tokens = await self.login_clerks()
+        joint_note = await self.joint.setup()
+        if joint_note:
+            self.progress(joint_note)
+        # joint cases are promised cases too: the rest of the mix carries less of them
+        self.promised_p = promised_probability(
+            self.items_by_queue, self.queue_weights, o.immediate_share, self.joint.joint_share
+        )
+        days = [datetime.combine(d, clock_time(0), tzinfo=TZ) for d in self.days()]
+        self.clock = Clock(_at(days[0], o.start), o.speed)
+        started = self.clock.now()
+        if o.server_clock is not None:
+            o.server_clock(self.clock.now)
+        self.kiosk_queues: list[asyncio.Queue[dict[str, Any]]] = [
+            asyncio.Queue() for _ in self.kiosk_tokens
+        ]
+        self.tasks = (
+            [asyncio.create_task(self.feed())]
+            + [
+                asyncio.create_task(self.kiosk(token, self.kiosk_queues[i]))
+                for i, token in enumerate(self.kiosk_tokens)
+            ]
+            + self.joint.start()
+        )
+        window_tasks: list[asyncio.Task] = []
+        t_end = time.monotonic() + o.duration if o.duration else None
+        try:
+            for n, day in enumerate(days):
+                if self.stop.is_set():
+                    break
+                if n:  # the night (and a weekend) pass at once
+                    self.clock.jump(_at(day, "08:45"))
+                arrivals = asyncio.create_task(self.arrivals(day))
+                projects = asyncio.create_task(self.joint.day(day))
+                window_tasks = [
+                    asyncio.create_task(self.window(w, tokens[w["window_no"]], day))
+                    for w in self.windows
+                    if w["window_no"] in tokens
+                ]
+                end_sim = _at(day, "17:30")
+                while (
+                    self.clock.now() < end_sim
+                    and (t_end is None or time.monotonic() < t_end)
+                    and not self.stop.is_set()
+                ):
+                    if all(t.done() for t in window_tasks) and self.clock.now() > _at(day, "17:00"):
+                        break
+                    wait = min(1.0, (t_end - time.monotonic()) if t_end else 1.0)
+                    with contextlib.suppress(TimeoutError):  # a stop ends the wait at once
+                        await asyncio.wait_for(self.stop.wait(), max(0.0, wait))
+                    self.progress("\r" + self.line())
+                arrivals.cancel()
+                projects.cancel()
+                if self.stop.is_set() or (t_end is not None and time.monotonic() >= t_end):
+                    break
+                # the day is over: the windows close and sign out before the night
+                await asyncio.gather(*window_tasks, arrivals, return_exceptions=True)
+        finally:
+            self.stop.set()
+            self.stats.simulated = (started, self.clock.now())
+            for t in self.tasks + list(self.case_tasks) + window_tasks:
+                t.cancel()
+            await asyncio.gather(
+                *window_tasks, *self.tasks, *self.case_tasks, return_exceptions=True
+            )
+            # what a stop (or --duration) cut short: the windows still signed in
+            await self.wind_down()
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                await self.joint.close()
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                await self.close_registration()
+            self.progress("\r" + self.line() + "\n")
 
 
 async def simulate(opts: Options, progress: Callable[[str], None] | None = None) -> Stats:
     return await Simulation(opts, progress).run()
 
 
+# exit statuses of `run.py simulate`
+EXIT_UNREACHABLE = 2  # no hallops server answers where the settings (or --url) say
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a run that Ctrl-C ended
+PROBE_SECONDS = 3.0
+
+
+def server_urls(url: str | None, settings: Any) -> list[str]:
+    """Where to find the server: --url; else where its own settings put it (HALLOPS_HOST and
+    HALLOPS_PORT, a wildcard address reached on the loopback), then HALLOPS_PUBLIC_URL (a
+    server behind a proxy)."""
+    if url:
+        return [url.rstrip("/")]
+    host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    urls = [f"http://{host}:{settings.port}"]
+    if settings.public_url and settings.public_url.rstrip("/") not in urls:
+        urls.append(settings.public_url.rstrip("/"))
+    return urls
+
+
+async def probe(url: str) -> str | None:
+    """None when a hallops server with its database answers at `url`; else why not, a phrase."""
+    timeout = aiohttp.ClientTimeout(total=PROBE_SECONDS)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as http,
+            http.get(f"{url}/healthz") as r,
+        ):
+            body = await r.json(content_type=None)
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return "connection refused"
+        return f"{exc.os_error.strerror or exc.os_error}".lower()
+    except TimeoutError:
+        return f"no answer within {PROBE_SECONDS:g} s"
+    except (aiohttp.ClientError, ValueError) as exc:
+        return f"it answers, but not as a hallops server ({type(exc).__name__})"
+    if not isinstance(body, dict) or "ok" not in body:
+        return f"it answers, but not as a hallops server (HTTP {r.status})"
+    if not body["ok"]:
+        return "it answers, but its database is down (/healthz)"
+    return None
+
+
+async def find_server(urls: list[str]) -> tuple[str | None, list[str]]:
+    """The first of `urls` where the server answers, and why each one before it did not."""
+    why: list[str] = []
+    for url in urls:
+        problem = await probe(url)
+        if problem is None:
+            return url, why
+        why.append(f"{url} ({problem})")
+    return None, why
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m} min {s} s" if h else f"{m} min {s} s" if m else f"{s} s"
+
+
+def summary(stats: Stats, opts: Options) -> str:
+    """What the run did, for the person who ran it: how it ended, tickets, cases, windows."""
+    s = stats
+    how = "stopped by Ctrl-C" if s.interrupted else "ended"
+    lines = [f"simulation {how} after {_duration(s.seconds)}"]
+    if s.simulated is not None:
+        a, b = s.simulated
+        lines[0] += f"; simulated {a:%Y-%m-%d %H:%M} to {b:%Y-%m-%d %H:%M} at x{opts.speed:g}"
+    lines.append(
+        f"tickets: {s.registered} registered, {s.called} called, {s.served} served, "
+        f"{s.transferred} transferred, {s.no_shows} no-shows"
+    )
+    if opts.cases:
+        lines.append(
+            f"cases: {s.cases} ({s.immediate} immediate, {s.promised} promised), "
+            f"{s.completed} completed, {s.delivered} delivered; joint {s.joint}, "
+            f"projects {s.projects}"
+        )
+    windows = f"windows: {s.closed_windows} closed and signed out"
+    if s.interrupted:
+        windows += (
+            f"; on stopping, {s.wound_finished} tickets being served were finished and "
+            f"{s.wound_cancelled} called ones cancelled"
+        )
+    lines.append(windows)
+    if s.left_signed_in:
+        lines.append(
+            "left signed in (the server did not answer): windows "
+            + ", ".join(str(n) for n in s.left_signed_in)
+        )
+    if s.errors:
+        lines.append(f"errors: {s.error_codes}")
+    return "\n".join(lines)
+
+
+def _loop_run(coro: Any) -> Any:
+    try:
+        import uvloop
+
+        return uvloop.run(coro)
+    except ImportError:  # pragma: no cover
+        return asyncio.run(coro)
+
+
 def main(args: argparse.Namespace) -> int:
+    from server.settings import from_env
+
+    settings = from_env()  # where the server is, and its kiosks' limit, as the server reads them
     opts = Options(
         hall=args.hall,
         speed=args.speed,
-        url=args.url,
         duration=args.duration,
         start=args.start,
         per_day=args.per_day,
         windows=args.windows,
-        kiosk_per_minute=args.kiosk_per_minute,
-        kiosk_burst=args.kiosk_burst,
+        kiosk_per_minute=args.kiosk_per_minute or settings.kiosk_per_minute,
+        kiosk_burst=args.kiosk_burst or settings.kiosk_burst,
         seed=args.seed,
         quiet=args.quiet,
         days=args.days,
@@ -1304,6 +1547,7 @@ def main(args: argparse.Namespace) -> int:
         immediate_share=args.immediate_share,
         company_setup_share=args.company_setup_share,
         projects_per_week=args.projects_per_week,
+        signals=True,
     )
 
     def progress(text: str) -> None:
@@ -1315,12 +1559,25 @@ def main(args: argparse.Namespace) -> int:
             sys.stderr.write(text + "\n")
         sys.stderr.flush()
 
-    try:
-        import uvloop
+    def fail(message: str, status: int) -> int:
+        print(f"simulate: {message}", file=sys.stderr)
+        return status
 
-        stats = uvloop.run(simulate(opts, progress))
-    except ImportError:  # pragma: no cover
-        stats = asyncio.run(simulate(opts, progress))
-    if stats.errors:
-        print(f"errors: {stats.error_codes}", file=sys.stderr)
-    return 0
+    try:
+        url, tried = _loop_run(find_server(server_urls(args.url, settings)))
+        if url is None:
+            return fail(
+                f"no hallops server answers at {'; '.join(tried)}: start it (make run), or "
+                "say where it is with --url or HALLOPS_HOST / HALLOPS_PORT as the server uses",
+                EXIT_UNREACHABLE,
+            )
+        opts.url = url
+        stats = _loop_run(simulate(opts, progress))
+    except KeyboardInterrupt:  # before the run took over Ctrl-C, or a second Ctrl-C
+        return fail("interrupted; windows the run signed in may still be open", EXIT_INTERRUPTED)
+    except (aiohttp.ClientError, OSError) as exc:
+        return fail(f"the server at {opts.url} stopped answering ({exc})", EXIT_UNREACHABLE)
+    print(summary(stats, opts), flush=True)
+    if stats.interrupted:
+        return EXIT_INTERRUPTED
+    return 1 if stats.left_signed_in else 0

@@ -366,6 +366,14 @@ class FastSimulation:
             if hall is None:
                 raise SystemExit(f"hall {o.hall} is not in the database: seed the demo first")
             self.hall_id = hall["id"]
+            # the days played are the hall's working days: its kiosks refuse registration on
+            # a holiday (server/domain/registration_hours.py), as a real hall's do
+            from db.queries.calendar import load_hall_calendar
+
+            first = self._first_day()
+            self.calendar = await load_hall_calendar(
+                conn, self.hall_id, first, first + timedelta(days=o.days + 40)
+            )
             rows = await conn.fetch(
                 "select w.id, w.window_no, d.code as department, "
                 "array(select q.code from window_queue wq join queue q on q.id = wq.queue_id "
@@ -481,16 +489,22 @@ class FastSimulation:
         self.per_day = o.per_day or round(CITY_PER_DAY * len(self.windows) / CITY_WINDOWS)
 
     # -- one day -----------------------------------------------------------------------------
+    def _first_day(self) -> date:
+        return date.fromisoformat(self.o.date) if self.o.date else datetime.now(TZ).date()
+
     def days(self) -> list[date]:
-        """The working days played: those among `days` calendar days from the first (365 is a
-        year, its ~250 working days); at least one."""
-        first = date.fromisoformat(self.o.date) if self.o.date else datetime.now(TZ).date()
+        """The working days played: the hall calendar's among `days` calendar days from the
+        first (365 is a year, its ~250 working days: weekends and statutory holidays off, 调休
+        Saturdays on); at least one."""
+        cal = self.calendar
+        first = self._first_day()
         end = first + timedelta(days=self.o.days)
-        out, day = [], working_day(first)
+        day = first if cal.is_working_day(first) else cal.next_working_day(first)
+        out = []
         while day < end:
             out.append(day)
-            day = working_day(day, 1)
-        return out or [working_day(first)]
+            day = cal.next_working_day(day)
+        return out or [day]
 
     def _arrivals(self, day: datetime) -> list[tuple[datetime, dict[str, Any]]]:
         rng = self.rng
@@ -1062,9 +1076,10 @@ class FastSimulation:
             await self.try_op("window.sign_out", w.actor, wp)
 
         await asyncio.gather(*(sign_out(w) for w in self.windows))
-        nxt = datetime.combine(working_day(day, 1), clock_time(8, 50), tzinfo=TZ)
+        following = self.calendar.next_working_day(day)  # the next day played
+        nxt = datetime.combine(following, clock_time(8, 50), tzinfo=TZ)
         await self._run_due(nxt)
-        if working_day(day, 1).month != day.month:
+        if following.month != day.month:
             await self._ballot(end)
         if timers is not None:
             self.stats.timer_events += len(await timers.tick(now=nxt - timedelta(minutes=5)))

@@ -130,6 +130,9 @@ def test_settings(**changes) -> Settings:
         host="127.0.0.1",
         port=free_port(),
         timers=False,
+        # the kiosk's opening hours likewise: a test registers at whatever hour it runs
+        # (tests/api/test_registration_hours.py turns them on, on its own clock)
+        registration_hours=False,
         # an answer outside its operation's declaration fails the test that caused it
         strict_contracts=True,
     )

@@ -6,6 +6,7 @@
 // appears from its `window.configured` event, on every admin screen, without a reload.
 import { $, api, fill, formatWaitShort, h, hallOf, logOut, pageActor, toast, toLogin, WINDOW_STATUS_LABEL } from "../shared/api.js";
 import { HallState } from "../shared/hallstate.js";
+import { currentTicketPhrase } from "../shared/ticket-state.js";
 import { connectTerminal } from "../shared/live.js";
 import { base, ctx, loadStructure, queueNames } from "./context.js";
 import { groupSummary, groupWindows, hashOfTab, tabAfterKey, tabFromHash, TABS } from "./model.js";
@@ -195,7 +196,7 @@ async function setStatus(windowNo, status) {
   if (!w) return;
   const label = WINDOW_STATUS_LABEL[status];
   if (status !== "open" && w.ticket) {
-    const what = w.ticket.status === "called" ? `刚呼叫了 ${w.ticket.ticket_no} 号` : `正在办理 ${w.ticket.ticket_no} 号`;
+    const what = currentTicketPhrase(w.ticket);  // called is not serving: said the same everywhere
     const after = status === "closed" ? "关闭后该窗口不再叫号，" : "暂停后该窗口暂不叫号，";
     if (!await confirmAction(`${label} ${windowNo} 号窗口`,
       `${windowNo} 号窗口${what}。${after}当前这位群众仍留在窗口，由工作人员继续处理。确定要${label}吗？`, label)) return;

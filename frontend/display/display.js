@@ -173,6 +173,30 @@ function renderLobby() {
   setTicker($("#notice-line"), hall.notice || "欢迎来到政务服务中心，请按叫号顺序到窗口办理。");
 }
 
+// An LED row keeps the size its CSS gives it (a share of the screen) unless its text is wider
+// than the screen: then it shrinks, whole, to fit (a window number cut off at the edge sends a
+// citizen to the wrong window: "130号" at 1920 px, with three-digit windows).
+function fitLedRow(row) {
+  row.style.setProperty("--fit", "1");
+  const parts = [...row.children].filter((c) => c.getClientRects().length);
+  if (!parts.length) return;
+  const gap = parseFloat(getComputedStyle(row).columnGap) || 0;
+  const text = parts.reduce((w, c) => w + c.getBoundingClientRect().width, 0);
+  const room = row.clientWidth * 0.96 - gap * (parts.length - 1);
+  if (text > room) row.style.setProperty("--fit", String(Math.max(0.05, room / text)));
+}
+
+function fitLed() {
+  if (!LED) return;
+  fitLedRow($("#led-call"));
+  fitLedRow($("#led-prev"));
+}
+window.addEventListener("resize", fitLed);
+if (document.fonts) {   // the widths are the real font's, loaded when a glyph first shows
+  document.fonts.ready.then(fitLed);
+  document.fonts.addEventListener("loadingdone", fitLed);
+}
+
 function renderLed() {
   const { newest, older } = visibleCalls();
   $("#led-no").textContent = newest ? newest.ticket_no : "----";
@@ -181,6 +205,7 @@ function renderLed() {
   $("#led-prev").replaceChildren(...(older.length
     ? older.slice(0, 2).map((c) => h("span", {}, `${c.ticket_no}→${c.window_no}号`))
     : [h("span", {}, `等候 ${total} 人`)]));
+  fitLed();
   if (state.flashKey) {
     const led = $("#led");
     led.classList.remove("flash");

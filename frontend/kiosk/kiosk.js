@@ -1,10 +1,15 @@
 // Self-service kiosk (自助受理机): pick an item by department, category, keyword or pinyin
 // initials; optional phone / ID number / priority; register (POST .../registrations with the
-// device token); show the ticket and print the unified acceptance notice.
+// device token); show the ticket and print the unified acceptance notice. Outside the opening
+// hours it shows them instead (GET …/registration-hours), looks again when they change, and
+// hears at once when the admin opens registration (registration.open_set on its live
+// connection, which the server confines to that event).
 import {
   $, api, fill, formatClock, formatDate, h, limitText, param, ranges, waitPhrase,
 } from "../shared/api.js";
 import { deviceLogin, forgetDevice } from "../shared/device.js";
+import { connectTerminal } from "../shared/live.js";
+import { closedView, recheckDelay } from "./hours.js";
 import { idNumberProblem, phoneProblem } from "./identity.js";
 
 const IDLE_MS = 90_000;          // back to the start after this long without a touch
@@ -22,6 +27,7 @@ const state = {
   item: null,                  // the chosen item (with materials)
   priority: "normal",
   busy: false,
+  closed: false,               // outside the opening hours: the hours are shown
 };
 
 // ------------------------------------------------------------------ clock and idle reset
@@ -41,7 +47,9 @@ function touched() {
 for (const ev of ["pointerdown", "keydown"]) document.addEventListener(ev, touched, { passive: true });
 
 function showStep(step, reset = false) {
-  for (const id of ["browse", "item", "done"]) $(`#step-${id}`).hidden = id !== step;
+  // closed: the hours instead of the catalogue (a ticket just taken stays on screen)
+  if (state.closed && step !== "done") step = "closed";
+  for (const id of ["browse", "item", "done", "closed"]) $(`#step-${id}`).hidden = id !== step;
   if (step !== "done") stopCountdown();
   if (reset) {
     $("#search").value = "";
@@ -49,6 +57,48 @@ function showStep(step, reset = false) {
     state.category = null;
     renderItems();
   }
+}
+
+// ------------------------------------------------------------------ opening hours
+let hoursTimer = null;
+
+async function loadHours() {
+  clearTimeout(hoursTimer);
+  let status = null;
+  try {
+    status = await api(`/api/halls/${encodeURIComponent(state.hall.code)}/registration-hours`);
+  } catch { /* the server answers again later; the kiosk keeps what it shows */ }
+  if (status) applyHours(status);
+  hoursTimer = setTimeout(loadHours, status ? recheckDelay(status) : 30_000);
+}
+
+function applyHours(status) {
+  const was = state.closed;
+  state.closed = !status.open;
+  document.body.dataset.registration = status.open ? "open" : "closed";
+  if (state.closed) {
+    const view = closedView(status);
+    $("#closed-title").textContent = view.title;
+    $("#closed-hours").textContent = view.hours;
+    $("#closed-next").textContent = view.next;
+    $("#closed-next").hidden = !view.next;
+  }
+  if (state.closed !== was && $("#step-done").hidden) showStep(state.closed ? "closed" : "browse", true);
+}
+
+function listenForHours() {
+  connectTerminal({
+    hall: state.hall.code,
+    credential: async () => ({ token: state.token }),
+    scoped: true,   // the server sends a kiosk the registration hours' changes only
+    refusedCodes: ["unauthenticated"],
+    onSnapshot: () => loadHours(),
+    onEvent: (ev) => { if (ev.type === "registration.open_set") loadHours(); },
+    onStatus: (s) => {
+      if (s === "online") loadHours();   // what changed while it was away
+      if (s === "unauthorized") deviceRefused();
+    },
+  });
 }
 
 // ------------------------------------------------------------------ catalogue
@@ -303,6 +353,11 @@ $("#reg-form").addEventListener("submit", async (ev) => {
     showDone(notice);
   } catch (err) {
     if (err.status === 401) return deviceRefused();
+    if (err.code === "hall_closed") {   // closed meanwhile: the hours
+      showError(err.message);
+      loadHours();
+      return;
+    }
     if (FIELDS[err.field]) {
       fieldError($(FIELDS[err.field]), err.message);
       activeField = $(FIELDS[err.field]);
@@ -397,6 +452,8 @@ function deviceRefused() {
     setTimeout(start, 5000);
     return;
   }
+  await loadHours();
+  listenForHours();
   loadQueues();
   setInterval(loadQueues, 30_000);
   document.body.dataset.ready = "1";

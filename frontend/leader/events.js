@@ -62,6 +62,8 @@ export const IGNORED_EVENTS = Object.freeze([
   // rectification.opened
   "rating.given",
   "rating.requested",
+  // the kiosks' registration hours (issue 12): the kiosk's business
+  "registration.open_set",
 ]);
 
 /**

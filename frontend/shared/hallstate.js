@@ -62,6 +62,8 @@ export const IGNORED_EVENTS = Object.freeze([
   "rating.requested",
   "rectification.opened",
   "rectification.changed",
+  // the kiosks' registration hours (issue 12): the kiosk's business
+  "registration.open_set",
 ]);
 
 const FIGURES = ["waiting", "open_windows", "avg_service_seconds", "estimated_wait_seconds"];

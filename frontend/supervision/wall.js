@@ -64,6 +64,8 @@ export const IGNORED_EVENTS = Object.freeze([
   "rating.requested",
   // a new task has no appeal yet; an overdue one reaches the wall as an alarm
   "rectification.opened",
+  // the kiosks' registration hours (issue 12): the kiosk's business
+  "registration.open_set",
 ]);
 
 const RANK = { warning: 1, yellow: 2, red: 3 };

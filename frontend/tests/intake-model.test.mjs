@@ -132,7 +132,7 @@ test("a new project's body names the project and its applicant; a later stage on
 });
 
 test("after acceptance: the numbers, the stage and where each step went", () => {
-  const names = { ndrc: "发展和改革委员会", planning: "自然资源和规划局（规划）", env: "生态环境局" };
+  const names = { ndrc: "发展和改革委员会", planning: "自然资源和规划局", env: "生态环境局" };
   const result = { case_id: 9, case_no: "RIZHAO-20261207-00003", project_no: "XM-RIZHAO-2026-00001", stage_no: 1 };
   const v = acceptedView(result, STAGE_1, [
     { name: "项目立项备案", department: "ndrc", state: "ready" },
@@ -143,7 +143,7 @@ test("after acceptance: the numbers, the stage and where each step went", () => 
     "项目编号 XM-RIZHAO-2026-00001 · 第 1 阶段 / 共 4 阶段 · 建设用地规划许可"]);
   assert.deepEqual(v.steps, [
     { name: "项目立项备案", department: "发展和改革委员会", text: "已推送，待认领" },
-    { name: "建设用地规划许可", department: "自然资源和规划局（规划）", text: "待前序环节办结后推送" },
+    { name: "建设用地规划许可", department: "自然资源和规划局", text: "待前序环节办结后推送" },
   ]);
   assert.equal(acceptedMessage(result), "已联办受理 RIZHAO-20261207-00003，项目 XM-RIZHAO-2026-00001 第 1 阶段，各环节已推送至相关部门");
   const bundle = acceptedView({ case_no: "RIZHAO-20261207-00001" }, BUNDLE, [], (c) => c);

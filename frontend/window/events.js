@@ -56,6 +56,8 @@ export const IGNORED_EVENTS = Object.freeze([
   // 整改 (issue 11): the department's task, not the window's
   "rectification.opened",
   "rectification.changed",
+  // the kiosks' registration hours (issue 12): the kiosk's business
+  "registration.open_set",
 ]);
 
 const TICKET_EVENTS = new Set(HANDLED_EVENTS.filter((t) => t.startsWith("ticket.")));

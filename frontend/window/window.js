@@ -8,6 +8,7 @@ import {
   toLogin, WINDOW_STATUS_LABEL,
 } from "../shared/api.js";
 import { connectTerminal } from "../shared/live.js";
+import { signOutRefusal, statusChangeQuestion } from "../shared/ticket-state.js";
 import { createAlarmPanel } from "./alarms.js";
 import { createCasePanel } from "./cases.js";
 import { reduceWindowEvent } from "./events.js";
@@ -179,7 +180,7 @@ function askToMove(windowNo, question) {
 
 $("#sign-out").addEventListener("click", async () => {
   if (state.board && state.board.current) {
-    say(`请先办结或转办当前的 ${state.board.current.ticket_no} 号，再签退`, "error");
+    say(signOutRefusal(state.board.current), "error");
     return;
   }
   try {
@@ -453,9 +454,27 @@ async function resume(t) {
   await command("resume", { ticket_id: t.id }, `${t.ticket_no} 号恢复办理`);
 }
 
+/** A question in the terminal's own dialog; resolves true when the clerk confirms. */
+function confirmDialog(title, body, okLabel) {
+  const dlg = $("#confirm-dialog");
+  $("#confirm-title").textContent = title;
+  $("#confirm-body").textContent = body;
+  $("#confirm-ok").textContent = okLabel;
+  dlg.returnValue = "";
+  dlg.showModal();
+  return new Promise((resolve) => dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true }));
+}
+
 for (const b of $("#status-switch").querySelectorAll("button")) {
   b.addEventListener("click", async () => {
     const status = b.dataset.status;
+    // pausing or closing with a citizen called or at the counter: asked first, truthfully
+    const cur = state.board && state.board.current;
+    const label = WINDOW_STATUS_LABEL[status];
+    if (status !== "open" && cur
+        && !await confirmDialog(`${label} ${state.windowNo} 号窗口`, statusChangeQuestion(state.windowNo, cur, label), label)) {
+      return;
+    }
     try {
       await api(windowUrl("status"), { method: "POST", body: { status } });
       const w = state.windows.get(state.windowNo);

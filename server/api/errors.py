@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Final
 
 from aiohttp import web
 
 from db.pool import database_unreachable
+from server import screens
 from server.api.routing import json_response
 from server.domain.errors import DomainError
 
@@ -33,6 +35,22 @@ HTTP_ERRORS: Final = {
 }
 
 
+# paths that are never pages: their 404 stays JSON with a code, whatever the client accepts
+_NOT_PAGES: Final = ("/api/", "/ws/", "/socket.io/", "/healthz")
+
+
+def wants_page(request: web.Request) -> bool:
+    """A browser navigating to a path that is no page gets the 404 page, not JSON."""
+    return not request.path.startswith(_NOT_PAGES) and "text/html" in request.headers.get(
+        "Accept", ""
+    )
+
+
+@functools.cache
+def not_found_page() -> str:
+    return screens.not_found_page()  # read once
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None) -> web.Response:
     body: dict = {"code": code, "message": message}
     if field:
@@ -49,6 +67,10 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        if exc.status == 404 and wants_page(request):
+            return web.Response(
+                text=not_found_page(), status=404, content_type="text/html", charset="utf-8"
+            )
         code, message = HTTP_ERRORS.get(exc.status, ("http_error", exc.reason))
         resp = error_response(exc.status, code, message)
         if exc.status == 405 and "Allow" in exc.headers:

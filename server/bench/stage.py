@@ -524,6 +524,11 @@ async def top_up(
 
 
 async def keep_hall_open(conn: asyncpg.Connection) -> None:
-    """The hall timers close every open ticket at closing time (17:30): in a throwaway
-    database the bench moves closing to the end of the day so an evening run is not emptied."""
-    await conn.execute("update hall set closes_at = '23:59:59'")
+    """The hall timers close every open ticket at closing time (17:30), and the kiosks refuse
+    registration outside the opening hours: in a throwaway database the bench moves closing to
+    the end of the day and opens registration for two days (as the admin's registration
+    .set_open would), so an evening or weekend run is neither emptied nor refused."""
+    await conn.execute(
+        "update hall set closes_at = '23:59:59', "
+        "registration_open_until = now() + interval '2 days'"
+    )

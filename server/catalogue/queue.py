@@ -524,6 +524,8 @@ OPERATIONS = (
         errors={
             400: ("item_without_queue", "invalid_priority", "invalid_phone", "invalid_id_number"),
             404: ("unknown_item",),
+            # outside the opening hours (server/domain/registration_hours.py)
+            409: ("hall_closed",),
             429: ("rate_limited",),
         },
         sql="hq_register",

@@ -42,3 +42,6 @@ class Context:
     public_url: str = ""
     # per-client guesses at /track query codes
     track_limit: Limiter | None = None
+    # the kiosk keeps the hall's opening hours (server/domain/registration_hours.py); tests on
+    # the real clock turn it off (Settings.registration_hours)
+    registration_hours: bool = True

@@ -40,10 +40,11 @@ HALL_EVENTS: Final[Rule] = {
     "admin": "hall",
     "display": "hall",
 }
-# live (Socket.IO and the plain feed): the same, and a window's rating device (评价器), whose
-# Socket.IO connection the server confines to its own window's rating events
-# (realtime/rooms.rater_filter; the plain feed, unfiltered, refuses it)
-HALL_STREAM: Final[Rule] = {**HALL_EVENTS, "rater": "hall"}
+# live (Socket.IO and the plain feed): the same, and two devices whose Socket.IO connection the
+# server confines: a window's rating device (评价器) to its own window's rating events
+# (realtime/rooms.rater_filter), a kiosk to the registration hours' changes
+# (realtime/rooms.kiosk_filter); the plain feed, unfiltered, refuses both
+HALL_STREAM: Final[Rule] = {**HALL_EVENTS, "rater": "hall", "kiosk": "hall"}
 STAFF_READ: Final[Rule] = {"leader": "department", "supervisor": "supervised", "admin": "hall"}
 AUDIT_READ: Final[Rule] = {"supervisor": "supervised", "admin": "hall"}
 HALL_ADMIN: Final[Rule] = {"admin": "hall"}

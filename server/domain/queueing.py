@@ -20,6 +20,7 @@ from db.pool import Conn
 from db.queries import calendar as cq
 from db.queries import hall as hq
 from db.queries import queueing as q
+from server.domain import registration_hours
 from server.domain.actor import Actor
 from server.domain.errors import Invalid, NotFound
 from server.domain.events import EventRecord
@@ -111,6 +112,8 @@ class QueueService:
         async with self.store.read() as conn:
             hall = await get_hall(conn, hall_code)
             await call.authorize(hall.target(), {"item": item_code})
+            if call.ctx.registration_hours:
+                await registration_hours.ensure_open(conn, hall.id, now)
             item = await conn.fetchrow(q.ITEM_FOR_REGISTRATION, hall.id, item_code)
             if item is None or not item["active"]:
                 raise NotFound(f"事项 {item_code} 不存在", code="unknown_item", field="item")

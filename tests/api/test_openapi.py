@@ -233,6 +233,14 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 {"text": "长" * 501},
                 True,
             ),
+            (
+                "PUT",
+                "/api/halls/{hall}/registration-hours",
+                "admin",
+                {"open": True},
+                {"open": True, "closed": True},
+                True,
+            ),
             ("POST", W + "/status", "clerk001", {"status": "open"}, {"status": "bogus"}, True),
             (
                 "POST",

@@ -723,6 +723,8 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         admin_answers("400:unreadable_file"),
         command="admin.import",
         body=lambda ids, hall: {"format": "xlsx", "content": "bm90IGEgc3ByZWFkc2hlZXQ="},
+    ("PUT", HALL + "/registration-hours"): RouteCase(
+        HALL_ADMIN, command="registration.set_open", body=lambda ids, hall: {"open": True}
     ),
     ("POST", WINDOW + "/sign-in"): RouteCase(SIGN_IN, kind="window", command="window.sign_in"),
     ("POST", WINDOW + "/sign-out"): RouteCase(SIGN_OUT, kind="window", command="window.sign_out"),
@@ -1267,7 +1269,8 @@ class Matrix:
                from service_window w join hall h on h.id = w.hall_id
                left join window_signin ws on ws.window_id = w.id
                where h.code in ('rizhao', 'juxian')) as windows,
-              (select json_agg(json_build_object('hall', code, 'notice', notice_line)
+              (select json_agg(json_build_object('hall', code, 'notice', notice_line,
+                        'open_until', registration_open_until)
                                order by code) from hall) as notices,
               (select json_agg(json_build_object('hall', hall_id, 'working', is_working,
                         'note', note) order by hall_id)
@@ -1564,8 +1567,23 @@ async def test_every_authenticated_route_refuses_without_a_session(live):
 
 # ------------------------------------------------------------------------------ live stream
 # Both live transports are authorized by one rule (hall.stream), the same as reading the event
-# log back: the expectations are EVENTS_READ's.
-STREAM = EVENTS_READ
+# log back: the expectations are EVENTS_READ's, but for a kiosk, which the rule lets watch its
+# own hall: Socket.IO confines it to the registration hours' changes, the plain feed,
+# unfiltered, refuses it once it is authorized (tests/realtime/test_stream_permission.py).
+STREAM = {
+    **EVENTS_READ,
+    **table("""
+                 city        county
+kiosk            wrong_role  other_hall
+"""),
+}
+STREAM_SOCKETIO = {
+    **EVENTS_READ,
+    **table("""
+                 city        county
+kiosk            ok          other_hall
+"""),
+}
 
 
 async def _feed_outcome(ws_url: str, token: str, hall: str) -> str:
@@ -1589,14 +1607,21 @@ async def _socketio_outcome(url: str, token: str, hall: str) -> str:
 
 async def test_stream_matrix_on_both_transports(live, db):
     """Socket.IO /hall and the plain feed /ws/display: role × hall -> allowed or the exact
-    refusal, the same for both."""
+    refusal, the same for both but for the kiosk (confined on Socket.IO)."""
     async with Matrix(live, db) as m:
         for actor in ACTORS:
             for target, hall in HALLS.items():
-                want = STREAM[(actor, target)]
-                for transport, outcome in (
-                    ("plain feed", _feed_outcome(live.ws_url, m.tokens[actor], hall)),
-                    ("socket.io", _socketio_outcome(live.url, m.tokens[actor], hall)),
+                for transport, outcome, want in (
+                    (
+                        "plain feed",
+                        _feed_outcome(live.ws_url, m.tokens[actor], hall),
+                        STREAM[(actor, target)],
+                    ),
+                    (
+                        "socket.io",
+                        _socketio_outcome(live.url, m.tokens[actor], hall),
+                        STREAM_SOCKETIO[(actor, target)],
+                    ),
                 ):
                     got = await outcome
                     m.cases += 1

@@ -410,49 +410,49 @@ async def test_cancel_ends_the_ticket_with_a_reason(http, db):
     )
 
 
-async def qts_item(db) -> str:
-    """An item of the qts queue, which windows 15 and 16 serve."""
-    return await item_of_window(db, 15)
+async def tax_item(db) -> str:
+    """An item of the tax queue, which windows 18 and 19 serve (and not window 1)."""
+    return await item_of_window(db, 18)
 
 
 async def test_out_of_order_call_of_a_ticket_transferred_to_another_window_is_refused(http, db):
     kiosk = await kiosk_token(http)
-    clerk15 = await clerk_at_window(db, 15)
-    clerk16 = await clerk_at_window(db, 16)
-    reg = await register(http, kiosk, await qts_item(db))
+    clerk18 = await clerk_at_window(db, 18)
+    clerk19 = await clerk_at_window(db, 19)
+    reg = await register(http, kiosk, await tax_item(db))
     ticket_no = reg["ticket"]["ticket_no"]
-    await command(http, clerk15, 15, "call-next")
-    await command(http, clerk15, 15, "transfer", {"to_window_no": 16, "note": "请到16号"})
-    # window 15 serves the ticket's queue, but the ticket is now window 16's
+    await command(http, clerk18, 18, "call-next")
+    await command(http, clerk18, 18, "transfer", {"to_window_no": 19, "note": "请到19号"})
+    # window 18 serves the ticket's queue, but the ticket is now window 19's
     refused = await command(
-        http, clerk15, 15, "call", {"ticket_no": ticket_no, "reason": "插队"}, expect=409
+        http, clerk18, 18, "call", {"ticket_no": ticket_no, "reason": "插队"}, expect=409
     )
     assert refused["error"]["code"] == "ticket_for_other_window"
-    assert "16 号窗口" in refused["error"]["message"]
+    assert "19 号窗口" in refused["error"]["message"]
     assert (
         await db.fetchval(
             "select status from ticket where ticket_no = $1 and previous_id is not null", ticket_no
         )
         == "waiting"
     )
-    called = await command(http, clerk16, 16, "call", {"ticket_no": ticket_no, "reason": "转办"})
+    called = await command(http, clerk19, 19, "call", {"ticket_no": ticket_no, "reason": "转办"})
     assert called["ticket"]["ticket_no"] == ticket_no
 
 
 async def test_out_of_order_call_of_a_ticket_transferred_to_another_clerk_is_refused(http, db):
     kiosk = await kiosk_token(http)
-    clerk15 = await clerk_at_window(db, 15)
-    clerk16 = await clerk_at_window(db, 16)
-    clerk16_id = await db.fetchval("select id from staff where username = 'clerk016'")
-    reg = await register(http, kiosk, await qts_item(db))
+    clerk18 = await clerk_at_window(db, 18)
+    clerk19 = await clerk_at_window(db, 19)
+    clerk19_id = await db.fetchval("select id from staff where username = 'clerk019'")
+    reg = await register(http, kiosk, await tax_item(db))
     ticket_no = reg["ticket"]["ticket_no"]
-    await command(http, clerk15, 15, "call-next")
-    await command(http, clerk15, 15, "transfer", {"to_clerk_id": clerk16_id})
+    await command(http, clerk18, 18, "call-next")
+    await command(http, clerk18, 18, "transfer", {"to_clerk_id": clerk19_id})
     refused = await command(
-        http, clerk15, 15, "call", {"ticket_no": ticket_no, "reason": "插队"}, expect=409
+        http, clerk18, 18, "call", {"ticket_no": ticket_no, "reason": "插队"}, expect=409
     )
     assert refused["error"]["code"] == "ticket_for_other_clerk" and refused["error"]["message"]
-    called = await command(http, clerk16, 16, "call", {"ticket_no": ticket_no, "reason": "转办"})
+    called = await command(http, clerk19, 19, "call", {"ticket_no": ticket_no, "reason": "转办"})
     assert called["ticket"]["ticket_no"] == ticket_no
 
 
@@ -461,7 +461,7 @@ async def test_out_of_order_call_of_a_ticket_of_a_queue_the_window_does_not_serv
 ):
     kiosk = await kiosk_token(http)
     clerk1 = await clerk_at_window(db, 1)  # amr
-    reg = await register(http, kiosk, await qts_item(db))  # another department's queue
+    reg = await register(http, kiosk, await tax_item(db))  # another department's queue
     refused = await command(
         http,
         clerk1,

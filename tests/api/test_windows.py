@@ -41,7 +41,7 @@ async def window_id(db, no: int, hall: str = "rizhao") -> int:
 
 
 async def test_sign_in_at_a_window_of_own_department(api: Api, db):
-    me = await api.login("clerk005")  # amr; windows 1–14 are amr
+    me = await api.login("clerk005")  # amr; windows 1–17 are amr
     assert await api.ok("clerk005", "POST", f"{W}/5/sign-in") == {"window_no": 5, "seq": [1]}
     w = await api.window("clerk005", 5)
     assert w["clerk"] == {"id": me["id"], "name": me["name"]} and w["status"] == "closed"

@@ -99,9 +99,7 @@ async def test_a_bundle_intake_at_the_amr_window(live, http, db, new_context):
     await expect(done).to_contain_text("多证联办已受理")
     await expect(done.locator(".j-line")).to_have_text(CASE_NO)
     case_no = CASE_NO.search(await done.locator(".j-line").inner_text()).group(0)
-    await expect(done).to_contain_text(
-        "设立登记（一审制） · 市场监督管理局（工商） · 已推送，待认领"
-    )
+    await expect(done).to_contain_text("设立登记（一审制） · 市场监督管理局 · 已推送，待认领")
     await expect(done).to_contain_text("公章刻制备案 · 公安局 · 待前序环节办结后推送")
     await page.keyboard.press("Enter")
     await expect(dialog).to_be_hidden()

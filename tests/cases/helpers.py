@@ -13,7 +13,7 @@ from server.domain.queueing import TZ
 from server.keys import CONTEXT
 from tests.queue_helpers import bearer, clerk_at_window, kiosk_token, register
 
-# amr (市场监管) windows are 1..14; amr-001 企业设立登记 is promised (2 working days, urgent 1);
+# amr (市场监管) windows are 1..17; amr-001 企业设立登记 is promised (2 working days, urgent 1);
 # amr-002 is immediate; amr-012 食品生产许可 needs the leader's sign-off.
 PROMISED = "amr-001"
 IMMEDIATE = "amr-002"

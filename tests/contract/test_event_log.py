@@ -119,6 +119,9 @@ async def a_morning(api: Api, http: ClientSession, db) -> dict[str, list[int]]:
     # the admin's hall-wide commands
     await ok("admin", "notice.set", "PUT", f"{H}/notice", json={"text": "今天下午社保窗口暂停受理"})
     await ok(
+        "admin", "registration.set_open", "PUT", f"{H}/registration-hours", json={"open": True}
+    )
+    await ok(
         "admin",
         "calendar.edit",
         "PUT",

@@ -112,33 +112,83 @@ async def test_departments_include_the_named_ones(demo_db):
     assert {
         "amr",
         "psb",
-        "qts",
         "hrss",
         "tax",
         "housing",
         "planning",
-        "land",
         "health",
         "civil",
         "hpf",
         "realty",
+        "medins",
+        "emergency",
+        "veterans",
     } <= codes
-    names = " ".join(r["name"] for r in rows)
-    for word in (
+    names = {r["name"] for r in rows}
+    # the structure after the 2018 institutional reform
+    assert {
         "市场监督管理局",
         "公安局",
-        "质量技术监督局",
         "人力资源和社会保障局",
         "税务局",
         "住房和城乡建设局",
-        "规划",
-        "国土资源局",
-        "卫生健康",
+        "自然资源和规划局",
+        "卫生健康委员会",
         "民政局",
         "住房公积金管理中心",
-        "不动产登记中心",
-    ):
-        assert word in names, word
+        "医疗保障局",
+        "应急管理局",
+        "退役军人事务局",
+        "生态环境局",
+        "交通运输局",
+        "不动产登记中心（自然资源和规划局）",
+    } <= names
+
+
+# Bureaus merged or abolished by the 2018 institutional reform (and the 2016 五证合一's
+# organisation code): none may appear anywhere in the demo's data.
+ABOLISHED = (
+    "国土资源局",
+    "国土资源",
+    "质量技术监督局",
+    "质监局",
+    "工商行政管理局",
+    "工商局",
+    "国家税务局",
+    "地方税务局",
+    "国税",
+    "地税",
+    "食品药品监督管理局",
+    "食药监",
+    "安全生产监督管理局",
+    "安监局",
+    "卫生和计划生育委员会",
+    "卫计委",
+    "城乡规划局",
+    "环境保护局",
+    "环保局",
+    "农业局",
+    "组织机构代码证",
+)
+
+
+async def test_no_bureau_abolished_in_2018_appears_in_the_demo_data(demo_db):
+    """Every text of the seeded demo: halls, departments, queues, windows, staff, devices,
+    items with their materials and fees, and the workflow definitions."""
+    text = await demo_db["pool"].fetchval("""
+        select concat_ws(' ',
+          (select string_agg(name, ' ') from hall),
+          (select string_agg(name, ' ') from department),
+          (select string_agg(name, ' ') from queue),
+          (select string_agg(display_name || ' ' || zone, ' ') from service_window),
+          (select string_agg(display_name, ' ') from staff),
+          (select string_agg(name, ' ') from device),
+          (select string_agg(name || ' ' || coalesce(category, ''), ' ') from item),
+          (select string_agg(name || ' ' || note, ' ') from item_material),
+          (select string_agg(name || ' ' || basis, ' ') from item_fee),
+          (select string_agg(definition::text, ' ') from workflow_definition))""")
+    assert "市场监督管理局" in text and "自然资源和规划局" in text  # the text is all there
+    assert [name for name in ABOLISHED if name in text] == []
 
 
 async def test_items_materials_and_limits(demo_db):
@@ -167,7 +217,6 @@ async def test_items_materials_and_limits(demo_db):
     for name, dept in [
         ("企业设立登记", "amr"),
         ("刻制印章备案", "psb"),
-        ("组织机构代码证", "qts"),
         ("社会保险登记", "hrss"),
         ("税务登记", "tax"),
         ("建设用地规划许可证", "planning"),

@@ -42,8 +42,8 @@ V5_SCHEMA_MIGRATION = (
     " applied_at timestamptz not null default now())"
 )
 
-WINDOWS = (1, 2, 3, 14, 15, 16, 22, 60)  # amr, amr, amr, amr+general, qts, qts, tax, realty
-QUEUES = ("amr", "amr", "qts", "tax", "realty", "general")
+WINDOWS = (1, 2, 3, 17, 30, 31, 22, 60)  # amr, amr, amr, amr+general, psb, psb, tax, realty
+QUEUES = ("amr", "amr", "psb", "tax", "realty", "general")
 
 
 def test_the_frozen_v5_migrations_are_unchanged():
@@ -237,12 +237,12 @@ class Day:
                         await self.command("select * from hq_start($1, $2, $3)", *args)
                         state[no] = "serving"
                 else:  # serving
-                    if roll < 0.08 and no == 15:
-                        w16 = windows[16][0]
+                    if roll < 0.08 and no == 30:
+                        w31 = windows[31][0]
                         await self.command(
-                            "select * from hq_transfer($1, $2, $3, null, $4, null, true, '请到16号')",
+                            "select * from hq_transfer($1, $2, $3, null, $4, null, true, '请到31号')",
                             *args,
-                            w16,
+                            w31,
                         )
                     elif roll < 0.12:
                         tax = await self.id_of(

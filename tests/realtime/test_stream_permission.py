@@ -1,5 +1,6 @@
 """Both live transports (Socket.IO /hall and the plain feed /ws/display) are authorized by one
-rule, hall.stream: staff and lobby displays may watch the hall's stream, kiosks may not."""
+rule, hall.stream: staff and lobby displays may watch the hall's stream; a kiosk only on
+Socket.IO, confined to the registration hours' changes (the plain feed refuses it)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from server import demo_hall
 from tests.conftest import login
 from tests.realtime.feed import FeedClient
 from tests.realtime.sio import SioClient
-from tests.realtime.test_socketio import _refused
 
 
 async def _device(http: ClientSession, code: str, kind: str) -> str:
@@ -45,13 +45,35 @@ async def _feed_refusal(ws_url: str, token: str) -> tuple[dict, int]:
     return frame, closed.value.rcvd.code
 
 
-async def test_a_kiosk_is_refused_on_both_transports(live, http):
-    kiosk = (await _tokens(http))["kiosk"]
+async def test_a_kiosk_is_refused_the_plain_feed_and_confined_on_socketio(live, http):
+    tokens = await _tokens(http)
+    kiosk = tokens["kiosk"]
     frame, code = await _feed_refusal(live.ws_url, kiosk)
     assert code == p.CLOSE_FORBIDDEN == 4403
     assert frame["type"] == "auth_invalid" and frame["code"] == "wrong_role"
-    error = await _refused(live.url, auth={"token": kiosk})
-    assert error is not None and error["code"] == "wrong_role"
+    # Socket.IO accepts it, whatever rooms it asks for: no hall state, and of the hall's
+    # events only the registration hours' changes
+    client = await SioClient().connect(live.url, auth={"token": kiosk, "rooms": ["queue:amr"]})
+    try:
+        snap, _ = await client.until_live()
+        assert snap["type"] == "snapshot" and snap["data"] is None
+        admin = (await login(http, "admin"))["token"]
+        auth = {"Authorization": f"Bearer {admin}"}
+        resp = await http.put("/api/halls/rizhao/notice", json={"text": "不给取号机"}, headers=auth)
+        assert resp.status == 200, await resp.text()
+        resp = await http.put(
+            "/api/halls/rizhao/registration-hours", json={"open": True}, headers=auth
+        )
+        assert resp.status == 200, await resp.text()
+        (frame,) = await client.events(1, timeout=2.0)
+        assert frame["type"] == "registration.open_set"
+        assert frame["data"]["by"]["role"] == "admin"
+        assert await client.quiet(0.3) == []
+    finally:
+        await client.close()
+    # nor may it read the hall's events back
+    resp = await http.get("/api/halls/rizhao/events", headers={"Authorization": f"Bearer {kiosk}"})
+    assert resp.status == 403
 
 
 @pytest.mark.parametrize("who", ["display", "clerk"])

@@ -18,7 +18,7 @@ from tests.cases.helpers import at
 from tests.queue_helpers import bearer, clerk_at_window
 
 APPLICANT = {"name": "日照新材料有限公司", "phone": "13800138001"}
-# amr windows are 1..14, tax 18..29, psb 30..41, hrss 42..53
+# amr windows are 1..17, tax 18..29, psb 30..41, hrss 42..53
 WINDOW_OF = {"licence": 1, "code": 2, "seal": 30, "social": 42, "tax": 18}
 
 
