@@ -723,6 +723,7 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
         admin_answers("400:unreadable_file"),
         command="admin.import",
         body=lambda ids, hall: {"format": "xlsx", "content": "bm90IGEgc3ByZWFkc2hlZXQ="},
+    ),
     ("PUT", HALL + "/registration-hours"): RouteCase(
         HALL_ADMIN, command="registration.set_open", body=lambda ids, hall: {"open": True}
     ),
