@@ -1,20 +1,25 @@
-// 大厅管理 (hall admin): tabs for the live windows (the lobby's notice line, every window's
-// state grouped by department with open / pause / close, a forced sign-out, adding and
-// configuring windows; each queue's waiting count), staff, devices, the item catalogue, the
-// hall's settings, and the spreadsheets. The windows table reads the hall's Socket.IO stream
+// 大厅管理 (hall admin): tabs for the live windows (the lobby's notice line with its templates,
+// every window's state grouped by department with open / pause / close, a forced sign-out,
+// adding and configuring windows; each queue's waiting count), staff, devices, the item
+// catalogue, the hall calendar, the leaders' duty roster, the hall's settings, and the
+// spreadsheets. The windows table reads the hall's Socket.IO stream
 // (the same state model as the lobby display): a window the admin adds or re-configures
 // appears from its `window.configured` event, on every admin screen, without a reload.
 import { $, api, fill, formatWaitShort, h, hallOf, logOut, pageActor, toast, toLogin, WINDOW_STATUS_LABEL } from "../shared/api.js";
 import { HallState } from "../shared/hallstate.js";
 import { currentTicketPhrase } from "../shared/ticket-state.js";
 import { connectTerminal } from "../shared/live.js";
-import { base, ctx, loadStructure, queueNames } from "./context.js";
-import { groupSummary, groupWindows, hashOfTab, tabAfterKey, tabFromHash, TABS } from "./model.js";
+import { base, ctx, loadSettings, loadStructure, queueNames, saveSettings } from "./context.js";
+import {
+  groupSummary, groupWindows, hashOfTab, tabAfterKey, tabFromHash, TABS, TEMPLATES_MAX, templateLabel,
+} from "./model.js";
 import { confirmAction, failed } from "./ui.js";
 import { editWindow } from "./windows-edit.js";
 import * as staffTab from "./staff.js";
 import * as devicesTab from "./devices.js";
 import * as itemsTab from "./items.js";
+import * as calendarTab from "./calendar.js";
+import * as dutyTab from "./duty.js";
 import * as settingsTab from "./settings.js";
 import * as sheetsTab from "./sheets.js";
 
@@ -26,7 +31,16 @@ const priorityOnly = new Set();   // window numbers of 爱心窗口 (priority_on
 let renderPending = false;
 let collapsed = new Set(JSON.parse(localStorage.getItem(COLLAPSED_KEY) || "[]"));
 
-const PANELS = { staff: staffTab, devices: devicesTab, items: itemsTab, settings: settingsTab, sheets: sheetsTab };
+const PANELS = {
+  staff: staffTab, devices: devicesTab, items: itemsTab, calendar: calendarTab, duty: dutyTab,
+  settings: settingsTab, sheets: sheetsTab,
+};
+// live events a tab redraws from (the windows tab reads every event through HallState)
+const TAB_EVENTS = {
+  "calendar.day_set": [calendarTab, dutyTab],
+  "calendar.year_loaded": [calendarTab, dutyTab],
+  "duty.set": [dutyTab],
+};
 
 // ------------------------------------------------------------------ tabs
 function showTab(name, { focus = false } = {}) {
@@ -39,7 +53,10 @@ function showTab(name, { focus = false } = {}) {
   }
   if (focus) $(`#tab-${name}`).focus();
   if (PANELS[name]) PANELS[name].show($(`#panel-${name}`));
-  else render();
+  else {
+    render();
+    loadTemplates();
+  }
   const title = $(`#tab-${name}`).textContent;
   document.title = `大厅管理 · ${title} · ${ctx.hall ? ctx.hall.name : ""}`;
 }
@@ -251,6 +268,43 @@ async function publishNotice(text) {
   } catch (err) { failed(err); } finally { button.disabled = false; }
 }
 
+// the templates kept on 设置, offered on the notice card: one click fills the text box, the
+// admin reads it and publishes with the button as before
+async function loadTemplates() {
+  try {
+    await loadSettings();
+  } catch (err) { failed(err); return; }
+  drawTemplates();
+}
+
+function drawTemplates() {
+  const list = (ctx.settings && ctx.settings.notice_templates) || [];
+  fill($("#notice-templates"), h("span", { class: "a-templates-label" }, "常用模板："),
+    list.length ? list.map((t, i) => h("button", {
+      class: "btn a-small a-template-pick", type: "button", title: t, dataset: { template: i },
+      "aria-label": `填入模板：${t}`,
+      onclick: () => {
+        $("#notice-text").value = t;
+        countNotice();
+        $("#notice-text").focus();
+      },
+    }, templateLabel(t))) : h("span", { class: "none" }, "暂无，可在", h("a", { href: "#/settings" }, "设置"), "中添加，或把写好的公告“存为模板”"));
+}
+
+async function keepAsTemplate() {
+  const text = $("#notice-text").value.trim();
+  if (!text) { toast("请先填写公告内容", "error"); return; }
+  try {
+    const { notice_templates: list } = await loadSettings();
+    if (list.includes(text)) { toast("这条公告已在模板中", "info"); return; }
+    if (list.length >= TEMPLATES_MAX) { toast(`模板已满 ${TEMPLATES_MAX} 条，请先在“设置”中删除不用的模板`, "error"); return; }
+    await saveSettings({ notice_templates: [...list, text] });
+    toast("已存为公告模板", "ok");
+  } catch (err) { failed(err); }
+  drawTemplates();
+}
+
+$("#notice-keep").addEventListener("click", keepAsTemplate);
 $("#notice-text").addEventListener("input", countNotice);
 $("#notice-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
@@ -287,7 +341,7 @@ async function start() {
   $("#who").textContent = actor.name;
   $("#hall-name").textContent = own.name;
   try {
-    await Promise.all([loadStructure(), loadPriorityRules()]);
+    await Promise.all([loadStructure(), loadPriorityRules(), calendarTab.refreshCoverage()]);
   } catch (err) {
     if (err.status === 401) return toLogin();
     fill($("#loading"), h("div", { class: "alert" }, err.message));
@@ -316,6 +370,7 @@ async function start() {
         if (d.priority_rule === "priority_only") priorityOnly.add(d.window_no);
         else priorityOnly.delete(d.window_no);
       }
+      for (const tab of TAB_EVENTS[ev.type] || []) tab.onEvent(ev);
       if (hall.applyEvent(ev)) render();
     },
     onStatus: (s, message) => {

@@ -1,5 +1,6 @@
-// What every tab of the admin screen shares: the hall, the signed-in admin, and the hall's
-// departments and queues (read on load and again after the admin changes them).
+// What every tab of the admin screen shares: the hall, the signed-in admin, the hall's
+// departments and queues (read on load and again after the admin changes them), the hall's day,
+// and its settings (the notice card offers their templates).
 import { api } from "../shared/api.js";
 
 export const ctx = {
@@ -7,6 +8,8 @@ export const ctx = {
   actor: null,
   departments: [],     // [{code, name, windows, items}]
   queues: [],          // [{code, name, prefix, department_code, service_norm_minutes}]
+  today: "",           // the hall's day by the server's clock (YYYY-MM-DD), never the browser's
+  settings: null,      // GET /settings
 };
 
 export const base = () => `/api/halls/${encodeURIComponent(ctx.hall.code)}`;
@@ -25,3 +28,18 @@ export const departmentOptions = (blank) => [
 ];
 
 export const queueNames = () => new Map(ctx.queues.map((q) => [q.code, `${q.prefix} ${q.name}`]));
+
+export async function loadSettings() {
+  ctx.settings = await api(`${base()}/settings`);
+  return ctx.settings;
+}
+
+/** PUT /settings replaces the whole settings: `change` goes over them as the server holds them
+ * now (read again first), so one part saved does not undo another saved meanwhile. */
+export async function saveSettings(change) {
+  const { is_demo: _demo, ...current } = await loadSettings();
+  const res = await api(`${base()}/settings`, { method: "PUT", body: { ...current, ...change } });
+  const { changes, ...saved } = res;
+  ctx.settings = { ...ctx.settings, ...saved };
+  return res;
+}

@@ -2,7 +2,7 @@
 // department, the editors' models (a window's queues in serving order, an item's materials and
 // fees), the shapes the API takes, and a file as base64 for an import.
 
-export const TABS = Object.freeze(["windows", "staff", "devices", "items", "settings", "sheets"]);
+export const TABS = Object.freeze(["windows", "staff", "devices", "items", "calendar", "duty", "settings", "sheets"]);
 
 /** The tab a URL hash names ("#/staff"; "#staff" too), else the first. (The slash keeps the
  * browser from scrolling to an element of the same id, such as the table #windows.) */
@@ -327,7 +327,8 @@ export function staffChangeEffect(before, after) {
 
 // ------------------------------------------------------------------ settings
 
-/** ["09:00","12:00"] periods as typed -> the API's, or {error}. */
+/** ["09:00","12:00"] periods as typed -> the opening hours and rules of PUT /settings, or
+ * {error}. (The PUT replaces every setting: context.js saveSettings adds the templates.) */
 export function settingsPayload(s) {
   const periods = s.work_periods.filter(([a, b]) => a || b);
   if (!periods.length) return { error: { field: "work_periods", message: "至少需要一个工作时段" } };
@@ -343,6 +344,44 @@ export function settingsPayload(s) {
     body[k] = v;
   }
   return { body };
+}
+
+// ------------------------------------------------------------------ notice-line templates
+
+export const TEMPLATES_MAX = 20;
+export const TEMPLATE_MAX_CHARS = 500;
+
+/** A template added at the end (blank: a row to type into), unless the list is full. */
+export function addTemplate(list, text = "") {
+  return list.length >= TEMPLATES_MAX ? [...list] : [...list, text];
+}
+
+/** A template's text replaced. */
+export function setTemplate(list, index, text) {
+  return list.map((t, i) => (i === index ? text : t));
+}
+
+/** The list as PUT /settings takes it (trimmed, blank rows dropped, the same text once), or
+ * {error: {field, message}} naming the row. */
+export function templatesPayload(list) {
+  const out = [];
+  for (const [i, raw] of list.entries()) {
+    const t = String(raw ?? "").trim();
+    if (!t) continue;
+    if (t.length > TEMPLATE_MAX_CHARS) {
+      return { error: { field: `notice_templates.${i}`, message: `第 ${i + 1} 条超过 ${TEMPLATE_MAX_CHARS} 字（现 ${t.length} 字）` } };
+    }
+    if (out.includes(t)) return { error: { field: `notice_templates.${i}`, message: `第 ${i + 1} 条与前面的模板相同` } };
+    out.push(t);
+  }
+  if (out.length > TEMPLATES_MAX) return { error: { field: "notice_templates", message: `公告模板最多 ${TEMPLATES_MAX} 条` } };
+  return { templates: out };
+}
+
+/** A template as a button's label: its first line, cut at `max` characters. */
+export function templateLabel(text, max = 24) {
+  const line = String(text || "").split("\n")[0].trim();
+  return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
 // ------------------------------------------------------------------ spreadsheets

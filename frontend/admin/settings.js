@@ -1,14 +1,20 @@
 // 设置: the hall's opening hours (working periods, the time unserved tickets close), the queue's
-// rules (recalls, parking), the limits of sign-off, supplement notices and rectification; and
-// the hall's departments and queues, added or renamed.
+// rules (recalls, parking), the limits of sign-off, supplement notices and rectification; the
+// notice line's templates (offered on the 窗口 tab's notice card); and the hall's departments
+// and queues, added or renamed.
 import { $, api, fill, h, toast } from "../shared/api.js";
-import { base, ctx, departmentOptions, loadStructure } from "./context.js";
-import { settingsPayload } from "./model.js";
+import { base, ctx, departmentOptions, loadSettings, loadStructure, saveSettings } from "./context.js";
+import {
+  addTemplate, moveItem, removeAt, setTemplate, settingsPayload, TEMPLATE_MAX_CHARS, TEMPLATES_MAX,
+  templatesPayload,
+} from "./model.js";
 import { clearErrors, confirmAction, failed, field, formDialog, input, select, showError, values } from "./ui.js";
 
 let panel = null;
 let settings = null;
 let periods = [];
+let templates = [];
+let templatesDirty = false;   // unsaved template edits survive saving the opening hours
 
 const NUMBERS = [
   ["no_show_recalls", "过号前重呼次数", "呼叫无人应答时，再呼叫几次后记为过号", 0, 10],
@@ -38,8 +44,18 @@ function build(el) {
     h("div", { class: "a-form-foot" },
       h("div", { class: "alert a-form-error", role: "alert", hidden: true }),
       h("button", { class: "btn primary", type: "submit", id: "settings-save" }, "保存设置")));
+  const templatesForm = h("form", { class: "a-form", id: "templates-form", novalidate: true, onsubmit: saveTemplates },
+    h("ol", { class: "a-template-list", id: "templates", "data-field": "notice_templates" }),
+    h("div", { class: "a-form-foot" },
+      h("div", { class: "alert a-form-error", role: "alert", hidden: true }),
+      h("button", { class: "btn", type: "button", id: "template-add", onclick: () => editTemplates(addTemplate(templates), true) }, "添加模板"),
+      h("button", { class: "btn primary", type: "submit", id: "templates-save" }, "保存模板")));
   fill(el,
     h("section", { class: "card a-section" }, h("h2", {}, "开放时间与办理规则"), form),
+    h("section", { class: "card a-section", id: "templates-card" },
+      h("h2", {}, "大厅滚动公告模板", h("small", {}, `最多 ${TEMPLATES_MAX} 条，每条最多 ${TEMPLATE_MAX_CHARS} 字`)),
+      h("p", { class: "a-hint" }, "常用的公告（如 午间延时服务、系统维护暂停办理）存为模板后，在“窗口”页的大厅滚动公告中点一下即可填入，再按“发布公告”发布。"),
+      templatesForm),
     h("div", { class: "a-two" },
       h("section", { class: "card a-section" },
         h("div", { class: "a-toolbar" }, h("h2", {}, "部门"),
@@ -55,9 +71,10 @@ function build(el) {
 
 async function reload() {
   try {
-    const [s] = await Promise.all([api(`${base()}/settings`), loadStructure()]);
+    const [s] = await Promise.all([loadSettings(), loadStructure()]);
     settings = s;
     periods = s.work_periods.map((p) => [...p]);
+    if (!templatesDirty) editTemplates([...s.notice_templates], false);
     const form = $("#settings-form");
     clearErrors(form);
     form.elements.closes_at.value = s.closes_at;
@@ -90,7 +107,7 @@ async function save(ev) {
   const button = $("#settings-save");
   button.disabled = true;
   try {
-    const res = await api(`${base()}/settings`, { method: "PUT", body });
+    const res = await saveSettings(body);
     const n = Object.keys(res.changes || {}).length;
     toast(n ? `设置已保存（${n} 项修改）` : "设置没有变化", "ok");
     await reload();
@@ -99,6 +116,49 @@ async function save(ev) {
     else showError(form, err.field, err.message);
   } finally { button.disabled = false; }
 }
+
+// ------------------------------------------------------------------ notice-line templates
+
+function editTemplates(list, dirty) {
+  templates = list;
+  templatesDirty = dirty;
+  const last = templates.length - 1;
+  const row = (t, i) => h("li", { class: "a-template", dataset: { template: i } },
+    h("textarea", {
+      class: "input", name: `notice_templates.${i}`, rows: 2, maxlength: TEMPLATE_MAX_CHARS,
+      "aria-label": `模板 ${i + 1}`, placeholder: "公告内容",
+      oninput: (ev) => { templates = setTemplate(templates, i, ev.target.value); templatesDirty = true; },
+    }, t),
+    h("div", { class: "a-order-acts" },
+      h("button", { class: "btn a-small", type: "button", disabled: i === 0, "aria-label": `模板 ${i + 1} 上移`, onclick: () => editTemplates(moveItem(templates, i, -1), true) }, "上移"),
+      h("button", { class: "btn a-small", type: "button", disabled: i === last, "aria-label": `模板 ${i + 1} 下移`, onclick: () => editTemplates(moveItem(templates, i, 1), true) }, "下移"),
+      h("button", { class: "btn a-small", type: "button", "aria-label": `删除模板 ${i + 1}`, onclick: () => editTemplates(removeAt(templates, i), true) }, "删除")));
+  fill($("#templates"), templates.length ? templates.map(row) : h("li", { class: "none a-template-none" }, "还没有模板"));
+  $("#template-add").disabled = templates.length >= TEMPLATES_MAX;
+  const fresh = $("#templates").querySelector(`textarea[name="notice_templates.${last}"]`);
+  if (dirty && fresh && !fresh.value) fresh.focus();
+}
+
+async function saveTemplates(ev) {
+  ev.preventDefault();
+  const form = $("#templates-form");
+  clearErrors(form);
+  const { templates: list, error } = templatesPayload(templates);
+  if (error) { showError(form, error.field, error.message); return; }
+  const button = $("#templates-save");
+  button.disabled = true;
+  try {
+    const res = await saveSettings({ notice_templates: list });
+    templatesDirty = false;
+    editTemplates([...res.notice_templates], false);
+    toast(res.changes && res.changes.notice_templates ? `公告模板已保存（${list.length} 条）` : "公告模板没有变化", "ok");
+  } catch (err) {
+    if (err.status === 401) failed(err);
+    else showError(form, err.field, err.message);
+  } finally { button.disabled = false; }
+}
+
+// ------------------------------------------------------------------ departments and queues
 
 function drawStructure() {
   const deptName = new Map(ctx.departments.map((d) => [d.code, d.name]));
