@@ -118,7 +118,7 @@ order by d.code, s.username
 """
 DELETE_DUTY_OF_DAY = "delete from leader_duty where hall_id = $1 and duty_date = $2"
 LEADERS_BY_ID = """
-select id, department_id, role, hall_id from staff where id = any($1::int[])
+select id, department_id, role, hall_id, active from staff where id = any($1::int[])
 """
 INSERT_DUTY = """
 insert into leader_duty (hall_id, duty_date, staff_id, department_id) values ($1, $2, $3, $4)

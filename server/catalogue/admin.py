@@ -264,7 +264,9 @@ class SettingsBody(BaseModel):
     supplement_notice_days: int = Field(ge=1, le=30)
     supplement_warn_days: int = Field(ge=0, le=30)
     rectification_days: int = Field(ge=1, le=60)
-    notice_templates: list[str] = Field(default_factory=list, max_length=20)
+    notice_templates: list[str] | None = Field(
+        None, max_length=20, description="the notice lines at hand; left out: kept as they are"
+    )
 
 
 IMPORT_MAX_BYTES = 4 * 1024 * 1024
@@ -404,8 +406,9 @@ async def get_settings(call: Call, p: HallParams, body: None) -> Any:
 
 
 async def set_settings(call: Call, p: HallParams, body: SettingsBody) -> Reply:
+    fields = body.model_dump(exclude={"notice_templates"})
     data, events = await hall_settings.write(
-        call, p.hall, hall_settings.HallSettings(**body.model_dump())
+        call, p.hall, hall_settings.HallSettings(**fields), body.notice_templates
     )
     return Reply(data, events=events)
 

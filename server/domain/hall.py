@@ -113,7 +113,8 @@ async def set_duty(
         rows = {r["id"]: r for r in await tx.conn.fetch(q.LEADERS_BY_ID, staff_ids)}
         for sid in staff_ids:
             r = rows.get(sid)
-            if r is None or r["role"] != "leader" or r["hall_id"] != hall.id:
+            # a disabled leader cannot sign off, so cannot be the one on duty either
+            if r is None or r["role"] != "leader" or r["hall_id"] != hall.id or not r["active"]:
                 raise Invalid(
                     f"人员 {sid} 不是本中心的带班领导", code="not_a_leader", field="staff_ids"
                 )

@@ -9,7 +9,7 @@ the same transaction, as a calendar change does."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -103,14 +103,16 @@ async def read(call: Call, hall_code: str) -> dict[str, Any]:
 
 
 async def write(
-    call: Call, hall_code: str, new: HallSettings
+    call: Call, hall_code: str, new: HallSettings, templates: list[str] | None
 ) -> tuple[dict[str, Any], list[EventRecord]]:
-    new = new.checked()
     async with call.command() as tx:
         hall: HallRef = await get_hall(tx.conn, hall_code)
         tx.detail["hall"] = hall.code
         call.check(hall.target())
         old = settings_of(await tx.conn.fetchrow(q.HALL_SETTINGS, hall.id))
+        if templates is None:  # a client that does not know them keeps them
+            templates = old.notice_templates
+        new = replace(new, notice_templates=templates).checked()
         changed = {k: v for k, v in asdict(new).items() if asdict(old)[k] != v}
         tx.detail["changes"] = changed
         await tx.conn.execute(

@@ -436,6 +436,10 @@ async def test_settings_are_checked_and_saved(live, http):
         json={**again, "notice_templates": ["今日系统维护，暂停办理不动产业务", " "]},
     )
     assert body["notice_templates"] == ["今日系统维护，暂停办理不动产业务"]
+    # a client that leaves them out (an older script) keeps them
+    again.pop("notice_templates")
+    body = await api.ok("admin", "PUT", f"{H}/settings", json={**again, "park_minutes": 50})
+    assert body["notice_templates"] == ["今日系统维护，暂停办理不动产业务"]
 
 
 async def test_a_county_admin_cannot_touch_the_city(live):

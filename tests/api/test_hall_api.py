@@ -385,6 +385,17 @@ async def test_duty_roster_get_and_put(api: Api, db):
             json={"staff_ids": [ids["leader.amr"], sid]},
         )
     assert (await api.ok("admin", "GET", H + "/duty", params={"date": "2026-12-01"})) == got
+    # nor a leader the admin has disabled: they cannot sign off
+    await db.execute("update staff set active = false where id = $1", ids["leader.realty"])
+    await api.error(
+        "admin",
+        "PUT",
+        H + "/duty/2026-12-02",
+        400,
+        "not_a_leader",
+        "staff_ids",
+        json={"staff_ids": [ids["leader.realty"]]},
+    )
 
     # an empty list clears the day
     assert (await api.ok("admin", "PUT", H + "/duty/2026-12-01", json={"staff_ids": []}))[
