@@ -51,6 +51,9 @@ class Settings:
     # The base URL citizens reach the hall at (QR codes on notices, SMS links); never the
     # server's loopback address: unset, it is derived from this machine's LAN address.
     public_url: str = ""
+    # /metrics asks for this bearer token when set (Prometheus sends it); unset, it is open to
+    # whoever reaches the listening address, as /healthz is
+    metrics_token: str = ""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -97,6 +100,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         public_url=(e.get("HALLOPS_PUBLIC_URL") or "").rstrip("/"),
         command_timeout=_float(e, "HALLOPS_COMMAND_TIMEOUT", 1.5),
         query_timeout=_float(e, "HALLOPS_QUERY_TIMEOUT", 20.0),
+        metrics_token=e.get("HALLOPS_METRICS_TOKEN") or "",
     )
 
 

@@ -106,8 +106,10 @@ class ServerProcess:
         redis_url: str | None = None,
         port: int | None = None,
         extra_env: dict[str, str] | None = None,
+        workers: int = 1,
     ):
         self.dsn = dsn
+        self.workers = workers  # serve --workers N: a supervisor and N worker processes
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self.url = f"http://{self.host}:{self.port}"
@@ -145,6 +147,7 @@ class ServerProcess:
                 self.host,
                 "--port",
                 str(self.port),
+                *(("--workers", str(self.workers)) if self.workers > 1 else ()),
             ],
             cwd=ROOT,
             env=self.env,

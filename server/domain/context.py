@@ -42,3 +42,6 @@ class Context:
     public_url: str = ""
     # per-client guesses at /track query codes
     track_limit: Limiter | None = None
+    # /metrics: the exposition (text, content type), and the bearer token it asks for ("": none)
+    metrics: Callable[[], Awaitable[tuple[bytes, str]]] | None = None
+    metrics_token: str = ""
