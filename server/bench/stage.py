@@ -269,8 +269,10 @@ CLONE_HALL = [
        left join queue oq on oq.id = i.queue_id
        left join queue nq on nq.hall_id = $2 and nq.code = oq.code
        where i.hall_id = $1 order by i.id""",
-    """insert into device (hall_id, code, kind, name, secret_hash)
-       select $2, $3 || '.' || d.code, d.kind, d.name, d.secret_hash from device d
+    """insert into device (hall_id, code, kind, name, secret_hash, window_id)
+       select $2, $3 || '.' || d.code, d.kind, d.name, d.secret_hash, nw.id from device d
+       left join service_window ow on ow.id = d.window_id
+       left join service_window nw on nw.hall_id = $2 and nw.window_no = ow.window_no
        where d.hall_id = $1 order by d.id""",
 ]
 
@@ -429,9 +431,17 @@ async def open_windows(http: aiohttp.ClientSession, base: str, hall: HallInfo) -
                         f"sign-in {hall.code}/{w.no}: {resp.status} {await resp.text()}"
                     )
                     return
-            async with http.post(path + "/status", json={"status": "open"}, headers=h) as resp:
-                if resp.status != 200:
-                    problems.append(f"open {hall.code}/{w.no}: {resp.status} {await resp.text()}")
+            # With the Redis bus the server's session cache learns of the sign-in through the
+            # bus a moment after it answered: a refusal not_signed_in is asked again.
+            for attempt in range(10):
+                async with http.post(path + "/status", json={"status": "open"}, headers=h) as resp:
+                    text = await resp.text()
+                    if resp.status == 200:
+                        return
+                    if resp.status != 403 or "not_signed_in" not in text or attempt == 9:
+                        problems.append(f"open {hall.code}/{w.no}: {resp.status} {text}")
+                        return
+                await asyncio.sleep(0.05)
 
     await asyncio.gather(*(one(w) for w in hall.windows))
     return problems

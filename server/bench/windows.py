@@ -239,6 +239,22 @@ class WindowWorker(BaseHandler):
             "sample": self.sample,
         }
 
+    async def op_idle(self) -> int:
+        """Brings every window back to idle (its ticket started and finished), so that the next
+        run's first commands are not refused for the state this one left; not measured."""
+        self._stop = False
+        sem = asyncio.Semaphore(16)
+
+        async def settle(w: Window) -> None:
+            async with sem:
+                for _ in range(3):
+                    if w.state == "idle":
+                        return
+                    await self._command(w)
+
+        await asyncio.gather(*(settle(w) for w in self.windows))
+        return sum(1 for w in self.windows if w.state != "idle")
+
     async def op_close(self) -> None:
         for w in self.windows:
             if w.conn is not None:
