@@ -126,6 +126,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="commands/s of each hall, open loop (default 10: a city hall's morning peak)",
     )
     province.add_argument(
+        "--ramp",
+        default="",
+        help="after the hall rate, these multiples of it in turn (e.g. 1.5,2,3) until one misses "
+        "a target: the most the deployment does",
+    )
+    province.add_argument(
         "--no-baseline",
         action="store_true",
         help="measure only N workers, not one worker first",
@@ -253,6 +259,7 @@ def main(args: argparse.Namespace) -> int:
                 duration=args.duration if args.duration is not None else 30.0,
                 workers=args.workers,
                 baseline=not args.no_baseline,
+                ramp=tuple(float(x) for x in args.ramp.split(",") if x.strip()),
                 database_url=args.database_url or os.environ.get("DATABASE_URL") or None,
                 redis_url=args.bench_redis or os.environ.get("REDIS_URL") or None,
                 sio_share=args.sio_share if args.sio_share is not None else 0.0,

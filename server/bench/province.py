@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import resource
 import sys
 import time
@@ -42,6 +43,19 @@ from server.bench.runner import CpuMeter, _ExitStack, machine_facts, run_and_rep
 from server.bench.windows import WindowWorker, percentile
 
 TARGETS = {"lost": 0, "every_display_p99_ms": 100.0}
+RAMP_KEYS = (
+    "commands_per_s",
+    "offered_per_s",
+    "http_p99_ms",
+    "every_display_p50_ms",
+    "every_display_p99_ms",
+    "lost",
+    "server_cpu_pct",
+    "pg_cpu_pct",
+    "generator_cpu_pct",
+    "other_cpu_pct",
+    "machine_busy_pct",
+)
 DISPLAYS_PER_PROCESS = 2500  # client processes: one per this many displays, at least 2
 
 
@@ -61,6 +75,9 @@ class ProvinceOptions:
     display_procs: int = 0  # 0: one per DISPLAYS_PER_PROCESS, at least 2
     command_procs: int = 0  # 0: one per 8 halls, at most 2
     connect_concurrency: int = 25  # connection attempts in flight per client process
+    # after the hall rate, these multiples of it in turn, until one misses a target: the most
+    # the deployment does (each step `duration` seconds)
+    ramp: tuple[float, ...] = ()
     quiet: bool = False
     keep_server_log: bool = False
 
@@ -280,10 +297,10 @@ class Province:
         await asyncio.gather(*(d.call("close") for d in self.displays), return_exceptions=True)
         await asyncio.gather(*(w.call("close") for w in self.windows), return_exceptions=True)
 
-    async def _top_up(self, server: stage.ServerProcess) -> None:
+    async def _top_up(self, server: stage.ServerProcess, rate: float | None = None) -> None:
         o = self.o
         # a window calls at most every third command; twice that, and some to spare
-        per_window = math.ceil(o.duration * o.hall_rate / o.windows / 3 * 2) + 1
+        per_window = math.ceil(o.duration * (rate or o.hall_rate) / o.windows / 3 * 2) + 1
         got = stage.Registered()
         for h in self.halls:
             got.add(await stage.top_up(self.conn, self.http, server.url, h, per_window))
@@ -313,7 +330,13 @@ class Province:
         assert server.pid is not None
         meter = ProvinceMeter(server.pid, self.dbname)
         await self._top_up(server)
-        out: dict[str, Any] = {"workers": workers}
+        out: dict[str, Any] = {"workers": workers, "busy_before_pct": await machine_busy(2.0)}
+        if out["busy_before_pct"] > 20:
+            self.note(
+                f"{workers} worker(s): the machine was {out['busy_before_pct']:.0f} % busy (of "
+                f"{100 * (os.cpu_count() or 1)} %) before the run, with nothing of the bench "
+                "running: its figures are a shared machine's"
+            )
         out.update(await self._connect(server))
         out["metrics"] = await self._live_clients(server)
         if out["metrics"]["live_clients"] != o.displays:
@@ -322,12 +345,39 @@ class Province:
                 f"clients, {o.displays} displays are connected"
             )
         out["displays_per_worker"] = displays_per_worker(meter, server.port)
-        name = f"{o.halls} halls x {o.hall_rate:g} cmd/s, {workers} worker(s)"
+        # the display processes count cumulatively: each phase reports its difference
+        health = await asyncio.gather(*(d.call("end") for d in self.displays))
+        self._totals = {
+            "lost": sum(r["lost"] for r in health),
+            "duplicated": sum(r["dup"] for r in health),
+            "protocol_mismatch": sum(r["mismatch"] for r in health),
+            "reconnects": sum(r["reconnects"] for r in health),
+        }
+        out.update(await self._phase(server, meter, o.hall_rate, workers))
+        # the most each hall can do: higher rates until one misses a target
+        out["ramp"] = {}
+        for mult in o.ramp:
+            rate = o.hall_rate * mult
+            await self._top_up(server, rate)
+            step = await self._phase(server, meter, rate, workers)
+            out["ramp"][f"{rate:g}"] = {k: step[k] for k in RAMP_KEYS}
+            if not meets(step):
+                break
+        return out
+
+    async def _phase(
+        self, server: stage.ServerProcess, meter: ProvinceMeter, rate: float, workers: int
+    ) -> dict[str, Any]:
+        """`duration` seconds of every hall at `rate` commands/s, every arrival timed, then every
+        display waited for until it reached its hall's head."""
+        o = self.o
+        name = f"{o.halls} halls x {rate:g} cmd/s, {workers} worker(s)"
         gen0 = await self._generator_cpu()
+        gen0_each = self._gen_each
         m0 = meter.mark()
         await asyncio.gather(*(d.call("begin", record=True) for d in self.displays))
         t_begin = await asyncio.gather(
-            *(w.call("begin", mode="rate", rate=o.hall_rate, per_hall=True) for w in self.windows)
+            *(w.call("begin", mode="rate", rate=rate, per_hall=True) for w in self.windows)
         )
         await self._tick(name, o.duration, meter)
         wres = await asyncio.gather(*(w.call("end") for w in self.windows))
@@ -339,38 +389,42 @@ class Province:
         for r in wres:
             for k, v in r["errors"].items():
                 errors[k] = errors.get(k, 0) + v
-        out.update(
-            {
-                "seconds": round(wall, 2),
-                "commands": ok,
-                "commands_per_s": round(ok / wall, 1),
-                "offered_per_s": o.hall_rate * len(self.halls),
-                "missed_ticks": sum(r["missed_ticks"] for r in wres),
-                "errors": errors,
-                "http_p50_ms": _ms(max(r["http_p50"] for r in wres)),
-                "http_p99_ms": _ms(max(r["http_p99"] for r in wres)),
-                **ProvinceMeter.between(m0, m1, gen1 - gen0),
-            }
-        )
+        out: dict[str, Any] = {
+            "hall_rate": rate,
+            "seconds": round(wall, 2),
+            "commands": ok,
+            "commands_per_s": round(ok / wall, 1),
+            "offered_per_s": rate * len(self.halls),
+            "missed_ticks": sum(r["missed_ticks"] for r in wres),
+            "errors": errors,
+            "http_p50_ms": _ms(max(r["http_p50"] for r in wres)),
+            "http_p99_ms": _ms(max(r["http_p99"] for r in wres)),
+            **ProvinceMeter.between(m0, m1, gen1 - gen0),
+        }
         out["generator_cpu_pct_by_process"] = {
             w.name: round(100 * (w.cpu - c) / (m1["t"] - m0["t"]), 1)
-            for w, c in zip(self.windows + self.displays, self._gen0_each)
+            for w, c in zip(self.windows + self.displays, gen0_each)
         }
         self.progress("waiting for every display to reach its hall's head ...")
         heads = await self._heads(server)
         waited = await asyncio.gather(
             *(d.call("wait_heads", heads=heads, timeout=60) for d in self.displays)
         )
+        # the display workers' counters are cumulative: this phase's are the difference
+        totals = {
+            "lost": sum(r["lost"] + r["behind"] for r in waited),
+            "duplicated": sum(r["dup"] + r["ahead"] for r in waited),
+            "protocol_mismatch": sum(r["mismatch"] for r in waited),
+            "reconnects": sum(r["reconnects"] for r in waited),
+        }
+        out.update({k: v - self._totals[k] for k, v in totals.items()})
+        self._totals = totals
         out["settle_s"] = round(max(r["waited"] for r in waited), 2)
-        out["lost"] = sum(r["lost"] + r["behind"] for r in waited)
-        out["duplicated"] = sum(r["dup"] + r["ahead"] for r in waited)
-        out["protocol_mismatch"] = sum(r["mismatch"] for r in waited)
-        out["reconnects"] = sum(r["reconnects"] for r in waited)
         out["closed"] = sum(r["closed"] for r in waited)
         sends: dict[int, dict[int, float]] = {}
         for r in wres:
-            for hall_id, s in r["sends"].items():
-                sends.setdefault(int(hall_id), {}).update(s)
+            for hall_id, sent in r["sends"].items():
+                sends.setdefault(int(hall_id), {}).update(sent)
         out.update(await self._latency(sends))
         await asyncio.gather(*(d.call("end") for d in self.displays))
         left = await asyncio.gather(*(w.call("idle") for w in self.windows))
@@ -381,8 +435,8 @@ class Province:
 
     async def _generator_cpu(self) -> float:
         await asyncio.gather(*(w.call("ping") for w in self.windows + self.displays))
-        self._gen0_each = [w.cpu for w in self.windows + self.displays]
-        return sum(self._gen0_each)
+        self._gen_each = [w.cpu for w in self.windows + self.displays]
+        return sum(self._gen_each)
 
     async def _tick(self, name: str, seconds: float, meter: ProvinceMeter) -> None:
         t0 = time.monotonic()
@@ -438,6 +492,32 @@ class Province:
             f"ms, lost {r['lost']}, CPU server {r['server_cpu_pct']} % PG {r['pg_cpu_pct']} % "
             f"Redis {r['redis_cpu_pct']} % clients {r['generator_cpu_pct']} %"
         )
+
+
+async def machine_busy(seconds: float) -> float:
+    """CPU % (of 100 per core) the whole machine used during `seconds`."""
+
+    def busy() -> float:
+        t = psutil.cpu_times()
+        return sum(
+            getattr(t, f, 0.0) for f in ("user", "system", "nice", "irq", "softirq", "steal")
+        )
+
+    b0, t0 = busy(), time.monotonic()
+    await asyncio.sleep(seconds)
+    return round(100 * (busy() - b0) / (time.monotonic() - t0), 1)
+
+
+def meets(r: dict[str, Any]) -> bool:
+    """The targets: nothing lost, the rate kept, every display within the p99 bound."""
+    p99 = r.get("every_display_p99_ms")
+    return (
+        r["lost"] == 0
+        and r["duplicated"] == 0
+        and r["commands_per_s"] >= 0.95 * r["offered_per_s"]
+        and p99 is not None
+        and p99 <= TARGETS["every_display_p99_ms"]
+    )
 
 
 def displays_per_worker(meter: ProvinceMeter, port: int) -> dict[str, int]:
@@ -551,6 +631,7 @@ def table(result: dict[str, Any]) -> str:
         ("events lost / duplicated", lambda r: f"{r['lost']} / {r['duplicated']}"),
         ("displays dropped and back", lambda r: f"{r['reconnects']}"),
         ("displays connected in s", lambda r: f"{r['connect_s']}"),
+        ("CPU % machine before the run (idle bench)", lambda r: _f(r["busy_before_pct"], "{:.0f}")),
         (
             "connections per server process",
             lambda r: " + ".join(str(v) for v in r["displays_per_worker"].values()),
@@ -570,6 +651,17 @@ def table(result: dict[str, Any]) -> str:
     )
     for label, fn in rows:
         lines.append(f"{label:40}" + "".join(f"{fn(runs[k]):>24}" for k in keys))
+    for k in keys:
+        for rate, step in runs[k].get("ramp", {}).items():
+            lines.append(
+                f"{k} worker(s) at {rate} cmd/s per hall: {step['commands_per_s']} of "
+                f"{step['offered_per_s']:g} cmd/s, every display p50/p99 "
+                f"{_f(step['every_display_p50_ms'])} / {_f(step['every_display_p99_ms'])} ms, "
+                f"lost {step['lost']}, CPU server {_f(step['server_cpu_pct'], '{:.0f}')} PG "
+                f"{_f(step['pg_cpu_pct'], '{:.0f}')} clients "
+                f"{_f(step['generator_cpu_pct'], '{:.0f}')} other "
+                f"{_f(step['other_cpu_pct'], '{:.0f}')} %"
+            )
     v = result.get("summary", {}).get("pass", {})
     lines.append("")
     for k in keys:
