@@ -132,6 +132,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "a target: the most the deployment does",
     )
     province.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each phase wait up to this long until the rest of the machine is quiet "
+        "(other processes under 15 %% of a core): for a shared machine",
+    )
+    province.add_argument(
         "--no-baseline",
         action="store_true",
         help="measure only N workers, not one worker first",
@@ -259,6 +267,7 @@ def main(args: argparse.Namespace) -> int:
                 duration=args.duration if args.duration is not None else 30.0,
                 workers=args.workers,
                 baseline=not args.no_baseline,
+                wait_quiet=args.wait_quiet,
                 ramp=tuple(float(x) for x in args.ramp.split(",") if x.strip()),
                 database_url=args.database_url or os.environ.get("DATABASE_URL") or None,
                 redis_url=args.bench_redis or os.environ.get("REDIS_URL") or None,

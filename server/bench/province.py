@@ -56,6 +56,7 @@ RAMP_KEYS = (
     "other_cpu_pct",
     "machine_busy_pct",
 )
+QUIET_PCT = 15.0  # CPU % of one core that the rest of the machine may use for "quiet"
 DISPLAYS_PER_PROCESS = 2500  # client processes: one per this many displays, at least 2
 
 
@@ -78,6 +79,8 @@ class ProvinceOptions:
     # after the hall rate, these multiples of it in turn, until one misses a target: the most
     # the deployment does (each step `duration` seconds)
     ramp: tuple[float, ...] = ()
+    # seconds each phase may wait for the rest of the machine to be quiet (a shared machine)
+    wait_quiet: float = 0.0
     quiet: bool = False
     keep_server_log: bool = False
 
@@ -372,6 +375,7 @@ class Province:
         display waited for until it reached its hall's head."""
         o = self.o
         name = f"{o.halls} halls x {rate:g} cmd/s, {workers} worker(s)"
+        quiet = await self._quiet(meter) if o.wait_quiet else None
         gen0 = await self._generator_cpu()
         gen0_each = self._gen_each
         m0 = meter.mark()
@@ -391,6 +395,7 @@ class Province:
                 errors[k] = errors.get(k, 0) + v
         out: dict[str, Any] = {
             "hall_rate": rate,
+            "waited_for_quiet_s": quiet,
             "seconds": round(wall, 2),
             "commands": ok,
             "commands_per_s": round(ok / wall, 1),
@@ -432,6 +437,30 @@ class Province:
             self.note(f"{sum(left)} windows not back to idle after the run")
         self._print(name, out)
         return out
+
+    async def _quiet(self, meter: ProvinceMeter) -> float:
+        """Waits (at most wait_quiet seconds) until whatever else runs on the machine (other
+        people's tests on a shared machine) used under QUIET_PCT for two looks of 2 s in a row;
+        the seconds waited."""
+        t0 = time.monotonic()
+        calm = 0
+        while calm < 2 and time.monotonic() - t0 < self.o.wait_quiet:
+            gen0 = await self._generator_cpu()
+            m0 = meter.mark()
+            await asyncio.sleep(2.0)
+            m1 = meter.mark()
+            other = ProvinceMeter.between(m0, m1, await self._generator_cpu() - gen0)
+            calm = calm + 1 if (other["other_cpu_pct"] or 0) < QUIET_PCT else 0
+            self.progress(
+                f"waiting for a quiet machine: others use {other['other_cpu_pct']:.0f} % "
+                f"({time.monotonic() - t0:.0f} s)",
+                True,
+            )
+        self.progress("", True)
+        waited = round(time.monotonic() - t0, 1)
+        if calm < 2:
+            self.note(f"the machine was not quiet within {self.o.wait_quiet:.0f} s")
+        return waited
 
     async def _generator_cpu(self) -> float:
         await asyncio.gather(*(w.call("ping") for w in self.windows + self.displays))

@@ -23,6 +23,7 @@ async def test_a_small_province_on_one_then_two_workers(pg_server_dsn):
         sio_share=0.25,
         display_procs=2,
         command_procs=1,
+        ramp=(2.0,),
         quiet=True,
     )
     result = await Province(opts, lambda *_: None).run()
@@ -36,6 +37,9 @@ async def test_a_small_province_on_one_then_two_workers(pg_server_dsn):
         assert run["protocol_mismatch"] == 0 and run["closed"] == 0, (key, run)
         assert run["deliveries_timed"] > 0 and run["events_complete"] > 0, (key, run)
         assert run["every_display_p99_ms"] is not None
+        # the ramp's step: twice the rate, on the same displays, nothing lost either
+        (step,) = run["ramp"].values()
+        assert step["offered_per_s"] == 2 * run["offered_per_s"] and step["lost"] == 0, step
     assert len(runs["1"]["displays_per_worker"]) == 1
     assert len(runs["2"]["displays_per_worker"]) == 2, runs["2"]["displays_per_worker"]
     assert result["summary"]["pass"]["lost_2"] is True
