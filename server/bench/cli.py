@@ -140,6 +140,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(other processes under 15 %% of a core): for a shared machine",
     )
     province.add_argument(
+        "--server-nice",
+        type=int,
+        default=0,
+        help="run the server's processes and PostgreSQL backends at this nice value (e.g. -10: "
+        "they get a core before the load generator; an experiment, needs root)",
+    )
+    province.add_argument(
         "--no-baseline",
         action="store_true",
         help="measure only N workers, not one worker first",
@@ -268,6 +275,7 @@ def main(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 baseline=not args.no_baseline,
                 wait_quiet=args.wait_quiet,
+                server_nice=args.server_nice,
                 ramp=tuple(float(x) for x in args.ramp.split(",") if x.strip()),
                 database_url=args.database_url or os.environ.get("DATABASE_URL") or None,
                 redis_url=args.bench_redis or os.environ.get("REDIS_URL") or None,

@@ -81,6 +81,9 @@ class ProvinceOptions:
     ramp: tuple[float, ...] = ()
     # seconds each phase may wait for the rest of the machine to be quiet (a shared machine)
     wait_quiet: float = 0.0
+    # the server's processes and PostgreSQL backends at this nice value (0: as started); an
+    # experiment: below 0 they get a core before the load generator and the rest of the machine
+    server_nice: int = 0
     quiet: bool = False
     keep_server_log: bool = False
 
@@ -100,6 +103,13 @@ class ProvinceMeter(CpuMeter):
         except psutil.NoSuchProcess:
             return []
         return [self._procs.setdefault(p.pid, p) for p in found]
+
+    def renice(self, nice: int) -> None:
+        """The server's processes and its PostgreSQL backends at this priority (an experiment:
+        the server gets a core as soon as it wants one, as on a machine of its own)."""
+        for p in [*self.server_procs(), *self._pg_procs()]:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                p.nice(nice)
 
     def mark(self) -> dict[str, Any]:
         m = super().mark()
@@ -376,6 +386,8 @@ class Province:
         o = self.o
         name = f"{o.halls} halls x {rate:g} cmd/s, {workers} worker(s)"
         quiet = await self._quiet(meter) if o.wait_quiet else None
+        if o.server_nice:
+            meter.renice(o.server_nice)
         gen0 = await self._generator_cpu()
         gen0_each = self._gen_each
         m0 = meter.mark()

@@ -181,16 +181,27 @@ class ServerProcess:
         except OSError:
             return ""
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 30.0) -> None:
+        """SIGTERM, then after `grace` seconds SIGKILL, the server and every process it started
+        (serve --workers: a worker still shutting down when its supervisor is killed would
+        otherwise run on, orphaned)."""
+        import psutil
+
         if self.proc is not None and self.proc.poll() is None:
+            try:
+                tree = psutil.Process(self.proc.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                tree = []
             self.proc.send_signal(signal.SIGTERM)
-            for _ in range(100):
-                if self.proc.poll() is not None:
-                    break
+            deadline = time.monotonic() + grace
+            while self.proc.poll() is None and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
-            else:
+            if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait(5)
+            for child in tree:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
         if getattr(self, "_log", None):
             self._log.close()
 
