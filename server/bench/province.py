@@ -344,7 +344,7 @@ class Province:
         meter = ProvinceMeter(server.pid, self.dbname)
         await self._top_up(server)
         out: dict[str, Any] = {"workers": workers, "busy_before_pct": await machine_busy(2.0)}
-        if out["busy_before_pct"] > 20:
+        if out["busy_before_pct"] > 20 and not o.wait_quiet:  # else each phase says its own
             self.note(
                 f"{workers} worker(s): the machine was {out['busy_before_pct']:.0f} % busy (of "
                 f"{100 * (os.cpu_count() or 1)} %) before the run, with nothing of the bench "
@@ -682,7 +682,7 @@ def table(result: dict[str, Any]) -> str:
         ("CPU % PostgreSQL", lambda r: _f(r["pg_cpu_pct"], "{:.0f}")),
         ("CPU % Redis", lambda r: _f(r["redis_cpu_pct"], "{:.0f}")),
         ("CPU % load generator", lambda r: _f(r["generator_cpu_pct"], "{:.0f}")),
-        ("CPU % other", lambda r: _f(r["other_cpu_pct"], "{:.0f}")),
+        ("CPU % other (the rest of the machine)", lambda r: _f(r["other_cpu_pct"], "{:.0f}")),
         ("CPU % machine (of 200)", lambda r: _f(r["machine_busy_pct"], "{:.0f}")),
         ("server RSS MB (all)", lambda r: _f(r["server_rss_mb"], "{:.0f}")),
     ]
