@@ -230,8 +230,12 @@ def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
     port, sharing PostgreSQL and Redis (events between them travel through Redis; each hall's
     timers are owned by exactly one of them through an advisory lock). A worker that dies is
     started again; SIGINT or SIGTERM stops them all."""
+    import shutil
     import subprocess
+    import tempfile
     import time
+
+    from server import metrics
 
     if not settings.redis_url:
         log.error(
@@ -251,6 +255,16 @@ def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
         "HALLOPS_HOST": settings.host,
         "HALLOPS_PORT": str(settings.port),
     }
+    # /metrics answers for every worker, whichever the kernel hands the scrape to: the workers
+    # keep their values in files of one directory (server/metrics.py), fresh for this start
+    metrics_dir = os.environ.get(metrics.MULTIPROC_ENV)
+    temporary = not metrics_dir
+    if metrics_dir:
+        os.makedirs(metrics_dir, exist_ok=True)
+        metrics.clear_dir(metrics_dir)
+    else:
+        metrics_dir = tempfile.mkdtemp(prefix="hallops-metrics-")
+    env[metrics.MULTIPROC_ENV] = metrics_dir
     argv = [sys.executable, os.path.abspath(__file__), "serve", "--worker", "--no-seed"]
     procs: list[subprocess.Popen] = [subprocess.Popen(argv, env=env) for _ in range(workers)]
     stopping = False
@@ -274,6 +288,7 @@ def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
                     p.returncode,
                     backoff,
                 )
+                metrics.worker_dead(p.pid, metrics_dir)  # its screens are no longer connected
                 time.sleep(backoff)
                 backoff = min(backoff * 2, RESTART_BACKOFF[1])
                 procs[i] = subprocess.Popen(argv, env=env)
@@ -286,6 +301,8 @@ def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+    if temporary:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

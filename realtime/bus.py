@@ -15,6 +15,7 @@ from typing import Protocol
 
 import orjson
 
+from server import metrics
 from server.background import stop_tasks, within
 from server.domain.events import EventRecord
 
@@ -49,7 +50,7 @@ class LocalBus:
             handler(records)
 
     async def start(self) -> None:
-        pass
+        metrics.dependency(metrics.BUS, True)
 
     async def close(self) -> None:
         pass
@@ -106,7 +107,9 @@ class RedisBus:
     async def publish(self, records: list[EventRecord]) -> None:
         if len(self._outbox) == self._outbox.maxlen:
             self.dropped += 1  # the oldest goes; its consumers read it from the log
+            metrics.OUTBOX_DROPPED.inc()
         self._outbox.append(encode_batch(records))
+        metrics.OUTBOX_BACKLOG.set(len(self._outbox))
         self._pending.set()
 
     async def _send(self) -> None:
@@ -125,14 +128,18 @@ class RedisBus:
                     if self.publishing:
                         log.warning("publishing to Redis failed (%s); retrying", exc)
                     self.publishing = False
+                    metrics.dependency_error(metrics.BUS)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
                 if self._outbox and self._outbox[0] is raw:
                     self._outbox.popleft()
+                    metrics.OUTBOX_BACKLOG.set(len(self._outbox))
                 if not self.publishing:
                     log.warning("publishing to Redis works again")
-                self.publishing, backoff = True, 0.2
+                    self.publishing = True
+                    metrics.dependency(metrics.BUS, self.ok)
+                backoff = 0.2
             self._pending.clear()
 
     async def start(self) -> None:
@@ -152,6 +159,7 @@ class RedisBus:
             try:
                 await pubsub.subscribe(self.channel)
                 self.ok = True
+                metrics.dependency(metrics.BUS, self.publishing)
                 self._connected.set()
                 backoff = 0.2
                 # Whatever was published while we were not listening is in the log.
@@ -173,6 +181,7 @@ class RedisBus:
                 if self.ok:
                     log.warning("Redis bus lost (%s); retrying", exc)
                 self.ok = False
+                metrics.dependency_error(metrics.BUS)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
@@ -200,6 +209,9 @@ class RedisBus:
             await within(self._client.ping(), PROBE_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 (any failure: not there)
             status.update(ok=False, error=type(exc).__name__)
+            metrics.dependency_error(metrics.BUS)
+        else:
+            metrics.dependency(metrics.BUS, status["ok"])
         return status
 
 

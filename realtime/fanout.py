@@ -24,10 +24,11 @@ import orjson
 
 from db.queries import events as q
 from realtime import protocol as p
-from server import wire
+from server import metrics, wire
 from server.background import stop_tasks
 from server.domain.actor import Actor
 from server.domain.events import EventRecord
+from server.domain.store import Reachability
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Subscriber:
 
     max_queue = 2000  # frames waiting for this client, at most
     max_bytes = 4 * 1024 * 1024  # and bytes
+    transport_kind = "other"  # the live transport, as /metrics names it (feed, socketio)
 
     def __init__(self, hall_id: int, flusher: Flusher | None = None):
         self.hall_id = hall_id
@@ -65,6 +67,7 @@ class Subscriber:
         # (last_seq) still moves with every event of the hall.
         self.accepts: Callable[[EventRecord], bool] | None = None
         self.internal: frozenset[str] = INTERNAL_EVENTS  # never sent (the fanout's, at attach)
+        self.counted: Any = None  # its gauge of /metrics' live clients, while counted there
 
     def _schedule(self, catching_up: bool = False) -> None:
         if not self._dirty and self._writer is None and not self.closed:
@@ -452,6 +455,7 @@ class Fanout:
         self.delivered = 0
         self.gaps_filled = 0
         self.sessions_closed = 0
+        self._hall_codes: dict[int, str] = {}  # the label of /metrics' live clients
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -482,13 +486,17 @@ class Fanout:
             try:
                 if item == "sync":
                     await self._sync_from_log()
+                    Reachability.answered()  # it read the log: the database is there
                 else:
                     for rec in sorted(item, key=lambda r: (r.hall_id, r.seq)):
                         await self._accept(rec)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("fanout failed on a batch; the next poll repairs it")
+            except Exception as exc:
+                # the database away is a change of state, logged once and counted; the poll
+                # repairs what was missed when it is back
+                if not Reachability.failed(exc):
+                    log.exception("fanout failed on a batch; the next poll repairs it")
 
     async def _poll(self) -> None:
         while True:
@@ -503,6 +511,7 @@ class Fanout:
                 if head > last:
                     missed = await q.events_after(conn, hall_id, last, head)
                     self.gaps_filled += len(missed)
+                    metrics.LIVE_GAPS_FILLED.inc(len(missed))
                     for rec in missed:
                         self._deliver(rec)
 
@@ -514,6 +523,7 @@ class Fanout:
             async with self.pool.acquire() as conn:
                 missed = await q.events_after(conn, rec.hall_id, last, rec.seq - 1)
             self.gaps_filled += len(missed)
+            metrics.LIVE_GAPS_FILLED.inc(len(missed))
             for m in missed:
                 self._deliver(m)
             if self._last.get(rec.hall_id, 0) != rec.seq - 1:
@@ -533,6 +543,7 @@ class Fanout:
         for sub in list(subs):
             sub.push(rec, frame)
         self.delivered += len(subs)
+        metrics.LIVE_DELIVERIES.inc(len(subs))
 
     # -- clients --------------------------------------------------------------------------
     async def attach(self, sub: Subscriber, since: int | None) -> str:
@@ -546,6 +557,9 @@ class Fanout:
         sub.internal = self.internal_events
         self._subs[sub.hall_id].add(sub)  # first: from now on nothing live is missed
         sub.on_drop = self.detach
+        code = self._hall_codes.get(sub.hall_id)
+        if code is not None:
+            self._count(sub, code)
         keys = _actor_keys(sub.actor)
         for key in keys:
             self._by_key[key].add(sub)
@@ -554,6 +568,11 @@ class Fanout:
             return "closed"
         try:
             async with self.pool.acquire() as conn:
+                if code is None:  # a hall this process has not served yet
+                    code = await q.hall_code(conn, sub.hall_id) or str(sub.hall_id)
+                    self._hall_codes[sub.hall_id] = code
+                    if not sub.closed:
+                        self._count(sub, code)
                 head = await q.last_seq(conn, sub.hall_id)
                 backlog = None
                 resume_from = 0
@@ -605,7 +624,16 @@ class Fanout:
     def _send_live_marker(self, sub: Subscriber) -> None:
         sub.send(sub.snapshot_frame(orjson.dumps({"type": "live", "seq": sub.last_seq})))
 
+    def _count(self, sub: Subscriber, code: str) -> None:
+        """Counts the client in /metrics' live clients until it is detached."""
+        role = sub.actor.role if sub.actor is not None else "citizen"  # /track's, anonymous
+        sub.counted = metrics.LIVE_CLIENTS.labels(code, sub.transport_kind, role)
+        sub.counted.inc()
+
     def detach(self, sub: Subscriber) -> None:
+        if sub.counted is not None:  # detach runs more than once for some clients
+            sub.counted.dec()
+            sub.counted = None
         subs = self._subs.get(sub.hall_id)
         if subs is not None:
             subs.discard(sub)

@@ -48,6 +48,7 @@ class FeedSubscriber(Subscriber):
     aiohttp's own frames (pings, close) are whole frames written on the same thread, so they
     only ever fall between ours. The feed never negotiates compression (compress=False)."""
 
+    transport_kind = "feed"
     high_water = 64 * 1024  # socket buffer bytes: above, wait for the client
     low_water = 16 * 1024  # until it is down to this
     # A client closed by the server (too slow, session ended, resync) gets a close frame after

@@ -53,6 +53,7 @@ def _payload(frame: bytes) -> bytes:
 
 
 class TerminalSubscriber(Subscriber):
+    transport_kind = "socketio"
     max_queue = 1000
     # A write is one Socket.IO packet of up to max_write bytes of frames, built once as a whole
     # WebSocket frame for all the terminals at the same position. It is written straight to the

@@ -17,10 +17,10 @@ from realtime.fanout import Fanout
 from realtime.led_feed import handle_display_feed
 from realtime.socket_server import create_socket_server
 from realtime.terminals import HallNamespace
-from server import screens
+from server import metrics, screens
 from server.api.dispatch import add_routes
 from server.api.errors import error_middleware
-from server.api.health import health_status
+from server.api.health import health_status, metrics_text
 from server.api.openapi import openapi_document
 from server.api.ratelimit import RateLimiter
 from server.api.security import install as install_security
@@ -105,7 +105,10 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
             # a citizen checks a case a few times a minute; guessing codes needs millions
             track_limit=RateLimiter(30, 10),
             registration_hours=settings.registration_hours,
+            metrics=functools.partial(metrics_text, app),
+            metrics_token=settings.metrics_token,
         )
+        metrics.worker_started()
         yield
 
     async def fan_out(app: web.Application) -> AsyncIterator[None]:

@@ -20,6 +20,7 @@ import aiohttp
 import asyncpg
 
 from db.queries import timers as q
+from server import metrics
 from server.background import stop_tasks
 from server.domain.store import Store
 
@@ -127,6 +128,7 @@ class SmsDispatcher:
             # whatever the gateway or its client raised, the row is retried later
             except Exception as exc:  # noqa: BLE001
                 self.failed += 1
+                metrics.SMS.labels("failed").inc()
                 async with self.store.read() as conn:
                     await conn.execute(
                         q.MARK_RETRY,
@@ -137,6 +139,7 @@ class SmsDispatcher:
                     )
                 return
             self.sent += 1
+            metrics.SMS.labels("sent").inc()
             async with self.store.read() as conn:
                 await conn.execute(q.MARK_SENT, row["id"])
 

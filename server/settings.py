@@ -81,6 +81,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # where run.py backup / restore find pg_dump and pg_restore (None: look around, db/backup.py)
     pg_bindir: str | None = None
+    # /metrics asks for this bearer token when set (Prometheus sends it); unset, it is open to
+    # whoever reaches the listening address, as /healthz is
+    metrics_token: str = ""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -165,6 +168,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         retention_months=retention_months(e.get("HALLOPS_RETENTION_MONTHS")),
         pg_bindir=e.get("HALLOPS_PG_BINDIR") or None,
         trusted_proxies=trusted_proxies(e.get("HALLOPS_TRUSTED_PROXIES")),
+        metrics_token=e.get("HALLOPS_METRICS_TOKEN") or "",
     )
 
 

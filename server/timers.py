@@ -30,12 +30,13 @@ import asyncpg
 
 from db.pool import _init_connection as init_connection
 from db.queries import timers as q
+from server import metrics
 from server.background import stop_tasks
 from server.catalogue import CATALOGUE
 from server.catalogue.spine import TimerContext, TimerJob
 from server.domain.events import EventRecord
 from server.domain.queueing import TZ
-from server.domain.store import Store
+from server.domain.store import Reachability, Store
 from server.outbox import SEND_CONCURRENCY, SmsDispatcher, SmsSender
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class HallTimers:
         self._claimed_at = -math.inf  # loop time of the last look for unowned halls
         self._halls: list[asyncpg.Record] = []
         self._next_run: dict[str, float] = {}  # job name -> loop time it looks again
+        # the loop time each job of the running tick was due at (/metrics' timer lag)
+        self._due_at: dict[str, float] = {}
 
     async def start(self) -> None:
         pace = min([self.tick_seconds, *(job.every for job in self.jobs)])
@@ -96,16 +99,24 @@ class HallTimers:
                 await step()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the loop outlives any one step's failure
-                log.exception("%s failed", what)  # a lost connection: tick() reconnects
+            except Exception as exc:  # the loop outlives any one step's failure
+                # a lost connection: tick() reconnects; the database away is logged once
+                if not Reachability.failed(exc):
+                    log.exception("%s failed", what)
             await asyncio.sleep(seconds)
 
     async def _due_jobs(self) -> list[EventRecord]:
         clock = asyncio.get_running_loop().time()
         due = [job for job in self.jobs if self._next_run.get(job.name, -math.inf) <= clock]
+        self._due_at = {}
         for job in due:
+            if job.name in self._next_run:  # a first look was due at no particular instant
+                self._due_at[job.name] = self._next_run[job.name]
             self._next_run[job.name] = clock + job.every
-        return await self.tick(jobs=due)
+        try:
+            return await self.tick(jobs=due)
+        finally:
+            self._due_at = {}
 
     async def tick(
         self, now: datetime | None = None, *, jobs: Sequence[TimerJob] | None = None
@@ -118,7 +129,7 @@ class HallTimers:
                 server_settings={"application_name": "hallops-timers", "timezone": "Asia/Shanghai"},
             )
             await init_connection(self._conn)  # the hall rows' JSON (work periods) as data
-            self.owned = set()
+            self._own(set())
             self._claimed_at = -math.inf
         clock = asyncio.get_running_loop().time()
         if jobs is None or clock - self._claimed_at >= self.tick_seconds:
@@ -128,21 +139,32 @@ class HallTimers:
                 if h["id"] not in self.owned and await self._conn.fetchval(
                     q.TRY_LOCK, LOCK_CLASS, h["id"]
                 ):
-                    self.owned.add(h["id"])
+                    self._own(self.owned | {h["id"]})
                     log.info("this process now runs the timers of hall %s", h["code"])
         now = (now or datetime.now(TZ)).astimezone(TZ)
         fired: list[EventRecord] = []
+        loop = asyncio.get_running_loop()
         for h in self._halls:
             if h["id"] not in self.owned:
                 continue
             for job in self.jobs if jobs is None else jobs:
+                started = loop.time()
+                due = self._due_at.get(job.name)
+                if due is not None:
+                    metrics.TIMER_LAG.labels(job.name).observe(max(0.0, started - due))
                 try:
                     fired += await job.run(self.ctx, h, now)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # one job failing must not stop the others
-                    log.exception("timer job %s failed for hall %s", job.name, h["code"])
+                except Exception as exc:  # one job failing must not stop the others
+                    if not Reachability.failed(exc):
+                        log.exception("timer job %s failed for hall %s", job.name, h["code"])
+                metrics.TIMER_SECONDS.labels(job.name).observe(loop.time() - started)
         return fired
+
+    def _own(self, halls: set[int]) -> None:
+        self.owned = halls
+        metrics.TIMER_HALLS.set(len(halls))
 
     async def send_sms(self) -> int:
         """Starts the sends that are due in the owned halls (as many as slots are free)."""

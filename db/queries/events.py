@@ -24,6 +24,7 @@ order by seq
 
 LAST_SEQ = "select last_seq from hall_seq where hall_id = $1"
 ALL_LAST_SEQ = "select hall_id, last_seq from hall_seq"
+HALL_CODE = "select code from hall where id = $1"
 
 
 def record(hall_id: int, row) -> EventRecord:
@@ -90,6 +91,10 @@ async def events_after(
 async def last_seq(conn: Conn, hall_id: int) -> int:
     value = await conn.fetchval(LAST_SEQ, hall_id)
     return int(value or 0)
+
+
+async def hall_code(conn: Conn, hall_id: int) -> str | None:
+    return await conn.fetchval(HALL_CODE, hall_id)
 
 
 async def all_last_seq(conn: Conn) -> dict[int, int]:

@@ -12,9 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from db.pool import Conn
+from server import metrics
 from server.background import within
 from server.domain.calendar_service import coverage_warnings
 from server.domain.queueing import service_day
+from server.domain.store import Reachability
 from server.keys import BUS, CONTEXT, FANOUT, POOL
 
 log = logging.getLogger(__name__)
@@ -61,3 +63,23 @@ async def _warnings(app: web.Application, conn: Conn) -> list[dict[str, Any]]:
     except Exception:
         log.exception("healthz: the calendar coverage could not be read")
         return []
+
+
+async def metrics_text(app: web.Application) -> tuple[bytes, str]:
+    """/metrics: the database and the bus asked now, as /healthz asks them (a dependency that
+    froze without anyone using it shows), then every metric in Prometheus' text format."""
+
+    async def database() -> None:
+        async with app[POOL].acquire(timeout=DATABASE_PROBE_SECONDS) as conn:
+            await conn.fetchval("select 1")
+
+    async def probe_database() -> None:
+        try:
+            await within(database(), DATABASE_PROBE_SECONDS)
+        except Exception as exc:  # noqa: BLE001  (any failure is "unreachable")
+            Reachability.lost(exc)
+        else:
+            Reachability.answered()
+
+    await asyncio.gather(probe_database(), app[BUS].probe())
+    return metrics.exposition()

@@ -16,7 +16,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "embedded PostgreSQL in a temp dir; dropped afterwards. `bench cases` measures the "
         "case commands and timeline reads with many open cases in the database instead "
         "(issue 8's targets). `bench reports` measures the reports with a year of a hall's data in "
-        "the database (issue 11's targets; it makes the year first where the database has none)."
+        "the database (issue 11's targets; it makes the year first where the database has none). "
+        "With --workers N it measures a province on one machine instead (issue 12): --halls "
+        "city halls, --displays lobby displays spread over them, every hall at --hall-rate "
+        "commands/s, served by `serve --workers N` (Redis bus: REDIS_URL), after the same with "
+        "one worker for the scaling; e.g. --halls 16 --workers 2 (16 x 130 windows, 10,000 "
+        "displays)."
     )
     p.add_argument(
         "mode",
@@ -32,7 +37,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--windows", type=int, default=130, help="window terminals per hall (default 130)"
     )
-    p.add_argument("--displays", type=int, default=1000, help="display subscribers (default 1000)")
+    p.add_argument(
+        "--displays",
+        type=int,
+        default=None,
+        help="display subscribers (default 1000; with --workers 10,000)",
+    )
     p.add_argument(
         "--duration",
         type=float,
@@ -55,8 +65,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sio-share",
         type=float,
-        default=0.10,
-        help="share of displays on Socket.IO, the rest on the plain feed (default 0.10)",
+        default=None,
+        help="share of displays on Socket.IO, the rest on the plain feed (default 0.10; with "
+        "--workers 0: lobby displays take the plain feed)",
     )
     p.add_argument(
         "--display-procs",
@@ -100,6 +111,46 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="record py-spy profiles of the server per phase (collapsed stacks) in DIR",
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    province = p.add_argument_group("a province (--workers; also --halls, --windows, --displays)")
+    province.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="measure a province served by `serve --workers N` (needs REDIS_URL or "
+        "--bench-redis when N > 1)",
+    )
+    province.add_argument(
+        "--hall-rate",
+        type=float,
+        default=10.0,
+        help="commands/s of each hall, open loop (default 10: a city hall's morning peak)",
+    )
+    province.add_argument(
+        "--ramp",
+        default="",
+        help="after the hall rate, these multiples of it in turn (e.g. 1.5,2,3) until one misses "
+        "a target: the most the deployment does",
+    )
+    province.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each phase wait up to this long until the rest of the machine is quiet "
+        "(other processes under 15 %% of a core): for a shared machine",
+    )
+    province.add_argument(
+        "--server-nice",
+        type=int,
+        default=0,
+        help="run the server's processes and PostgreSQL backends at this nice value (e.g. -10: "
+        "they get a core before the load generator; an experiment, needs root)",
+    )
+    province.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="measure only N workers, not one worker first",
+    )
     cases = p.add_argument_group("bench cases")
     cases.add_argument(
         "--open-cases",
@@ -210,18 +261,44 @@ def main(args: argparse.Namespace) -> int:
             ),
             as_json=args.json,
         )
+    if args.workers is not None:
+        from server.bench.province import ProvinceOptions
+        from server.bench.province import main as province_main
+
+        return province_main(
+            ProvinceOptions(
+                halls=args.halls,
+                windows=args.windows,
+                displays=args.displays if args.displays is not None else 10_000,
+                hall_rate=args.hall_rate,
+                duration=args.duration if args.duration is not None else 30.0,
+                workers=args.workers,
+                baseline=not args.no_baseline,
+                wait_quiet=args.wait_quiet,
+                server_nice=args.server_nice,
+                ramp=tuple(float(x) for x in args.ramp.split(",") if x.strip()),
+                database_url=args.database_url or os.environ.get("DATABASE_URL") or None,
+                redis_url=args.bench_redis or os.environ.get("REDIS_URL") or None,
+                sio_share=args.sio_share if args.sio_share is not None else 0.0,
+                display_procs=args.display_procs,
+                command_procs=args.command_procs,
+                quiet=args.quiet,
+                keep_server_log=args.keep_server_log,
+            ),
+            as_json=args.json,
+        )
     from server.bench.runner import Options
     from server.bench.runner import main as run_main
 
     opts = Options(
         windows=args.windows,
-        displays=args.displays,
+        displays=args.displays if args.displays is not None else 1000,
         duration=args.duration if args.duration is not None else 20.0,
         halls=args.halls,
         url=args.url,
         database_url=args.database_url or os.environ.get("DATABASE_URL") or None,
         redis_url=args.bench_redis,
-        sio_share=args.sio_share,
+        sio_share=args.sio_share if args.sio_share is not None else 0.10,
         display_procs=args.display_procs,
         command_procs=args.command_procs,
         latency_rate=args.latency_rate,

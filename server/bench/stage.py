@@ -106,8 +106,10 @@ class ServerProcess:
         redis_url: str | None = None,
         port: int | None = None,
         extra_env: dict[str, str] | None = None,
+        workers: int = 1,
     ):
         self.dsn = dsn
+        self.workers = workers  # serve --workers N: a supervisor and N worker processes
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self.url = f"http://{self.host}:{self.port}"
@@ -146,6 +148,7 @@ class ServerProcess:
                 self.host,
                 "--port",
                 str(self.port),
+                *(("--workers", str(self.workers)) if self.workers > 1 else ()),
             ],
             cwd=ROOT,
             env=self.env,
@@ -179,16 +182,27 @@ class ServerProcess:
         except OSError:
             return ""
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 30.0) -> None:
+        """SIGTERM, then after `grace` seconds SIGKILL, the server and every process it started
+        (serve --workers: a worker still shutting down when its supervisor is killed would
+        otherwise run on, orphaned)."""
+        import psutil
+
         if self.proc is not None and self.proc.poll() is None:
+            try:
+                tree = psutil.Process(self.proc.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                tree = []
             self.proc.send_signal(signal.SIGTERM)
-            for _ in range(100):
-                if self.proc.poll() is not None:
-                    break
+            deadline = time.monotonic() + grace
+            while self.proc.poll() is None and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
-            else:
+            if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait(5)
+            for child in tree:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
         if getattr(self, "_log", None):
             self._log.close()
 
@@ -267,8 +281,10 @@ CLONE_HALL = [
        left join queue oq on oq.id = i.queue_id
        left join queue nq on nq.hall_id = $2 and nq.code = oq.code
        where i.hall_id = $1 order by i.id""",
-    """insert into device (hall_id, code, kind, name, secret_hash)
-       select $2, $3 || '.' || d.code, d.kind, d.name, d.secret_hash from device d
+    """insert into device (hall_id, code, kind, name, secret_hash, window_id)
+       select $2, $3 || '.' || d.code, d.kind, d.name, d.secret_hash, nw.id from device d
+       left join service_window ow on ow.id = d.window_id
+       left join service_window nw on nw.hall_id = $2 and nw.window_no = ow.window_no
        where d.hall_id = $1 order by d.id""",
 ]
 
@@ -427,9 +443,17 @@ async def open_windows(http: aiohttp.ClientSession, base: str, hall: HallInfo) -
                         f"sign-in {hall.code}/{w.no}: {resp.status} {await resp.text()}"
                     )
                     return
-            async with http.post(path + "/status", json={"status": "open"}, headers=h) as resp:
-                if resp.status != 200:
-                    problems.append(f"open {hall.code}/{w.no}: {resp.status} {await resp.text()}")
+            # With the Redis bus the server's session cache learns of the sign-in through the
+            # bus a moment after it answered: a refusal not_signed_in is asked again.
+            for attempt in range(10):
+                async with http.post(path + "/status", json={"status": "open"}, headers=h) as resp:
+                    text = await resp.text()
+                    if resp.status == 200:
+                        return
+                    if resp.status != 403 or "not_signed_in" not in text or attempt == 9:
+                        problems.append(f"open {hall.code}/{w.no}: {resp.status} {text}")
+                        return
+                await asyncio.sleep(0.05)
 
     await asyncio.gather(*(one(w) for w in hall.windows))
     return problems

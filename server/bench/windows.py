@@ -175,7 +175,8 @@ class WindowWorker(BaseHandler):
         while not self._stop:
             await self._command(w)
 
-    async def _run_rate(self, rate: float) -> None:
+    async def _run_rate(self, rate: float, windows: list[Window] | None = None) -> None:
+        windows = windows or self.windows
         loop = asyncio.get_running_loop()
         start = loop.time()
         n = 0
@@ -186,8 +187,8 @@ class WindowWorker(BaseHandler):
             delay = start + n / rate - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            for _ in range(len(self.windows)):
-                w = self.windows[i % len(self.windows)]
+            for _ in range(len(windows)):
+                w = windows[i % len(windows)]
                 i += 1
                 if not w.busy:
                     w.busy = True  # claimed before the task runs
@@ -200,11 +201,18 @@ class WindowWorker(BaseHandler):
         if inflight:
             await asyncio.wait(inflight, timeout=10)
 
-    async def op_begin(self, mode: str = "max", rate: float = 0.0) -> float:
+    async def op_begin(self, mode: str = "max", rate: float = 0.0, per_hall: bool = False) -> float:
+        """mode "max" or "rate"; with `per_hall`, `rate` is each hall's (its windows take turns),
+        else this process's over all its windows."""
         self._reset()
         self._stop = False
         if mode == "max":
             self._tasks = [asyncio.create_task(self._run_max(w)) for w in self.windows]
+        elif per_hall:
+            halls: dict[int, list[Window]] = {}
+            for w in self.windows:
+                halls.setdefault(w.hall_id, []).append(w)
+            self._tasks = [asyncio.create_task(self._run_rate(rate, ws)) for ws in halls.values()]
         else:
             self._tasks = [asyncio.create_task(self._run_rate(rate))]
         return time.monotonic()
@@ -230,6 +238,22 @@ class WindowWorker(BaseHandler):
             "answers": self.answers if keep_sends else {},
             "sample": self.sample,
         }
+
+    async def op_idle(self) -> int:
+        """Brings every window back to idle (its ticket started and finished), so that the next
+        run's first commands are not refused for the state this one left; not measured."""
+        self._stop = False
+        sem = asyncio.Semaphore(16)
+
+        async def settle(w: Window) -> None:
+            async with sem:
+                for _ in range(3):
+                    if w.state == "idle":
+                        return
+                    await self._command(w)
+
+        await asyncio.gather(*(settle(w) for w in self.windows))
+        return sum(1 for w in self.windows if w.state != "idle")
 
     async def op_close(self) -> None:
         for w in self.windows:

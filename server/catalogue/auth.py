@@ -3,6 +3,7 @@ own descriptions)."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +12,7 @@ from db.queries import admin as admin_sql
 from server.catalogue.params import HallParams, Int4Id, Params
 from server.catalogue.spine import Call, Capability, EventType, Operation, Reply
 from server.domain.actor import Actor
+from server.domain.errors import Unauthenticated
 from server.domain.policies import ANYONE, HALL_ADMIN
 from server.wire import instant
 
@@ -160,6 +162,22 @@ async def about(call: Call, p: Params, body: None) -> Reply:
     return Reply({"demo": demo})
 
 
+async def metrics(call: Call, p: Params, body: None) -> Reply:
+    """Prometheus has no login session: the scrape is open to whoever reaches the listening
+    address, unless HALLOPS_METRICS_TOKEN is set, then only with that bearer token (a staff
+    session is no substitute: it is not what a scraper holds)."""
+    token = call.ctx.metrics_token
+    given = (call.credential or "").encode()
+    if token and not hmac.compare_digest(given, token.encode()):
+        raise Unauthenticated(
+            "指标接口需要令牌（Authorization: Bearer <HALLOPS_METRICS_TOKEN>）",
+            code="unauthenticated",
+        )
+    assert call.ctx.metrics is not None, "create_app gives every server its /metrics"
+    text, media_type = await call.ctx.metrics()
+    return Reply(text, media_type=media_type)
+
+
 async def openapi(call: Call, p: Params, body: None) -> Any:
     return call.ctx.openapi()
 
@@ -246,6 +264,18 @@ OPERATIONS = (
         None,
         http=("GET", "/api/about"),
         response=AboutReply,
+        tag="ops",
+    ),
+    Operation(
+        "ops.metrics",
+        "Prometheus metrics (text format) of every worker: commands and reads per operation "
+        "and outcome with their latency, live screens per hall, timer lag, the bus's outbox, "
+        "the dependencies' state and errors; a bearer token when HALLOPS_METRICS_TOKEN is set",
+        "query",
+        metrics,
+        None,
+        http=("GET", "/metrics"),
+        errors={401: ("unauthenticated",)},
         tag="ops",
     ),
     Operation(

@@ -337,8 +337,10 @@ class AuthService:
     # Actor says can change in three ways, handled so:
     #   - the clerk signs in or out at a window (Actor.window_id/window_no): every process drops
     #     that clerk's entries when the window.signed_in / window.signed_out event reaches it
-    #     over the bus (observe). In one process the bus calls observe before the sign-in's
-    #     HTTP answer is sent. Even a stale window never acts: every window command's SQL
+    #     over the bus (observe); the process that ran the command observes its events before
+    #     its HTTP answer is sent (server/api/dispatch.py), whatever the bus. The admin's
+    #     staff.changed (a role, department or forced password change) drops them likewise.
+    #     Even a stale window never acts: every window command's SQL
     #     function checks window_signin itself (hq_window);
     #   - logout or revocation: dropped at once in this process, and in every other one when
     #     the session.ended event reaches it (at most cache_seconds if the bus is slower);

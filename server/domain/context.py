@@ -45,3 +45,6 @@ class Context:
     # the kiosk keeps the hall's opening hours (server/domain/registration_hours.py); tests on
     # the real clock turn it off (Settings.registration_hours)
     registration_hours: bool = True
+    # /metrics: the exposition (text, content type), and the bearer token it asks for ("": none)
+    metrics: Callable[[], Awaitable[tuple[bytes, str]]] | None = None
+    metrics_token: str = ""

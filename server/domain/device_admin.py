@@ -119,7 +119,6 @@ async def revoke(
         tx.detail["sessions"] = len(revoked)
         _end_sessions(tx, hall, device_id)
         _changed(tx, hall, device_id, row["code"], "revoked")
-    call.ctx.auth.observe(tx.records)
     return {"id": device_id, "sessions_ended": len(revoked)}, tx.records
 
 
@@ -139,5 +138,4 @@ async def rotate(
         revoked = await tx.conn.fetch(aq.REVOKE_SESSIONS_OF, None, device_id)
         _end_sessions(tx, hall, device_id)
         _changed(tx, hall, device_id, row["code"], "rotated")
-    call.ctx.auth.observe(tx.records)
     return {"id": device_id, "secret": secret, "sessions_ended": len(revoked)}, tx.records

@@ -268,7 +268,6 @@ async def end_session(
         tx.emit(
             SESSION_ENDED, session_ended(session, "revoked", staff_id=staff_id), hall_id=hall.id
         )
-    call.ctx.auth.observe(tx.records)
     return {"ended": len(revoked)}, tx.records
 
 
@@ -316,5 +315,4 @@ async def change_password(
                 session_ended(r["token_hash"].hex()[:SESSION_ID_HEX], "revoked", staff_id=actor.id),
             )
         tx.emit(STAFF_CHANGED, {"staff_id": actor.id, "username": username, "change": "password"})
-    call.ctx.auth.observe(tx.records)  # the forced change is over in this process at once
     return {"ok": True, "sessions_ended": len(others)}, tx.records

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 
@@ -101,21 +101,37 @@ def unavailable() -> Unavailable:
 
 class Reachability:
     """Whether the database answered last time: its changes are logged once each, not once per
-    command (an outage wrote an error and a traceback per command before)."""
+    command (an outage wrote an error and a traceback per command before). Every failure, and
+    the return, are told to the listeners: /metrics counts the failures (server/metrics.py)."""
 
     ok = True
+    listeners: ClassVar[list[Callable[[bool], None]]] = []
 
     @classmethod
     def lost(cls, exc: BaseException) -> None:
         if cls.ok:
             log.warning("the database is unreachable (%s); commands answer 503", exc)
         cls.ok = False
+        for listener in cls.listeners:
+            listener(False)
 
     @classmethod
     def answered(cls) -> None:
         if not cls.ok:
             log.warning("the database answers again")
-        cls.ok = True
+            cls.ok = True
+            for listener in cls.listeners:
+                listener(True)
+
+    @classmethod
+    def failed(cls, exc: BaseException) -> bool:
+        """For the background loops (fan-out, timers): True when `exc` is the database being
+        away, counted and logged as a change of state only; False for any other failure,
+        which is theirs to log."""
+        if database_unreachable(exc):
+            cls.lost(exc)
+            return True
+        return False
 
 
 @asynccontextmanager

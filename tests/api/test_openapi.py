@@ -32,11 +32,12 @@ async def fetch_document(live) -> dict:
 
 
 def served_routes(app: web.Application) -> set[tuple[str, str]]:
-    """(method, path template) of every route the live app serves under /api and /healthz."""
+    """(method, path template) of every route the live app serves under /api, /healthz and
+    /metrics."""
     out = set()
     for resource in app.router.resources():
         path = resource.canonical
-        if not (path.startswith("/api/") or path == "/healthz"):
+        if not (path.startswith("/api/") or path in ("/healthz", "/metrics")):
             continue
         methods = {route.method for route in resource}
         if "GET" in methods:
@@ -91,6 +92,7 @@ async def test_router_and_document_agree(live):
     assert not served - documented, f"served but not documented: {sorted(served - documented)}"
     assert not documented - served, f"documented but not served: {sorted(documented - served)}"
     assert ("GET", "/healthz") in documented and ("GET", "/api/openapi.json") in documented
+    assert ("GET", "/metrics") in documented
 
 
 async def test_security_in_the_document_is_what_the_server_enforces(live):

@@ -43,6 +43,8 @@ from server.catalogue import CATALOGUE
 from server.demo_workflows import COMPANY_SETUP
 from server.keys import AUTH
 from tests.cases.helpers import at, use_clock
+from tests.conftest import LiveServer
+from tests.conftest import test_settings as settings_for_test
 from tests.realtime.sio import SioClient
 
 FORBIDDEN_CODES = {
@@ -1063,9 +1065,53 @@ ROUTES: dict[tuple[str, str], RouteCase] = {
 }
 
 
+# ------------------------------------------------------------------------------ public routes
+# The routes that need no session, each with who may call it and why: a new public route must
+# be decided here, as an authenticated one must be in ROUTES.
+PUBLIC: dict[tuple[str, str], str] = {
+    ("POST", "/api/auth/login"): "anyone: how a staff session starts",
+    ("POST", "/api/auth/device"): "anyone: how a device session starts",
+    ("GET", "/healthz"): "anyone reaching the server: a load balancer has no session",
+    ("GET", "/metrics"): "METRICS below: Prometheus has no session; HALLOPS_METRICS_TOKEN",
+    ("GET", "/api/openapi.json"): "anyone: the API's description",
+    ("GET", "/api/events/schema"): "anyone: the live events' description",
+    ("GET", "/api/track/{code}"): "the citizen holding the query code (rate-limited)",
+    ("GET", "/api/voice/call"): "the lobby displays' voice: it says what the hall announces",
+    ("GET", "/api/notice/{query_code}"): "the citizen holding the query code",
+    ("GET", "/api/barcode/{reg_no}.svg"): "anyone: a barcode of a number the caller has",
+    ("GET", "/api/halls/{hall}/queue-status"): "anyone: the public queue page",
+    ("GET", "/api/rate/{token}"): "the citizen holding the SMS link's one-time token",
+    ("POST", "/api/rate/{token}"): "the citizen holding the SMS link's one-time token",
+}
+
+# /metrics, by who asks (a staff or device session, none, or the scraper's bearer token) and
+# whether HALLOPS_METRICS_TOKEN is set: unset, it is open to whoever reaches the listening
+# address, as /healthz; set, only that token reads it, and no session stands in for it.
+METRICS_TOKEN = "scrape-5f3a9c"
+METRICS = table("""
+                 open   token_set
+anonymous        ok     401:unauthenticated
+clerk            ok     401:unauthenticated
+clerk_unsigned   ok     401:unauthenticated
+leader           ok     401:unauthenticated
+supervisor       ok     401:unauthenticated
+admin            ok     401:unauthenticated
+county_clerk     ok     401:unauthenticated
+county_admin     ok     401:unauthenticated
+kiosk            ok     401:unauthenticated
+display          ok     401:unauthenticated
+wrong_token      ok     401:unauthenticated
+scraper          ok     ok
+""")
+
+
 # ------------------------------------------------------------------------------ helpers
 def authenticated_routes() -> set[tuple[str, str]]:
     return {op.http for op in CATALOGUE.operations.values() if op.http and not op.public}
+
+
+def public_routes() -> set[tuple[str, str]]:
+    return {op.http for op in CATALOGUE.operations.values() if op.http and op.public}
 
 
 class Matrix:
@@ -1447,6 +1493,58 @@ def test_every_authenticated_route_is_in_the_matrix():
             "project": set(PROJECTS),
         }[case.kind]
         assert set(case.expect) == {(a, t) for a in ACTORS for t in targets}, key
+
+
+def test_every_public_route_is_decided():
+    registered = public_routes()
+    assert registered == set(PUBLIC), (
+        f"public routes not decided in PUBLIC: {sorted(registered - set(PUBLIC))}; "
+        f"decided but gone: {sorted(set(PUBLIC) - registered)}"
+    )
+    assert {a for a, _ in METRICS} == {*ACTORS, "anonymous", "wrong_token", "scraper"}
+
+
+async def test_metrics_matrix(live, db_dsn):
+    """/metrics on a server without HALLOPS_METRICS_TOKEN and on one with it, asked by every
+    actor's session, by nobody, by a wrong token and by the scraper's token."""
+    guarded = await LiveServer(settings_for_test(metrics_token=METRICS_TOKEN), db_dsn).start()
+    mismatches = []
+    try:
+        for target, server in (("open", live), ("token_set", guarded)):
+            async with ClientSession(base_url=server.url, cookie_jar=DummyCookieJar()) as s:
+                bearers: dict[str, str | None] = {
+                    "anonymous": None,
+                    "wrong_token": "scrape-0000",
+                    "scraper": METRICS_TOKEN,
+                }
+                for label, (username, kind) in ACTORS.items():
+                    secret = demo_hall.password_for(username)
+                    if kind == "staff":
+                        resp = await s.post(
+                            "/api/auth/login",
+                            json={"username": username, "password": secret, "bearer": True},
+                        )
+                    else:
+                        resp = await s.post(
+                            "/api/auth/device", json={"code": username, "secret": secret}
+                        )
+                    answer = await resp.json()
+                    assert resp.status == 200, (label, answer)
+                    bearers[label] = answer["token"]
+                for who, token in bearers.items():
+                    headers = {"Authorization": f"Bearer {token}"} if token else {}
+                    resp = await s.get("/metrics", headers=headers)
+                    text = await resp.text()
+                    if resp.status == 200:
+                        got = "ok" if "hallops_commands_total" in text else "200 without metrics"
+                    else:
+                        got = f"{resp.status}:{json.loads(text)['error']['code']}"
+                    want = METRICS[(who, target)]
+                    if got != want:
+                        mismatches.append(f"{who:15} /metrics [{target}]: want {want}, got {got}")
+    finally:
+        await guarded.stop()
+    assert not mismatches, "\n".join(mismatches)
 
 
 async def test_read_matrix(live, db):

@@ -11,6 +11,7 @@ from typing import Self
 import asyncpg
 import pytest
 from aiohttp import web
+from prometheus_client import REGISTRY
 
 from db.pool import create_pool
 from server.catalogue.queue import TIMERS as QUEUE_TIMER_JOBS
@@ -151,6 +152,38 @@ async def test_each_job_looks_at_its_own_pace(db_dsn):
         (5.0, ["slow"]),  # the fast one looked at 4.9: next at 5.4
     ]
     assert halls > 1 and len(timers.owned) == halls  # claimed at the first look, kept since
+
+
+async def test_timer_lag_is_how_late_a_job_ran_after_its_look_was_due(db_dsn):
+    """/metrics' timer lag: a job that looks every second, looked at again 1.3 s after its first
+    look, ran 0.3 s late for every hall (its first look was due at no particular instant: no
+    lag). The loop's clock is stepped by hand."""
+    job = TimerJob("test.lag", "lag", lambda c, h, n: asyncio.sleep(0, []), every=1.0)
+    store, _ = await _store(db_dsn)
+    timers = HallTimers(store, db_dsn, LogSender(), jobs=[job])
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    halls = await store.pool.fetchval("select count(*) from hall")
+
+    def lag(sample: str) -> float:
+        return (
+            REGISTRY.get_sample_value(f"hallops_timer_lag_seconds_{sample}", {"job": "test.lag"})
+            or 0.0
+        )
+
+    try:
+        count0, sum0 = lag("count"), lag("sum")
+        loop.time = lambda: start  # type: ignore[method-assign]
+        await timers._due_jobs()
+        assert lag("count") == count0
+        loop.time = lambda: start + 1.3  # type: ignore[method-assign]
+        await timers._due_jobs()
+    finally:
+        del loop.time  # back to the real clock
+        await timers.close()
+        await store.pool.close()
+    assert lag("count") - count0 == halls
+    assert lag("sum") - sum0 == pytest.approx(0.3 * halls)
 
 
 async def test_parked_ticket_expires_after_a_restart(db, db_dsn):

@@ -20,7 +20,7 @@ import asyncpg
 import pytest
 from aiohttp import ClientSession
 
-from tests.conftest import LiveServer, redis_url
+from tests.conftest import LiveServer, login, redis_url
 from tests.conftest import test_settings as settings_for_test
 from tests.faults.proxy import FaultProxy
 from tests.queue_helpers import bearer, clerk_at_window
@@ -169,6 +169,34 @@ async def test_redis_frozen_holds_no_command_and_healthz_says_so(db_dsn, db):
                     break
                 await asyncio.sleep(0.2)
             assert health["bus"]["ok"] is True and health["bus"]["outbox"] == 0, health
+    finally:
+        await server.stop()
+        await proxy.close()
+
+
+async def test_a_sign_in_is_fresh_for_the_next_command_whatever_the_bus(db_dsn):
+    """The process that ran a command follows its events in its own session cache before it
+    answers: with the Redis bus (frozen here, so its echo never comes), a clerk who signs in and
+    opens the window at once is not refused as signed in nowhere (found by the province bench:
+    403 `not_signed_in` until the echo)."""
+    parts = urlsplit(redis_url())
+    proxy = await FaultProxy(parts.hostname or "127.0.0.1", parts.port or 6379).start()
+    settings = settings_for_test(
+        redis_url=f"redis://127.0.0.1:{proxy.port}/0",
+        redis_channel=f"hallops:test-faults:{proxy.port}",
+    )
+    server = await LiveServer(settings, db_dsn).start()
+    try:
+        async with ClientSession(base_url=server.url) as http:
+            token = (await login(http, "clerk003"))["token"]
+            session = await http.get("/api/session", headers=bearer(token))  # now cached
+            assert (await session.json())["actor"]["window_no"] is None
+            proxy.freeze()
+            resp = await http.post("/api/halls/rizhao/windows/3/sign-in", headers=bearer(token))
+            assert resp.status == 200, await resp.text()
+            code, body, _ = await set_status(http, token, 3, "open")
+            assert code == 200, body
+            proxy.thaw()
     finally:
         await server.stop()
         await proxy.close()

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 from pathlib import Path
 
 import psutil
 from aiohttp import ClientSession, TCPConnector
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import login, redis_url
 from tests.realtime.cluster import ServerProcess, server_env, set_notice
@@ -26,6 +28,48 @@ def worker_of(workers: list[psutil.Process], port: int, client_port: int) -> int
             if c.laddr and c.laddr.port == port and c.raddr and c.raddr.port == client_port:
                 return w.pid
     raise AssertionError(f"no worker holds the connection from port {client_port}")
+
+
+async def scrape_on(port: int, workers: list[psutil.Process]) -> tuple[int, dict]:
+    """GET /metrics on a connection of its own, and the worker that answered it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        client_port = writer.get_extra_info("sockname")[1]
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")  # kept open: whose is it
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        length = re.search(rb"(?i)content-length: *(\d+)", head)
+        assert length is not None, head
+        body = await asyncio.wait_for(reader.readexactly(int(length[1])), 10)
+        worker = worker_of(workers, port, client_port)
+    finally:
+        writer.close()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body.decode())
+        for s in family.samples
+    }
+    return worker, samples
+
+
+async def metrics_of_both(server: ServerProcess, workers: list[psutil.Process], feeds: int):
+    """Whichever worker answers /metrics, it answers for both: the displays connected to each,
+    the two workers, the three halls' timers (one owner each) and the command made on one."""
+    live = ("hallops_live_clients", (("hall", "rizhao"), ("role", "admin"), ("transport", "feed")))
+    notice = ("hallops_commands_total", (("operation", "notice.set"), ("outcome", "ok")))
+    answered: dict[int, dict] = {}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while len(answered) < 2:
+        assert loop.time() < deadline, f"every scrape went to one worker: {list(answered)}"
+        worker, samples = await scrape_on(server.port, workers)
+        if samples.get(("hallops_timer_halls_owned", ())) != 3:
+            continue  # the halls' timers not all claimed yet
+        answered[worker] = samples
+    for worker, samples in answered.items():
+        assert samples[live] == feeds, (worker, samples[live])
+        assert samples[("hallops_workers", ())] == 2, worker
+        assert samples[notice] == 1, worker
 
 
 async def test_a_display_on_one_worker_sees_a_command_on_the_other(db_dsn, tmp_path: Path):
@@ -60,6 +104,7 @@ async def test_a_display_on_one_worker_sees_a_command_on_the_other(db_dsn, tmp_p
                     assert frame["seq"] > head and frame["data"]["text"] == "两个进程，一个端口"
                 others = [f for f, w, _ in feeds if w != commander]
                 assert others, "no display on the other worker"
+                await metrics_of_both(server, workers, len(feeds))
             finally:
                 await asyncio.gather(*(f.__aexit__(None, None, None) for f, _, _ in feeds))
         # each hall's timers: one owner among the two
