@@ -1082,6 +1082,8 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/api/halls/{hall}/queue-status"): "anyone: the public queue page",
     ("GET", "/api/rate/{token}"): "the citizen holding the SMS link's one-time token",
     ("POST", "/api/rate/{token}"): "the citizen holding the SMS link's one-time token",
+    ("GET", "/api/about"): "anyone: whether this is the demo (the login page's ribbon)",
+    ("GET", "/api/halls/{hall}/registration-hours"): "anyone: the kiosk shows the opening hours",
 }
 
 # /metrics, by who asks (a staff or device session, none, or the scraper's bearer token) and
