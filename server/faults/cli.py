@@ -73,7 +73,7 @@ def _print_figures(figures: dict[str, Any], indent: str = "  ") -> None:
             print(f"{indent}{key}:")
             _print_figures(value, indent + "  ")
         elif isinstance(value, dict):
-            inner = ", ".join(f"{k} {v}" for k, v in value.items())
+            inner = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
             print(f"{indent}{key}: {inner}")
         else:
             print(f"{indent}{key}: {value}")

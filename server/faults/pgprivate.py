@@ -87,16 +87,18 @@ class PrivatePostgres:
         argv = [str(self.bindir / tool), *args]
         if self.user:
             argv = ["runuser", "-u", self.user, "--", *argv]
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL,
-        )
-        out, _ = await proc.communicate()
-        text = out.decode(errors="replace")
-        if check and proc.returncode != 0:
-            raise RuntimeError(f"{tool} {' '.join(args)} failed ({proc.returncode}):\n{text}")
+        # Output into a file, not a pipe: the postmaster that `pg_ctl start` leaves running
+        # may inherit a pipe's end (under uvloop it did), and a pipe read to its end would
+        # then wait for PostgreSQL to stop.
+        out_path = self.dir / f"{tool}.out"
+        with out_path.open("wb") as out:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL
+            )
+            code = await proc.wait()
+        text = out_path.read_text(errors="replace")
+        if check and code != 0:
+            raise RuntimeError(f"{tool} {' '.join(args)} failed ({code}):\n{text}")
         return text
 
     def _options(self) -> str:

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -265,6 +266,7 @@ async def burst(
     recovery = await hall.recovered(back, o.recovery_bound)
 
     outcome = {"ok": 0, "unavailable": 0, "in_doubt": 0}
+    doubt: list[str] = []  # the verbs of the commands in doubt
     wrong: list[str] = []
     for (w, verb), sent in zip(plan, results, strict=True):
         effects = await _effects(conn, w, verb, before[w.no], seq0, audit0)
@@ -287,6 +289,8 @@ async def burst(
                 wrong.append(f"{label}: its answer's events are not the log's")
         elif sent.status == 503 and sent.code == "database_unavailable":
             outcome["in_doubt" if applied else "unavailable"] += 1
+            if applied:
+                doubt.append(verb)
         else:
             wrong.append(f"{label}: answered {sent.status} {sent.code}")
     return {
@@ -296,6 +300,7 @@ async def burst(
         "in_flight": sum(1 for s in results if s.at < t_fault < s.at + s.took),
         **outcome,
         "answers": latency_figures([s.took for s in results]),
+        "doubt": doubt,
         "fault_to_back_s": round(back - t_fault, 2),
         "recovery_s": None if recovery is None else round(recovery, 2),
         "wrong": wrong,
@@ -339,6 +344,7 @@ async def _run_bursts(
                 "ok": sum(b["ok"] for b in runs),
                 "unavailable": sum(b["unavailable"] for b in runs),
                 "in_doubt": sum(b["in_doubt"] for b in runs),
+                "in_doubt_by_verb": dict(Counter(v for b in runs for v in b["doubt"])),
                 "in_flight_at_fault": sum(b["in_flight"] for b in runs),
                 "answer_max_ms": max(b["answers"]["max_ms"] for b in runs),
                 "answer_p99_ms": max(b["answers"]["p99_ms"] for b in runs),
