@@ -69,6 +69,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _print_figures(figures: dict[str, Any], indent: str = "  ") -> None:
     for key, value in figures.items():
+        if key == "series":  # the soak's samples: in the JSON, too long for a line
+            print(f"{indent}{key}: {len(value)} samples (--json)")
+            continue
         if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
             print(f"{indent}{key}:")
             _print_figures(value, indent + "  ")

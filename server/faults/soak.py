@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import psutil
 
 from server.bench import stage
 from server.bench.control import Worker
@@ -139,12 +140,15 @@ async def soak(dsn: str, o: SoakOptions, progress: Progress = quiet) -> Result:
                     await sample("during the day")
 
             progress(f"the day ({o.day_start} to 17:30) at x{o.speed:g} ...")
+            proc = psutil.Process(server.pid)
+            cpu0 = sum(proc.cpu_times()[:2])
             sampler = asyncio.create_task(every())
             try:
                 day, day_s = await _day(server, o, None, o.seed + 1)
             finally:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
+            day_cpu = (sum(proc.cpu_times()[:2]) - cpu0) / max(day_s, 1e-6)
             last = await quiet_sample("after the day")
 
         heads = {hall.id: await hall_head(conn, hall.id)}
@@ -163,6 +167,7 @@ async def soak(dsn: str, o: SoakOptions, progress: Progress = quiet) -> Result:
                 "served": day.served,
                 "cases": day.cases,
                 "completed": day.completed,
+                "server_cpu": round(day_cpu, 2),  # cores, on average
                 "simulator_errors": day.errors,
                 "simulator_error_codes": day.error_codes,
             },
@@ -172,6 +177,10 @@ async def soak(dsn: str, o: SoakOptions, progress: Progress = quiet) -> Result:
             after_day=last,
             peak=peak,
             samples=len(samples),
+            # every sample: seconds since the start, RSS MB, open files, tasks, connections
+            series=[
+                [s["t"], s["rss_mb"], s["fds"], s["tasks"], s["db_connections"]] for s in samples
+            ],
         )
         res.check(
             "rss_flat",
