@@ -14,6 +14,9 @@
   python run.py archive      move the event log's and audit trail's days older than the
                              retention (HALLOPS_RETENTION_MONTHS, 13) into their archive tables
   python run.py bench        measure: durable commands/s, fan-out, latency (own server)
+  python run.py faults {redis,postgres,storm,soak,all}
+                             Redis or PostgreSQL failing, a reconnect storm, a soak (own
+                             servers); prints what it measured and checked
 
 With no DATABASE_URL an embedded PostgreSQL is started under var/pg (kept across runs);
 with no REDIS_URL events travel in-process (one server process)."""
@@ -599,6 +602,12 @@ def build_parser() -> argparse.ArgumentParser:
     from server.bench import cli as bench_cli
 
     bench_cli.add_arguments(bench_p)
+    faults_p = sub.add_parser(
+        "faults", help="dependencies failing, a reconnect storm, a soak (own servers)"
+    )
+    from server.faults import cli as faults_cli
+
+    faults_cli.add_arguments(faults_p)
     return parser
 
 
@@ -613,6 +622,10 @@ def main(argv: list[str] | None = None) -> int:
         from server.bench import cli as bench_cli
 
         return bench_cli.main(args)
+    if args.command == "faults":
+        from server.faults import cli as faults_cli
+
+        return faults_cli.main(args)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

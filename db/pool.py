@@ -84,7 +84,15 @@ def database_unreachable(exc: BaseException) -> bool:
     ):
         return True
     # a pooled connection the server closed under us
-    return isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc)
+    if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
+        return True
+    # A connection whose server shut down in the middle of an operation can be left waiting
+    # for a reply that never comes, and its next use fails in asyncpg's state machine ("cannot
+    # switch to state 11; another operation (2) is in progress"): seen under `pg_ctl -m fast
+    # stop` by run.py faults postgres. It was a 500.
+    return isinstance(exc, asyncpg.exceptions.InternalClientError) and (
+        "another operation" in str(exc)
+    )
 
 
 async def create_pool(

@@ -51,7 +51,8 @@ async def health_status(app: web.Application) -> dict[str, Any]:
         "bus": bus,
         "fanout": app[FANOUT].status(),
         "warnings": warnings,
-        "worker": {"pid": os.getpid()},
+        # tasks: a leak shows as a count that grows (run.py faults soak samples it)
+        "worker": {"pid": os.getpid(), "tasks": len(asyncio.all_tasks())},
     }
 
 

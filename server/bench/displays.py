@@ -9,7 +9,12 @@ Each subscriber checks sequence continuity: after its snapshot or live marker ev
 carry the previous seq + 1; a jump counts the skipped events as lost, a repeat as duplicated.
 The final check compares each subscriber's last seq with the hall's head, so a lost *last*
 event counts too. While recording (the latency phase) the worker keeps (seq, arrival time) per
-hall; arrival minus the command's send time is the latency to that display."""
+hall; arrival minus the command's send time is the latency to that display.
+
+A subscriber cut off (by the server, or by `op_cut`, the fault harness's network cut) comes
+back with the last seq it saw, and keeps trying (0.2 s, doubling to 2 s) for RECONNECT_PATIENCE
+seconds, as an LED controller does. With `keep` in its target it also keeps every event frame
+it received, for a check of each payload against the log (server/faults)."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from server.bench.wire import OP_TEXT, WsClient, ws_connect
 SIO_NS = "/hall"
 _SIO_EVENT_PREFIX = b'42/hall,["hall",'
 _SEQ = b'{"seq":'
+RECONNECT_PATIENCE = 60.0  # seconds a cut-off subscriber keeps trying to come back
 
 
 class Sub:
@@ -36,6 +42,8 @@ class Sub:
         "closing",
         "dup",
         "error",
+        "first",
+        "frames",
         "hall_code",
         "hall_id",
         "host",
@@ -46,6 +54,7 @@ class Sub:
         "mismatch",
         "port",
         "ready",
+        "reconnecting",
         "reconnects",
         "since",
         "token",
@@ -73,9 +82,16 @@ class Sub:
         self.error: str | None = None
         self.host, self.port = "", 0
         self.reconnects = 0
+        self.reconnecting = False
+        # with `keep`: every event frame as received (bytes, or the parsed frame when it came
+        # with others in one Socket.IO packet), and the seq the stream started after
+        self.frames: list[tuple[int, bytes | dict]] | None = [] if target.get("keep") else None
+        self.first: int | None = None
 
     # -- frames ------------------------------------------------------------------------------
-    def event(self, seq: int, now: float) -> None:
+    def event(self, seq: int, now: float, frame: bytes | dict = b"") -> None:
+        if self.frames is not None:
+            self.frames.append((seq, frame))
         last = self.last
         if last is None:
             self.mismatch += 1  # an event before any snapshot: protocol error
@@ -102,12 +118,16 @@ class Sub:
             if self.last is not None and frame["seq"] > self.last:
                 self.lost += frame["seq"] - self.last  # never delivered as events
             self.last = frame["seq"]
+            if self.first is None:
+                self.first = frame["seq"]
         elif t == "live":
             if self.last is None:
                 self.last = frame["seq"]
             elif self.last != frame["seq"]:
                 self.mismatch += 1
                 self.last = frame["seq"]
+            if self.first is None:
+                self.first = self.since if self.since is not None else frame["seq"]
             self.live = True
             if not self.ready.done():
                 self.ready.set_result(True)
@@ -121,7 +141,7 @@ class Sub:
 
     def on_feed(self, op: int, payload: bytes, now: float) -> None:
         if payload[:7] == _SEQ:
-            self.event(int(payload[7 : payload.index(b",", 7)]), now)
+            self.event(int(payload[7 : payload.index(b",", 7)]), now, payload)
         elif op == OP_TEXT or payload[:1] == b"{":
             self.control(orjson.loads(payload))
 
@@ -133,7 +153,7 @@ class Sub:
         if payload[:16] == _SIO_EVENT_PREFIX:
             # one event "hall" carries one or more frames: its arguments
             if payload[16:23] == _SEQ and payload.count(b'{"seq":') == 1:
-                self.event(int(payload[23 : payload.index(b",", 23)]), now)
+                self.event(int(payload[23 : payload.index(b",", 23)]), now, payload[16:-1])
                 return
             for frame in orjson.loads(b"[" + payload[16:]):
                 if (
@@ -141,7 +161,7 @@ class Sub:
                     and "type" in frame
                     and frame.get("type") not in ("live", "snapshot")
                 ):
-                    self.event(frame["seq"], now)
+                    self.event(frame["seq"], now, frame)
                 else:
                     self.control(frame)
             return
@@ -173,7 +193,9 @@ class Sub:
     def on_close(self, code: int | None, why: str) -> None:
         self.close_code = code
         if not self.ready.done():
-            self.closed = True
+            # failed while connecting: connect() raises it (and a reconnect tries again)
+            if not self.reconnecting:
+                self.closed = True
             self.ready.set_exception(ConnectionError(f"closed {code} {why}"))
             return
         if self.closing or self.kind == "raw":
@@ -185,16 +207,32 @@ class Sub:
         self.w.reconnects += 1
         self.since = self.last
         self.live = False
+        self.reconnecting = True
         self.ready = asyncio.get_running_loop().create_future()
         asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
-        await asyncio.sleep(0.2)
-        try:
-            await self.connect(self.host, self.port, 30.0)
-        except (OSError, TimeoutError, RuntimeError, ValueError) as exc:
-            self.closed = True
-            self.error = f"reconnect failed: {exc}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECONNECT_PATIENCE
+        delay = 0.2
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self.connect(self.host, self.port, 30.0)
+                self.reconnecting = False
+                return
+            except (OSError, TimeoutError, RuntimeError, ValueError) as exc:
+                if self.closing or loop.time() > deadline:
+                    self.reconnecting = False
+                    self.closed = True
+                    self.error = f"reconnect failed: {exc}"
+                    return
+                self.w.retries += 1
+                delay = min(delay * 2, 2.0)
+                stale, self.ws = self.ws, None  # its close is no news any more
+                if stale is not None and stale.transport is not None:
+                    stale.transport.abort()
+                self.ready = loop.create_future()
 
     # -- connecting --------------------------------------------------------------------------
     def _bind(self, ws: WsClient) -> None:
@@ -209,9 +247,17 @@ class Sub:
             handler = self.on_sio
         else:
             path, handler = "/ws", self.on_raw
-        await ws_connect(
-            host, port, path, handler, self.on_close, timeout=timeout, on_create=self._bind
-        )
+        made: list[WsClient] = []
+
+        def bind(ws: WsClient) -> None:
+            made.append(ws)
+            self._bind(ws)
+
+        def closed(code: int | None, why: str) -> None:
+            if made and made[0] is self.ws:  # not a connection given up on before
+                self.on_close(code, why)
+
+        await ws_connect(host, port, path, handler, closed, timeout=timeout, on_create=bind)
         if self.kind == "raw":
             self.ready.set_result(True)
         await asyncio.wait_for(asyncio.shield(self.ready), timeout)
@@ -222,6 +268,7 @@ class DisplayWorker(BaseHandler):
         self.subs: list[Sub] = []
         self.received = 0
         self.reconnects = 0
+        self.retries = 0  # reconnect attempts that failed and were made again
         self.recording = False
         self.rec: dict[int, tuple[array, array]] = {}
         self._phase_t0 = 0.0
@@ -288,10 +335,31 @@ class DisplayWorker(BaseHandler):
                 {s.close_code for s in self.subs if s.closed}, key=lambda c: -1 if c is None else c
             ),
             "reconnects": self.reconnects,
+            "retries": self.retries,
+            "live": sum(1 for s in self.subs if s.live and not s.closed),
             "lost": sum(s.lost for s in self.subs),
             "dup": sum(s.dup for s in self.subs),
             "mismatch": sum(s.mismatch for s in self.subs),
         }
+
+    async def op_cut(self) -> int:
+        """A network cut: every connection aborted at once (no close handshake); each
+        subscriber comes back with the last seq it saw."""
+        cut = 0
+        for s in self.subs:
+            if s.ws is not None and not s.closed and s.ws.transport is not None:
+                s.ws.transport.abort()
+                cut += 1
+        return cut
+
+    async def op_status(self, heads: dict[int, int] | None = None) -> dict[str, Any]:
+        """The subscribers' health, and how many are live at (or past) their hall's head."""
+        at_head = sum(
+            1
+            for s in self.subs
+            if s.live and not s.closed and (s.last or 0) >= (heads or {}).get(s.hall_id, 0)
+        )
+        return {"at_head": at_head, **self._health()}
 
     async def op_wait_heads(self, heads: dict[int, int], timeout: float = 10.0) -> dict[str, Any]:
         """Waits until every open subscriber reached its hall's head; then counts what is

@@ -1,5 +1,5 @@
 """A production hall's dependencies failing (issue 12): the server's PostgreSQL and Redis are
-reached through a proxy (tests/faults/proxy.py) that the test stops or freezes, never the
+reached through a proxy (server/faults/proxy.py) that the test stops or freezes, never the
 machine's own servers.
 
 - PostgreSQL down: commands answer 503 `database_unavailable` at once, nothing half-applied,
