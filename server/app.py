@@ -31,7 +31,7 @@ from server.domain.auth import AuthService
 from server.domain.context import Context
 from server.domain.queueing import QueueService
 from server.domain.snapshot import snapshot
-from server.domain.store import Store
+from server.domain.store import PoolFloorFilter, Store
 from server.keys import (
     AUTH,
     BUS,
@@ -73,6 +73,9 @@ def create_app(settings: Settings, dsn: str) -> web.Application:
     # One cleanup context per resource, in the order they depend on each other: when one fails
     # to start, those started before it are closed again.
     async def database(app: web.Application) -> AsyncIterator[None]:
+        pool_log = logging.getLogger("asyncpg.pool")
+        if not any(isinstance(f, PoolFloorFilter) for f in pool_log.filters):
+            pool_log.addFilter(PoolFloorFilter())  # an outage is told once, not every second
         app[POOL] = await create_pool(dsn, settings.pool_size)
         try:
             yield

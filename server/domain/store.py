@@ -128,10 +128,22 @@ class Reachability:
         """For the background loops (fan-out, timers): True when `exc` is the database being
         away, counted and logged as a change of state only; False for any other failure,
         which is theirs to log."""
+        if isinstance(exc, Unavailable):  # from a Store read or command: already told
+            return True
         if database_unreachable(exc):
             cls.lost(exc)
             return True
         return False
+
+
+class PoolFloorFilter(logging.Filter):
+    """asyncpg's pool logs a warning with a traceback each time it fails to reconnect its
+    minimum connection ("Failed to restore the pool connection floor"), every second of an
+    outage: the database being away is told once by Reachability and counted in /metrics."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (exc is not None and Reachability.failed(exc))
 
 
 @asynccontextmanager

@@ -27,11 +27,19 @@ def _struck_mid_flight(res: Result, kind: str) -> None:
     assert figures["in_flight_at_fault"] > 0, figures
 
 
+def _quiet_log(res: Result, server: str) -> None:
+    """The outage is told in the server's log as changes of state, WARNING lines, once each:
+    no ERROR, no traceback (the SMS sender and asyncpg's pool wrote them every second)."""
+    noise = res.figures[f"{server}_server_log"]
+    assert noise["errors"] == 0 and noise["tracebacks"] == 0, noise
+
+
 async def test_a_crash_through_the_proxy_applies_nothing_by_half(db_dsn):
     res = Result("postgres")
     await crash_through_proxy(db_dsn, PostgresOptions(crash_bursts=4), res)
     assert res.ok, (res.failed(), res.notes)
     _struck_mid_flight(res, "crash")
+    _quiet_log(res, "proxy")
 
 
 async def test_a_private_postgresql_restarted_stopped_and_frozen():
@@ -47,3 +55,4 @@ async def test_a_private_postgresql_restarted_stopped_and_frozen():
         _struck_mid_flight(res, kind)
     # frozen: the commands cut off answered at their bound (1.5 s), not at once, not later
     assert 1400 <= res.figures["freeze"]["answer_max_ms"] <= 2000, res.figures["freeze"]
+    _quiet_log(res, "private")
