@@ -228,9 +228,9 @@ order by i.code
 # ------------------------------------------------------------------------------ settings
 
 HALL_SETTINGS_READ = """
-select work_periods, closes_at, no_show_recalls, park_minutes, signoff_wait_minutes,
-       supplement_notice_days, supplement_warn_days, rectification_days, notice_templates,
-       is_demo
+select work_periods, closes_at, registration_lead_minutes, no_show_recalls, park_minutes,
+       signoff_wait_minutes, supplement_notice_days, supplement_warn_days, rectification_days,
+       notice_templates, is_demo
 from hall where id = $1
 """
 HALL_SETTINGS = HALL_SETTINGS_READ + "for update"
@@ -238,7 +238,8 @@ HALL_SETTINGS = HALL_SETTINGS_READ + "for update"
 SET_HALL_SETTINGS = """
 update hall set work_periods = $2, closes_at = $3, no_show_recalls = $4, park_minutes = $5,
                 signoff_wait_minutes = $6, supplement_notice_days = $7,
-                supplement_warn_days = $8, rectification_days = $9, notice_templates = $10
+                supplement_warn_days = $8, rectification_days = $9, notice_templates = $10,
+                registration_lead_minutes = $11
 where id = $1
 """
 

@@ -17,6 +17,7 @@ let templates = [];
 let templatesDirty = false;   // unsaved template edits survive saving the opening hours
 
 const NUMBERS = [
+  ["registration_lead_minutes", "提前取号（分钟）", "工作日第一个工作时段开始前多少分钟起可以取号", 0, 240],
   ["no_show_recalls", "过号前重呼次数", "呼叫无人应答时，再呼叫几次后记为过号", 0, 10],
   ["park_minutes", "暂离保留（分钟）", "群众暂离（挂起）后保留其号的时间", 1, 600],
   ["signoff_wait_minutes", "签批等候提醒（分钟）", "签批请求等候超过此时间即显示为等候过久", 1, 600],

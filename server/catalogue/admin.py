@@ -258,6 +258,7 @@ class ItemBody(BaseModel):
 class SettingsBody(BaseModel):
     work_periods: list[list[str]] = Field(min_length=1, max_length=6)
     closes_at: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    registration_lead_minutes: int = Field(ge=0, le=240)
     no_show_recalls: int = Field(ge=0, le=10)
     park_minutes: int = Field(ge=1, le=600)
     signoff_wait_minutes: int = Field(ge=1, le=600)

@@ -30,6 +30,8 @@ SETTINGS_CHANGED: Final = "hall.settings_changed"
 class HallSettings:
     work_periods: list[list[str]]  # [["09:00","12:00"],["13:00","17:00"]]
     closes_at: str  # "17:30": tickets still waiting then are closed for the day
+    # the kiosks register from this many minutes before the first working period
+    registration_lead_minutes: int
     no_show_recalls: int
     park_minutes: int
     signoff_wait_minutes: int
@@ -56,6 +58,12 @@ class HallSettings:
         ):
             if getattr(self, name) < 1:
                 raise Invalid(f"{name} 至少为 1", code="invalid_settings", field=name)
+        if not 0 <= self.registration_lead_minutes <= 240:
+            raise Invalid(
+                "提前取号时间应在 0–240 分钟",
+                code="invalid_settings",
+                field="registration_lead_minutes",
+            )
         if self.no_show_recalls < 0 or self.supplement_warn_days < 0:
             raise Invalid("次数和天数不能为负数", code="invalid_settings", field="no_show_recalls")
         templates = [t.strip() for t in self.notice_templates if t.strip()]
@@ -83,6 +91,7 @@ def settings_of(row: Any) -> HallSettings:
     return HallSettings(
         work_periods=row["work_periods"],
         closes_at=f"{row['closes_at']:%H:%M}",
+        registration_lead_minutes=row["registration_lead_minutes"],
         no_show_recalls=row["no_show_recalls"],
         park_minutes=row["park_minutes"],
         signoff_wait_minutes=row["signoff_wait_minutes"],
@@ -127,6 +136,7 @@ async def write(
             new.supplement_warn_days,
             new.rectification_days,
             new.notice_templates,
+            new.registration_lead_minutes,
         )
         if "work_periods" in changed:
             tx.detail["repriced_cases"] = await reprice_open_cases(tx.conn, hall.id)

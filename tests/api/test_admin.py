@@ -440,6 +440,11 @@ async def test_settings_are_checked_and_saved(live, http):
     again.pop("notice_templates")
     body = await api.ok("admin", "PUT", f"{H}/settings", json={**again, "park_minutes": 50})
     assert body["notice_templates"] == ["今日系统维护，暂停办理不动产业务"]
+    # the kiosks' early opening follows the setting
+    await api.ok("admin", "PUT", f"{H}/settings", json={**again, "registration_lead_minutes": 60})
+    hours = await (await http.get(f"{H}/registration-hours")).json()
+    # an hour before the first working period, 08:30 since the change above
+    assert (hours["hours"]["lead_minutes"], hours["hours"]["opens"]) == (60, "07:30"), hours
 
 
 async def test_a_county_admin_cannot_touch_the_city(live):

@@ -565,6 +565,7 @@ async def test_every_request_body_schema_accepts_a_real_request(live, db):
                 {
                     "work_periods": [["09:00", "12:00"], ["13:00", "17:00"]],
                     "closes_at": "17:30",
+                    "registration_lead_minutes": 30,
                     "no_show_recalls": 2,
                     "park_minutes": 60,
                     "signoff_wait_minutes": 10,
