@@ -40,6 +40,7 @@ from server.bench import stage
 from server.bench.control import Worker
 from server.bench.displays import DisplayWorker
 from server.bench.runner import CpuMeter, _ExitStack, machine_facts, run_and_report
+from server.bench.runner import _f as _figure
 from server.bench.windows import WindowWorker, percentile
 
 TARGETS = {"lost": 0, "every_display_p99_ms": 100.0}
@@ -623,12 +624,7 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _f(x: Any, fmt: str = "{:,.1f}") -> str:
-    if x is None:
-        return "-"
-    try:
-        return fmt.format(x)
-    except (ValueError, TypeError):
-        return str(x)
+    return _figure(x, fmt)  # one decimal: the province's figures are milliseconds
 
 
 def table(result: dict[str, Any]) -> str:
