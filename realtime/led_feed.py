@@ -21,6 +21,7 @@ from aiohttp import WSMsgType, web
 
 from realtime import protocol as p
 from realtime.fanout import Fanout, Subscriber, parse_since
+from server.domain.auth import require_password_changed
 from server.domain.errors import DomainError
 from server.domain.errors import Forbidden as DomainForbidden
 from server.domain.hall import visible_hall
@@ -152,6 +153,7 @@ async def handle_display_feed(request: web.Request) -> web.StreamResponse:
         if actor is None:
             return await _refuse(ws, p.CLOSE_UNAUTHENTICATED, "unauthenticated", "认证失败")
         try:
+            require_password_changed(actor)
             async with app[STORE].read() as conn:
                 code = hello.get("hall")
                 hall = await visible_hall(

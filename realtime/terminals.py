@@ -24,7 +24,7 @@ from realtime.fanout import Fanout, Subscriber, parse_since
 from realtime.led_feed import ws_text_frame
 from realtime.rooms import RoomFilter, case_filter, kiosk_filter, rater_filter, room_filter
 from realtime.socket_server import DirectWriter
-from server.domain.auth import AuthService
+from server.domain.auth import AuthService, require_password_changed
 from server.domain.context import Context
 from server.domain.errors import DomainError
 from server.domain.hall import visible_hall
@@ -165,6 +165,7 @@ class HallNamespace(socketio.AsyncNamespace):
         if actor is None:
             raise _refused({"code": "unauthenticated", "message": "登录已失效，请重新登录"})
         try:
+            require_password_changed(actor)
             async with self.store.read() as conn:
                 code = auth.get("hall")
                 hall = await visible_hall(

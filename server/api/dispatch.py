@@ -27,6 +27,7 @@ from server.api.routing import (
 )
 from server.background import within
 from server.catalogue.spine import Call, Catalogue, Operation, Reply
+from server.domain.auth import require_password_changed
 from server.domain.errors import DomainError, Forbidden, Invalid
 from server.domain.permissions import authorize_rule
 from server.domain.store import Reachability, unavailable
@@ -130,8 +131,8 @@ async def _dispatch(op: Operation, request: web.Request, strict: bool) -> web.St
                     await ctx.store.audit(None, actor, op.name, "denied", {"code": exc.code})
                 raise
     params = parse_params(op, request)
-    if actor is not None and actor.must_change_password and op.name not in PASSWORD_CHANGE_ALLOWS:
-        raise Forbidden("管理员已重置您的密码，请先修改密码", code="password_change_required")
+    if actor is not None and op.name not in PASSWORD_CHANGE_ALLOWS:
+        require_password_changed(actor)
     limit = op.max_body or request.app[SETTINGS].max_body_bytes
     body = await parse_body(request, op.body, limit) if op.body is not None else None
     assert op.handler is not None

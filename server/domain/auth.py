@@ -35,7 +35,7 @@ from db.pool import Conn
 from db.queries import auth as q
 from db.queries.events import write_audit
 from server.domain.actor import Actor
-from server.domain.errors import Invalid, Locked, NotFound, Unauthenticated
+from server.domain.errors import Forbidden, Invalid, Locked, NotFound, Unauthenticated
 from server.domain.events import EventRecord
 from server.domain.hall import hall_by_id
 from server.domain.passwords import verify_password
@@ -100,6 +100,13 @@ def emit_forced_sign_out(tx: Tx, clerk_id: int, hall_id: int) -> None:
     tx.emit(
         SESSION_ENDED, session_ended(None, "forced_sign_out", staff_id=clerk_id), hall_id=hall_id
     )
+
+
+def require_password_changed(actor: Actor) -> None:
+    """A password reset by the admin may be used for nothing but changing it: every operation
+    but that, who-am-I and logging out, and every live connection, are refused meanwhile."""
+    if actor.must_change_password:
+        raise Forbidden("管理员已重置您的密码，请先修改密码", code="password_change_required")
 
 
 def _locked_minutes(row: asyncpg.Record) -> int | None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
+import pytest
+import websockets
 from aiohttp import ClientSession
 from websockets.exceptions import ConnectionClosed
 
@@ -46,6 +49,15 @@ async def test_a_new_clerk_changes_the_one_time_password_before_anything_else(li
     await api.error("wang.new", "GET", H, 403, "password_change_required")
     await api.error("wang.new", "POST", f"{H}/windows/3/sign-in", 403, "password_change_required")
     assert (await api.ok("wang.new", "GET", "/api/session"))["actor"]["name"] == "新同事"
+    # nor a live connection: the plain feed closes it at its hello
+    async with websockets.connect(live.ws_url + "/ws/display") as ws:
+        await ws.recv()  # auth_required
+        await ws.send(orjson.dumps({"type": "auth", "token": token}).decode())
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await ws.recv()
+    assert closed.value.rcvd.code == p.CLOSE_FORBIDDEN
+    assert closed.value.rcvd.reason.startswith("password_change_required")
     # the rules: length, three kinds of character, not the username, not the old one
     change = "/api/auth/password"
     for new, code in [
