@@ -15,3 +15,6 @@ export async function showDemoRibbon() {
     "演示系统：数据均为虚构，演示账号的密码已公开，请勿用于真实业务。正式使用请按部署指南以 init-hall 建立服务中心。");
   document.body.prepend(ribbon);
 }
+
+// A page that only needs the ribbon (the start page) loads this module with ?ribbon.
+if (import.meta.url.endsWith("?ribbon")) showDemoRibbon();

@@ -19,10 +19,14 @@ async def _reset(http, db, username: str) -> str:
     ]
 
 
-async def test_the_demo_says_it_is_one_on_the_login_page(live, new_context):
+async def test_the_demo_says_it_is_one_on_the_login_and_start_pages(live, new_context):
     page = await (await new_context()).new_page()
-    await page.goto(f"{live.url}/login")
-    await expect(page.locator("#demo-ribbon")).to_contain_text("演示系统")
+    errors: list[str] = []
+    collect_errors(page, errors)
+    for path in ("/login", "/"):
+        await page.goto(f"{live.url}{path}")
+        await expect(page.locator("#demo-ribbon")).to_contain_text("演示系统")
+    assert not errors, errors
 
 
 async def test_the_one_time_password_is_changed_at_login(live, http, db, new_context):
