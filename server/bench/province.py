@@ -24,7 +24,6 @@ import contextlib
 import math
 import os
 import resource
-import sys
 import time
 from array import array
 from collections.abc import Callable
@@ -39,7 +38,7 @@ import psutil
 from server.bench import stage
 from server.bench.control import Worker
 from server.bench.displays import DisplayWorker
-from server.bench.runner import CpuMeter, _ExitStack, machine_facts, run_and_report
+from server.bench.runner import CpuMeter, _ExitStack, machine_facts, run_and_report, stderr_progress
 from server.bench.runner import _f as _figure
 from server.bench.windows import WindowWorker, percentile
 
@@ -713,16 +712,7 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(opts: ProvinceOptions, as_json: bool = False) -> int:
-    def progress(text: str, inline: bool = False) -> None:
-        if opts.quiet:
-            return
-        if inline:
-            sys.stderr.write("\r\033[K" + text)
-            if not text:
-                sys.stderr.write("\r")
-        else:
-            sys.stderr.write("\r\033[K[bench] " + text + "\n")
-        sys.stderr.flush()
+    progress = stderr_progress(opts.quiet)
 
     async def go() -> dict[str, Any]:
         return await Province(opts, progress).run()

@@ -1332,9 +1332,11 @@ def _pct(x: float | None) -> str:
 
 
 # ------------------------------------------------------------------------ entry point
-def main(opts: Options, as_json: bool = False) -> int:
+def stderr_progress(quiet: bool) -> Callable[..., None]:
+    """A bench's progress lines on stderr (an inline one is rewritten in place)."""
+
     def progress(text: str, inline: bool = False) -> None:
-        if opts.quiet:
+        if quiet:
             return
         if inline:
             sys.stderr.write("\r\033[K" + text)
@@ -1343,6 +1345,12 @@ def main(opts: Options, as_json: bool = False) -> int:
         else:
             sys.stderr.write("\r\033[K[bench] " + text + "\n")
         sys.stderr.flush()
+
+    return progress
+
+
+def main(opts: Options, as_json: bool = False) -> int:
+    progress = stderr_progress(opts.quiet)
 
     async def go() -> dict[str, Any]:
         return await Bench(opts, progress).run()
