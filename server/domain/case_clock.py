@@ -39,29 +39,38 @@ Events (`ClockEvent`, each at an aware instant, never earlier than the previous 
         expert review), none of which count in the limit.
     resume
         Only while paused (``clock_not_paused``). The pause's working time goes to
-        `paused_s[kind]`. The new deadline is the instant at which `remaining_s` of working time
+        `paused_s[kind]`. The new deadline is the instant at which `budget_s` of working time
         has accrued from `at` (or from `counts_from` if later) (`HallCalendar.add_working_seconds`;
         wall clock for ``calendar_day``); for the day units it is rounded up to the first end of
         a working day's last work period at or after that instant (a day-unit deadline always
         ends a working day), and `remaining_s` becomes the working time to the rounded deadline,
-        so a pause never costs the limit anything. A case already due when paused
-        (`remaining_s <= 0`) stays due: the deadline stays the one that passed, and
-        `remaining_s` keeps the overdue time from before the pause (the overdue count goes on
-        from there; the pause is not overdue time).
+        so a pause never costs the limit anything. The rounding is not added to the budget: the
+        next resume counts from the budget again, so a day-unit case paused and resumed mid-day
+        many times gets the rest of a day once, not once per resume. A case whose budget ran
+        out while its deadline (the end of that day) had not passed yet gets, on resume, the
+        end of the resume day (the end of the next working day after closing). A case already
+        due when paused (`remaining_s <= 0`) stays due: the deadline stays the one that passed,
+        and `remaining_s` keeps the overdue time from before the pause (the overdue count goes
+        on from there; the pause is not overdue time).
     extend(amount)
         §42 extension, only while running (``clock_not_running``), `amount > 0` in the clock's
         unit (``invalid_amount``; another unit: ``invalid_unit``). The limit grows by `amount`
         from the current deadline D: D' = `cal.add_working_time(D, amount, unit)`, or for
         ``calendar_day`` the start rule counted from D's day; `remaining_s` grows by the working
-        time from D to D' (none of it before `counts_from`) and `limit` by `amount`. The deadline
-        becomes D' (exactly D', unless a case that was paused while overdue carries overdue
-        time: then, as at resume, the instant the grown remainder runs out, rounded up for the
-        day units; still due after the extension: D').
+        time from D to D' (none of it before `counts_from`), and so does `budget_s`; `limit` grows
+        by `amount`. The deadline becomes D' (exactly D' when no pause was resumed mid-day;
+        otherwise, as at resume, the instant the grown budget runs out, rounded up for the day
+        units; still due after the extension: D').
     stop
         From running or paused (a paused case can be withdrawn or completed): closes the pause,
         `remaining_s` as of `at` (negative: overdue by that much; positive: time saved), and
         keeps as `deadline` the deadline that applied last (`last_deadline`; stopped while
         paused, the one from before the pause). After stop every event is ``clock_stopped``.
+
+`budget_s` is what is left of the limit itself (its working time, extensions added, used
+time taken off), never rounded; `remaining_s` is the working time to the deadline. They differ
+only by a day unit's rounding up at resume (`remaining_s >= budget_s` while the deadline has not
+passed); without a pause resumed mid-day they are equal.
 
 While running, `remaining_s` is the limit's working time from `since` to `deadline` when
 positive; zero or negative means due since `deadline` (`deadline <= since`), overdue by
@@ -201,6 +210,9 @@ class ClockState:
     elapsed_s: int = 0  # working seconds used while running, as of `since`
     last_deadline: datetime | None = None  # the deadline that applied last (kept while paused)
     counts_from: datetime | None = None  # the limit's time counts from here (None: started_at)
+    # what is left of the limit itself as of `since`, never rounded up (a state stored before
+    # the field existed reads it as `remaining_s`)
+    budget_s: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -217,6 +229,7 @@ class ClockState:
             "elapsed_s": self.elapsed_s,
             "last_deadline": maybe_instant(self.last_deadline),
             "counts_from": maybe_instant(self.counts_from),
+            "budget_s": self.budget_s,
         }
 
     @classmethod
@@ -240,6 +253,7 @@ class ClockState:
                 elapsed_s=int(d.get("elapsed_s", 0)),
                 last_deadline=_parse_opt(d.get("last_deadline"), "期限", bad),
                 counts_from=_parse_opt(d.get("counts_from"), "计时起点", bad),
+                budget_s=int(d["remaining_s" if d.get("budget_s") is None else "budget_s"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise _invalid("办件计时状态格式错误", bad) from None
@@ -331,8 +345,9 @@ def _limit_deadline(cal: HallCalendar, unit: str, base: datetime, amount: int) -
 
 
 def _settle(cal: HallCalendar, state: ClockState, at: datetime, seconds: int) -> datetime:
-    """The deadline once `seconds` (> 0) of the limit are left at `at`."""
-    point = _accrue(cal, state.unit, max(at, state.counts_from or state.started_at), seconds)
+    """The deadline once `seconds` of the limit are left at `at` (none left: `at` rounded up)."""
+    start = max(at, state.counts_from or state.started_at)
+    point = _accrue(cal, state.unit, start, seconds) if seconds > 0 else start
     if state.unit == "working_hour":
         return point
     local = point.astimezone(cal.tz)
@@ -390,12 +405,13 @@ def _start(at: datetime, ev: ClockEvent, cal: HallCalendar) -> ClockState:
     if ev.unit != "working_hour":
         # the acceptance day is day 0: a day-unit limit counts from the next midnight
         counts_from = datetime.combine(at.date() + timedelta(days=1), time(), tzinfo=cal.tz)
+    remaining = _worked(cal, ev.unit, counts_from, deadline)
     return ClockState(
         unit=ev.unit,
         limit=ev.amount,
         started_at=at,
         status="running",
-        remaining_s=_worked(cal, ev.unit, counts_from, deadline),
+        remaining_s=remaining,
         since=at,
         deadline=deadline,
         paused_s={},
@@ -404,6 +420,7 @@ def _start(at: datetime, ev: ClockEvent, cal: HallCalendar) -> ClockState:
         elapsed_s=0,
         last_deadline=deadline,
         counts_from=counts_from,
+        budget_s=remaining,
     )
 
 
@@ -421,6 +438,7 @@ def _pause(state: ClockState, at: datetime, ev: ClockEvent, cal: HallCalendar) -
         state,
         status="paused",
         remaining_s=state.remaining_s - used,
+        budget_s=state.budget_s - used,
         elapsed_s=state.elapsed_s + used,
         since=at,
         deadline=None,
@@ -440,7 +458,7 @@ def _resume(state: ClockState, at: datetime, cal: HallCalendar) -> ClockState:
     if state.status != "paused":
         raise _invalid("办件计时未暂停", "clock_not_paused")
     if state.remaining_s > 0:
-        deadline = _settle(cal, state, at, state.remaining_s)
+        deadline = _settle(cal, state, at, state.budget_s)
         remaining = _used(cal, state, at, deadline)
     else:
         # due already: the deadline that passed stays the deadline
@@ -467,9 +485,10 @@ def _extend(state: ClockState, at: datetime, ev: ClockEvent, cal: HallCalendar) 
     assert state.deadline is not None
     used = _used(cal, state, state.since, at)
     extended = _limit_deadline(cal, state.unit, state.deadline, ev.amount)
-    left = state.remaining_s - used + _used(cal, state, state.deadline, extended)
+    gained = _used(cal, state, state.deadline, extended)
+    left, budget = state.remaining_s - used + gained, state.budget_s - used + gained
     if left > 0:
-        deadline = _settle(cal, state, at, left)
+        deadline = _settle(cal, state, at, budget)
         left = _used(cal, state, at, deadline)
     else:
         deadline = extended
@@ -477,6 +496,7 @@ def _extend(state: ClockState, at: datetime, ev: ClockEvent, cal: HallCalendar) 
         state,
         limit=state.limit + ev.amount,
         remaining_s=left,
+        budget_s=budget,
         elapsed_s=state.elapsed_s + used,
         since=at,
         deadline=deadline,
@@ -493,12 +513,13 @@ def _stop(state: ClockState, at: datetime, cal: HallCalendar) -> ClockState:
             state.paused_s,
         )
     else:
-        remaining, elapsed = state.remaining_s, state.elapsed_s
+        used, remaining, elapsed = 0, state.remaining_s, state.elapsed_s
         paused = _closed_pause(state, at, cal)
     return replace(
         state,
         status="stopped",
         remaining_s=remaining,
+        budget_s=state.budget_s - used,
         elapsed_s=elapsed,
         since=at,
         deadline=state.last_deadline,

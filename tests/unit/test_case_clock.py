@@ -458,8 +458,12 @@ def test_state_event_and_view_json_round_trip():
         "elapsed_s": 11 * H,
         "last_deadline": "2026-03-16T17:00:00+08:00",
         "counts_from": "2026-03-12T10:00:00+08:00",  # working hours count from acceptance
+        "budget_s": 9 * H,
     }
     assert ClockState.from_json(blob) == s
+    # a state stored before budget_s existed reads it as remaining_s (equal without a mid-day
+    # resume)
+    assert ClockState.from_json({k: v for k, v in blob.items() if k != "budget_s"}) == s
     for ev in events:
         assert ClockEvent.from_json(json.loads(json.dumps(ev.to_json()))) == ev
     assert events[0].to_json() == {
