@@ -28,15 +28,27 @@ where t.id = $1 and t.hall_id = $2
 for update of t
 """
 
+# Locked: two windows scanning one registration (or one scanning it while another serves its
+# ticket) accept it once.
 REGISTRATION_FOR_CASE = """
-select r.id, r.reg_no, r.phone, r.id_number, i.code as item_code,
-       (select t.id from ticket t where t.registration_id = r.id order by t.id desc limit 1)
-           as ticket_id
+select r.id, r.reg_no, r.phone, r.id_number, i.code as item_code, t.id as ticket_id,
+       t.window_id as ticket_window_id, t.status as ticket_status
 from registration r join item i on i.id = r.item_id
+left join lateral (
+    select t.id, t.window_id, t.status from ticket t where t.registration_id = r.id
+    order by t.id desc limit 1
+) t on true
 where r.hall_id = $1 and r.reg_no = $2
+for update of r
 """
 
+LOCK_REGISTRATION = "select 1 from registration where id = $1 for update"
+
 CASE_OF_TICKET = "select id, case_no from service_case where ticket_id = $1 and parent_id is null"
+
+CASE_OF_REGISTRATION = """
+select id, case_no from service_case where registration_id = $1 and parent_id is null limit 1
+"""
 
 INSERT_CASE = """
 insert into service_case (

@@ -8,7 +8,7 @@ transaction. Nothing here knows the transport: handlers hand in plain data."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -120,6 +120,13 @@ async def accept(call: Call, hall_code: str, a: Acceptance) -> tuple[dict[str, A
         assert actor.window_id is not None  # own_window: signed in
         source = await _source(tx.conn, hall, actor, a)
         applicant = _applicant(a.applicant, now.date()) if a.applicant is not None else None
+        if applicant is not None:
+            # what the citizen gave at the kiosk, unless the clerk typed it in
+            applicant = replace(
+                applicant,
+                phone=applicant.phone or source.get("phone"),
+                id_number=applicant.id_number or source.get("id_number"),
+            )
         cal = await load_calendar(tx.conn, hall.id, now)
         intake = None
         if a.workflow is not None and a.refusal is None:
@@ -288,6 +295,10 @@ async def _source(conn: Conn, hall: HallRef, actor: Actor, a: Acceptance) -> dic
                 f"{t['ticket_no']} 号不在本窗口办理中", code="ticket_not_here", field="ticket_id"
             )
         existing = await conn.fetchrow(q.CASE_OF_TICKET, t["id"])
+        if existing is None and t["registration_id"] is not None:
+            # its registration may have been scanned at a window already
+            await conn.execute(q.LOCK_REGISTRATION, t["registration_id"])
+            existing = await conn.fetchrow(q.CASE_OF_REGISTRATION, t["registration_id"])
         if existing is not None:
             raise Conflict(
                 f"{t['ticket_no']} 号已受理为办件 {existing['case_no']}",
@@ -305,8 +316,20 @@ async def _source(conn: Conn, hall: HallRef, actor: Actor, a: Acceptance) -> dic
         r = await conn.fetchrow(q.REGISTRATION_FOR_CASE, hall.id, a.reg_no.strip())
         if r is None:
             raise NotFound("登记条码不存在", code="unknown_registration", field="reg_no")
+        existing = await conn.fetchrow(q.CASE_OF_REGISTRATION, r["id"])
+        if existing is not None:
+            raise Conflict(
+                f"登记 {r['reg_no']} 已受理为办件 {existing['case_no']}",
+                code="already_accepted",
+                field="reg_no",
+            )
+        # its ticket, when it is the one being served here, is the case's too
+        here = r["ticket_window_id"] == actor.window_id and r["ticket_status"] in (
+            "called",
+            "serving",
+        )
         return {
-            "ticket_id": None,
+            "ticket_id": r["ticket_id"] if here else None,
             "registration_id": r["id"],
             "item_code": r["item_code"],
             "phone": r["phone"],

@@ -14,7 +14,7 @@ from aiohttp import ClientSession
 
 from tests.cases.helpers import PROMISED, SIGNOFF, accept, at, command, serving_ticket, use_clock
 from tests.conftest import login
-from tests.queue_helpers import bearer, clerk_at_window
+from tests.queue_helpers import bearer, clerk_at_window, kiosk_token, register
 
 ROUNDS = 4
 
@@ -132,3 +132,21 @@ async def test_a_ticket_is_accepted_once(live, http, db):
         # the ticket is finished so the window can serve the next one
         resp = await http.post("/api/halls/rizhao/windows/1/finish", headers=bearer(token))
         assert resp.status == 200, await resp.text()
+
+
+async def test_a_registration_scanned_at_two_windows_is_accepted_once(live, http, db):
+    use_clock(live, at("2026-12-07 10:00"))
+    kiosk = await kiosk_token(http)
+    tokens = [await clerk_at_window(db, 1), await clerk_at_window(db, 2)]
+    for _ in range(ROUNDS):
+        reg = await register(http, kiosk, PROMISED)
+        body = {"reg_no": reg["reg_no"], "applicant": {"name": "张小三"}}
+        url = "/api/halls/rizhao/cases"
+        answers = await both(http, [(tokens[0], url, body), (tokens[1], url, body)])
+        won = one_wins(answers, refusal="already_accepted")
+        cases = await db.fetch(
+            "select c.id from service_case c join registration r on r.id = c.registration_id "
+            "where r.reg_no = $1",
+            reg["reg_no"],
+        )
+        assert [c["id"] for c in cases] == [won["case_id"]]

@@ -14,7 +14,7 @@ from tests.cases.helpers import (
     use_clock,
 )
 from tests.conftest import login
-from tests.queue_helpers import bearer
+from tests.queue_helpers import bearer, clerk_at_window, kiosk_token, register
 
 
 async def test_promised_case_from_ticket_to_delivery(live, http, db):
@@ -67,6 +67,115 @@ async def test_promised_case_from_ticket_to_delivery(live, http, db):
     track = await resp.json()
     assert resp.status == 200, track
     assert track["applicant"] == "张*三" and track["state"] == "delivered"
+    # every step is attributable: the clerk and the window, in the audit trail
+    audited = await db.fetch(
+        "select a.action, s.username, w.window_no from audit a join staff s on s.id = a.actor_id "
+        "join service_window w on w.id = a.window_id where a.action like 'case.%' "
+        "and a.outcome = 'ok' and (a.detail->>'case_id')::bigint = $1 order by a.id",
+        cid,
+    )
+    assert [(r["action"], r["window_no"]) for r in audited] == [
+        ("case.accept", 1),
+        ("case.start", 1),
+        ("case.decide", 1),
+        ("case.complete", 1),
+        ("case.deliver", 1),
+    ]
+    clerk = await db.fetchval(
+        "select s.username from window_signin ws join staff s on s.id = ws.staff_id "
+        "join service_window w on w.id = ws.window_id where w.window_no = 1"
+    )
+    assert {r["username"] for r in audited} == {clerk}
+
+
+async def test_acceptance_from_a_scanned_registration(live, http, db):
+    use_clock(live, at("2026-12-07 10:00"))
+    kiosk = await kiosk_token(http)
+    token = await clerk_at_window(db, 1)
+    # the barcode of a registration whose ticket still waits: the case takes the registration's
+    # item and phone, and no ticket (it is not the one served here)
+    reg = await register(http, kiosk, PROMISED, phone="13900139000")
+    case = await accept(http, token, reg_no=reg["reg_no"], applicant={"name": "李四"})
+    row = await db.fetchrow(
+        "select i.code, c.applicant_phone, c.registration_id, c.ticket_id, r.reg_no "
+        "from service_case c join item i on i.id = c.item_id "
+        "left join registration r on r.id = c.registration_id where c.id = $1",
+        case["case_id"],
+    )
+    assert (row["code"], row["applicant_phone"], row["reg_no"], row["ticket_id"]) == (
+        PROMISED,
+        "13900139000",
+        reg["reg_no"],
+        None,
+    )
+    # scanned again, or its ticket served later: one registration is one case
+    for body, field in (
+        ({"reg_no": reg["reg_no"]}, "reg_no"),
+        ({"ticket_id": reg["ticket"]["id"]}, "ticket_id"),
+    ):
+        if field == "ticket_id":
+            for verb, extra in (("call", {"ticket_no": reg["ticket"]["ticket_no"]}), ("start", {})):
+                resp = await http.post(
+                    f"/api/halls/rizhao/windows/1/{verb}",
+                    json={**extra, "reason": "按号办理"} if extra else None,
+                    headers=bearer(token),
+                )
+                assert resp.status == 200, await resp.text()
+        resp = await http.post(
+            "/api/halls/rizhao/cases",
+            json={**body, "applicant": {"name": "李四"}},
+            headers=bearer(token),
+        )
+        err = (await resp.json())["error"]
+        assert (resp.status, err["code"], err["field"]) == (409, "already_accepted", field)
+        assert case["case_no"] in err["message"]
+    assert await db.fetchval("select count(*) from service_case") == 1
+    resp = await http.post("/api/halls/rizhao/windows/1/finish", headers=bearer(token))
+    assert resp.status == 200, await resp.text()
+
+    # a registration whose ticket is the one served here: the case is that ticket's too
+    token, ticket_id, served = await serving_ticket(http, db)
+    case = await accept(http, token, reg_no=served["reg_no"])
+    assert (
+        await db.fetchval("select ticket_id from service_case where id = $1", case["case_id"])
+        == ticket_id
+    )
+
+
+async def test_urgent_and_escalated_cases(live, http, db):
+    clock = use_clock(live, at("2026-12-07 10:00"))  # Monday
+    token, ticket_id, _ = await serving_ticket(http, db)
+    limits = await db.fetchrow(
+        "select promised_limit, urgent_limit from item where code = $1 "
+        "and hall_id = (select id from hall where code = 'rizhao')",
+        PROMISED,
+    )
+    assert (limits["promised_limit"], limits["urgent_limit"]) == (2, 1)
+    # 急办 (green channel): the item's shorter limit, one working day: Tuesday 17:00, not
+    # Wednesday's
+    case = await accept(http, token, ticket_id=ticket_id, item=PROMISED, urgent=True)
+    assert case["kind"] == "urgent"
+    assert (case["clock"]["limit"], case["clock"]["deadline"]) == (1, "2026-12-08T17:00:00+08:00")
+    cid = case["case_id"]
+    await command(http, token, cid, "start")
+    # 报批: forwarded to a higher authority, the clock paused with the reason
+    clock.set(at("2026-12-08 10:00"))
+    err = await command(http, token, cid, "escalate", {"reason": " "}, status=400)
+    assert err["error"]["code"] == "reason_required"
+    sent = await command(http, token, cid, "escalate", {"reason": "报市局审批"})
+    assert sent["kind"] == "escalated"
+    assert sent["clock"]["status"] == "paused" and sent["clock"]["deadline"] is None
+    clock.set(at("2026-12-10 10:00"))  # back two working days later
+    back = await command(http, token, cid, "resume", {"note": "市局已批复"})
+    # Tuesday's first working hour was used; what is left of the day runs from Thursday 10:00
+    # to Thursday's close, and the days in 报批 cost the limit nothing
+    assert back["clock"]["status"] == "running"
+    assert back["clock"]["deadline"] == "2026-12-10T17:00:00+08:00"
+    assert back["clock"]["paused_s"]["escalation"] > 0
+    resp = await http.get(f"/api/cases/{cid}", headers=bearer(token))
+    history = (await resp.json())["history"]
+    escalated = next(h for h in history if h["action"] == "case.escalate")
+    assert escalated["reason"] == "报市局审批"
 
 
 async def test_signoff_by_the_leader_on_duty(live, http, db):
