@@ -37,6 +37,10 @@ GROUP_KEYS: Final = (*LABELS, *_LOCAL_GROUPS)
 _DONE = "c.state in ('completed', 'delivered')"
 _PROMISED = "c.kind in ('promised', 'urgent', 'escalated')"
 _REMAINING = "(c.clock->>'remaining_s')::bigint"
+# What was left of the limit itself when the case stopped (limit + extensions - working time
+# used), not the time to a deadline that a resume rounded up to a day's close: "saved versus the
+# promised limit". A clock stored before budget_s existed has it equal to remaining_s.
+_SAVED = f"coalesce((c.clock->>'budget_s')::bigint, {_REMAINING})"
 _SAME_DAY = (
     "(c.completed_at at time zone 'Asia/Shanghai')::date"
     " = (c.accepted_at at time zone 'Asia/Shanghai')::date"
@@ -65,8 +69,8 @@ with a as (
            count(*) filter (where {_DONE} and (c.kind <> 'immediate' and {_REMAINING} >= 0
                or c.kind = 'immediate' and {_SAME_DAY}))::int as on_time,
            count(*) filter (where {_DONE} and {_PROMISED})::int as promised_done,
-           count(*) filter (where {_DONE} and {_PROMISED} and {_REMAINING} > 0)::int as early,
-           coalesce(avg({_REMAINING}) filter (where {_DONE} and {_PROMISED} and {_REMAINING} > 0),
+           count(*) filter (where {_DONE} and {_PROMISED} and {_SAVED} > 0)::int as early,
+           coalesce(avg({_SAVED}) filter (where {_DONE} and {_PROMISED} and {_SAVED} > 0),
                     0)::float as avg_saved_s,
            coalesce(avg(c.visits) filter (where {_DONE}), 0)::float as avg_visits,
            jsonb_strip_nulls(jsonb_build_object({paused})) as paused_s

@@ -69,7 +69,10 @@ coalesce((select (r.rules->>'supplement_notice_days')::int from supervision_rule
          h.supplement_notice_days) as supplement_notice_days,
 i.code as item_code, i.name as item_name, i.requires_signoff,
 d.code as department_code, d.name as department_name,
-w.window_no, st.display_name as clerk_name
+w.window_no, st.display_name as clerk_name,
+(select min(sn.issued_at) from supplement_notice sn where sn.case_id = c.id) as first_notice_at,
+exists (select 1 from case_material cm where cm.case_id = c.id
+        and cm.status in ('missing', 'faulty') and not cm.deferred) as lacking
 """
 _CASE_FROM = """
 from service_case c join hall h on h.id = c.hall_id join item i on i.id = c.item_id

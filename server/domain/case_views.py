@@ -77,9 +77,14 @@ async def case_row(conn: Conn, case_id: int) -> asyncpg.Record:
 
 
 def supplement_warning(row: asyncpg.Record, cal: Any, now: datetime) -> dict[str, Any] | None:
-    """§32: a supplement notice must be issued within N working days of the application; the
-    clerk is warned from supplement_warn_days before that while the case is not yet started."""
-    if row["state"] != "accepted":
+    """§32: a supplement notice must be issued within N working days of the application, or the
+    application counts as accepted as it stands. The clerk is warned from supplement_warn_days
+    before that while no notice has been issued and the review may still need one: the case
+    not yet started, or started with materials still lacking (容缺's deferred ones apart).
+    Supervision's `supplement_rung` alarms on the same facts."""
+    if row["first_notice_at"] is not None or row["clock_status"] == "stopped":
+        return None
+    if not (row["state"] == "accepted" or row["state"] == "in_progress" and row["lacking"]):
         return None
     due = cal.add_working_time(row["accepted_at"], row["supplement_notice_days"], "working_day")
     warn_from = due

@@ -39,7 +39,9 @@ async def test_metrics_of_known_cases(live, http, db):
     assert back["visits"] == 2
     # the pause moved the deadline by exactly what it covered: Thursday 17:00
     assert back["clock"]["deadline"] == "2026-12-10T17:00:00+08:00"
-    # completed Wednesday 17:00: one full working day (7 h) before its deadline
+    # completed Wednesday 17:00, having used 12 of its 14 working hours (Tuesday 11:00-17:00 and
+    # Wednesday; Monday is day 0): 2 h saved versus the limit, though the deadline (rounded up to
+    # Thursday's close at the resume) was a whole working day away
     clock.set(at("2026-12-09 17:00"))
     await _finish(http, token2, early["case_id"])
     # the late one completed Thursday 10:00: one working hour after its deadline
@@ -57,7 +59,7 @@ async def test_metrics_of_known_cases(live, http, db):
     assert hall["immediate_rate"] == round(1 / 3, 4)
     assert hall["on_time_rate"] == round(2 / 3, 4)  # the immediate one and the early one
     assert hall["early_share"] == 0.5
-    assert hall["avg_saved_hours"] == 7.0
+    assert hall["avg_saved_hours"] == 2.0
     assert hall["avg_visits"] == round(4 / 3, 2)
     assert hall["paused_hours"] == {"supplement": 7.0}
 
@@ -68,6 +70,26 @@ async def test_metrics_of_known_cases(live, http, db):
     by_window = {g["key"]: g for g in (await resp.json())["groups"]}
     assert by_window["1"]["cases"] == 1 and by_window["1"]["immediate_rate"] == 1.0
     assert by_window["2"]["cases"] == 2 and by_window["2"]["on_time_rate"] == 0.5
+
+    clerks = dict(
+        await db.fetch(
+            "select w.window_no, s.username from window_signin ws "
+            "join staff s on s.id = ws.staff_id join service_window w on w.id = ws.window_id"
+        )
+    )
+    for by, expected in (
+        ("department", {"amr": (3, 1 / 3)}),  # both windows are the market regulator's
+        ("clerk", {clerks[1]: (1, 1.0), clerks[2]: (2, 0.0)}),
+        ("month", {"2026-12": (3, 1 / 3)}),
+        ("day", {"2026-12-07": (3, 1 / 3)}),
+    ):
+        resp = await http.get(
+            f"/api/halls/rizhao/case-metrics?from=2026-12-01&to=2026-12-31&by={by}",
+            headers=bearer(admin),
+        )
+        groups = (await resp.json())["groups"]
+        got = {g["key"]: (g["cases"], g["immediate_rate"]) for g in groups}
+        assert got == {k: (n, round(r, 4)) for k, (n, r) in expected.items()}, (by, groups)
 
     resp = await http.get(
         "/api/halls/rizhao/case-metrics?from=2026-12-08&to=2026-12-31&by=day",

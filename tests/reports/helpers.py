@@ -16,8 +16,8 @@ async def _finish(http, token, cid):
 
 async def _cases(live, http, db) -> dict:
     """The case-metrics test's three cases: window 1 an immediate one (on time); window 2 a
-    promised one completed 7 working hours early after a supplement (2 visits) and a promised
-    one an hour late."""
+    promised one completed with 2 working hours of its limit unused after a supplement (2
+    visits) and a promised one an hour late."""
     clock = use_clock(live, at("2026-12-07 09:30"))  # Monday
     token, ticket1, _ = await serving_ticket(http, db, window_no=1, item=IMMEDIATE)
     immediate = await accept(http, token, ticket_id=ticket1, item=IMMEDIATE)

@@ -49,7 +49,7 @@ async def test_report_figures_on_a_fixed_data_set(live, http, db):
     assert hall["cases"] == 3 and hall["completed"] == 3
     assert hall["immediate_rate"] == round(1 / 3, 4)
     assert hall["on_time_rate"] == round(2 / 3, 4)
-    assert hall["early_share"] == 0.5 and hall["avg_saved_hours"] == 7.0
+    assert hall["early_share"] == 0.5 and hall["avg_saved_hours"] == 2.0
     assert hall["avg_visits"] == round(4 / 3, 2)  # 1 + 2 + 1
     # times: waits (600 + 1200 + 2400) / 3 = 1400; walks (60 + 120) / 2 = 90;
     # service (600 + 1200) / 2 = 900; 3 tickets called, 2 served
