@@ -250,6 +250,7 @@ def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
     if refusal:
         log.error(refusal)
         return 3
+    _run(warn_at_start(settings, dsn))
     env = {
         **os.environ,
         "DATABASE_URL": dsn,
@@ -326,14 +327,38 @@ async def warn_calendar_gaps(app) -> None:
     """A WARNING line per hall whose calendar has no official holiday data within the next 60
     days (the hall's today from the server's clock): its deadlines would count those holidays
     as working days. /healthz lists the same warnings."""
+    from server.keys import CONTEXT, POOL
+
+    async with app[POOL].acquire() as conn:
+        await _log_calendar_gaps(conn, app[CONTEXT].clock())
+
+
+async def warn_at_start(settings: Settings, dsn: str) -> None:
+    """`serve --workers N`: the supervisor logs the start-up warnings a single server logs (its
+    workers leave them to it), on a connection of its own."""
+    import asyncpg
+
+    from server.domain.queueing import TZ
+
+    warn_public_url(settings)
+    try:
+        conn = await asyncpg.connect(dsn)
+    except Exception:  # a warning that cannot be computed must not stop the server
+        log.exception("calendar: could not check the halls' calendars")
+        return
+    try:
+        await _log_calendar_gaps(conn, datetime.now(TZ))
+    finally:
+        await conn.close()
+
+
+async def _log_calendar_gaps(conn, now: datetime) -> None:
     from server.domain.calendar_service import coverage_warnings
     from server.domain.holiday_notice import HORIZON_DAYS
     from server.domain.queueing import service_day
-    from server.keys import CONTEXT, POOL
 
     try:
-        async with app[POOL].acquire() as conn:
-            warnings = await coverage_warnings(conn, service_day(app[CONTEXT].clock()))
+        warnings = await coverage_warnings(conn, service_day(now))
     except Exception:  # a warning that cannot be computed must not stop the server
         log.exception("calendar: could not check the halls' calendars")
         return

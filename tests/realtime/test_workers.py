@@ -109,6 +109,13 @@ async def test_a_display_on_one_worker_sees_a_command_on_the_other(db_dsn, tmp_p
                 await asyncio.gather(*(f.__aexit__(None, None, None) for f, _, _ in feeds))
         # each hall's timers: one owner among the two
         log = server.log()
+        # the start-up warnings of a single server, once, by the supervisor: the QR codes' base
+        # address, and every hall whose calendar /healthz says lacks the coming weeks' holidays
+        assert log.count("HALLOPS_PUBLIC_URL is not set") == 1, log[-3000:]
+        async with ClientSession(server.url) as http:
+            lacking = [w["hall"] for w in (await server.health(http))["warnings"]]
+        for hall in ("rizhao", "juxian", "wulian"):
+            assert log.count(f"calendar: hall {hall} has no official") == (hall in lacking)
         for hall in ("rizhao", "juxian", "wulian"):
             assert log.count(f"now runs the timers of hall {hall}") == 1, log[-3000:]
     finally:
