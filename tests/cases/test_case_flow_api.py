@@ -3,6 +3,9 @@ command by command, refusals by the transition table, sign-off by the leader on 
 
 from __future__ import annotations
 
+import asyncpg
+import pytest
+
 from tests.cases.helpers import (
     IMMEDIATE,
     PROMISED,
@@ -201,6 +204,33 @@ async def test_signoff_by_the_leader_on_duty(live, http, db):
     done = await command(http, leader, cid, "signoff", {"decision": "approve", "comment": "同意"})
     assert done["state"] == "approved"
 
+    # the signature is part of the case's history and cannot be changed: not by the leader
+    # again, nor by anyone with the database's own role
+    err = await command(
+        http, leader, cid, "signoff", {"decision": "reject", "comment": "改"}, status=409
+    )
+    assert err["error"]["code"] == "case_state"
+    signed = "select decision, comment, decided_by from signoff_request where case_id = $1"
+    before = [dict(r) for r in await db.fetch(signed, cid)]
+    history = "select action, actor_id, reason, at from case_history where case_id = $1 order by id"
+    kept = [dict(r) for r in await db.fetch(history, cid)]
+    assert before[0]["decision"] == "approved" and "case.signoff:approve" in [
+        h["action"] for h in kept
+    ]
+    for sql in (
+        "update signoff_request set decision = 'rejected' where case_id = $1",
+        "update signoff_request set comment = '' where case_id = $1",
+        "delete from signoff_request where case_id = $1",
+        "update case_history set reason = '改' where case_id = $1",
+        "delete from case_history where case_id = $1",
+    ):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await db.execute(sql, cid)
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await db.execute("truncate case_history cascade")
+    assert [dict(r) for r in await db.fetch(signed, cid)] == before
+    assert [dict(r) for r in await db.fetch(history, cid)] == kept
+
 
 async def test_immediate_case(live, http, db):
     use_clock(live, at("2026-12-07 10:00"))
@@ -228,3 +258,60 @@ async def test_a_holiday_added_later_reprices_open_cases(live, http, db):
     assert (await resp.json())["clock"]["deadline"] == "2026-12-10T17:00:00+08:00"
     stored = await db.fetchval("select deadline from service_case where id = $1", case["case_id"])
     assert stored.isoformat() == "2026-12-10T09:00:00+00:00"
+
+
+async def test_the_applicant_is_told_by_sms_of_a_supplement_and_an_extension(live, http, db):
+    clock = use_clock(live, at("2026-12-07 10:00"))  # Monday; due Wednesday 17:00
+    token, ticket_id, _ = await serving_ticket(http, db, phone="13900139000")
+    case = await accept(
+        http, token, ticket_id=ticket_id, item=PROMISED, applicant={"name": "张小三"}
+    )
+    cid, case_no = case["case_id"], case["case_no"]
+    await command(http, token, cid, "start")
+    sms = "select recipient, body from notification where dedupe_key = $1"
+
+    # 一次性告知: every missing material in one text, to the phone given at the kiosk
+    clock.set(at("2026-12-07 11:00"))
+    notice = await command(
+        http,
+        token,
+        cid,
+        "supplement",
+        {"materials": [{"position": 1, "status": "missing"}, {"position": 2, "status": "faulty"}]},
+    )
+    names = [m["name"] for m in notice["materials"]]
+    assert len(names) == 2
+    [told] = await db.fetch(sms, f"supplement:{notice['notice_id']}")
+    assert told["recipient"] == "13900139000"
+    assert case_no in told["body"] and "、".join(names) in told["body"]
+    assert "1 号窗口" in told["body"] and "暂停" in told["body"]
+    clock.set(at("2026-12-08 09:00"))
+    await command(http, token, cid, "supplement/received", {})
+
+    # §42: an extension needs the leader's sign-off, and the applicant is told the new deadline
+    before = (
+        await command(
+            http,
+            token,
+            cid,
+            "signoff-request",
+            {"purpose": "extension", "extension": 2, "note": "需现场核查"},
+        )
+    )["clock"]
+    assert (
+        await db.fetchval("select count(*) from notification where dedupe_key like 'extension:%'")
+        == 0
+    )
+    leader = (await login(http, "leader.amr"))["token"]
+    done = await command(
+        http, leader, cid, "signoff", {"decision": "approve", "comment": "同意延期"}
+    )
+    assert done["clock"]["limit"] == before["limit"] + 2
+    deadline = done["clock"]["deadline"]
+    assert deadline > before["deadline"]
+    request_id = await db.fetchval(
+        "select id from signoff_request where case_id = $1 and purpose = 'extension'", cid
+    )
+    [told] = await db.fetch(sms, f"extension:{request_id}")
+    assert told["recipient"] == "13900139000" and case_no in told["body"]
+    assert f"办结期限延至 {deadline[:10]} {deadline[11:16]}" in told["body"]
