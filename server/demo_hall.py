@@ -44,9 +44,20 @@ NOTICE_LINE = "请凭本告知单到指定窗口办理；办结后请扫描告�
 SUPERVISORS = 3  # supervisor1..3, supervision office (no department)
 ADMINS = 2  # admin, admin2
 COUNTY_GENERAL_MIN_WINDOWS = 2  # in a county hall a 2-window department also serves 综合受理
-CALENDAR_YEARS = range(2024, 2028)  # years chinese_calendar lacks (1.11: 2027) are skipped
-DUTY_FROM = date(2026, 1, 1)
-DUTY_TO = date(2027, 12, 31)
+
+
+def calendar_years(today: date) -> range:
+    """The demo's calendar: 2024 (the oldest data the tests read) to next year; years
+    chinese_calendar lacks (1.11: 2027) are skipped."""
+    return range(min(2024, today.year - 1), max(2028, today.year + 2))
+
+
+def duty_period(today: date) -> tuple[date, date]:
+    """The demo's 领导带班 roster: from 2026 (or last year) to the end of next year, so a demo
+    seeded in any year has its leaders on duty (the tests run on 2026 and 2027 dates)."""
+    return date(min(2026, today.year - 1), 1, 1), date(max(2027, today.year + 1), 12, 31)
+
+
 _SEED_LOCK = 0x4A11_0002  # advisory lock: two processes seeding at once do not collide
 
 
@@ -627,7 +638,8 @@ async def _seed_hall(
             [window_ids[r[3]] for r in raters],
         )
 
-    await seed_calendar(conn, hall_id, CALENDAR_YEARS)
+    today = datetime.now(TZ).date()
+    await seed_calendar(conn, hall_id, calendar_years(today))
 
     # 领导带班: every department's leader is on duty on every working day of the roster period
     leaders = [(staff_ids[s[0]], dept_ids[s[3]]) for s in hall.staff if s[2] == "leader"]
@@ -636,7 +648,7 @@ async def _seed_hall(
         columns=["hall_id", "duty_date", "staff_id", "department_id"],
         records=[
             (hall_id, day, staff_id, dept_id)
-            for day in _working_days(DUTY_FROM, DUTY_TO)
+            for day in _working_days(*duty_period(today))
             for staff_id, dept_id in leaders
         ],
     )

@@ -19,6 +19,7 @@ import pytest_asyncio
 
 from db.migrate import migrate
 from db.pool import create_pool
+from server import demo_hall
 from server.demo_hall import DEMO_PASSWORDS, demo_logins, is_seeded, password_for, seed_demo
 from server.domain.passwords import verify_password
 
@@ -290,6 +291,15 @@ async def test_windows_and_queues(demo_db):
         select display_name from service_window w join hall h on h.id = w.hall_id
         where h.code = 'rizhao' and window_no = 1""")
     assert w1 == "1号窗口 市场监管"
+
+
+def test_a_demo_seeded_in_a_later_year_has_its_leaders_on_duty():
+    # the roster and the calendar follow the day of seeding: a demo started in 2030 signs off
+    # through 2031, and still covers the tests' 2026 and 2027
+    assert demo_hall.duty_period(date(2030, 6, 1)) == (date(2026, 1, 1), date(2031, 12, 31))
+    assert demo_hall.duty_period(date(2026, 12, 7)) == (date(2026, 1, 1), date(2027, 12, 31))
+    assert list(demo_hall.calendar_years(date(2030, 6, 1))) == list(range(2024, 2032))
+    assert list(demo_hall.calendar_years(date(2026, 12, 7))) == [2024, 2025, 2026, 2027]
 
 
 async def test_calendar_and_leader_duty(demo_db):
