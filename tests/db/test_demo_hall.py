@@ -293,7 +293,7 @@ async def test_windows_and_queues(demo_db):
     assert w1 == "1号窗口 市场监管"
 
 
-def test_a_demo_seeded_in_a_later_year_has_its_leaders_on_duty():
+async def test_a_demo_seeded_in_a_later_year_has_its_leaders_on_duty():
     # the roster and the calendar follow the day of seeding: a demo started in 2030 signs off
     # through 2031, and still covers the tests' 2026 and 2027
     assert demo_hall.duty_period(date(2030, 6, 1)) == (date(2026, 1, 1), date(2031, 12, 31))
