@@ -315,3 +315,37 @@ async def test_the_applicant_is_told_by_sms_of_a_supplement_and_an_extension(liv
     [told] = await db.fetch(sms, f"extension:{request_id}")
     assert told["recipient"] == "13900139000" and case_no in told["body"]
     assert f"办结期限延至 {deadline[:10]} {deadline[11:16]}" in told["body"]
+
+
+async def test_an_accepted_case_not_accepted_after_review(live, http, db):
+    use_clock(live, at("2026-12-07 10:00"))
+    token, ticket_id, _ = await serving_ticket(http, db)
+    case = await accept(http, token, ticket_id=ticket_id, item=PROMISED)
+    started = await accept(http, token, item=PROMISED, applicant={"name": "李四"})
+    await command(http, token, started["case_id"], "start")
+    url = "/api/halls/rizhao/cases/not-accepted"
+    psb_window = await db.fetchval(
+        "select min(w.window_no) from service_window w join department d "
+        "on d.id = w.department_id where d.code = 'psb'"
+    )
+    psb_clerk = await db.fetchval(
+        "select min(s.username) from staff s join department d on d.id = s.department_id "
+        "where d.code = 'psb' and s.role = 'clerk'"
+    )
+    other = await clerk_at_window(db, psb_window, username=psb_clerk)
+    body = {"case_id": case["case_id"], "reason": "不属于本部门职权范围"}
+    # another department's clerk may not; a case being worked is past acceptance
+    resp = await http.post(url, json=body, headers=bearer(other))
+    assert resp.status == 403, await resp.text()
+    resp = await http.post(url, json={**body, "case_id": started["case_id"]}, headers=bearer(token))
+    assert (resp.status, (await resp.json())["error"]["code"]) == (409, "case_state")
+    resp = await http.post(url, json={**body, "reason": " "}, headers=bearer(token))
+    assert (resp.status, (await resp.json())["error"]["code"]) == (400, "reason_required")
+    resp = await http.post(url, json=body, headers=bearer(token))
+    done = await resp.json()
+    assert resp.status == 200, done
+    assert done["state"] == "not_accepted" and done["clock"]["status"] == "stopped"
+    resp = await http.get(f"/api/cases/{case['case_id']}", headers=bearer(token))
+    detail = await resp.json()
+    last = detail["history"][-1]
+    assert (last["action"], last["reason"]) == ("case.not_accept", "不属于本部门职权范围")
