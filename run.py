@@ -312,14 +312,33 @@ def supervise(settings: Settings, dsn: str, workers: int, seed: bool) -> int:
 
 def warn_public_url(settings: Settings) -> None:
     """Citizens' phones open the QR code on the acceptance notice: it must name an address they
-    can reach. Unset, it is this machine's LAN address, which is right only on a flat LAN."""
-    from server.settings import public_base_url
+    can reach. Unset, it is this machine's LAN address, which is right only on a flat LAN, and
+    never right when the machine has none (then the links are loopback: said as an error). A
+    loopback HALLOPS_PUBLIC_URL got past the settings only with HALLOPS_DEMO=1."""
+    from urllib.parse import urlsplit
 
-    if not settings.public_url:
+    from server.settings import is_loopback_host, public_base_url
+
+    base = public_base_url(settings)
+    loopback = is_loopback_host(urlsplit(base).hostname or "")
+    if settings.public_url and loopback:
+        log.warning(
+            "HALLOPS_PUBLIC_URL=%s is a loopback address (allowed by HALLOPS_DEMO=1): QR codes "
+            "and SMS links open only on this machine, on no citizen's phone",
+            base,
+        )
+    elif not settings.public_url and loopback:
+        log.error(
+            "HALLOPS_PUBLIC_URL is not set and this machine has no LAN address: QR codes and "
+            "SMS links would use %s, which no citizen's phone can open; set HALLOPS_PUBLIC_URL "
+            "to the address citizens reach the hall at (e.g. https://zwfw.example.gov.cn)",
+            base,
+        )
+    elif not settings.public_url:
         log.warning(
             "HALLOPS_PUBLIC_URL is not set: QR codes and SMS links use %s; set it to the "
             "address citizens reach the hall at (e.g. https://zwfw.example.gov.cn)",
-            public_base_url(settings),
+            base,
         )
 
 

@@ -1,8 +1,8 @@
 """The citizen's live /track: an anonymous Socket.IO /hall connection that follows one case.
 
 The handshake's auth is {"track": "<code>", "since": N} with no session: the code is looked up
-exactly as GET /api/track/{code} looks it up (case_views.tracked_case: the case's query code, or
-the registration notice's code or barcode), counted against the same per-address budget
+exactly as GET /api/track/{code} looks it up (case_views.tracked_case: the case's query code or
+the registration notice's, never the sequential reg_no), counted against the same per-address budget
 (Context.track_limit, one bucket for both), and a wrong code is refused with the same answer
 whether or not it exists. The connection then gets its case's events only (rooms.case_filter).
 

@@ -6,7 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from ipaddress import ip_network
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,12 +133,71 @@ def trusted_proxies(raw: str | None) -> tuple[str, ...]:
     return entries
 
 
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 (also IPv4-mapped), localhost and *.localhost (RFC 6761): an address
+    only this machine reaches."""
+    h = host.strip("[]").lower().rstrip(".")
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        addr = ip_address(h)
+    except ValueError:
+        return False
+    mapped = getattr(addr, "ipv4_mapped", None)
+    return addr.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def public_url(raw: str | None, demo: bool = False) -> str:
+    """HALLOPS_PUBLIC_URL: http(s)://host[:port], without a path (the pages load /static, /api
+    and /socket.io from the host's root, so the hall cannot live under one), query, fragment or
+    user. A loopback host is refused unless `demo` (HALLOPS_DEMO=1): printed on a notice, it
+    would send every citizen's phone to the phone itself."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+
+    def refuse(why: str) -> SettingsError:
+        return SettingsError(f"HALLOPS_PUBLIC_URL={text!r}: {why}")
+
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise refuse("an http:// or https:// address, e.g. https://zwfw.example.gov.cn")
+    try:
+        if parts.port == 0:
+            raise ValueError
+    except ValueError:
+        if parts.netloc.count(":") > 1 and "[" not in parts.netloc:
+            raise refuse("an IPv6 address in brackets, e.g. http://[2001:db8::5]:8080") from None
+        raise refuse("the port is not a number from 1 to 65535") from None
+    host = parts.hostname or ""
+    if not host:
+        raise refuse("no host name")
+    if parts.username is not None or parts.password is not None:
+        raise refuse("no user or password in the address")
+    if parts.path.strip("/") or "?" in text or "#" in text:
+        raise refuse(
+            "the address alone, without a path, query or fragment: the links add /track and "
+            "/rate to it, and the pages load /static and /api from the host's root"
+        )
+    if _unspecified(host):
+        raise refuse("0.0.0.0 or :: is a listening address, no address a phone can open")
+    if is_loopback_host(host) and not demo:
+        raise refuse(
+            "a loopback address: the QR codes and SMS links would lead every citizen's phone "
+            "to the phone itself. Set the address citizens reach the hall at (HALLOPS_DEMO=1 "
+            "allows it for a demo on one machine)"
+        )
+    return f"{scheme}://{parts.netloc}"
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from `env` (os.environ when None); nothing else is read. Raises SettingsError
     for a value the server refuses."""
     e = os.environ if env is None else env
     data_dir = Path(e.get("HALLOPS_DATA_DIR") or ROOT / "var")
     origins = tuple(o.strip() for o in e.get("HALLOPS_ALLOWED_ORIGINS", "").split(",") if o.strip())
+    demo = (e.get("HALLOPS_DEMO") or "0") == "1"
     return Settings(
         database_url=e.get("DATABASE_URL") or None,
         db_app_role=e.get("HALLOPS_DB_APP_ROLE") or "hallops_app",
@@ -161,10 +220,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         kiosk_burst=int(e.get("HALLOPS_KIOSK_BURST") or 10),
         sms_webhook_url=e.get("HALLOPS_SMS_WEBHOOK_URL") or None,
         alarm_batch=max(1, int(e.get("HALLOPS_ALARM_BATCH") or 5000)),
-        public_url=(e.get("HALLOPS_PUBLIC_URL") or "").rstrip("/"),
+        public_url=public_url(e.get("HALLOPS_PUBLIC_URL"), demo=demo),
         command_timeout=_float(e, "HALLOPS_COMMAND_TIMEOUT", 1.5),
         query_timeout=_float(e, "HALLOPS_QUERY_TIMEOUT", 20.0),
-        demo=(e.get("HALLOPS_DEMO") or "0") == "1",
+        demo=demo,
         retention_months=retention_months(e.get("HALLOPS_RETENTION_MONTHS")),
         pg_bindir=e.get("HALLOPS_PG_BINDIR") or None,
         trusted_proxies=trusted_proxies(e.get("HALLOPS_TRUSTED_PROXIES")),
@@ -186,23 +245,45 @@ def ensure_secret(settings: Settings) -> Settings:
 
 
 def lan_address() -> str:
-    """This machine's address on its LAN (the one a route to the outside leaves from); no packet
-    is sent. 127.0.0.1 only when the machine has no other."""
+    """This machine's address on its LAN (the one a route to the outside leaves from, IPv4
+    first, else IPv6); no packet is sent. 127.0.0.1 only when the machine has no other (the
+    start-up log then says the links are loopback: run.py warn_public_url)."""
     import socket
 
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    probes = ((socket.AF_INET, "10.255.255.255"), (socket.AF_INET6, "2001:db8::1"))
+    for family, far in probes:
         try:
-            s.connect(("10.255.255.255", 1))
-            return str(s.getsockname()[0])
+            with socket.socket(family, socket.SOCK_DGRAM) as s:
+                s.connect((far, 1))
+                found = str(s.getsockname()[0])
         except OSError:
-            return "127.0.0.1"
+            continue
+        addr = ip_address(found.split("%")[0])
+        # link-local needs the interface's name (fe80::1%eth0), which a URL on paper cannot carry
+        if not (addr.is_loopback or addr.is_link_local or addr.is_unspecified):
+            return found
+    return "127.0.0.1"
+
+
+def url_host(host: str) -> str:
+    """A host as a URL writes it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def public_base_url(settings: Settings) -> str:
-    """Where phones reach this hall: HALLOPS_PUBLIC_URL, else this machine's LAN address."""
+    """Where phones reach this hall: HALLOPS_PUBLIC_URL (from_env checked it), else this
+    machine's LAN address on the port served; the listening address only when it is a specific
+    one other than loopback."""
     if settings.public_url:
         return settings.public_url
-    host = settings.host
-    if host in ("127.0.0.1", "localhost", "0.0.0.0", "::", ""):
+    host = settings.host.strip("[]")
+    if not host or is_loopback_host(host) or _unspecified(host):
         host = lan_address()
-    return f"http://{host}:{settings.port}"
+    return f"http://{url_host(host)}:{settings.port}"
+
+
+def _unspecified(host: str) -> bool:
+    try:
+        return ip_address(host).is_unspecified
+    except ValueError:
+        return False

@@ -1527,9 +1527,13 @@ def _loop_run(coro: Any) -> Any:
 
 
 def main(args: argparse.Namespace) -> int:
-    from server.settings import from_env
+    from server.settings import SettingsError, from_env
 
-    settings = from_env()  # where the server is, and its kiosks' limit, as the server reads them
+    try:
+        settings = from_env()  # where the server is, its kiosks' limit, as the server reads them
+    except SettingsError as exc:  # what the server would refuse to start with: said, not raised
+        print(f"hallops: {exc}", file=sys.stderr)
+        return 2
     opts = Options(
         hall=args.hall,
         speed=args.speed,

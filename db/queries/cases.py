@@ -83,11 +83,13 @@ join staff st on st.id = c.clerk_id
 CASE_FOR_UPDATE = f"select {_CASE_COLS} {_CASE_FROM} where c.id = $1 for update of c"
 CASE_BY_ID = f"select {_CASE_COLS} {_CASE_FROM} where c.id = $1"
 CASE_BY_QUERY_CODE = f"select {_CASE_COLS} {_CASE_FROM} where c.query_code = $1"
-# A registration's notice (its barcode or query code) leads to the case accepted from it.
-CASE_BY_REGISTRATION_CODE = f"""
+# A registration's query code leads the citizen to the case accepted from it. Never its reg_no
+# (the notice's barcode): that is the day and a running number, read in order by anyone; staff
+# find a case by it through CASE_BY_ANY_CODE.
+CASE_BY_REGISTRATION_QUERY_CODE = f"""
 select {_CASE_COLS} {_CASE_FROM}
 join registration r on r.id = c.registration_id
-where (r.query_code = $1 or r.reg_no = $1) and c.parent_id is null
+where r.query_code = $1 and c.parent_id is null
 order by c.id desc limit 1
 """
 

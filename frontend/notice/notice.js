@@ -27,10 +27,6 @@ for (const p of ["receipt", "a4"]) {
 }
 $("#print").addEventListener("click", () => window.print());
 
-function trackUrl(queryCode) {
-  return `${location.origin}/track?code=${encodeURIComponent(queryCode)}`;
-}
-
 function groupCode(c) {
   return c.length === 8 ? `${c.slice(0, 4)} ${c.slice(4)}` : c;
 }
@@ -122,7 +118,9 @@ function render(n) {
     h("section", { class: "n-block n-track" },
       h("h3", {}, "进度查询"),
       h("p", {}, "查询码 ", h("b", { class: "num n-code" }, groupCode(n.query_code))),
-      h("p", { class: "n-url" }, trackUrl(n.query_code))),
+      // the server's public base URL: this page prints on the kiosk, whose own origin a
+      // citizen's phone may not reach
+      h("p", { class: "n-url" }, n.track_url)),
     evaluation,
     h("footer", { class: "n-foot" },
       h("span", {}, `登记号 ${n.reg_no}`),

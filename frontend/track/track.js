@@ -1,6 +1,7 @@
 // /track: a citizen follows their case (or, before it is accepted, their registration's place
-// in the queue) by a code: the case's query code, or the registration notice's query code or
-// barcode (?code= prefills and loads: the acceptance notice's QR code links here).
+// in the queue) by a code: the case's query code, or the registration notice's query code
+// (?code= prefills and loads: both notices link here). Never the notice's barcode (reg_no):
+// sequential, the server refuses it here as it refuses any wrong code.
 //
 // A case is shown as a live timeline (GET /api/track/{code}, masked). Live: an anonymous
 // Socket.IO connection {track: code} brings the case's events only, as positions ({seq, type});

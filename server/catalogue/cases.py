@@ -298,7 +298,10 @@ class FeeBody(_Body):
 
 
 class TrackParams(Params):
-    code: str = Field(pattern=r"^[A-Za-z0-9-]{4,40}$")
+    code: str = Field(
+        pattern=r"^[A-Za-z0-9-]{4,40}$",
+        description="the case's query code or its registration's (never the reg_no)",
+    )
 
 
 class FindParams(HallParams):
@@ -757,7 +760,7 @@ OPERATIONS = (
     ),
     query(
         "case.track",
-        "The citizen's view of a case by its query code or the notice's barcode (public)",
+        "The citizen's view of a case by its query code or its registration's (public)",
         track,
         None,
         "/api/track/{code}",

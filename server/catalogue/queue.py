@@ -24,7 +24,7 @@ from server.catalogue.spine import (
     TimerJob,
     merge_errors,
 )
-from server.domain import queueing
+from server.domain import case_views, queueing
 from server.domain.events import EventRecord
 from server.domain.identity import validate_id_number, validate_phone
 from server.domain.notice import barcode_svg
@@ -341,6 +341,7 @@ class TicketCommandReply(CommandReply):
 class Notice(_Open):
     reg_no: str
     query_code: str
+    track_url: str  # /track?code=<query_code> under HALLOPS_PUBLIC_URL
     item: dict[str, Any]
     queue: str
     ticket: dict[str, Any] | None
@@ -387,12 +388,20 @@ async def register(call: Call, p: HallParams, body: RegistrationBody) -> Reply:
         id_number=None if body.id_number is None else validate_id_number(body.id_number),
         priority=body.priority,
     )
-    notice = await call.ctx.queue.notice(reg.query_code)
+    notice = await _notice(call, reg.query_code)
     return Reply(notice, events=reg.events, status=201)
 
 
 async def notice(call: Call, p: QueryCodeParams, body: None) -> Any:
-    return await call.ctx.queue.notice(p.query_code)
+    return await _notice(call, p.query_code)
+
+
+async def _notice(call: Call, query_code: str) -> dict[str, Any]:
+    """The notice with its /track link built from the public base URL, as the acceptance
+    notice's is: the page printing it runs on the kiosk, whose own address (often loopback, or
+    a name only the hall's LAN knows) is no address for a citizen's phone."""
+    n = await call.ctx.queue.notice(query_code)
+    return {**n, "track_url": case_views.track_url(call.ctx.public_url, n["query_code"])}
 
 
 async def barcode(call: Call, p: BarcodeParams, body: None) -> Reply:

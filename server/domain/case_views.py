@@ -323,13 +323,15 @@ TRACK_STEPS = [
 
 
 async def tracked_case(conn: Conn, code: str) -> asyncpg.Record:
-    """The case a citizen's code leads to: the case's query code, or the registration notice's
-    code or barcode. The same refusal for a wrong code whether or not it exists (the HTTP view
-    and the live /track connection both look up here)."""
+    """The case a citizen's code leads to: the case's query code or the registration's, both
+    unguessable. Never the registration's reg_no (its barcode): sequential, it would let one
+    client read a day's cases in order. The same refusal for a wrong code whether or not it
+    exists, a real reg_no included (the HTTP view and the live /track connection both look up
+    here)."""
     code = code.strip().upper()
     row = await conn.fetchrow(q.CASE_BY_QUERY_CODE, code)
     if row is None:
-        row = await conn.fetchrow(q.CASE_BY_REGISTRATION_CODE, code)
+        row = await conn.fetchrow(q.CASE_BY_REGISTRATION_QUERY_CODE, code)
     if row is None:
         raise NotFound(
             "查询码不正确或办件不存在，请核对告知单", code="unknown_query_code", field="code"
@@ -338,8 +340,8 @@ async def tracked_case(conn: Conn, code: str) -> asyncpg.Record:
 
 
 async def track(conn: Conn, code: str, now: datetime) -> dict[str, Any]:
-    """The citizen's view by the case's query code, or the registration notice's code or
-    barcode. Masked throughout; the same answer for a wrong code whether or not it exists."""
+    """The citizen's view by the case's query code or the registration notice's (tracked_case).
+    Masked throughout; the same answer for a wrong code whether or not it exists."""
     row = await tracked_case(conn, code)
     cal = await load_calendar(conn, row["hall_id"], row["accepted_at"])
     view = clock.view(clock.ClockState.from_json(row["clock"]), now, cal)

@@ -123,11 +123,19 @@ async def test_resume_with_since_gets_only_the_cases_missed_events(live, http, d
         await client.close()
 
 
-async def test_the_registration_notices_code_and_barcode_follow_its_case(live, http, db):
+async def test_the_registration_notices_query_code_follows_its_case_its_reg_no_does_not(
+    live, http, db
+):
     use_clock(live, at("2026-12-07 10:00"))
     token, ticket_id, reg = await serving_ticket(http, db, item=PROMISED)
     case = await accept(http, token, ticket_id=ticket_id, item=PROMISED)
-    for code in (reg["query_code"], reg["reg_no"], case["query_code"].lower()):
+    # the reg_no is the day and a running number: a real one, leading to this case, is refused
+    # exactly as one that does not exist (the next number) and any other wrong code
+    neighbour = str(int(reg["reg_no"]) + 1)
+    refusals = [await _refused(live.url, auth={"track": c}) for c in (reg["reg_no"], neighbour)]
+    assert refusals[0] == await _refused(live.url, auth={"track": "ZZZZZZZZZZ"}) == refusals[1]
+    assert refusals[0] is not None and refusals[0]["code"] == "unknown_query_code", refusals
+    for code in (reg["query_code"], case["query_code"].lower()):
         client = await SioClient().connect(live.url, auth={"track": code})
         try:
             await client.until_live()
