@@ -111,23 +111,6 @@ export function reduceLeaderEvent(requests, ev, { department = null, alarms = []
   }
 }
 
-/** How long a request has waited now, and whether that is longer than the hall allows: the
- * server's figures at the last read, moved on by the time since (`elapsedMs`). */
-export function waitState(request, limitMinutes, elapsedMs = 0) {
-  const seconds = Math.max(0, Math.floor((request.waited_seconds || 0) + elapsedMs / 1000));
-  const tooLong = !!request.waiting_too_long || (limitMinutes > 0 && seconds > limitMinutes * 60);
-  return { seconds, tooLong };
-}
-
-/** "刚刚", "已等 12 分钟", "已等 1 小时 5 分钟". */
-export function waitedText(seconds) {
-  const minutes = Math.floor(Math.max(0, seconds) / 60);
-  if (minutes < 1) return "刚刚";
-  if (minutes < 60) return `已等 ${minutes} 分钟`;
-  const rest = minutes % 60;
-  return rest ? `已等 ${Math.floor(minutes / 60)} 小时 ${rest} 分钟` : `已等 ${Math.floor(minutes / 60)} 小时`;
-}
-
 /** The request to select after the list changed: the same one if still there, else the one
  * now at its place (the next), else the last; null for an empty list. */
 export function keepSelection(requests, selectedId, previousIndex = 0) {

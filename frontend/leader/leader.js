@@ -6,13 +6,13 @@
 // Keyboard: ↑/↓ between requests, A approve, R reject, Enter confirms, Esc cancels.
 import { $, api, coalesce, fill, formatDateTime, h, hallOf, logOut, pageActor, toast, toLogin } from "../shared/api.js";
 import { connectTerminal } from "../shared/live.js";
+import { createWaitClock } from "../shared/signoff-wait.js";
 import { remainingText } from "../track/timeline.js";
 import { createLeaderAlarms } from "./alarms.js";
 import { createRectifications } from "./rectification.js";
-import { keepSelection, moveSelection, reduceLeaderEvent, waitedText, waitState } from "./events.js";
+import { keepSelection, moveSelection, reduceLeaderEvent } from "./events.js";
 
 const NEW_FOR_MS = 15000;        // a new arrival stays highlighted this long
-const TICK_MS = 15000;           // the waits move on
 const MATERIAL = {
   submitted: ["已提交", "green"], missing: ["缺少", "red"], faulty: ["有误", "amber"], supplemented: ["已补正", "blue"],
 };
@@ -23,15 +23,14 @@ const state = {
   hall: null,
   department: null,     // {id, code, name}
   requests: [],
-  limit: 0,
   onDuty: false,
-  fetchedAt: 0,
   selected: null,
   loaded: false,
   arrivedAt: new Map(),  // signoff_id -> when it appeared on this screen
   deciding: null,        // {request, decision} while the dialog is open
 };
 
+const waits = createWaitClock();
 const alarms = createLeaderAlarms({ hall: () => state.hall, department: () => state.department, toLogin });
 const rectifications = createRectifications({ hall: () => state.hall, department: () => state.department, toLogin });
 
@@ -43,7 +42,7 @@ async function load() {
   const res = await api(`/api/halls/${encodeURIComponent(state.hall.code)}/signoffs?department=${dept}`);
   const known = new Set(state.requests.map((r) => r.signoff_id));
   const previousIndex = state.requests.findIndex((r) => r.signoff_id === state.selected);
-  state.fetchedAt = Date.now();
+  waits.read(res);
   for (const r of res.requests) {
     if (state.loaded && !known.has(r.signoff_id) && !state.arrivedAt.has(r.signoff_id)) {
       state.arrivedAt.set(r.signoff_id, Date.now());
@@ -51,7 +50,6 @@ async function load() {
   }
   const wasEmpty = !state.requests.length;
   state.requests = res.requests;
-  state.limit = res.wait_limit_minutes;
   state.onDuty = res.on_duty;
   state.loaded = true;
   state.selected = keepSelection(state.requests, state.selected, previousIndex);
@@ -78,7 +76,7 @@ function render() {
   duty.className = `badge ${state.onDuty ? "green" : "red"}`;
   duty.textContent = state.onDuty ? "今日带班" : "今日不在带班值班";
   $("#count").textContent = state.requests.length;
-  $("#limit-note").textContent = state.limit ? `超过 ${state.limit} 分钟未签批标为等候超时` : "";
+  $("#limit-note").textContent = waits.limit ? `超过 ${waits.limit} 分钟未签批标为等候超时` : "";
   document.title = `${state.requests.length ? `(${state.requests.length}) ` : ""}带班签批 · ${state.hall.name}`;
   renderList();
   renderDetail();
@@ -86,10 +84,9 @@ function render() {
 
 function renderList() {
   const now = Date.now();
-  const elapsed = now - state.fetchedAt;
   $("#empty").hidden = state.requests.length > 0;
   fill($("#requests"), state.requests.map((r) => {
-    const wait = waitState(r, state.limit, elapsed);
+    const wait = waits.of(r);
     const arrived = state.arrivedAt.get(r.signoff_id);
     const fresh = arrived !== undefined && now - arrived < NEW_FOR_MS;
     const classes = [fresh ? "new" : "", wait.tooLong ? "waiting" : ""].filter(Boolean).join(" ");
@@ -104,7 +101,7 @@ function renderList() {
       fresh ? h("span", { class: "badge amber" }, "新请求") : null,
       wait.tooLong ? h("span", { class: "badge red" }, "等候超时") : null,
       r.purpose === "extension" ? h("span", { class: "badge blue" }, `延期 ${r.extension}`) : null,
-      h("span", { class: "w-wait" }, waitedText(wait.seconds))),
+      h("span", { class: "w-wait" }, wait.text)),
     h("span", { class: "w-meta" }, `${r.requested_by} · ${r.case.case_no}`));
   }));
 }
@@ -126,7 +123,7 @@ function renderDetail() {
     return;
   }
   const c = r.case;
-  const wait = waitState(r, state.limit, Date.now() - state.fetchedAt);
+  const wait = waits.of(r);
   const clock = remainingText(c.clock, c);
   const deadline = c.clock && c.clock.deadline;
   fill(box,
@@ -139,7 +136,7 @@ function renderDetail() {
         h("button", { class: "btn success", type: "button", id: "approve", onclick: () => openDecision("approve") }, "同意（A）"),
         h("button", { class: "btn danger", type: "button", id: "reject", onclick: () => openDecision("reject") }, "不同意（R）"))),
     h("div", { class: "d-note" },
-      h("b", {}, `${PURPOSE[r.purpose] || r.purpose}${r.purpose === "extension" ? `：延长 ${r.extension} 个时限单位` : ""} · 窗口说明 · ${formatDateTime(r.requested_at)} · ${waitedText(wait.seconds)}${wait.tooLong ? "（等候超时）" : ""}`),
+      h("b", {}, `${PURPOSE[r.purpose] || r.purpose}${r.purpose === "extension" ? `：延长 ${r.extension} 个时限单位` : ""} · 窗口说明 · ${formatDateTime(r.requested_at)} · ${wait.text}${wait.tooLong ? "（等候超时）" : ""}`),
       h("p", { id: "detail-note" }, r.note || "（无说明）")),
     h("div", { class: "d-grid" },
       h("div", {},
@@ -315,7 +312,7 @@ async function start() {
       if (message) toast(message, "error");
     },
   });
-  setInterval(() => { if (state.loaded) renderList(); }, TICK_MS);
+  waits.every(() => { if (state.loaded) renderList(); });
 }
 
 start();

@@ -171,6 +171,11 @@ export function formatDate(d = new Date()) {
   });
 }
 
+/** The hall's date now, "2026-11-05". */
+export function hallDate(d = new Date()) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: TZ }).format(d);
+}
+
 /** "2026-11-05 17:00" */
 export function formatDateTime(iso) {
   if (!iso) return "";

@@ -5,9 +5,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  acceptedMessage, acceptedView, applicantOf, deficiencyOf, intakeUrl, intakeView, IntakeError, jointBody,
+  acceptedMessage, acceptedView, applicantOf, deficiencyOf, dueDateOf, intakeUrl, intakeView, IntakeError, jointBody,
   leadWorkflows, materialsOf, projectLabel, readyProjects, stageText,
 } from "../window/intake-model.js";
+import { hallDate } from "../shared/api.js";
 
 const refused = (fn, message, field) => assert.throws(fn, (err) => {
   assert.ok(err instanceof IntakeError);
@@ -52,6 +53,27 @@ test("容缺: only when ticked, and then with its due date", () => {
   assert.equal(deficiencyOf(false, "2026-12-08"), null);
   assert.deepEqual(deficiencyOf(true, "2026-12-08"), { commitment_signed: true, due: "2026-12-08" });
   refused(() => deficiencyOf(true, ""), "请填写容缺材料的补交期限", "deficiency");
+  assert.deepEqual(deficiencyOf(true, " 20261211 ", "2026-12-07"), { commitment_signed: true, due: "2026-12-11" });
+});
+
+test("the supplement deadline as a clerk types it, without a date picker", () => {
+  const today = "2026-12-07";
+  for (const typed of ["2026-12-11", "20261211", "2026/12/11", "2026.12.11", "2026年12月11日", "12-11", "1211", "12/11", "12月11日"]) {
+    assert.equal(dueDateOf(typed, today), "2026-12-11", typed);
+  }
+  assert.equal(dueDateOf("2027-1-5", today), "2027-01-05");
+  // too early or too late is the server's to say, by its clock and the case's deadline
+  assert.equal(dueDateOf("1201", today), "2026-12-01");
+  // what Chromium's date input made of "20261211" typed into it
+  refused(() => dueDateOf("61211-02-02", today), "补交期限应为日期，例如 2026-12-11 或 20261211", "deficiency");
+  refused(() => dueDateOf("下周五", today), null, "deficiency");
+  refused(() => dueDateOf("2026-02-30", today), "没有这一天：2026-02-30", "deficiency");
+  refused(() => dueDateOf("1301", today), "没有这一天：1301", "deficiency");
+  // the hall's today: 00:30 in Rizhao is still the day before in UTC
+  assert.equal(hallDate(new Date("2026-12-06T16:30:00Z")), "2026-12-07");
+  // without today, only a whole date is a date
+  assert.equal(dueDateOf("20261211"), "2026-12-11");
+  refused(() => dueDateOf("1211"), null, "deficiency");
 });
 
 test("materials as marked: a problem is kept only for what was not handed in", () => {

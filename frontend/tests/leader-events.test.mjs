@@ -1,9 +1,9 @@
 // The leader's screen: what each live event does to its list of waiting sign-off requests,
-// the waits, and the keyboard's selection.
+// and the keyboard's selection (the waits: signoff-wait.test.mjs).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { keepSelection, moveSelection, reduceLeaderEvent, waitedText, waitState } from "../leader/events.js";
+import { keepSelection, moveSelection, reduceLeaderEvent } from "../leader/events.js";
 
 const request = (id, caseId, extra = {}) => ({
   signoff_id: id, waited_seconds: 0, waiting_too_long: false, case: { case_id: caseId }, ...extra,
@@ -38,21 +38,6 @@ test("queue, window and other events answer null", () => {
   for (const type of ["ticket.called", "window.status_changed", "case.accepted", "hall.notice_set", "made.up"]) {
     assert.equal(reduceLeaderEvent([request(1, 10)], ev(type, { case_id: 10, department: "amr" }), AMR), null, type);
   }
-});
-
-test("a wait moves on from the server's figure and turns too long past the hall's limit", () => {
-  const r = request(1, 10, { waited_seconds: 9 * 60 });
-  assert.deepEqual(waitState(r, 10, 0), { seconds: 540, tooLong: false });
-  assert.deepEqual(waitState(r, 10, 60_000), { seconds: 600, tooLong: false });
-  assert.deepEqual(waitState(r, 10, 61_000), { seconds: 601, tooLong: true });
-  assert.equal(waitState(request(2, 20, { waiting_too_long: true }), 10).tooLong, true);
-});
-
-test("waits in words", () => {
-  assert.equal(waitedText(30), "刚刚");
-  assert.equal(waitedText(12 * 60 + 5), "已等 12 分钟");
-  assert.equal(waitedText(60 * 60), "已等 1 小时");
-  assert.equal(waitedText(65 * 60), "已等 1 小时 5 分钟");
 });
 
 test("the selection stays, or moves to the request now in its place, and the arrows stay inside", () => {

@@ -3,7 +3,7 @@
 // applicant (the serving clerk keys in and sees them in full), the item's materials each marked
 // submitted / missing / faulty with the problem, 急办 when the item has an urgent limit, 容缺
 // (commitment signed + due date), or 不予受理 with a reason.
-import { $, api, fill, h, limitText } from "../shared/api.js";
+import { $, api, fill, h, hallDate, limitText } from "../shared/api.js";
 import { enterSubmits, intakeMaterialRow } from "./case-forms.js";
 import { applicantOf, deficiencyOf, IntakeError, materialsOf } from "./intake-model.js";
 
@@ -162,7 +162,7 @@ export function createAcceptDialog({ base, items, itemDetail, onDone, onAuthLost
       body.urgent = $("#accept-urgent").checked;
       body.materials = materialsOf(st.rows.map((r) => r.read()));
       try {
-        const deficiency = deficiencyOf($("#accept-deficiency").checked, $("#accept-due").value);
+        const deficiency = deficiencyOf($("#accept-deficiency").checked, $("#accept-due").value, hallDate());
         if (deficiency) body.deficiency = deficiency;
       } catch (err) {
         if (!(err instanceof IntakeError)) throw err;

@@ -6,6 +6,7 @@
 // The detail (GET /api/cases/{id}) is the truth; live case events say when to fetch it again,
 // and the clock counts down here every second from the last view the server sent.
 import { $, api, coalesce, fill, formatDateTime, h, limitText, toast } from "../shared/api.js";
+import { createWaitClock, waitBadge } from "../shared/signoff-wait.js";
 import { createAcceptDialog } from "./accept.js";
 import { acceptedMessage } from "./intake-model.js";
 import { createJointIntake } from "./joint-intake.js";
@@ -51,6 +52,7 @@ export function createCasePanel(t) {
     pendingKey: null,          // an Alt key pressed while the case was loading
     action: null,              // the action whose dialog is open
   };
+  const waits = createWaitClock();   // how long the sign-offs have waited, moving on between reads
   const base = () => `/api/halls/${encodeURIComponent(t.hall().code)}`;
   const leader = () => t.actor().role === "leader";
   const role = () => (leader() ? "leader" : "clerk");
@@ -126,6 +128,7 @@ export function createCasePanel(t) {
     if (!s.shown || !leader()) return;
     try {
       s.signoffs = await api(`${base()}/signoffs`);
+      waits.read(s.signoffs);
     } catch (err) {
       if (err.status === 401) return t.toLogin();
       t.say(err.message, "error");
@@ -352,20 +355,41 @@ export function createCasePanel(t) {
   function signoffRows() {
     const so = s.signoffs;
     if (!so) return [];
-    const rows = so.requests.map((r) => h("li", { class: r.waiting_too_long ? "c-row-late" : "" },
+    const rows = so.requests.map((r) => signoffRow(r, so.on_duty));
+    if (!so.on_duty) rows.unshift(h("li", { class: "empty" }, "您今天不在带班值班，不能签批"));
+    return rows;
+  }
+
+  function signoffRow(r, onDuty) {
+    const wait = waits.of(r);
+    const badge = waitBadge(wait);
+    return h("li", { class: wait.tooLong ? "c-row-late" : "", dataset: { waitSignoff: r.signoff_id } },
       h("button", { type: "button", class: "c-row", dataset: { case: r.case.case_id }, onclick: () => openCase(r.case.case_id) },
         h("span", { class: "c-row-top" }, h("b", { class: "num" }, r.case.case_no),
           h("span", { class: "badge amber" }, r.purpose === "extension" ? `延期 ${r.extension}` : "审批")),
         h("span", { class: "c-row-item" }, `${r.case.item_name} · ${r.requested_by} · ${r.window_no} 号窗口`),
         h("span", { class: "c-row-meta" }, r.note ? `说明：${r.note}` : "",
-          h("span", { class: r.waiting_too_long ? "badge red" : "badge" }, `已等 ${Math.floor(r.waited_seconds / 60)} 分钟`))),
+          h("span", { class: badge.className, dataset: { wait: "" } }, badge.text))),
       h("div", { class: "c-row-btns" },
-        h("button", { type: "button", class: "btn success", disabled: !so.on_duty,
+        h("button", { type: "button", class: "btn success", disabled: !onDuty,
           onclick: () => signoff(r.case, "approve") }, "同意"),
-        h("button", { type: "button", class: "btn warn", disabled: !so.on_duty,
-          onclick: () => signoff(r.case, "reject") }, "不同意"))));
-    if (!so.on_duty) rows.unshift(h("li", { class: "empty" }, "您今天不在带班值班，不能签批"));
-    return rows;
+        h("button", { type: "button", class: "btn warn", disabled: !onDuty,
+          onclick: () => signoff(r.case, "reject") }, "不同意")));
+  }
+
+  // the waits move on in place: a redraw would take the focus off a row's buttons
+  function tickWaits() {
+    if (!s.shown || !s.signoffs) return;
+    for (const li of document.querySelectorAll("#case-list li[data-wait-signoff]")) {
+      const r = s.signoffs.requests.find((x) => String(x.signoff_id) === li.dataset.waitSignoff);
+      if (!r) continue;
+      const wait = waits.of(r);
+      const badge = waitBadge(wait);
+      li.className = wait.tooLong ? "c-row-late" : "";
+      const mark = li.querySelector("[data-wait]");
+      mark.className = badge.className;
+      mark.textContent = badge.text;
+    }
   }
 
   // ---------------------------------------------------------------- actions
@@ -568,6 +592,7 @@ export function createCasePanel(t) {
     renderClock();
     tickLists();
   }, 1000);
+  waits.every(tickWaits);
 
   // ---------------------------------------------------------------- the terminal's hooks
   return {

@@ -26,11 +26,40 @@ export function applicantOf({ name = "", phone = "", idNumber = "" }) {
   return { name: n, ...(p ? { phone: p } : {}), ...(id ? { id_number: id } : {}) };
 }
 
-/** 容缺: {commitment_signed, due} when ticked (the due date is required), else null. */
-export function deficiencyOf(ticked, due) {
+/**
+ * 容缺: {commitment_signed, due} when ticked, else null. The due date is required, typed as
+ * dueDateOf reads it; `today` (the hall's date, "YYYY-MM-DD") gives a month and day its year.
+ */
+export function deficiencyOf(ticked, due, today = null) {
   if (!ticked) return null;
-  if (!due) throw new IntakeError("请填写容缺材料的补交期限", "deficiency");
-  return { commitment_signed: true, due };
+  if (!String(due ?? "").trim()) throw new IntakeError("请填写容缺材料的补交期限", "deficiency");
+  return { commitment_signed: true, due: dueDateOf(due, today) };
+}
+
+const FULL_DATE = [/^(\d{4})(\d{2})(\d{2})$/, /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/];
+const MONTH_DAY = [/^(\d{2})(\d{2})$/, /^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/];
+
+/**
+ * A date typed at the keyboard, as the server takes it ("2026-12-11"): the whole date with
+ * -, /, . or 年月日 between its parts, or none ("20261211"); or a month and day ("12-11",
+ * "1211") of `today`'s year. A text field rather than the browser's date input, whose year
+ * takes six digits by keyboard ("20261211" typed there was the year 61211). Throws IntakeError
+ * (field "deficiency") for anything else or a day that does not exist; whether the day is too
+ * early or too late is the server's to say (its clock, the case's deadline).
+ */
+export function dueDateOf(text, today = null) {
+  const t = String(text ?? "").trim();
+  let y, m, d;
+  const full = FULL_DATE.map((re) => re.exec(t)).find(Boolean);
+  const short = !full && today ? MONTH_DAY.map((re) => re.exec(t)).find(Boolean) : null;
+  if (full) [, y, m, d] = full.map(Number);
+  else if (short) [y, m, d] = [Number(today.slice(0, 4)), Number(short[1]), Number(short[2])];
+  else throw new IntakeError("补交期限应为日期，例如 2026-12-11 或 20261211", "deficiency");
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) {
+    throw new IntakeError(`没有这一天：${t}`, "deficiency");
+  }
+  return date.toISOString().slice(0, 10);
 }
 
 /** The materials as marked: [{position, status, problem}] (a problem only when not handed in). */
@@ -84,7 +113,7 @@ export function stageText({ stage_no: no, stages_total: total, stage_name: name 
 /**
  * The case.accept body of a joint intake. `form`: {workflow, kind, mode: "new"|"later",
  * projectNo, projectName, applicant (typed values), ticketId, marked (materials), deficiency:
- * {ticked, due}}. Throws IntakeError with the field to mark.
+ * {ticked, due, today}}. Throws IntakeError with the field to mark.
  */
 export function jointBody(form) {
   const body = { workflow: form.workflow };
@@ -104,7 +133,7 @@ export function jointBody(form) {
     body.applicant = applicantOf(form.applicant || {});
   }
   body.materials = materialsOf(form.marked || []);
-  const d = deficiencyOf(form.deficiency && form.deficiency.ticked, form.deficiency && form.deficiency.due);
+  const d = form.deficiency ? deficiencyOf(form.deficiency.ticked, form.deficiency.due, form.deficiency.today) : null;
   if (d) body.deficiency = d;
   return body;
 }

@@ -6,7 +6,7 @@
 // only for what is new. After acceptance the dialog says the case and project numbers, the stage
 // and where each step went. Nothing here is redrawn by live events: typing is never interrupted.
 // The request and the words are intake-model.js's (node-tested).
-import { $, api, fill, h } from "../shared/api.js";
+import { $, api, fill, h, hallDate } from "../shared/api.js";
 import { enterSubmits, intakeMaterialRow } from "./case-forms.js";
 import {
   acceptedView, intakeUrl, intakeView, IntakeError, jointBody, KIND_NAMES, leadWorkflows, projectLabel,
@@ -255,7 +255,7 @@ export function createJointIntake(t) {
         applicant: { name: $("#joint-applicant").value, phone: $("#joint-phone").value, idNumber: $("#joint-id").value },
         ticketId: st.ticket && st.ticket.id,
         marked: st.rows.map((r) => r.read()),
-        deficiency: { ticked: $("#joint-deficiency").checked, due: $("#joint-due").value },
+        deficiency: { ticked: $("#joint-deficiency").checked, due: $("#joint-due").value, today: hallDate() },
       });
     } catch (err) {
       if (!(err instanceof IntakeError)) throw err;

@@ -71,6 +71,29 @@ def collect_errors(page, into: list) -> None:
     page.on("pageerror", lambda exc: into.append(f"{page.url}: {exc}"))
 
 
+async def to_time(page, clock, when: str) -> None:
+    """The server's clock (tests.cases.helpers.use_clock) and the page's move to `when` together
+    (the page's timers are not fired: its live connection stays as it is)."""
+    from tests.cases.helpers import at
+
+    clock.set(at(when))
+    await page.clock.set_system_time(clock.now)
+
+
+async def open_terminal(new_context, live, token: str, clock, errors: list[str]):
+    """/window of the staff member signed in by `token`, live, its page's time running on from
+    the server's controllable `clock`: (context, page)."""
+    from playwright.async_api import expect
+
+    ctx = await new_context(live.url, token, viewport={"width": 1920, "height": 1080})
+    page = await ctx.new_page()
+    collect_errors(page, errors)
+    await page.clock.install(time=clock.now)
+    await page.goto(f"{live.url}/window")
+    await expect(page.locator("#conn")).to_have_text("实时")
+    return ctx, page
+
+
 async def open_window_terminal(new_context, live, token: str, errors: list[str]):
     """/window of a clerk signed in at a window (its bearer `token`), live, its inbox shown."""
     from playwright.async_api import expect
@@ -85,4 +108,4 @@ async def open_window_terminal(new_context, live, token: str, errors: list[str])
     return page
 
 
-__all__ = ["collect_errors", "device_token", "open_window_terminal"]
+__all__ = ["collect_errors", "device_token", "open_terminal", "open_window_terminal", "to_time"]

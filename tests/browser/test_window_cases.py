@@ -2,9 +2,10 @@
 promised case accepted from the ticket being served with one material missing (case number and
 deadline on screen, the countdown moving in the page without asking the server), the one-time
 supplement notice, the materials received, start, approve, complete; the printed acceptance
-receipt with its QR code; a leader signing at a window and the clerk seeing the decision within
-a second; acceptance refused from a scanned registration; a completed case found by scanning its
-receipt and picked up. The server's time is the controllable clock (app[CONTEXT].clock); the
+receipt with its QR code; 容缺受理, 材料核对 and a fee; a leader at a window seeing a request
+arrive and its wait turn red, signing there, and the clerk seeing the decision within a second;
+acceptance refused from a scanned registration; a completed case found by scanning its receipt
+and picked up. The server's time is the controllable clock (app[CONTEXT].clock); the
 page's clock starts at the same instant."""
 
 from __future__ import annotations
@@ -18,34 +19,21 @@ import time
 from playwright.async_api import expect
 
 from server.domain import case_flow
-from tests.browser.conftest import collect_errors
+from tests.browser.conftest import collect_errors, open_terminal, to_time
 from tests.cases.helpers import PROMISED, SIGNOFF, accept, at, serving_ticket, use_clock
 from tests.cases.helpers import command as case_command
 from tests.conftest import ROOT, missing
 from tests.queue_helpers import clerk_at_window, item_of_window, kiosk_token, register
 
-HD = {"width": 1920, "height": 1080}
 CASE_NO = re.compile(r"^RIZHAO-20261207-\d{5}$")
 # amr-001 企业设立登记: material 6 (企业名称自主申报告知书) is not a key material
 OPTIONAL = 6
 OPTIONAL_NAME = "企业名称自主申报告知书"
-
-
-async def to_time(page, clock, when: str) -> None:
-    """The server's clock and the page's move to `when` together (the page's timers are not
-    fired: its live connection stays as it is)."""
-    clock.set(at(when))
-    await page.clock.set_system_time(clock.now)
-
-
-async def open_terminal(new_context, live, token: str, clock, errors: list[str]):
-    ctx = await new_context(live.url, token, viewport=HD)
-    page = await ctx.new_page()
-    collect_errors(page, errors)
-    await page.clock.install(time=clock.now)  # the page's time runs on from the server's
-    await page.goto(f"{live.url}/window")
-    await expect(page.locator("#conn")).to_have_text("实时")
-    return ctx, page
+# realty-001 不动产首次登记 (window 60): promised in 5 working days, two listed fees (80.00 and
+# 10.00); only material 7 is not a key material
+REALTY = "realty-001"
+REALTY_OPTIONAL = 7
+REALTY_OPTIONAL_NAME = "授权委托书及受托人身份证明"
 
 
 async def test_clerk_accepts_supplements_and_completes_a_case_by_keyboard(
@@ -197,16 +185,168 @@ async def test_clerk_accepts_supplements_and_completes_a_case_by_keyboard(
     assert errors == []
 
 
+async def test_deficiency_material_check_and_fee_by_keyboard(live, http, db, new_context):
+    """容缺受理 from F8 with the keyboard alone: the one non-key material marked missing (↓ in
+    its status), the commitment ticked (Space), the supplement deadline typed (a day already
+    past is refused in the dialog, as the server says), Enter; the case shows what is deferred and until when. Then
+    Alt+M 材料核对 marks a material faulty, and Alt+P 收费 picks the second listed fee and takes
+    its receipt number (an amount above the list is refused): the fee is listed on the case."""
+    errors: list[str] = []
+    clock = use_clock(live, at("2026-12-07 10:00"))  # a Monday
+    token, _, reg = await serving_ticket(http, db, window_no=60, item=REALTY)
+    _, page = await open_terminal(new_context, live, token, clock, errors)
+    await expect(page.locator("#case-accept")).to_contain_text(f"受理 {reg['ticket']['ticket_no']}")
+
+    await page.keyboard.press("F8")
+    dialog = page.locator("#accept-dialog")
+    await expect(dialog.locator(".c-mat-row")).to_have_count(7)
+    await expect(dialog.locator("#accept-name")).to_be_focused()
+    await page.keyboard.type("张小三")
+    # Tab: phone, ID number, then each material's status (its problem field is skipped while
+    # the material is 已交)
+    for _ in range(9):
+        await page.keyboard.press("Tab")
+    deferred = dialog.locator(f".c-mat-row[data-position='{REALTY_OPTIONAL}']")
+    await expect(deferred.locator("select")).to_be_focused()
+    await page.keyboard.press("ArrowDown")
+    await expect(deferred.locator("select")).to_have_value("missing")
+    await page.keyboard.press("Tab")
+    await expect(deferred.locator("input")).to_be_focused()
+    await page.keyboard.type("委托人未到场")
+    await page.keyboard.press("Tab")
+    await expect(dialog.locator("#accept-urgent")).to_be_focused()
+    await page.keyboard.press("Tab")
+    commitment = dialog.locator("#accept-deficiency")
+    await expect(commitment).to_be_focused()
+    await page.keyboard.press("Space")
+    await expect(commitment).to_be_checked()
+    await page.keyboard.press("Tab")
+    due = dialog.locator("#accept-due")
+    await expect(due).to_be_focused()
+    # a month and day is this year's: the 1st of December is past, the server says so
+    await page.keyboard.type("1201")
+    await page.keyboard.press("Enter")
+    await expect(dialog.locator("#accept-error")).to_have_text("补交期限已过")
+    await expect(due).to_be_focused()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("20261211")
+    await page.keyboard.press("Enter")
+    await expect(dialog).to_be_hidden()
+
+    await expect(page.locator("#case-no")).to_have_text(CASE_NO)
+    number = await page.locator("#case-no").inner_text()
+    await expect(page.locator("#case-state")).to_have_text("已受理")
+    # due at the close of that day's work
+    await expect(page.locator("#case-deficiency")).to_have_text(
+        "容缺受理：缺项材料须在 2026-12-11 17:00 前补交"
+    )
+    missing_row = page.locator("#case-materials li", has_text=REALTY_OPTIONAL_NAME)
+    await expect(missing_row).to_have_class(re.compile(r"\bm-missing\b"))
+    await expect(missing_row).to_contain_text("容缺")
+    await expect(missing_row).to_contain_text("委托人未到场")
+    # 5 working days from Monday: the next Monday; the deferred material is due before it
+    await expect(page.locator("#case-deadline")).to_have_text("办结期限 2026-12-14 17:00")
+    await page.locator("#case-tabs [data-tab='supplements']").click()
+    listed = page.locator("#case-list li", has_text=number)
+    await expect(listed).to_contain_text("容缺补交 2026-12-11 17:00")
+
+    # Alt+M 材料核对: the third material's copy is unreadable
+    await page.keyboard.press("Alt+KeyM")
+    form = page.locator("#case-dialog")
+    await expect(page.locator("#case-dialog-title")).to_have_text("材料核对")
+    first = form.locator(".c-mat-row[data-position='1'] select")
+    await expect(first).to_be_focused()
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Tab")
+    land = form.locator(".c-mat-row[data-position='3']")
+    await expect(land.locator("select")).to_be_focused()
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowDown")
+    await expect(land.locator("select")).to_have_value("faulty")
+    await page.keyboard.press("Tab")
+    await expect(land.locator("input")).to_be_focused()
+    await page.keyboard.type("复印件不清晰")
+    await page.keyboard.press("Enter")
+    await expect(form).to_be_hidden()
+    faulty = page.locator("#case-materials li", has_text="土地权属来源证明")
+    await expect(faulty).to_have_class(re.compile(r"\bm-faulty\b"))
+    await expect(faulty).to_contain_text("有误")
+    await expect(faulty).to_contain_text("复印件不清晰")
+    # the deferred one stays deferred
+    await expect(missing_row).to_contain_text("容缺")
+    await expect(page.locator("#case-history")).to_contain_text("核对材料")
+
+    # Alt+P 收费: ↓ picks the second listed fee, its amount follows; above the list is refused
+    await expect(page.locator("#case-fees")).to_have_text("无")
+    await page.keyboard.press("Alt+KeyP")
+    await expect(page.locator("#case-dialog-title")).to_have_text("收费（仅限公示收费项目）")
+    pick = form.locator("select")
+    await expect(pick).to_be_focused()
+    await page.keyboard.press("ArrowDown")
+    await expect(pick.locator("option:checked")).to_have_text(
+        "不动产权属证书工本费（第二本起）（10.00 元）"
+    )
+    await page.keyboard.press("Tab")
+    amount = form.locator("input").first
+    await expect(amount).to_be_focused()
+    await expect(amount).to_have_value("10.00")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("12")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("SF-20261207-0001")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#case-dialog-error")).to_have_text(
+        "收费金额超过公示标准（10.00 元）"
+    )
+    await page.keyboard.press("Shift+Tab")
+    await expect(amount).to_be_focused()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("10")
+    await page.keyboard.press("Enter")
+    await expect(form).to_be_hidden()
+    fee = page.locator("#case-fees li")
+    await expect(fee).to_have_count(1)
+    await expect(fee).to_contain_text(
+        "不动产权属证书工本费（第二本起） 10.00 元 · 票据 SF-20261207-0001 · 2026-12-07 "
+    )
+    await expect(page.locator("#case-history")).to_contain_text("收费")
+    stored = await db.fetch(
+        "select name, amount_cents, receipt_no from case_fee f join service_case c "
+        "on c.id = f.case_id where c.case_no = $1",
+        number,
+    )
+    assert [tuple(r) for r in stored] == [
+        ("不动产权属证书工本费（第二本起）", 1000, "SF-20261207-0001")
+    ]
+    assert errors == []
+
+
 async def test_a_leader_signs_at_a_window_and_the_clerk_sees_it_within_a_second(
     live, http, db, new_context
 ):
+    """Leaders sign at the window: a leader already signed in at a window terminal of the
+    department sees the clerk's request arrive in 待签批 within a second; its wait moves on
+    (every 15 s, as on /leader) and turns red past the hall's limit; the leader approves there,
+    and the clerk's terminal shows the decision within a second."""
     errors: list[str] = []
     clock = use_clock(live, at("2026-12-07 10:00"))  # leader.amr is on duty
+    limit = await db.fetchval("select signoff_wait_minutes from hall where code = 'rizhao'")
+    assert limit == 10
     clerk, ticket_id, _ = await serving_ticket(http, db, window_no=1, item=SIGNOFF)
     case = await accept(http, clerk, ticket_id=ticket_id, item=SIGNOFF)
     _, page = await open_terminal(new_context, live, clerk, clock, errors)
 
-    # the case is in the window's list: Alt+O, Enter opens it
+    # the leader, signed in at window 2 of the department before anything is asked
+    leader = await clerk_at_window(db, 2, username="leader.amr", open_window=False)
+    _, signing = await open_terminal(new_context, live, leader, clock, errors)
+    await expect(signing.locator("#head-no")).to_have_text("2")
+    await expect(signing.locator("#act-call")).to_be_disabled()
+    tab = signing.locator("#case-tabs [data-tab='signoffs']")
+    await expect(tab).to_have_attribute("aria-selected", "true")
+    await expect(tab).to_have_text("待签批 0")
+    await expect(signing.locator("#case-list")).to_contain_text("暂无待签批的办件")
+
+    # the case is in the clerk's list: Alt+O, Enter opens it
     await expect(page.locator("#case-list")).to_contain_text(case["case_no"])
     await page.keyboard.press("Alt+KeyO")
     await expect(page.locator("#case-list button.c-row").first).to_be_focused()
@@ -220,29 +360,43 @@ async def test_a_leader_signs_at_a_window_and_the_clerk_sees_it_within_a_second(
     await page.keyboard.press("Alt+KeyQ")
     await expect(page.locator("#case-dialog-title")).to_have_text("提交领导签批")
     await page.keyboard.type("材料齐全，请签批")
-    await page.keyboard.press("Control+Enter")
-    await expect(page.locator("#case-state")).to_have_text("待领导签批")
 
-    # the leader, signed in at window 2 of the department: the request is in 待签批
-    leader = await clerk_at_window(db, 2, username="leader.amr", open_window=False)
-    _, signing = await open_terminal(new_context, live, leader, clock, errors)
-    await expect(signing.locator("#head-no")).to_have_text("2")
-    await expect(signing.locator("#act-call")).to_be_disabled()
+    # Ctrl+Enter: the request arrives live at the leader's window within a second
     request = signing.locator("#case-list li", has_text=case["case_no"])
-    await expect(request).to_contain_text("材料齐全，请签批")
+    pressed = time.monotonic()
+    await page.keyboard.press("Control+Enter")
+    await expect(request).to_contain_text("材料齐全，请签批", timeout=1000)
+    latency = time.monotonic() - pressed
+    print(f"\nclerk's Ctrl+Enter → the leader's window: {latency * 1000:.0f} ms")
+    assert latency < 1.0
+    await expect(page.locator("#case-state")).to_have_text("待领导签批")
+    await expect(tab).to_have_text("待签批 1")
+    wait = request.locator("[data-wait]")
+    await expect(wait).to_have_text("刚刚")
+    await expect(wait).to_have_class("badge")
+    await expect(request).not_to_have_class("c-row-late")
+
+    # past the hall's limit without a new read: the next 15 s tick shows the wait, in red
+    await to_time(signing, clock, "2026-12-07 10:12:30")
+    await signing.clock.fast_forward(15_000)
+    await expect(wait).to_have_text("已等 12 分钟 · 等候超时")
+    await expect(wait).to_have_class("badge red")
+    await expect(request).to_have_class("c-row-late")
+
     await request.get_by_role("button", name="同意", exact=True).click()
     await expect(signing.locator("#case-dialog-title")).to_have_text(f"签批 {case['case_no']}")
     await signing.locator("#case-dialog-body textarea").fill("同意办理")
-    await signing.keyboard.press("Control+Enter")
-    pressed = time.monotonic()
     decision = page.locator("#case-decision")
+    pressed = time.monotonic()
+    await signing.keyboard.press("Control+Enter")
     await expect(decision).to_contain_text("领导签批：同意", timeout=1000)
     latency = time.monotonic() - pressed
-    print(f"\nleader's Enter → the clerk's panel: {latency * 1000:.0f} ms")
+    print(f"leader's Ctrl+Enter → the clerk's panel: {latency * 1000:.0f} ms")
     assert latency < 1.0
     await expect(decision).to_contain_text("同意办理")
     await expect(page.locator("#case-state")).to_have_text("已批准")
     await expect(signing.locator("#case-list li", has_text=case["case_no"])).to_have_count(0)
+    await expect(tab).to_have_text("待签批 0")
     assert errors == []
 
 

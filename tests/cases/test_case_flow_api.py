@@ -232,6 +232,36 @@ async def test_signoff_by_the_leader_on_duty(live, http, db):
     assert [dict(r) for r in await db.fetch(history, cid)] == kept
 
 
+async def test_a_signoff_waiting_past_the_halls_limit_is_marked_as_waiting(live, http, db):
+    """The leader's list says when a request has waited longer than the hall allows
+    (hall.signoff_wait_minutes): not at the limit, one second past it."""
+    clock = use_clock(live, at("2026-12-07 10:00"))
+    await db.execute("update hall set signoff_wait_minutes = 7 where code = 'rizhao'")
+    token, ticket_id, _ = await serving_ticket(http, db, item=SIGNOFF)
+    case = await accept(http, token, ticket_id=ticket_id, item=SIGNOFF)
+    await command(http, token, case["case_id"], "start")
+    clock.set(at("2026-12-07 10:05"))
+    await command(http, token, case["case_id"], "signoff-request", {"note": "请签批"})
+    leader = (await login(http, "leader.amr"))["token"]
+
+    async def waiting() -> tuple[int, int, bool]:
+        resp = await http.get("/api/halls/rizhao/signoffs", headers=bearer(leader))
+        body = await resp.json()
+        assert resp.status == 200, body
+        (request,) = body["requests"]
+        assert request["case"]["case_id"] == case["case_id"]
+        return body["wait_limit_minutes"], request["waited_seconds"], request["waiting_too_long"]
+
+    assert await waiting() == (7, 0, False)
+    clock.set(at("2026-12-07 10:12"))
+    assert await waiting() == (7, 7 * 60, False)
+    clock.set(at("2026-12-07 10:12:01"))
+    assert await waiting() == (7, 7 * 60 + 1, True)
+    # the hall's limit, not a fixed one: with 10 minutes the same wait is not too long
+    await db.execute("update hall set signoff_wait_minutes = 10 where code = 'rizhao'")
+    assert await waiting() == (10, 7 * 60 + 1, False)
+
+
 async def test_immediate_case(live, http, db):
     use_clock(live, at("2026-12-07 10:00"))
     token, ticket_id, _ = await serving_ticket(http, db, item=IMMEDIATE)
