@@ -25,6 +25,7 @@ from server.api.routing import (
     json_response,
     parse_body,
 )
+from server.api.validation_text import describe
 from server.background import within
 from server.catalogue.spine import Call, Catalogue, Operation, Reply
 from server.domain.auth import require_password_changed
@@ -171,7 +172,7 @@ def parse_params(op: Operation, request: web.Request) -> BaseModel | None:
                 f"{name} 应为 YYYY-MM-DD 格式的日期", code="invalid_date", field=name or None
             ) from None
         raise Invalid(
-            f"{label} {name} 不合法：{first['msg']}", code=f"invalid_{where}", field=name or None
+            f"{label} {name} {describe(first)}", code=f"invalid_{where}", field=name or None
         ) from None
 
 

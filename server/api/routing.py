@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from server import wire
+from server.api.validation_text import describe
 from server.domain.actor import Actor
 from server.domain.errors import Invalid, Unauthenticated
 from server.keys import AUTH
@@ -55,7 +56,7 @@ async def parse_body(request: web.Request, model: type[BaseModel], limit: int) -
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"]) or None
-        raise Invalid(f"字段 {loc} 不合法：{first['msg']}", code="invalid_field", field=loc)
+        raise Invalid(f"字段 {loc} {describe(first)}", code="invalid_field", field=loc)
 
 
 _INT8_MIN, _INT8_MAX = -(2**63), 2**63 - 1

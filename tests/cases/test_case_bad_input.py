@@ -641,3 +641,33 @@ async def test_track_answers_a_wrong_code_the_same_whether_or_not_it_exists(live
     assert len(statuses) + len(codes) + 1 <= 14, f"the burst allowed {statuses}"
     resp = await http.get(f"/api/track/{case['query_code']}")
     assert resp.status == 429  # a right code gets no other answer while limited
+
+
+async def test_malformed_fields_are_refused_in_chinese(live, http, db):
+    use_clock(live, at("2026-12-07 10:00"))
+    token, _, _ = await serving_ticket(http, db)
+    missing_6 = [{"position": 6, "status": "missing"}]
+    for body, field, said in (
+        (
+            {
+                "materials": missing_6,
+                "deficiency": {"commitment_signed": True, "due": "61211-12-11"},
+            },
+            "deficiency.due",
+            "应为 YYYY-MM-DD 格式的日期",
+        ),
+        ({"urgent": "maybe"}, "urgent", "应为 true 或 false"),
+        ({"applicant": {"name": "张" * 200}}, "applicant.name", "不能超过 60 个字符"),
+    ):
+        answer = await refused(
+            http,
+            db,
+            token,
+            "POST",
+            CASES,
+            {"item": PROMISED, "applicant": APPLICANT, **body},
+            400,
+            "invalid_field",
+            field,
+        )
+        assert answer["message"] == f"字段 {field} {said}"
