@@ -215,6 +215,7 @@ export function createCasePanel(t) {
 
   function renderOpen() {
     const c = s.open;
+    if (t.caseShown) t.caseShown();
     $("#case-empty").hidden = !!c;
     $("#case-open").hidden = !c;
     renderEmpty();
@@ -623,6 +624,11 @@ export function createCasePanel(t) {
     /** The board changed: the ticket F8 accepts may be another one. */
     ticketChanged() {
       renderEmpty();
+    },
+    /** The case accepted from ticket `ticketId`, when it is the one open here (with its
+     * materials once loaded): the ticket's checklist shows it instead of the clerk's ticks. */
+    caseOfTicket(ticketId) {
+      return s.open && s.open.ticket_id === ticketId ? s.open : null;
     },
     /** Opens case `caseId` in the panel (an alarm's case, from the alarm strip). */
     open(caseId) {

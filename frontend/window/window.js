@@ -11,6 +11,7 @@ import { connectTerminal } from "../shared/live.js";
 import { signOutRefusal, statusChangeQuestion } from "../shared/ticket-state.js";
 import { createAlarmPanel } from "./alarms.js";
 import { createCasePanel } from "./cases.js";
+import { checklist } from "./checklist.js";
 import { reduceWindowEvent } from "./events.js";
 import { createInboxPanel } from "./inbox.js";
 
@@ -58,6 +59,8 @@ const cases = createCasePanel({
   },
   currentTicket: () => (state.board && state.board.current) || null,
   received: (ticketId) => state.checked.get(ticketId),
+  // the case opened or changed: the current ticket's checklist may now be that case's
+  caseShown: () => { if (state.board) renderMaterials(state.board.current); },
   say,
   failed,
   toLogin,
@@ -300,20 +303,19 @@ async function renderMaterials(cur) {
   const materials = state.materials.get(code);
   if (!materials.length) { box.hidden = true; return; }
   if (!state.checked.has(cur.id)) state.checked.set(cur.id, new Set());
-  const ticked = state.checked.get(cur.id);
+  const own = state.checked.get(cur.id);
+  const accepted = cases.caseOfTicket(cur.id);
+  const shown = checklist(materials, own, accepted);
   const foot = () => {
-    const missingKey = materials.filter((m) => m.is_key && !ticked.has(m.position)).length;
+    const now = checklist(materials, own, accepted);
     const el = $("#materials-foot");
-    el.className = `w-materials-foot${missingKey ? "" : " ok"}`;
-    el.textContent = missingKey
-      ? `已收 ${ticked.size}/${materials.length}，还缺 ${missingKey} 项必备材料`
-      : ticked.size === materials.length ? "材料齐全，可以受理"
-        : `必备材料已齐，其余 ${materials.length - ticked.size} 项可容缺受理、后补`;
+    el.className = `w-materials-foot${now.ok ? " ok" : ""}`;
+    el.textContent = now.text;
   };
   fill($("#materials-list"), materials.map((m) => h("li", {}, h("label", {},
     h("input", {
-      type: "checkbox", checked: ticked.has(m.position),
-      onchange: (ev) => { if (ev.target.checked) ticked.add(m.position); else ticked.delete(m.position); foot(); },
+      type: "checkbox", checked: shown.ticked.has(m.position), disabled: shown.locked,
+      onchange: (ev) => { if (ev.target.checked) own.add(m.position); else own.delete(m.position); foot(); },
     }),
     h("span", {}, m.name, m.copies > 1 ? `（${m.copies}份）` : "", m.is_key ? h("b", { class: "key" }, "必备") : null,
       m.note ? h("small", {}, m.note) : null)))));

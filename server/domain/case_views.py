@@ -191,6 +191,7 @@ def summary(row: asyncpg.Record, actor: Actor | None, now: datetime, cal: Any) -
     return {
         "case_id": row["id"],
         "case_no": row["case_no"],
+        "ticket_id": row["ticket_id"],
         "hall": row["hall_code"],
         "state": row["state"],
         "state_name": flow.STATE_NAMES[row["state"]],

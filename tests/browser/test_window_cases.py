@@ -80,6 +80,15 @@ async def test_clerk_accepts_supplements_and_completes_a_case_by_keyboard(
     await expect(page.locator("#case-remaining")).to_have_text("剩余 2 个工作日 00:00:00")
     await expect(page.locator("#case-materials li.m-missing")).to_contain_text(OPTIONAL_NAME)
     await expect(page.locator("#message")).to_contain_text(f"已受理 {number}")
+    # the ticket's checklist now shows the case's record, read-only: six of seven in, not the
+    # "已收 0/7" the clerk's untouched ticks would say
+    await expect(page.locator("#materials-foot")).to_have_text(
+        f"已受理为办件 {number}，材料以办件为准：已交 6/7"
+    )
+    checks = page.locator("#materials-list input[type=checkbox]")
+    await expect(checks).to_have_count(7)
+    assert await checks.evaluate_all("cs => cs.filter(c => c.checked && c.disabled).length") == 6
+    await expect(checks.nth(OPTIONAL - 1)).not_to_be_checked()
     await expect(page.locator("#case-list")).to_contain_text(number)
 
     # the countdown moves in the page, second by second, without asking the server: on
