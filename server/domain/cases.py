@@ -300,11 +300,7 @@ async def _source(conn: Conn, hall: HallRef, actor: Actor, a: Acceptance) -> dic
             await conn.execute(q.LOCK_REGISTRATION, t["registration_id"])
             existing = await conn.fetchrow(q.CASE_OF_REGISTRATION, t["registration_id"])
         if existing is not None:
-            raise Conflict(
-                f"{t['ticket_no']} 号已受理为办件 {existing['case_no']}",
-                code="already_accepted",
-                field="ticket_id",
-            )
+            raise _accepted_already(f"{t['ticket_no']} 号", existing, "ticket_id")
         return {
             "ticket_id": t["id"],
             "registration_id": t["registration_id"],
@@ -318,11 +314,7 @@ async def _source(conn: Conn, hall: HallRef, actor: Actor, a: Acceptance) -> dic
             raise NotFound("登记条码不存在", code="unknown_registration", field="reg_no")
         existing = await conn.fetchrow(q.CASE_OF_REGISTRATION, r["id"])
         if existing is not None:
-            raise Conflict(
-                f"登记 {r['reg_no']} 已受理为办件 {existing['case_no']}",
-                code="already_accepted",
-                field="reg_no",
-            )
+            raise _accepted_already(f"登记 {r['reg_no']} ", existing, "reg_no")
         # its ticket, when it is the one being served here, is the case's too
         here = r["ticket_window_id"] == actor.window_id and r["ticket_status"] in (
             "called",
@@ -336,6 +328,12 @@ async def _source(conn: Conn, hall: HallRef, actor: Actor, a: Acceptance) -> dic
             "id_number": r["id_number"],
         }
     return {}
+
+
+def _accepted_already(what: str, existing: asyncpg.Record, field: str) -> Conflict:
+    return Conflict(
+        f"{what}已受理为办件 {existing['case_no']}", code="already_accepted", field=field
+    )
 
 
 def _applicant(a: Applicant, today: date) -> Applicant:
