@@ -25,6 +25,9 @@ from tests.cases.helpers import PROMISED, SIGNOFF, accept, at, serving_ticket, u
 from tests.cases.helpers import command as case_command
 from tests.conftest import ROOT, LiveServer, login
 from tests.conftest import test_settings as make_settings
+
+# what a real hall's notices print (HALLOPS_PUBLIC_URL), the same on every machine and run
+PUBLIC_URL = "https://zwfw.rizhao.example"
 from tests.queue_helpers import bearer, clerk_at_window, command, item_of_window, register
 
 pytestmark = pytest.mark.skipif(
@@ -126,7 +129,7 @@ async def _busy_hall(http: ClientSession, db) -> dict:
 async def test_screenshots(db_dsn, db, new_context):
     OUT.mkdir(parents=True, exist_ok=True)
     server = await LiveServer(
-        make_settings(kiosk_burst=1000, kiosk_per_minute=60000), db_dsn
+        make_settings(kiosk_burst=1000, kiosk_per_minute=60000, public_url=PUBLIC_URL), db_dsn
     ).start()
     opened = []
 
@@ -226,7 +229,7 @@ async def test_case_screenshots(db_dsn, db, new_context):
     """/leader with sign-off requests (one waiting too long, one just arrived) and /track with a
     case in progress after a supplement."""
     OUT.mkdir(parents=True, exist_ok=True)
-    server = await LiveServer(make_settings(), db_dsn).start()
+    server = await LiveServer(make_settings(public_url=PUBLIC_URL), db_dsn).start()
     opened = []
 
     async def context(*args, **kwargs):
@@ -323,7 +326,7 @@ async def test_window_case_screenshot(db_dsn, db, new_context):
     (the material brought back today), being worked; its clock counting down, its materials and
     actions, the department's cases under the panel; a ticket being served on the left."""
     OUT.mkdir(parents=True, exist_ok=True)
-    server = await LiveServer(make_settings(), db_dsn).start()
+    server = await LiveServer(make_settings(public_url=PUBLIC_URL), db_dsn).start()
     opened = []
     try:
         async with ClientSession(base_url=server.url) as http:
@@ -407,7 +410,7 @@ async def test_window_joint_intake_screenshot(db_dsn, db, new_context):
     from tests.workflows.helpers import BUILDER, NAME, Windows, intake, work_stage
 
     OUT.mkdir(parents=True, exist_ok=True)
-    server = await LiveServer(make_settings(), db_dsn).start()
+    server = await LiveServer(make_settings(public_url=PUBLIC_URL), db_dsn).start()
     opened = []
     try:
         async with ClientSession(base_url=server.url) as http:
@@ -465,7 +468,7 @@ async def test_supervision_screenshot(db_dsn, db, new_context):
 
     job = CATALOGUE.timers["alarm.fire_case"]
     OUT.mkdir(parents=True, exist_ok=True)
-    server = await LiveServer(make_settings(), db_dsn).start()
+    server = await LiveServer(make_settings(public_url=PUBLIC_URL), db_dsn).start()
     opened = []
     try:
         async with ClientSession(base_url=server.url) as http:
@@ -594,7 +597,7 @@ async def test_project_screenshot(db_dsn, db, new_context):
     )
 
     OUT.mkdir(parents=True, exist_ok=True)
-    server = await LiveServer(make_settings(), db_dsn).start()
+    server = await LiveServer(make_settings(public_url=PUBLIC_URL), db_dsn).start()
     opened = []
     try:
         async with ClientSession(base_url=server.url) as http:
@@ -650,7 +653,7 @@ async def test_track_joint_screenshot(db_dsn, db, new_context):
     from tests.workflows.helpers import APPLICANT, WINDOW_OF, step_command, steps_of
 
     OUT.mkdir(parents=True, exist_ok=True)
-    server = await LiveServer(make_settings(), db_dsn).start()
+    server = await LiveServer(make_settings(public_url=PUBLIC_URL), db_dsn).start()
     opened = []
     try:
         async with ClientSession(base_url=server.url) as http:
@@ -699,7 +702,7 @@ async def test_rating_screenshots(db_dsn, db, new_context):
     from server import demo_hall
 
     OUT.mkdir(parents=True, exist_ok=True)
-    server = await LiveServer(make_settings(), db_dsn).start()
+    server = await LiveServer(make_settings(public_url=PUBLIC_URL), db_dsn).start()
     opened = []
     try:
         async with ClientSession(base_url=server.url) as http:
