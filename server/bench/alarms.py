@@ -41,7 +41,6 @@ import contextlib
 import math
 import random
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -66,7 +65,7 @@ from server.bench.caseload import (
     _Rows,
     load_open_cases,
 )
-from server.bench.runner import CpuMeter, machine_facts, run_and_report
+from server.bench.runner import CpuMeter, machine_facts, run_and_report, stderr_progress
 from server.domain import alarm_ladder as ladder
 from server.domain import case_clock as clock
 from server.domain.alarms import hall_rules, plan_entry
@@ -723,10 +722,7 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(opts: AlarmOptions, as_json: bool = False) -> int:
-    def progress(text: str) -> None:
-        if not opts.quiet:
-            sys.stderr.write(f"[bench alarms] {text}\n")
-            sys.stderr.flush()
+    progress = stderr_progress(opts.quiet, "bench alarms")
 
     async def go() -> dict[str, Any]:
         return await AlarmBench(opts, progress).run()

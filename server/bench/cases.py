@@ -52,7 +52,7 @@ import psutil
 
 from server.bench import stage
 from server.bench.caseload import Loaded, LoadedCase, load_open_cases, read_open_cases
-from server.bench.runner import CpuMeter, machine_facts, run_and_report
+from server.bench.runner import CpuMeter, machine_facts, run_and_report, stderr_progress
 from server.bench.wire import HttpConn, HttpError, http_connect, http_request
 
 TARGET_MS = 50.0
@@ -796,12 +796,8 @@ def _f(x: Any) -> str:
 
 
 def main(opts: CaseOptions, as_json: bool = False) -> int:
-    import sys
 
-    def progress(text: str) -> None:
-        if not opts.quiet:
-            sys.stderr.write("[bench cases] " + text + "\n")
-            sys.stderr.flush()
+    progress = stderr_progress(opts.quiet, "bench cases")
 
     async def go() -> dict[str, Any]:
         return await CaseBench(opts, progress).run()

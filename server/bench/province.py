@@ -25,7 +25,6 @@ import math
 import os
 import resource
 import time
-from array import array
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -38,7 +37,14 @@ import psutil
 from server.bench import stage
 from server.bench.control import Worker
 from server.bench.displays import DisplayWorker
-from server.bench.runner import CpuMeter, _ExitStack, machine_facts, run_and_report, stderr_progress
+from server.bench.runner import (
+    CpuMeter,
+    _ExitStack,
+    machine_facts,
+    merge_latencies,
+    run_and_report,
+    stderr_progress,
+)
 from server.bench.runner import _f as _figure
 from server.bench.windows import WindowWorker, percentile
 
@@ -496,22 +502,7 @@ class Province:
 
     async def _latency(self, sends: dict[int, dict[int, float]]) -> dict[str, Any]:
         res = await asyncio.gather(*(d.call("latencies", sends=sends) for d in self.displays))
-        lat = array("d")
-        last: dict[tuple[int, int], float] = {}
-        count: dict[tuple[int, int], int] = {}
-        for r in res:
-            lat.frombytes(r["lat"])
-            for k, t in r["last_arrival"].items():
-                if t > last.get(k, 0.0):
-                    last[k] = t
-            for k, c in r["count"].items():
-                count[k] = count.get(k, 0) + c
-        values = sorted(lat)
-        every = sorted(
-            last[k] - sends[k[0]][k[1]]
-            for k in last
-            if count.get(k, 0) >= self.subs_of_hall.get(k[0], 0)
-        )
+        values, every = merge_latencies(res, sends, self.subs_of_hall)
         return {
             "events": sum(len(s) for s in sends.values()),
             "events_complete": len(every),

@@ -921,22 +921,7 @@ class Bench:
         res = await asyncio.gather(
             *(d.call("latencies", sends=sends, keep=keep) for d in self.displays)
         )
-        lat = array("d")
-        last: dict[tuple[int, int], float] = {}
-        count: dict[tuple[int, int], int] = {}
-        for r in res:
-            lat.frombytes(r["lat"])
-            for k, t in r["last_arrival"].items():
-                if t > last.get(k, 0.0):
-                    last[k] = t
-            for k, c in r["count"].items():
-                count[k] = count.get(k, 0) + c
-        values = sorted(lat)
-        every = sorted(
-            last[k] - sends[k[0]][k[1]]
-            for k in last
-            if count.get(k, 0) >= subs_of_hall.get(k[0], 0)
-        )
+        values, every = merge_latencies(res, sends, subs_of_hall)
         events = sum(len(s) for s in sends.values())
         return {
             "events": events,
@@ -1332,18 +1317,46 @@ def _pct(x: float | None) -> str:
 
 
 # ------------------------------------------------------------------------ entry point
-def stderr_progress(quiet: bool) -> Callable[..., None]:
-    """A bench's progress lines on stderr (an inline one is rewritten in place)."""
+def merge_latencies(
+    res: list[dict[str, Any]], sends: dict[int, dict[int, float]], subs_of_hall: dict[int, int]
+) -> tuple[list[float], list[float]]:
+    """The display workers' answers to "latencies" as one: every delivery's latency, sorted,
+    and, per event every subscribed display of its hall received, the time until the last of
+    them had it (the "every display" figure), sorted."""
+    lat = array("d")
+    last: dict[tuple[int, int], float] = {}
+    count: dict[tuple[int, int], int] = {}
+    for r in res:
+        lat.frombytes(r["lat"])
+        for k, t in r["last_arrival"].items():
+            if t > last.get(k, 0.0):
+                last[k] = t
+        for k, c in r["count"].items():
+            count[k] = count.get(k, 0) + c
+    every = sorted(
+        last[k] - sends[k[0]][k[1]] for k in last if count.get(k, 0) >= subs_of_hall.get(k[0], 0)
+    )
+    return sorted(lat), every
+
+
+def stderr_progress(quiet: bool, name: str = "bench") -> Callable[..., None]:
+    """A bench's progress lines on stderr, each after `[name]`; an inline one is rewritten in
+    place, and the next line first clears it."""
+    pending = False
 
     def progress(text: str, inline: bool = False) -> None:
+        nonlocal pending
         if quiet:
             return
+        clear = "\r\033[K" if pending else ""
         if inline:
             sys.stderr.write("\r\033[K" + text)
             if not text:
                 sys.stderr.write("\r")
+            pending = bool(text)
         else:
-            sys.stderr.write("\r\033[K[bench] " + text + "\n")
+            sys.stderr.write(f"{clear}[{name}] {text}\n")
+            pending = False
         sys.stderr.flush()
 
     return progress
