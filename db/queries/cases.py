@@ -44,10 +44,11 @@ for update of r
 
 LOCK_REGISTRATION = "select 1 from registration where id = $1 for update"
 
-CASE_OF_TICKET = "select id, case_no from service_case where ticket_id = $1 and parent_id is null"
-
-CASE_OF_REGISTRATION = """
-select id, case_no from service_case where registration_id = $1 and parent_id is null limit 1
+# The case already accepted from this ticket ($1) or this registration ($2; either may be null).
+CASE_OF_SOURCE = """
+select id, case_no from service_case
+where parent_id is null and (ticket_id = $1 or registration_id = $2)
+limit 1
 """
 
 INSERT_CASE = """
@@ -69,7 +70,12 @@ coalesce((select (r.rules->>'supplement_notice_days')::int from supervision_rule
          h.supplement_notice_days) as supplement_notice_days,
 i.code as item_code, i.name as item_name, i.requires_signoff,
 d.code as department_code, d.name as department_name,
-w.window_no, st.display_name as clerk_name,
+w.window_no, st.display_name as clerk_name
+"""
+# What the screens' case summary adds for §32's warning (case_views.supplement_warning): whether
+# a supplement notice went out and whether materials are lacking. Read for the screens only, not
+# by the commands (CASE_FOR_UPDATE) nor for their events.
+_REVIEW_COLS = """
 (select min(sn.issued_at) from supplement_notice sn where sn.case_id = c.id) as first_notice_at,
 exists (select 1 from case_material cm where cm.case_id = c.id
         and cm.status in ('missing', 'faulty') and not cm.deferred) as lacking
@@ -82,6 +88,7 @@ join staff st on st.id = c.clerk_id
 
 CASE_FOR_UPDATE = f"select {_CASE_COLS} {_CASE_FROM} where c.id = $1 for update of c"
 CASE_BY_ID = f"select {_CASE_COLS} {_CASE_FROM} where c.id = $1"
+CASE_VIEW = f"select {_CASE_COLS}, {_REVIEW_COLS} {_CASE_FROM} where c.id = $1"
 CASE_BY_QUERY_CODE = f"select {_CASE_COLS} {_CASE_FROM} where c.query_code = $1"
 # A registration's query code leads the citizen to the case accepted from it. Never its reg_no
 # (the notice's barcode): that is the day and a running number, read in order by anyone; staff
@@ -216,7 +223,7 @@ where ws.staff_id = $1
 
 # The open cases of the window's department (any of its windows may work them), oldest first.
 OPEN_CASES_OF_WINDOW = f"""
-select {_CASE_COLS},
+select {_CASE_COLS}, {_REVIEW_COLS},
        (select count(*) from case_material m where m.case_id = c.id
          and m.status in ('missing', 'faulty'))::int as missing,
        (select s.issued_at from supplement_notice s where s.case_id = c.id
@@ -230,7 +237,7 @@ limit 200
 
 # Completed cases of the window's department whose result waits to be picked up (领取).
 READY_FOR_PICKUP = f"""
-select {_CASE_COLS}, 0 as missing, null::timestamptz as supplement_issued_at
+select {_CASE_COLS}, {_REVIEW_COLS}, 0 as missing, null::timestamptz as supplement_issued_at
 {_CASE_FROM}
 where c.hall_id = $1 and c.department_id = $2 and c.state = 'completed'
 order by c.completed_at desc
@@ -240,7 +247,7 @@ limit 100
 # A case found by what the applicant brings: the receipt's case number or QR (query code), or
 # the registration notice's barcode or query code.
 CASE_BY_ANY_CODE = f"""
-select {_CASE_COLS} {_CASE_FROM}
+select {_CASE_COLS}, {_REVIEW_COLS} {_CASE_FROM}
 where c.hall_id = $1 and (c.case_no = $2 or c.query_code = $2 or c.registration_id = (
     select r.id from registration r where r.hall_id = $1 and (r.reg_no = $2 or r.query_code = $2)))
 order by c.id desc limit 1

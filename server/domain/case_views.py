@@ -70,7 +70,7 @@ def applicant_view(row: asyncpg.Record, full: bool) -> dict[str, Any]:
 
 
 async def case_row(conn: Conn, case_id: int) -> asyncpg.Record:
-    row = await conn.fetchrow(q.CASE_BY_ID, case_id)
+    row = await conn.fetchrow(q.CASE_VIEW, case_id)
     if row is None:
         raise NotFound("办件不存在", code="unknown_case", field="case_id")
     return row

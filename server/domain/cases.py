@@ -294,11 +294,10 @@ async def _source(conn: Conn, hall: HallRef, actor: Actor, a: Acceptance) -> dic
             raise Conflict(
                 f"{t['ticket_no']} 号不在本窗口办理中", code="ticket_not_here", field="ticket_id"
             )
-        existing = await conn.fetchrow(q.CASE_OF_TICKET, t["id"])
-        if existing is None and t["registration_id"] is not None:
-            # its registration may have been scanned at a window already
+        if t["registration_id"] is not None:
+            # its registration may be scanned at a window meanwhile, or was already
             await conn.execute(q.LOCK_REGISTRATION, t["registration_id"])
-            existing = await conn.fetchrow(q.CASE_OF_REGISTRATION, t["registration_id"])
+        existing = await conn.fetchrow(q.CASE_OF_SOURCE, t["id"], t["registration_id"])
         if existing is not None:
             raise _accepted_already(f"{t['ticket_no']} 号", existing, "ticket_id")
         return {
@@ -312,7 +311,7 @@ async def _source(conn: Conn, hall: HallRef, actor: Actor, a: Acceptance) -> dic
         r = await conn.fetchrow(q.REGISTRATION_FOR_CASE, hall.id, a.reg_no.strip())
         if r is None:
             raise NotFound("登记条码不存在", code="unknown_registration", field="reg_no")
-        existing = await conn.fetchrow(q.CASE_OF_REGISTRATION, r["id"])
+        existing = await conn.fetchrow(q.CASE_OF_SOURCE, None, r["id"])
         if existing is not None:
             raise _accepted_already(f"登记 {r['reg_no']} ", existing, "reg_no")
         # its ticket, when it is the one being served here, is the case's too
