@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -22,28 +22,16 @@ from aiohttp import ClientSession
 
 from tests.conftest import LiveServer, login, redis_url
 from tests.conftest import test_settings as settings_for_test
-from tests.faults.proxy import FaultProxy
+from tests.faults.proxy import FaultProxy, proxy_for_dsn, via
 from tests.queue_helpers import bearer, clerk_at_window
 
 PROBE_BOUND = 2.0  # /healthz answers within this, whatever the dependencies do
 RECOVERY_BOUND = 10.0
 
 
-def via(dsn: str, port: int) -> str:
-    """The DSN with the proxy's address instead of the server's (a Unix socket's too)."""
-    parts = urlsplit(dsn)
-    user = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
-    query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("host="))
-    return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{port}", query=query))
-
-
 @pytest.fixture
 async def pg_proxy(db_dsn: str) -> AsyncIterator[FaultProxy]:
-    parts = urlsplit(db_dsn)
-    socket_dir = parse_qs(parts.query).get("host", [""])[0]
-    port = parts.port or 5432
-    unix = f"{socket_dir}/.s.PGSQL.{port}" if socket_dir.startswith("/") else None
-    proxy = await FaultProxy(parts.hostname or "127.0.0.1", port, unix).start()
+    proxy = await proxy_for_dsn(db_dsn)
     yield proxy
     await proxy.close()
 
